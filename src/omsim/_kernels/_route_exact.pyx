@@ -1,0 +1,319 @@
+# cython: language_level=3
+"""Exact picker routing in parallel-aisle warehouses (aisle-by-aisle DP).
+
+Ratliff & Rosenthal (1983) for one block, Roodbergen & de Koster (2001) for
+two blocks: a shortest-path dynamic programme over equivalence classes of
+partial tour subgraphs, linear in the number of aisles. The classes and their
+transitions come as tables (built in ``omsim.warehouse._exact``); this kernel
+only evaluates the configuration costs of each sub-aisle and relaxes the
+tables. Inputs already validated by the caller.
+
+Sub-aisle configurations (index = code in the tables)::
+
+    0 NONE      no edge (only when the sub-aisle holds no pick)
+    1 TRAVERSE  once through
+    2 DOUBLE    twice through
+    3 GAP       in and out from both ends, leaving out the largest gap
+                between two adjacent picks (needs >= 2 picks)
+    4 LOW       in and out from the front end to the farthest pick
+    5 HIGH      in and out from the back end to the nearest pick
+"""
+from libc.stdlib cimport malloc, free, qsort
+from libc.stdint cimport int64_t
+from libc.math cimport INFINITY
+
+
+cdef int _cmp_i64(const void* a, const void* b) noexcept nogil:
+    cdef int64_t x = (<const int64_t*>a)[0]
+    cdef int64_t y = (<const int64_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef void _sort_keys(int64_t* keys, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef int64_t v
+    if n > 24:
+        qsort(keys, n, sizeof(int64_t), _cmp_i64)
+        return
+    for i in range(1, n):  # insertion sort: faster for the usual short pick lists
+        v = keys[i]
+        j = i - 1
+        while j >= 0 and keys[j] > v:
+            keys[j + 1] = keys[j]
+            j -= 1
+        keys[j + 1] = v
+
+
+cdef struct Geometry:
+    Py_ssize_t n_aisles
+    Py_ssize_t blocks
+    Py_ssize_t cells_per_aisle
+    Py_ssize_t cells_per_block
+    const double* cell_y
+    const double* cross_y
+    double pitch
+    Py_ssize_t depot_aisle
+    Py_ssize_t depot_cross
+    double depot_offset
+
+
+cdef struct DPTables:
+    const int* vert_next   # (S, blocks, 6)
+    const int* h_next      # (S, H)
+    const int* h_mask      # (S, H)
+    const int* h_count     # (H,)
+    Py_ssize_t n_states
+    Py_ssize_t n_combos
+    int done
+
+
+cdef struct Scratch:
+    int64_t* keys      # (max picks,)
+    int* cnt           # (n_aisles * blocks,) picks per sub-aisle
+    double* ymin       # (n_aisles * blocks,)
+    double* ymax
+    double* gap        # largest gap between adjacent picks of the sub-aisle
+    double* cur        # (S,)
+    double* nxt        # (S,)
+
+
+cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                   const Geometry* g, const DPTables* t, Scratch* w,
+                   int* bp_prev, int* bp_choice, Py_ssize_t* lo_out) noexcept nogil:
+    """Length of an optimal tour through ``n`` picks; fills back-pointers if given."""
+    cdef Py_ssize_t i, a, b, c, s, k, h, sid, stage, lo, hi, n_h
+    cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states, H = t.n_combos
+    cdef int nxt_s
+    cdef double y, yl, yh, ln, v
+    cdef double cost[6]
+    cdef double* tmp
+    if n == 0:
+        lo_out[0] = g.depot_aisle
+        return 0.0
+    lo = g.depot_aisle
+    hi = g.depot_aisle
+    for i in range(n):
+        a = aisle[i]
+        if a < lo:
+            lo = a
+        if a > hi:
+            hi = a
+        w.keys[i] = a * C + cell[i]
+    lo_out[0] = lo
+    _sort_keys(w.keys, n)
+    for sid in range(lo * K, (hi + 1) * K):
+        w.cnt[sid] = 0
+        w.gap[sid] = 0.0
+    for i in range(n):
+        a = w.keys[i] // C
+        c = w.keys[i] - a * C
+        sid = a * K + c // g.cells_per_block
+        y = g.cell_y[c]
+        if w.cnt[sid] == 0:
+            w.ymin[sid] = y
+        elif y - w.ymax[sid] > w.gap[sid]:
+            w.gap[sid] = y - w.ymax[sid]
+        w.ymax[sid] = y
+        w.cnt[sid] += 1
+
+    for s in range(S):
+        w.cur[s] = INFINITY
+    w.cur[0] = 0.0
+    stage = 0
+    for a in range(lo, hi + 1):
+        for b in range(K):
+            sid = a * K + b
+            yl = g.cross_y[b]
+            yh = g.cross_y[b + 1]
+            ln = yh - yl
+            cost[1] = ln
+            cost[2] = 2.0 * ln
+            if w.cnt[sid] == 0:
+                cost[0] = 0.0
+                cost[3] = INFINITY
+                cost[4] = INFINITY
+                cost[5] = INFINITY
+            else:
+                cost[0] = INFINITY
+                cost[3] = 2.0 * (ln - w.gap[sid]) if w.cnt[sid] >= 2 else INFINITY
+                cost[4] = 2.0 * (w.ymax[sid] - yl)
+                cost[5] = 2.0 * (yh - w.ymin[sid])
+            for s in range(S):
+                w.nxt[s] = INFINITY
+            for s in range(S):
+                if w.cur[s] == INFINITY:
+                    continue
+                for k in range(6):
+                    if cost[k] == INFINITY:
+                        continue
+                    nxt_s = t.vert_next[(s * K + b) * 6 + k]
+                    if nxt_s < 0:
+                        continue
+                    v = w.cur[s] + cost[k]
+                    if v < w.nxt[nxt_s]:
+                        w.nxt[nxt_s] = v
+                        if bp_prev != NULL:
+                            bp_prev[stage * S + nxt_s] = <int>s
+                            bp_choice[stage * S + nxt_s] = <int>k
+            tmp = w.cur
+            w.cur = w.nxt
+            w.nxt = tmp
+            stage += 1
+        # Cross-aisle edges to the next aisle; none leave the last aisle.
+        n_h = 1 if a == hi else H
+        for s in range(S):
+            w.nxt[s] = INFINITY
+        for s in range(S):
+            if w.cur[s] == INFINITY:
+                continue
+            for h in range(n_h):
+                nxt_s = t.h_next[s * H + h]
+                if nxt_s < 0:
+                    continue
+                if a == g.depot_aisle and not ((t.h_mask[s * H + h] >> g.depot_cross) & 1):
+                    continue  # the depot must be on the tour
+                v = w.cur[s] + t.h_count[h] * g.pitch
+                if v < w.nxt[nxt_s]:
+                    w.nxt[nxt_s] = v
+                    if bp_prev != NULL:
+                        bp_prev[stage * S + nxt_s] = <int>s
+                        bp_choice[stage * S + nxt_s] = <int>h
+        tmp = w.cur
+        w.cur = w.nxt
+        w.nxt = tmp
+        stage += 1
+    return w.cur[t.done] + 2.0 * g.depot_offset
+
+
+cdef int _alloc(Scratch* w, Py_ssize_t max_n, Py_ssize_t n_sub, Py_ssize_t S) noexcept nogil:
+    w.keys = <int64_t*>malloc((max_n + 1) * sizeof(int64_t))
+    w.cnt = <int*>malloc(n_sub * sizeof(int))
+    w.ymin = <double*>malloc(n_sub * sizeof(double))
+    w.ymax = <double*>malloc(n_sub * sizeof(double))
+    w.gap = <double*>malloc(n_sub * sizeof(double))
+    w.cur = <double*>malloc(S * sizeof(double))
+    w.nxt = <double*>malloc(S * sizeof(double))
+    if (w.keys == NULL or w.cnt == NULL or w.ymin == NULL or w.ymax == NULL
+            or w.gap == NULL or w.cur == NULL or w.nxt == NULL):
+        return -1
+    return 0
+
+
+cdef void _release(Scratch* w) noexcept nogil:
+    free(w.keys)
+    free(w.cnt)
+    free(w.ymin)
+    free(w.ymax)
+    free(w.gap)
+    free(w.cur)
+    free(w.nxt)
+
+
+cdef void _fill(Geometry* g, DPTables* t, Py_ssize_t n_aisles, Py_ssize_t blocks,
+                const double[::1] cell_y, const double[::1] cross_y, double pitch,
+                Py_ssize_t depot_aisle, Py_ssize_t depot_cross, double depot_offset,
+                const int[:, :, ::1] vert_next, const int[:, ::1] h_next,
+                const int[:, ::1] h_mask, const int[::1] h_count, int done):
+    g.n_aisles = n_aisles
+    g.blocks = blocks
+    g.cells_per_aisle = cell_y.shape[0]
+    g.cells_per_block = cell_y.shape[0] // blocks
+    g.cell_y = &cell_y[0]
+    g.cross_y = &cross_y[0]
+    g.pitch = pitch
+    g.depot_aisle = depot_aisle
+    g.depot_cross = depot_cross
+    g.depot_offset = depot_offset
+    t.vert_next = &vert_next[0, 0, 0]
+    t.h_next = &h_next[0, 0]
+    t.h_mask = &h_mask[0, 0]
+    t.h_count = &h_count[0]
+    t.n_states = h_next.shape[0]
+    t.n_combos = h_next.shape[1]
+    t.done = done
+
+
+def exact_lengths(const int64_t[::1] aisle,      # IN  (N,) aisle of every pick, all routes
+                  const int64_t[::1] cell,       # IN  (N,) cell of every pick
+                  const int64_t[::1] offsets,    # IN  (R + 1,) route r = picks offsets[r]:offsets[r+1]
+                  Py_ssize_t n_aisles,           # IN  aisles in the layout
+                  Py_ssize_t blocks,             # IN  blocks in the layout
+                  const double[::1] cell_y,      # IN  (cells_per_aisle,) cell positions along an aisle
+                  const double[::1] cross_y,     # IN  (blocks + 1,) cross-aisle positions
+                  double pitch,                  # IN  aisle pitch
+                  Py_ssize_t depot_aisle,        # IN  depot aisle
+                  Py_ssize_t depot_cross,        # IN  cross aisle of the depot (0 = front)
+                  double depot_offset,           # IN  depot to cross aisle
+                  const int[:, :, ::1] vert_next,  # IN  (S, blocks, 6) state after a vertical configuration
+                  const int[:, ::1] h_next,      # IN  (S, H) state after cross-aisle multiplicities
+                  const int[:, ::1] h_mask,      # IN  (S, H) junctions left with non-zero degree
+                  const int[::1] h_count,        # IN  (H,) cross-aisle edges per combination
+                  int done,                      # IN  id of the finished-tour state
+                  double[::1] out):              # OUT (R,) optimal tour lengths
+    """Fill ``out[r]`` with the optimal tour length of route ``r`` (one nogil loop)."""
+    cdef Geometry g
+    cdef DPTables t
+    cdef Scratch w
+    cdef Py_ssize_t r, R = offsets.shape[0] - 1, max_n = 0, lo
+    cdef int status
+    _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
+          depot_offset, vert_next, h_next, h_mask, h_count, done)
+    for r in range(R):
+        if offsets[r + 1] - offsets[r] > max_n:
+            max_n = offsets[r + 1] - offsets[r]
+    if aisle.shape[0] == 0:
+        for r in range(R):
+            out[r] = 0.0
+        return
+    with nogil:
+        status = _alloc(&w, max_n, n_aisles * blocks, t.n_states)
+        if status == 0:
+            for r in range(R):
+                out[r] = _solve(&aisle[0] + offsets[r], &cell[0] + offsets[r],
+                                offsets[r + 1] - offsets[r], &g, &t, &w, NULL, NULL, &lo)
+        _release(&w)
+    if status != 0:
+        raise MemoryError()
+
+
+def exact_route(const int64_t[::1] aisle,        # IN  (n,) aisle of every pick
+                const int64_t[::1] cell,         # IN  (n,) cell of every pick
+                Py_ssize_t n_aisles,             # IN  aisles in the layout
+                Py_ssize_t blocks,               # IN  blocks in the layout
+                const double[::1] cell_y,        # IN  (cells_per_aisle,) cell positions
+                const double[::1] cross_y,       # IN  (blocks + 1,) cross-aisle positions
+                double pitch,                    # IN  aisle pitch
+                Py_ssize_t depot_aisle,          # IN  depot aisle
+                Py_ssize_t depot_cross,          # IN  cross aisle of the depot
+                double depot_offset,             # IN  depot to cross aisle
+                const int[:, :, ::1] vert_next,  # IN  (S, blocks, 6)
+                const int[:, ::1] h_next,        # IN  (S, H)
+                const int[:, ::1] h_mask,        # IN  (S, H)
+                const int[::1] h_count,          # IN  (H,)
+                int done,                        # IN  finished-tour state
+                int[:, ::1] bp_prev,             # OUT (n_aisles * (blocks + 1), S) predecessor state per stage
+                int[:, ::1] bp_choice):          # OUT (n_aisles * (blocks + 1), S) configuration / combination per stage
+    """Optimal tour length of one route and the DP's back-pointers.
+
+    Returns ``(length, lo)``: stage ``i * (blocks + 1) + b`` (``b < blocks``)
+    is the vertical step of block ``b`` in aisle ``lo + i``, stage
+    ``i * (blocks + 1) + blocks`` its cross-aisle step.
+    """
+    cdef Geometry g
+    cdef DPTables t
+    cdef Scratch w
+    cdef Py_ssize_t n = aisle.shape[0], lo = 0
+    cdef double length = 0.0
+    cdef int status
+    _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
+          depot_offset, vert_next, h_next, h_mask, h_count, done)
+    if n == 0:
+        return 0.0, depot_aisle
+    with nogil:
+        status = _alloc(&w, n, n_aisles * blocks, t.n_states)
+        if status == 0:
+            length = _solve(&aisle[0], &cell[0], n, &g, &t, &w, &bp_prev[0, 0], &bp_choice[0, 0], &lo)
+        _release(&w)
+    if status != 0:
+        raise MemoryError()
+    return length, lo

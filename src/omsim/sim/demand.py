@@ -1,0 +1,210 @@
+"""Demand: order arrivals, lines, ship-to regions, service levels, payment.
+
+Everything is generated vectorised, one day at a time, before the event loop
+runs, from its own named streams (``arrivals``, ``order_lines``,
+``customers``, ``payments``). What a scenario variant changes downstream
+(pickers, policies, stock) therefore never shifts the demand it sees: two
+variants run with one seed get the same orders, line for line (common random
+numbers).
+
+Arrivals are a non-homogeneous Poisson process with a rate that is piecewise
+constant per hour: ``orders_per_day`` x the normalised weekday factor x the
+hour-of-day share x any promotion multiplier. Per hour the count is Poisson
+and, given the count, the times are sorted uniforms in the hour (the
+order-statistics property of the Poisson process), which is exact for a
+piecewise-constant rate.
+
+Orders are held as columns (NumPy arrays) with their lines in CSR form
+(``line_ptr``), never as one Python object per order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from omsim.catalogue import popularity as _popularity
+from omsim.rng import Streams
+
+#: Service levels in code order (the code is the index).
+LEVELS: tuple[str, ...] = ("standard", "express", "next_day")
+
+
+@dataclass
+class DemandArrays:
+    """Generated orders as columns; order ``i``'s lines are ``line_ptr[i]:line_ptr[i + 1]``.
+
+    Attributes
+    ----------
+    created_h
+        (n,) float64 order times, non-decreasing.
+    region, level, channel
+        (n,) int codes (``LEVELS`` for level; ``channels`` names the channel codes).
+    line_ptr
+        (n + 1,) int64 offsets into the line arrays.
+    line_sku, line_qty
+        (L,) int64 SKU index and units per line; SKUs are distinct within an order.
+    paid_h
+        (n,) float64 time payment was authorised (after retries), NaN when it failed.
+    payment_attempts
+        (n,) int8 authorisation attempts made (1 + retries used).
+    channels
+        Channel names in code order.
+    """
+
+    created_h: np.ndarray
+    region: np.ndarray
+    level: np.ndarray
+    channel: np.ndarray
+    line_ptr: np.ndarray
+    line_sku: np.ndarray
+    line_qty: np.ndarray
+    paid_h: np.ndarray
+    payment_attempts: np.ndarray
+    channels: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        """Number of orders."""
+        return int(self.created_h.shape[0])
+
+    def units(self) -> np.ndarray:
+        """(n,) units per order."""
+        return np.add.reduceat(self.line_qty, self.line_ptr[:-1]) if self.n else np.zeros(0, np.int64)
+
+
+def hourly_rates(scenario, days: int) -> np.ndarray:
+    """Expected orders in each hour of the horizon, shape (days * 24,).
+
+    The weekday profile is normalised to mean 1 and the hour profile to sum 1,
+    so without promotions a day carries ``orders_per_day`` x its weekday factor.
+    """
+    d = scenario.demand
+    hp = np.asarray(d.hour_profile, dtype=np.float64)
+    hp = hp / hp.sum()
+    wp = np.asarray(d.weekday_profile, dtype=np.float64)
+    wp = wp / wp.mean()
+    dow0 = scenario.horizon.start.weekday()
+    day_factor = wp[(dow0 + np.arange(days)) % 7]
+    for promo in d.promotions:
+        lo, hi = promo.start_day, min(promo.start_day + promo.days, days)
+        if lo < hi:
+            day_factor[lo:hi] *= promo.multiplier
+    return (d.orders_per_day * day_factor[:, None] * hp[None, :]).ravel()
+
+
+def _counts(mean: float, mx: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """1 + Poisson(mean - 1), truncated at ``mx`` (the schema's CountDist)."""
+    if size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.minimum(1 + rng.poisson(mean - 1.0, size), mx).astype(np.int64)
+
+
+def _distinct_skus(owner: np.ndarray, n_skus: int, cdf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw one SKU per line by popularity, redrawing repeats within an order."""
+    sku = np.searchsorted(cdf, rng.random(owner.size), side="right").astype(np.int64)
+    np.minimum(sku, n_skus - 1, out=sku)
+    for _ in range(1000):
+        key = owner * n_skus + sku
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        dup = np.zeros(owner.size, dtype=bool)
+        dup[order[1:][ks[1:] == ks[:-1]]] = True
+        k = int(dup.sum())
+        if k == 0:
+            return sku
+        new = np.searchsorted(cdf, rng.random(k), side="right")
+        sku[dup] = np.minimum(new, n_skus - 1)
+    # Popularity so skewed that redraws do not converge: fall back to a uniform pick.
+    raise RuntimeError("could not draw distinct SKUs per order")  # pragma: no cover
+
+
+def generate_day_orders(scenario, streams: Streams, day: int, rates: np.ndarray, pop_cdf: np.ndarray,
+                        region_cdf: np.ndarray, level_cdf: np.ndarray, channel_cdf: np.ndarray) -> dict:
+    """One day's orders (inputs already validated); columns as in :class:`DemandArrays`."""
+    d = scenario.demand
+    rng_a, rng_l, rng_c, rng_p = (streams["arrivals"], streams["order_lines"], streams["customers"],
+                                  streams["payments"])
+    lam = rates[day * 24:(day + 1) * 24]
+    per_hour = rng_a.poisson(lam)
+    n = int(per_hour.sum())
+    hour = np.repeat(np.arange(24, dtype=np.float64), per_hour)
+    # Sorted uniforms within each hour: hour index dominates, so sort once.
+    created = np.sort(day * 24.0 + hour + rng_a.random(n))
+
+    n_skus = pop_cdf.size
+    lines = np.minimum(_counts(d.lines_per_order.mean, d.lines_per_order.max, n, rng_l), n_skus)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lines, out=ptr[1:])
+    owner = np.repeat(np.arange(n, dtype=np.int64), lines)
+    sku = _distinct_skus(owner, n_skus, pop_cdf, rng_l)
+    qty = _counts(d.units_per_line.mean, d.units_per_line.max, owner.size, rng_l)
+
+    u = rng_c.random((n, 3))
+    region = np.minimum(np.searchsorted(region_cdf, u[:, 0], side="right"), region_cdf.size - 1)
+    level = np.minimum(np.searchsorted(level_cdf, u[:, 1], side="right"), level_cdf.size - 1)
+    channel = np.minimum(np.searchsorted(channel_cdf, u[:, 2], side="right"), channel_cdf.size - 1)
+
+    # Payment: a first attempt, then up to `retries` retries, each after retry_delay_h.
+    pay = d.payment
+    first_ok = rng_p.random(n) >= pay.failure_rate
+    retry_ok = rng_p.random((n, max(pay.retries, 1))) < pay.retry_success
+    attempts = np.ones(n, dtype=np.int8)
+    ok = first_ok.copy()
+    paid = np.where(first_ok, created, np.nan)
+    for k in range(pay.retries):
+        trying = ~ok
+        succ = trying & retry_ok[:, k]
+        attempts[trying] += 1
+        paid[succ] = created[succ] + (k + 1) * pay.retry_delay_h
+        ok |= succ
+    return dict(created_h=created, region=region.astype(np.int32), level=level.astype(np.int8),
+                channel=channel.astype(np.int8), lines=lines, line_sku=sku, line_qty=qty, paid_h=paid,
+                payment_attempts=attempts)
+
+
+def _cdf(weights) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    c = np.cumsum(w / w.sum())
+    c[-1] = 1.0
+    return c
+
+
+def generate_demand(scenario, streams: Streams, days: int) -> DemandArrays:
+    """Generate every order of ``days`` days (inputs already validated).
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`omsim.scenario.Scenario`.
+    streams
+        The run's random streams; uses ``arrivals``, ``order_lines``,
+        ``customers`` and ``payments`` only.
+    days
+        Horizon in days.
+
+    Returns
+    -------
+    DemandArrays
+        Orders sorted by creation time; ``order_id`` is the row number.
+    """
+    d = scenario.demand
+    rates = hourly_rates(scenario, days)
+    pop_cdf = _cdf(_popularity(scenario.catalogue.skus))
+    region_cdf = _cdf([r.weight for r in d.regions])
+    level_cdf = _cdf([d.service_mix.get(lv, 0.0) for lv in LEVELS])
+    channels = tuple(d.channels)
+    ch_w = [d.channels[c] for c in channels]
+    channel_cdf = _cdf(ch_w) if sum(ch_w) > 0 else _cdf([1.0] * len(channels))
+    parts = [generate_day_orders(scenario, streams, day, rates, pop_cdf, region_cdf, level_cdf, channel_cdf)
+             for day in range(days)]
+    cat = lambda key, dt: (np.concatenate([p[key] for p in parts]).astype(dt, copy=False)  # noqa: E731
+                           if parts else np.zeros(0, dt))
+    lines = cat("lines", np.int64)
+    ptr = np.zeros(lines.size + 1, dtype=np.int64)
+    np.cumsum(lines, out=ptr[1:])
+    return DemandArrays(created_h=cat("created_h", np.float64), region=cat("region", np.int32),
+                        level=cat("level", np.int8), channel=cat("channel", np.int8), line_ptr=ptr,
+                        line_sku=cat("line_sku", np.int64), line_qty=cat("line_qty", np.int64),
+                        paid_h=cat("paid_h", np.float64), payment_attempts=cat("payment_attempts", np.int8),
+                        channels=channels)

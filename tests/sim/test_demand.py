@@ -1,0 +1,79 @@
+"""Demand generation: NHPP rates, lines, payment, common random numbers."""
+import numpy as np
+import pytest
+
+from omsim.rng import Streams
+from omsim.scenario import scenario_from_dict
+from omsim.sim.demand import LEVELS, generate_demand, hourly_rates
+
+
+def scen(**demand):
+    d = {"orders_per_day": 400, "regions": [{"id": "a", "lat": 40, "lon": -74, "weight": 3},
+                                            {"id": "b", "lat": 34, "lon": -118, "weight": 1}]}
+    d.update(demand)
+    return scenario_from_dict({"demand": d, "catalogue": {"generator": {"count": 50}},
+                               "network": {"warehouses": [{"id": "W", "lat": 40, "lon": -75}]}})
+
+
+def test_counts_follow_the_hour_profile():
+    profile = [0.0] * 24
+    profile[10], profile[20] = 1.0, 3.0
+    sc = scen(hour_profile=profile, weekday_profile=[1] * 7)
+    dem = generate_demand(sc, Streams(1), 20)
+    hours = np.floor(dem.created_h % 24).astype(int)
+    assert set(np.unique(hours)) == {10, 20}
+    n10, n20 = np.sum(hours == 10), np.sum(hours == 20)
+    # Poisson totals: 20 days x 100 and x 300; 5-sigma band.
+    assert abs(n10 - 2000) < 5 * np.sqrt(2000)
+    assert abs(n20 - 6000) < 5 * np.sqrt(6000)
+    assert np.all(np.diff(dem.created_h) >= 0)
+
+
+def test_weekday_and_promotion_rates():
+    sc = scen(weekday_profile=[2, 1, 1, 1, 1, 1, 1], promotions=[{"start_day": 2, "days": 1, "multiplier": 3}])
+    r = hourly_rates(sc, 7).reshape(7, 24).sum(1)
+    wd = np.array([2, 1, 1, 1, 1, 1, 1]) / (8 / 7)
+    start = sc.horizon.start.weekday()
+    expect = 400 * wd[(start + np.arange(7)) % 7]
+    expect[2] *= 3
+    assert np.allclose(r, expect)
+
+
+def test_lines_distinct_and_bounded_and_means():
+    sc = scen(lines_per_order={"mean": 2.5, "max": 6}, units_per_line={"mean": 1.5, "max": 4},
+              service_mix={"standard": 1, "express": 1, "next_day": 2})
+    dem = generate_demand(sc, Streams(3), 10)
+    lines = np.diff(dem.line_ptr)
+    assert lines.min() >= 1 and lines.max() <= 6
+    assert lines.mean() == pytest.approx(2.5, abs=0.1)  # truncation at 6 barely matters
+    assert dem.line_qty.min() >= 1 and dem.line_qty.max() <= 4
+    for i in range(dem.n):
+        s = dem.line_sku[dem.line_ptr[i]:dem.line_ptr[i + 1]]
+        assert len(set(s.tolist())) == s.size
+    assert np.mean(dem.region == 0) == pytest.approx(0.75, abs=0.03)
+    assert np.mean(dem.level == LEVELS.index("next_day")) == pytest.approx(0.5, abs=0.03)
+
+
+def test_payment_failures_and_retries():
+    sc = scen(payment={"failure_rate": 0.5, "retries": 2, "retry_delay_h": 1.0, "retry_success": 0.5})
+    dem = generate_demand(sc, Streams(4), 10)
+    failed = np.isnan(dem.paid_h)
+    # P(fail) = 0.5 * 0.5 * 0.5
+    assert failed.mean() == pytest.approx(0.125, abs=0.02)
+    delay = dem.paid_h[~failed] - dem.created_h[~failed]
+    assert set(np.round(np.unique(delay), 9)) == {0.0, 1.0, 2.0}
+    assert np.all(dem.payment_attempts[failed] == 3)
+
+
+def test_same_seed_same_orders_other_seed_not():
+    sc = scen()
+    a, b, c = (generate_demand(sc, Streams(s), 3) for s in (9, 9, 10))
+    assert np.array_equal(a.created_h, b.created_h) and np.array_equal(a.line_sku, b.line_sku)
+    assert a.n != c.n or not np.array_equal(a.created_h, c.created_h)
+
+
+def test_longer_horizon_extends_the_same_demand():
+    sc = scen()
+    a, b = generate_demand(sc, Streams(2), 3), generate_demand(sc, Streams(2), 5)
+    k = a.n
+    assert np.array_equal(a.created_h, b.created_h[:k])

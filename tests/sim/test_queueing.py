@@ -1,0 +1,97 @@
+"""Stations against queueing theory: Erlang C (M/M/c), Little's law, shifts."""
+import math
+
+import numpy as np
+import pytest
+import simpy
+
+from omsim.sim.queueing import Calendar, Station
+
+
+def erlang_c(c: int, lam: float, mu: float) -> tuple[float, float]:
+    """Probability of waiting and mean wait in queue of M/M/c (closed form)."""
+    a = lam / mu
+    rho = a / c
+    top = a ** c / math.factorial(c) / (1 - rho)
+    p_wait = top / (sum(a ** k / math.factorial(k) for k in range(c)) + top)
+    return p_wait, p_wait / (c * mu - lam)
+
+
+def run_mmc(c, lam, mu, horizon, seed, monitor_dt=None):
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    st = Station(env, c, record=True)
+    samples = []
+
+    def arrivals():
+        while True:
+            yield env.timeout(rng.exponential(1 / lam))
+            st.submit(rng.exponential(1 / mu))  # test-only exponential service sampler
+
+    def monitor():
+        while True:
+            yield env.timeout(monitor_dt)
+            samples.append(st.queue_length)
+
+    env.process(arrivals())
+    if monitor_dt:
+        env.process(monitor())
+    env.run(until=horizon)
+    return st, np.asarray(samples)
+
+
+@pytest.mark.parametrize("c,rho", [(1, 0.5), (3, 0.7), (8, 0.6)])
+def test_erlang_c_wait_probability_and_mean_wait(c, rho):
+    mu = 2.0
+    lam = rho * c * mu
+    p_theory, wq_theory = erlang_c(c, lam, mu)
+    # Independent replications give a CI that does not assume independent waits.
+    p_hat, w_hat = [], []
+    for rep in range(12):
+        st, _ = run_mmc(c, lam, mu, horizon=4000.0 / lam, seed=100 + rep)
+        w = st.waits()[200:]  # drop the warm-up (starts empty)
+        p_hat.append(np.mean(w > 1e-12))
+        w_hat.append(w.mean())
+    for est, theory in ((p_hat, p_theory), (w_hat, wq_theory)):
+        m, se = np.mean(est), np.std(est, ddof=1) / np.sqrt(len(est))
+        assert abs(m - theory) < 4 * se + 0.03 * theory, (m, theory, se)
+
+
+def test_littles_law_sampled_queue_length():
+    c, mu, lam = 2, 1.5, 2.1
+    st, samples = run_mmc(c, lam, mu, horizon=20000.0, seed=5, monitor_dt=0.25)
+    lam_hat = len(st.arrive_h) / 20000.0
+    lq_sampled = samples.mean()
+    lq_little = lam_hat * st.waits().mean()
+    assert lq_sampled == pytest.approx(lq_little, rel=0.05)
+    assert lq_sampled == pytest.approx(erlang_c(c, lam, mu)[1] * lam, rel=0.15)
+
+
+def test_infinite_servers_never_wait():
+    st, _ = run_mmc(500, 3.0, 1.0, horizon=500.0, seed=1)
+    assert np.all(st.waits() == 0)
+
+
+def test_calendar_next_open_and_hours():
+    cal = Calendar([(6.0, 14.0, (0, 1, 2, 3, 4)), (14.0, 22.0, (0, 1, 2, 3, 4))], start_weekday=0)
+    assert cal.next_open(0.0) == 6.0
+    assert cal.next_open(13.0) == 13.0
+    assert cal.next_open(22.5) == 30.0
+    # Friday 22:00 -> Monday 06:00 (day 7)
+    assert cal.next_open(4 * 24 + 22.0) == 7 * 24 + 6.0
+    assert cal.open_hours(0.0, 7 * 24.0) == pytest.approx(5 * 16.0)
+    night = Calendar([(22.0, 30.0, (0, 1, 2, 3, 4, 5, 6))])
+    assert night.next_open(3.0) == 3.0  # inside the previous night's shift
+    assert night.open_hours(0.0, 48.0) == pytest.approx(6 + 8 + 2)
+
+
+def test_jobs_wait_for_the_shift_and_keep_fifo_order():
+    env = simpy.Environment()
+    st = Station(env, 1, Calendar([(8.0, 10.0, tuple(range(7)))]), record=True)
+    done = []
+    for k, s in enumerate([1.5, 1.0, 1.0]):
+        st.submit(s, lambda a, b, k=k: done.append((k, a, b)))
+    env.run(until=48)
+    # Job 0 8:00-9:30; job 1 starts 9:30 (open) and runs over to 10:30; job 2 waits for next day.
+    assert done == [(0, 8.0, 9.5), (1, 9.5, 10.5), (2, 32.0, 33.0)]
+    assert st.busy_h == pytest.approx(3.5)

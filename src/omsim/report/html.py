@@ -1,0 +1,309 @@
+"""The HTML report of a simulation run: KPI table, figures, and their PNG files.
+
+:func:`write_report` reads a run directory written by ``Result.write`` /
+``omsim simulate --out`` (``kpis.json``, ``orders.csv``, ``events.csv``,
+``ledger.csv``, ``daily.csv``), draws the figures of
+:mod:`omsim.report.figures`, saves each as ``figures/<name>.png`` and writes
+``report.html`` beside them. The HTML references the PNGs relatively, so the
+directory can be moved, zipped or served as it is.
+
+Only ``kpis.json`` is required; a figure whose table is missing is replaced by
+a note. A missing directory or an unreadable file is an
+:class:`~omsim.errors.OmsimError` naming the file.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omsim.errors import OmsimError
+from omsim.report import figures as F
+
+__all__ = ["RunData", "load_run", "write_report", "FIGURES"]
+
+#: Figure file names (without ``.png``) in report order, with captions.
+FIGURES: dict[str, str] = {
+    "kpis": "Service KPIs of the run (share of orders, units or picks, depending on the KPI).",
+    "daily": "Orders received, packages shipped and orders still open, per simulated day.",
+    "cycle_time": "Time from order placement to delivery, for delivered orders.",
+    "on_time_by_service": "Share of deliveries arriving no later than promised, per carrier service.",
+    "utilisation": "Busy picker time over paid picker time, per warehouse and day.",
+    "inventory": "Units on hand per node; red crosses mark the moments a SKU ran out there.",
+    "cost_per_order": "Average cost per order by component.",
+}
+
+
+@dataclass
+class RunData:
+    """A run directory read into the tidy inputs of the figure functions."""
+
+    run_dir: Path
+    kpis: dict
+    orders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ledger: pd.DataFrame = field(default_factory=pd.DataFrame)
+    daily: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+    # -- adapters to the figure inputs ------------------------------------
+    def daily_flow(self) -> pd.DataFrame:
+        """``day, orders, shipments, backlog`` (whichever the run recorded)."""
+        d = self.daily
+        if d.empty:
+            return pd.DataFrame({"day": []})
+        out = pd.DataFrame({"day": _day_column(d)})
+        for c in ("orders", "shipments", "backlog"):
+            if c in d.columns:
+                out[c] = pd.to_numeric(d[c], errors="coerce").to_numpy()
+        return out
+
+    def utilisation(self) -> pd.DataFrame:
+        """Long form ``day, node, utilisation`` from the daily table.
+
+        Accepts a long table (``node`` and ``utilisation`` columns) or one
+        column per node named ``utilisation_<node>`` / ``util_<node>`` /
+        ``<node>_utilisation``.
+        """
+        d = self.daily
+        if d.empty:
+            return pd.DataFrame({"day": [], "node": [], "utilisation": []})
+        day = _day_column(d)
+        if {"node", "utilisation"} <= set(d.columns):
+            return pd.DataFrame({"day": day, "node": d["node"].astype(str).to_numpy(),
+                                 "utilisation": pd.to_numeric(d["utilisation"], errors="coerce").to_numpy()})
+        frames = []
+        for c in d.columns:
+            m = (re.fullmatch(r"(?:utilisation|utilization|util)[_:](.+)", c)
+                 or re.fullmatch(r"(.+)[_:](?:utilisation|utilization|util)", c))
+            if m:
+                frames.append(pd.DataFrame({"day": day, "node": m.group(1),
+                                            "utilisation": pd.to_numeric(d[c], errors="coerce").to_numpy()}))
+        if not frames:
+            return pd.DataFrame({"day": [], "node": [], "utilisation": []})
+        return pd.concat(frames, ignore_index=True)
+
+    def deliveries(self) -> pd.DataFrame:
+        """Delivered orders with ``service``, ``promised_h``, ``delivered_h``.
+
+        The service comes from ``orders.service`` when the run recorded it,
+        else from the order's shipping events (``detail`` holding
+        ``carrier/service`` or ``service=...``); an order shipped by several
+        services counts under each.
+        """
+        o = self.orders
+        if o.empty or "delivered_h" not in o.columns or "promised_h" not in o.columns:
+            return pd.DataFrame({"service": [], "on_time": []})
+        o = o[np.isfinite(pd.to_numeric(o["delivered_h"], errors="coerce"))]
+        if "service" in o.columns:
+            return o[["order_id", "service", "promised_h", "delivered_h"]].copy()
+        ev = self.events
+        if ev.empty or not {"order_id", "event", "detail"} <= set(ev.columns):
+            return pd.DataFrame({"service": [], "on_time": []})
+        ship = ev[ev["event"].astype(str).str.lower().isin(["ship", "shipped", "shipment", "handover", "handed_over"])]
+        svc = ship["detail"].map(_service_of)
+        pairs = pd.DataFrame({"order_id": ship["order_id"], "service": svc}).dropna().drop_duplicates()
+        return pairs.merge(o[["order_id", "promised_h", "delivered_h"]], on="order_id", how="inner")
+
+    def cost_breakdown(self) -> dict[str, float]:
+        """Average cost per order by component, from the KPIs.
+
+        KPIs named ``cost_per_order_<component>`` (or ``<component>_cost_per_order``)
+        are the components; when there are none, the total ``cost_per_order``
+        (or the mean of ``orders.cost``) is shown as one bar.
+        """
+        k = self.kpis
+        comps: dict[str, float] = {}
+        for name, v in k.items():
+            m = (re.fullmatch(r"cost_per_order_(.+)", name) or re.fullmatch(r"(.+)_cost_per_order", name))
+            if m and _is_number(v):
+                comps[m.group(1)] = float(v)
+        if comps:
+            return comps
+        if _is_number(k.get("cost_per_order")):
+            return {"total": float(k["cost_per_order"])}
+        if "cost" in self.orders.columns and len(self.orders):
+            return {"total": float(pd.to_numeric(self.orders["cost"], errors="coerce").mean())}
+        return {}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _day_column(d: pd.DataFrame) -> np.ndarray:
+    if "day" in d.columns:
+        return pd.to_numeric(d["day"], errors="coerce").to_numpy()
+    if "time_h" in d.columns:
+        return pd.to_numeric(d["time_h"], errors="coerce").to_numpy() / 24.0
+    return np.arange(len(d), dtype=float)
+
+
+def _service_of(detail) -> str | None:
+    if not isinstance(detail, str) or not detail:
+        return None
+    m = re.search(r"service=([A-Za-z0-9_.\-/]+)", detail)
+    if m:
+        return m.group(1)
+    m = re.search(r"([A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+)", detail)
+    return m.group(1) if m else None
+
+
+def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
+    if not path.exists():
+        notes.append(f"{path.name} not found: its figures are left out")
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise OmsimError(f"{path}: cannot read the CSV ({exc})", file=str(path)) from None
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run directory.
+
+    Parameters
+    ----------
+    run_dir
+        A directory written by ``omsim simulate --out`` (``Result.write``).
+
+    Returns
+    -------
+    RunData
+
+    Raises
+    ------
+    OmsimError
+        If the directory or its ``kpis.json`` is missing or unreadable, or a
+        CSV cannot be parsed (the message names the file).
+    """
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise OmsimError(f"{d}: no such run directory (expected the --out directory of omsim simulate)", file=str(d))
+    kp = d / "kpis.json"
+    if not kp.exists():
+        raise OmsimError(f"{kp}: missing; {d} does not look like a run directory (omsim simulate --out DIR)",
+                         file=str(kp))
+    try:
+        kpis = json.loads(kp.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OmsimError(f"{kp}: not valid JSON ({exc})", file=str(kp)) from None
+    if not isinstance(kpis, dict):
+        raise OmsimError(f"{kp}: expected a JSON object of KPI name to value", file=str(kp))
+    notes: list[str] = []
+    return RunData(run_dir=d, kpis=kpis, orders=_read_csv(d / "orders.csv", notes),
+                   events=_read_csv(d / "events.csv", notes), ledger=_read_csv(d / "ledger.csv", notes),
+                   daily=_read_csv(d / "daily.csv", notes), notes=notes)
+
+
+def build_figures(run: RunData) -> dict:
+    """Every report figure of ``run``, keyed by the names of :data:`FIGURES`."""
+    currency = str(run.kpis.get("currency", "")) if isinstance(run.kpis.get("currency"), str) else ""
+    return {
+        "kpis": F.kpi_summary(run.kpis),
+        "daily": F.daily_flow(run.daily_flow()),
+        "cycle_time": F.cycle_time(run.orders),
+        "on_time_by_service": F.on_time_by_service(run.deliveries()),
+        "utilisation": F.utilisation(run.utilisation()),
+        "inventory": F.inventory(run.ledger),
+        "cost_per_order": F.cost_per_order(run.cost_breakdown(), currency=currency),
+    }
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,}"
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(v):
+            return "–"
+        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.1f}"
+    if isinstance(v, (dict, list)):
+        return html.escape(json.dumps(v))
+    return html.escape(str(v))
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;
+padding:0 1em;color:#222}
+h1{margin-bottom:.2em} .meta{color:#666;margin-top:0}
+table{border-collapse:collapse;margin:1em 0} td,th{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1.5em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.9em}
+.note{color:#a60}
+"""
+
+
+def render_html(run: RunData, figure_files: dict[str, str], title: str | None = None) -> str:
+    """The report page: KPI table and the figures (``figure_files``: name → relative PNG path)."""
+    title = title or f"omsim report: {run.kpis.get('scenario', run.run_dir.name)}"
+    rows = "\n".join(f"<tr><th>{html.escape(str(k))}</th><td class='num'>{_fmt(v)}</td></tr>"
+                     for k, v in run.kpis.items())
+    figs = "\n".join(
+        f"<figure id='{name}'><img src='{html.escape(rel)}' alt='{html.escape(FIGURES.get(name, name))}'>"
+        f"<figcaption>{html.escape(FIGURES.get(name, name))}</figcaption></figure>"
+        for name, rel in figure_files.items())
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in run.notes)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+            f"<h1>{html.escape(title)}</h1><p class='meta'>Run directory {html.escape(str(run.run_dir))}; "
+            f"report written {stamp}.</p>\n{notes}"
+            f"<h2>Key performance indicators</h2><table>{rows}</table>\n<h2>Figures</h2>\n{figs}\n"
+            f"</body></html>\n")
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, *, dpi: int = 110) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` for a run directory.
+
+    Parameters
+    ----------
+    run_dir
+        The run's output directory (``omsim simulate --out``).
+    out
+        Where to write the HTML (default ``<run_dir>/report.html``); the PNGs
+        go to ``figures/`` beside it and are referenced relatively.
+    dpi
+        PNG resolution.
+
+    Returns
+    -------
+    Path
+        The HTML file.
+
+    Raises
+    ------
+    OmsimError
+        See :func:`load_run`; also when the output cannot be written.
+    """
+    run = load_run(run_dir)
+    out = Path(out) if out is not None else run.run_dir / "report.html"
+    fig_dir = out.parent / "figures"
+    try:
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        files: dict[str, str] = {}
+        for name, fig in build_figures(run).items():
+            F.save_png(fig, fig_dir / f"{name}.png", dpi=dpi)
+            files[name] = f"figures/{name}.png"
+        text = render_html(run, files)
+        # Write then rename so a browser never sees half a page.
+        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise OmsimError(f"{out}: cannot write the report ({exc})", file=str(out)) from None
+    return out

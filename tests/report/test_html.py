@@ -1,0 +1,82 @@
+"""The HTML report of a run directory: files written, figures referenced relatively, errors named."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omsim.errors import OmsimError
+from omsim.report import FIGURES, load_run, write_report
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A small run directory in the layout ``Result.write`` produces."""
+    rng = np.random.default_rng(7)
+    n = 60
+    created = rng.uniform(0, 48, n)
+    delivered = created + rng.uniform(12, 80, n)
+    pd.DataFrame({"order_id": np.arange(n), "created_h": created, "status": "delivered",
+                  "promised_h": created + 48, "delivered_h": delivered, "units": 2, "units_shipped": 2,
+                  "packages": 1, "cost": 10.0}).to_csv(tmp_path / "orders.csv", index=False)
+    pd.DataFrame({"time_h": created + 3, "order_id": np.arange(n), "event": "shipped", "node": "N1",
+                  "detail": np.where(np.arange(n) % 2, "parcel/ground", "parcel/express")}
+                 ).to_csv(tmp_path / "events.csv", index=False)
+    pd.DataFrame({"time_h": [0, 0, 5, 9], "node": ["N1", "N1", "N1", "N1"], "sku": ["a", "b", "a", "a"],
+                  "delta": [3, 4, -1, -2], "reason": ["initial", "initial", "ship", "ship"],
+                  "order_id": [None, None, 1, 2]}).to_csv(tmp_path / "ledger.csv", index=False)
+    pd.DataFrame({"day": [0, 1], "orders": [30, 30], "shipments": [25, 35], "backlog": [5, 0],
+                  "utilisation_N1": [0.4, 0.8]}).to_csv(tmp_path / "daily.csv", index=False)
+    (tmp_path / "kpis.json").write_text(json.dumps({
+        "scenario": "tiny <test>", "orders": n, "fill_rate": 0.99, "on_time_rate": 0.8,
+        "cost_per_order_shipping": 7.5, "cost_per_order_labour": 2.5}))
+    return tmp_path
+
+
+def test_report_writes_html_and_every_png_it_references(run_dir):
+    out = write_report(run_dir)
+    assert out == run_dir / "report.html"
+    text = out.read_text()
+    srcs = re.findall(r"<img src='([^']+)'", text)
+    assert srcs == [f"figures/{name}.png" for name in FIGURES]
+    for s in srcs:
+        png = (out.parent / s)
+        assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 2000
+    # KPIs in the table, escaped
+    assert "tiny &lt;test&gt;" in text and "<th>fill_rate</th><td class='num'>0.99</td>" in text
+    assert not list(run_dir.glob(".report-*"))  # no temp file left behind
+
+
+def test_adapters_read_the_run(run_dir):
+    run = load_run(run_dir)
+    util = run.utilisation()
+    assert list(util["node"]) == ["N1", "N1"] and list(util["utilisation"]) == [0.4, 0.8]
+    dl = run.deliveries()
+    assert sorted(dl["service"].unique()) == ["parcel/express", "parcel/ground"]
+    assert len(dl) == 60
+    assert run.cost_breakdown() == {"shipping": 7.5, "labour": 2.5}
+
+
+def test_missing_tables_give_notes_not_errors(run_dir):
+    (run_dir / "ledger.csv").unlink()
+    (run_dir / "daily.csv").unlink()
+    text = write_report(run_dir, run_dir / "sub" / "r.html").read_text()
+    assert "ledger.csv not found" in text and "daily.csv not found" in text
+    assert (run_dir / "sub" / "figures" / "inventory.png").exists()
+
+
+def test_not_a_run_directory(tmp_path):
+    with pytest.raises(OmsimError, match="no such run directory"):
+        write_report(tmp_path / "nope")
+    with pytest.raises(OmsimError, match=r"kpis\.json: missing"):
+        write_report(tmp_path)
+
+
+def test_bad_kpis_json_names_the_file(run_dir):
+    (run_dir / "kpis.json").write_text("{not json")
+    with pytest.raises(OmsimError) as exc:
+        write_report(run_dir)
+    assert str(run_dir / "kpis.json") in exc.value.message and "not valid JSON" in exc.value.message

@@ -26,9 +26,11 @@ Pruning (all keep exactness):
   S and all its supersets are beaten (or tied) by the same sets without j.
 
 Tie-breaking (deterministic): within a line, equal unit costs fill the lowest
-node index first; subsets are visited in lexicographic order of their sorted
-node indices and a later subset replaces the incumbent only if strictly
-cheaper, so ties go to the lexicographically first non-dominated subset.
+node index first. Single nodes are tried first (in index order), then all
+subsets in lexicographic order of their sorted node indices; a subset
+replaces the incumbent only if strictly cheaper. So an optimal single node
+wins ties (the lowest index), otherwise the lexicographically first
+non-dominated optimal subset does.
 
 Inputs are already validated by :mod:`omsim.fulfilment.allocation` (shapes,
 non-negative quantities, ``P >= 0``, finite costs, distinct SKUs per order in
@@ -155,7 +157,20 @@ cdef double _solve(Work* w, int64_t* out) noexcept nogil:
     w.best_cost = all_lost  # the empty subset: everything lost
     w.nbest = 0
     if w.K > 0 and w.ncand > 0:
-        _dfs(w, 0, 0, 0.0)
+        # single nodes first: a good incumbent early makes the bound prune most
+        # multi-node subsets (the DFS below meets pairs before most singles)
+        for t in range(w.ncand):
+            n = w.cand[t]
+            w.ins[n] = 1
+            w.cur[0] = n
+            cost = w.pcost[n] + _evaluate(w, 1, &unused)
+            if not unused and cost < w.best_cost:
+                w.best_cost = cost
+                w.nbest = 1
+                w.best[0] = n
+            w.ins[n] = 0
+        if w.K > 1:
+            _dfs(w, 0, 0, 0.0)
     # rebuild the incumbent's assignment
     cost = 0.0
     for t in range(w.nbest):

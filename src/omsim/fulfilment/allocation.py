@@ -20,8 +20,9 @@ ledger into them):
 
 A split penalty is part of ``package_cost``: the cost of each extra package
 is the price of a split. Tie-breaking of the kernel: within a line, equal
-unit costs fill the lowest node index first; among equally cheap node sets
-the lexicographically first (by sorted node indices) wins.
+unit costs fill the lowest node index first; among equally cheap node sets a
+single node wins (the lowest index), else the lexicographically first (by
+sorted node indices).
 """
 from __future__ import annotations
 

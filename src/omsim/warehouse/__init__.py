@@ -26,3 +26,9 @@ __all__ = [
     "read_sprp",
     "sprp_optima",
 ]
+
+# Routing heuristics (importing the module registers them in ROUTING_METHODS).
+from omsim.warehouse import heuristics  # noqa: E402
+from omsim.warehouse.heuristics import HEURISTICS, heuristic_lengths, heuristic_route  # noqa: E402
+
+__all__ += ["heuristics", "HEURISTICS", "heuristic_lengths", "heuristic_route"]

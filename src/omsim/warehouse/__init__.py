@@ -11,6 +11,7 @@ from omsim.warehouse.routing import (
     route_lengths,
     sequence_length,
 )
+from omsim.warehouse.slotting import slot
 from omsim.warehouse.sprp import read_sprp, sprp_optima
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "route",
     "route_lengths",
     "sequence_length",
+    "slot",
     "read_sprp",
     "sprp_optima",
 ]
@@ -32,3 +34,8 @@ from omsim.warehouse import heuristics  # noqa: E402
 from omsim.warehouse.heuristics import HEURISTICS, heuristic_lengths, heuristic_route  # noqa: E402
 
 __all__ += ["heuristics", "HEURISTICS", "heuristic_lengths", "heuristic_route"]
+
+# OR-Tools routing (registers "ortools"; the "optimal" fallback for > 2 blocks).
+from omsim.warehouse import routing_ortools  # noqa: E402
+
+__all__ += ["routing_ortools"]

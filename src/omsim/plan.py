@@ -1,0 +1,782 @@
+"""The planner's batch decisioning: today's open orders and stock → a fulfilment plan.
+
+:func:`make_plan` is what ``omsim plan`` runs. It reads the open orders and an
+optional stock snapshot (validated here, once: every bad row is reported with
+its file, row and column), builds the same
+:class:`~omsim.engine.DecisionEngine` the simulator uses, and takes every
+order through it in the order the orders were placed. The allocated packages
+are then released to each warehouse in waves, batched into picker tours and
+routed through the aisles.
+
+Open orders CSV (one row per order line)::
+
+    order_id, sku, qty, region | lat,lon, service_level, created_at
+
+``region`` is an id of ``scenario.demand.regions``; instead, ``lat`` and
+``lon`` may give the ship-to point, which is mapped to the nearest region.
+``service_level`` is ``standard``, ``express`` or ``next_day`` (default
+``standard`` when the column is absent); ``created_at`` a date and time
+(``2026-12-01 07:30``). Lines of one order must agree on region, level and
+time.
+
+Stock snapshot CSV::
+
+    node, sku, on_hand [, safety]
+
+It replaces the scenario's initial stock: SKUs a node does not list have none.
+
+Waves, batches and routes (per warehouse)
+-----------------------------------------
+Packages are taken by ship-by time (then order time). Wave ``k`` is released
+at ``at + k x policies.wave.interval_h``; a wave holds what the node's pickers
+can pick in one interval (``pickers x interval_h`` picker-hours, each package
+costed as if picked alone: tour set-up + walking its own route + pick time per
+unit, an upper bound that batching only lowers), and at most
+``policies.wave.backlog_threshold`` packages when that is set. Inside a wave
+the packages are batched into carts of ``policies.cart_capacity_units``
+(``policies.batching``) and every batch is routed (``policies.routing``) over
+the node's slotting.
+
+Time is hours since the scenario's start date at midnight (``*_h``); the
+files also carry calendar times.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omsim.errors import OmsimError
+from omsim.orders import Decision, Order
+from omsim.scenario import SERVICE_LEVELS, Scenario, slotting_table
+
+__all__ = ["Plan", "OpenOrders", "read_open_orders", "read_stock", "make_plan", "write_plan", "parse_time",
+           "PLAN_FILES"]
+
+#: Files written by :func:`write_plan`.
+PLAN_FILES = ("plan_lines.csv", "plan_routes.csv", "plan_waves.csv", "plan.json")
+
+_ORDER_REQUIRED = ("order_id", "sku", "qty", "created_at")
+_ORDER_OPTIONAL = ("region", "lat", "lon", "service_level", "channel")
+_STOCK_REQUIRED = ("node", "sku", "on_hand")
+_STOCK_OPTIONAL = ("safety",)
+_MAX_ERRORS_SHOWN = 20
+
+
+# ====================================================================== time
+def parse_time(text: str, what: str = "time") -> _dt.datetime:
+    """Parse ``2026-12-01 08:00`` (or ISO 8601 with ``T``, seconds optional; a date alone is midnight).
+
+    Raises
+    ------
+    OmsimError
+        If it is not such a date and time, or carries a time zone.
+    """
+    s = str(text).strip()
+    try:
+        t = _dt.datetime.fromisoformat(s)
+    except ValueError:
+        raise OmsimError(f"{what}: expected a date and time like '2026-12-01 08:00', got {text!r}") from None
+    if t.tzinfo is not None:
+        raise OmsimError(f"{what}: give the local time without a time zone, got {text!r}")
+    return t
+
+
+def _origin(scenario: Scenario) -> _dt.datetime:
+    return _dt.datetime.combine(scenario.horizon.start, _dt.time())
+
+
+def to_hours(scenario: Scenario, t: _dt.datetime) -> float:
+    """Hours since the scenario's start date at midnight."""
+    return (t - _origin(scenario)).total_seconds() / 3600.0
+
+
+def to_datetime(scenario: Scenario, h: float | None) -> str:
+    """``h`` hours after the scenario's start as ``YYYY-MM-DD HH:MM`` (empty for None/NaN)."""
+    if h is None or not math.isfinite(h):
+        return ""
+    return (_origin(scenario) + _dt.timedelta(hours=float(h))).strftime("%Y-%m-%d %H:%M")
+
+
+# ====================================================================== input
+@dataclass
+class OpenOrders:
+    """Open orders read from a CSV, as engine :class:`~omsim.orders.Order` objects.
+
+    ``orders[i].order_id`` is ``i``; ``ids[i]`` is the id in the file.
+    """
+
+    orders: list[Order]
+    ids: list[str]
+    source: str
+
+
+def _read_rows(path: str | Path, required, optional, what: str) -> tuple[str, list[dict]]:
+    p = Path(path)
+    shown = str(path)
+    if not p.exists():
+        raise OmsimError(f"{shown}: no such file ({what})", file=shown)
+    if p.is_dir():
+        raise OmsimError(f"{shown}: is a directory, expected a CSV file ({what})", file=shown)
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [(h or "").strip() for h in (reader.fieldnames or [])]
+            if not header:
+                raise OmsimError(f"{shown}: row 1: the file is empty; expected a header with columns "
+                                 f"{', '.join(required)}", file=shown)
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise OmsimError(f"{shown}: row 1: missing column(s) {', '.join(missing)}; expected "
+                                 f"{', '.join(required)}" + (f" and optionally {', '.join(optional)}" if optional else ""),
+                                 file=shown)
+            unknown = [c for c in header if c not in required and c not in optional]
+            if unknown:
+                raise OmsimError(f"{shown}: row 1: unknown column(s) {', '.join(unknown)}; expected "
+                                 f"{', '.join(required)}" + (f" and optionally {', '.join(optional)}" if optional else ""),
+                                 file=shown)
+            rows = []
+            for row in reader:
+                if None in row:  # more fields than the header has
+                    row["__extra__"] = row.pop(None)
+                rows.append({(k or "").strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()})
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise OmsimError(f"{shown}: cannot read the CSV ({exc})", file=shown) from None
+    return shown, rows
+
+
+def _raise_all(shown: str, errors: list[str], what: str) -> None:
+    if not errors:
+        return
+    head = errors[:_MAX_ERRORS_SHOWN]
+    more = f"\n  ... and {len(errors) - len(head)} more" if len(errors) > len(head) else ""
+    raise OmsimError(f"{shown}: {len(errors)} bad row(s) in the {what}:\n  " + "\n  ".join(head) + more,
+                     file=shown, errors=errors)
+
+
+def _int_cell(row, col, shown, i, errors, minimum) -> int | None:
+    v = row.get(col)
+    if v is None or v == "":
+        errors.append(f"{shown}: row {i}, column {col}: empty value")
+        return None
+    try:
+        f = float(v)
+        if not f.is_integer():
+            raise ValueError
+        out = int(f)
+    except (ValueError, OverflowError):
+        errors.append(f"{shown}: row {i}, column {col}: expected a whole number, got {v!r}")
+        return None
+    if out < minimum:
+        errors.append(f"{shown}: row {i}, column {col}: must be >= {minimum}, got {v!r}")
+        return None
+    return out
+
+
+def _float_cell(row, col, shown, i, errors, lo, hi) -> float | None:
+    v = row.get(col)
+    try:
+        out = float(v)
+        if not (math.isfinite(out) and lo <= out <= hi):
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(f"{shown}: row {i}, column {col}: expected a number in [{lo}, {hi}], got {v!r}")
+        return None
+    return out
+
+
+def read_open_orders(path: str | Path, scenario: Scenario, at_h: float | None = None) -> OpenOrders:
+    """Read and validate the open orders CSV (see the module docstring for its columns).
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    scenario
+        Its SKUs, regions and start date give the ids and the time origin.
+    at_h
+        The planning time (hours); orders created after it are errors.
+
+    Returns
+    -------
+    OpenOrders
+        Orders in file order of their first line.
+
+    Raises
+    ------
+    OmsimError
+        Missing file or column, unknown SKU or region, bad quantity, level or
+        time, inconsistent lines of one order, a SKU twice in one order; every
+        bad row is listed with its row number (the header is row 1) and column.
+    """
+    shown, rows = _read_rows(path, _ORDER_REQUIRED, _ORDER_OPTIONAL, "open orders")
+    header = set(rows[0]) if rows else set()
+    has_region = "region" in header
+    has_latlon = "lat" in header and "lon" in header
+    if rows and not has_region and not has_latlon:
+        raise OmsimError(f"{shown}: row 1: missing column region (or lat and lon)", file=shown)
+    sku_pos = {s: j for j, s in enumerate(scenario.sku_ids)}
+    regions = scenario.demand.regions or []
+    reg_pos = {r.id: k for k, r in enumerate(regions)}
+    reg_ll = np.array([[r.lat, r.lon] for r in regions], dtype=float)
+    errors: list[str] = []
+    by_id: dict[str, dict] = {}
+    for i, row in enumerate(rows, start=2):
+        if "__extra__" in row:
+            errors.append(f"{shown}: row {i}: more fields than the header has")
+            continue
+        oid = row.get("order_id") or ""
+        if not oid:
+            errors.append(f"{shown}: row {i}, column order_id: empty value")
+            continue
+        sku = row.get("sku") or ""
+        j = sku_pos.get(sku)
+        if j is None:
+            errors.append(f"{shown}: row {i}, column sku: unknown SKU {sku!r} (not in the scenario's catalogue)")
+        qty = _int_cell(row, "qty", shown, i, errors, minimum=1)
+        level = row.get("service_level") or "standard"
+        if level not in SERVICE_LEVELS:
+            errors.append(f"{shown}: row {i}, column service_level: expected one of {', '.join(SERVICE_LEVELS)}, "
+                          f"got {level!r}")
+            level = None
+        region = None
+        if has_region and row.get("region"):
+            region = reg_pos.get(row["region"])
+            if region is None:
+                errors.append(f"{shown}: row {i}, column region: unknown region {row['region']!r} "
+                              f"(known: {', '.join(list(reg_pos)[:8])}{', ...' if len(reg_pos) > 8 else ''})")
+        elif has_latlon and (row.get("lat") or row.get("lon")):
+            lat = _float_cell(row, "lat", shown, i, errors, -90, 90)
+            lon = _float_cell(row, "lon", shown, i, errors, -180, 180)
+            if lat is not None and lon is not None:
+                from omsim.geo import distance_matrix_km
+                region = int(np.argmin(distance_matrix_km(np.array([[lat, lon]]), reg_ll)[0]))
+        else:
+            errors.append(f"{shown}: row {i}, column {'region' if has_region else 'lat'}: empty value")
+        created = None
+        try:
+            created = to_hours(scenario, parse_time(row.get("created_at") or "", "created_at"))
+        except OmsimError as exc:
+            errors.append(f"{shown}: row {i}, column created_at: {exc.message.split(': ', 1)[1]}")
+        if created is not None and at_h is not None and created > at_h + 1e-9:
+            errors.append(f"{shown}: row {i}, column created_at: {row['created_at']} is after the planning time "
+                          f"{to_datetime(scenario, at_h)} (--at)")
+        if None in (j, qty, level, region, created):
+            continue
+        rec = by_id.get(oid)
+        if rec is None:
+            by_id[oid] = {"row": i, "region": region, "level": level, "created": created,
+                          "channel": row.get("channel") or "web", "skus": [j], "qty": [qty]}
+            continue
+        for col, key, val in (("region", "region", region), ("service_level", "level", level),
+                              ("created_at", "created", created)):
+            if rec[key] != val:
+                errors.append(f"{shown}: row {i}, column {col}: order {oid!r} has a different {col} "
+                              f"on row {rec['row']}")
+                break
+        else:
+            if j in rec["skus"]:
+                errors.append(f"{shown}: row {i}, column sku: SKU {sku!r} appears twice in order {oid!r} "
+                              f"(give one line with the total quantity)")
+            else:
+                rec["skus"].append(j)
+                rec["qty"].append(qty)
+    _raise_all(shown, errors, "open orders")
+    if not by_id:
+        raise OmsimError(f"{shown}: no order rows (only a header)", file=shown)
+    orders, ids = [], []
+    for k, (oid, rec) in enumerate(by_id.items()):
+        orders.append(Order(order_id=k, created_h=rec["created"], region=rec["region"], level=rec["level"],
+                            skus=np.asarray(rec["skus"], dtype=np.int64), qty=np.asarray(rec["qty"], dtype=np.int64),
+                            channel=rec["channel"]))
+        ids.append(oid)
+    return OpenOrders(orders, ids, shown)
+
+
+def read_stock(path: str | Path, scenario: Scenario) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read and validate a stock snapshot (``node, sku, on_hand[, safety]``).
+
+    Returns
+    -------
+    on_hand : (N, S) int64
+        Units per node and SKU (0 where not listed).
+    safety : (N, S) int64 or None
+        When the file has a ``safety`` column.
+
+    Raises
+    ------
+    OmsimError
+        Missing file or column, unknown node or SKU, a negative or fractional
+        count, a node and SKU listed twice (file, row and column named).
+    """
+    shown, rows = _read_rows(path, _STOCK_REQUIRED, _STOCK_OPTIONAL, "stock snapshot")
+    node_pos = {n: i for i, n in enumerate(scenario.node_ids)}
+    sku_pos = {s: j for j, s in enumerate(scenario.sku_ids)}
+    N, S = len(node_pos), len(sku_pos)
+    on_hand = np.zeros((N, S), dtype=np.int64)
+    has_safety = bool(rows) and "safety" in rows[0]
+    safety = np.zeros((N, S), dtype=np.int64) if has_safety else None
+    seen: dict[tuple[int, int], int] = {}
+    errors: list[str] = []
+    for i, row in enumerate(rows, start=2):
+        if "__extra__" in row:
+            errors.append(f"{shown}: row {i}: more fields than the header has")
+            continue
+        n = node_pos.get(row.get("node") or "")
+        if n is None:
+            errors.append(f"{shown}: row {i}, column node: unknown node {row.get('node')!r} "
+                          f"(the scenario has {', '.join(node_pos)})")
+        j = sku_pos.get(row.get("sku") or "")
+        if j is None:
+            errors.append(f"{shown}: row {i}, column sku: unknown SKU {row.get('sku')!r} (not in the scenario's catalogue)")
+        q = _int_cell(row, "on_hand", shown, i, errors, minimum=0)
+        s = _int_cell(row, "safety", shown, i, errors, minimum=0) if has_safety and row.get("safety") else 0
+        if None in (n, j, q, s):
+            continue
+        if (n, j) in seen:
+            errors.append(f"{shown}: row {i}, column sku: node {row['node']!r} and SKU {row['sku']!r} already "
+                          f"listed on row {seen[(n, j)]}")
+            continue
+        seen[(n, j)] = i
+        on_hand[n, j] = q
+        if safety is not None:
+            safety[n, j] = s
+    _raise_all(shown, errors, "stock snapshot")
+    return on_hand, safety
+
+
+# ====================================================================== the plan
+@dataclass
+class Plan:
+    """A fulfilment plan.
+
+    Attributes
+    ----------
+    lines
+        One row per order line and package (a line split over two packages
+        has two rows; a line that cannot ship has one row with an empty node):
+        ``order_id, sku, qty, status, package, node, carrier, service,
+        ship_by, promised, ship_by_h, promised_h, cost, reason``. ``cost`` is
+        the line's share (by units) of its package's cost; lost-sale and split
+        penalties are in the summary, not here.
+    waves
+        Per node and wave: ``node, wave, release, release_h, packages, units,
+        batches, length_m, picker_h, earliest_ship_by``.
+    routes
+        Per node, wave, batch and stop, in visiting order: ``node, wave,
+        batch, stop, aisle, cell, side, sku, order_id, qty, cum_length_m``;
+        stop 0 is the depot at the start and the last stop the depot again
+        (its ``cum_length_m`` is the tour length).
+    summary
+        Totals: orders, packages, splits, cost and its breakdown, the orders
+        that cannot ship and why, per-node figures.
+    decisions
+        The engine's decisions, by order (ids as in :class:`OpenOrders`).
+    """
+
+    lines: pd.DataFrame
+    waves: pd.DataFrame
+    routes: pd.DataFrame
+    summary: dict
+    decisions: list[Decision] = field(default_factory=list)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write the plan files atomically (see :func:`write_plan`)."""
+        return write_plan(self, out_dir)
+
+
+def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | None):
+    from omsim.engine import DecisionEngine, initial_stock
+    from omsim.fulfilment.inventory import Inventory
+    from omsim.rng import Streams
+
+    streams = Streams(scenario.seed if seed is None else seed)
+    if on_hand is None:
+        return DecisionEngine.from_scenario(scenario, streams)
+    # The snapshot replaces the initial stock; the scenario still sets the safety stock
+    # (unless the snapshot has its own) and what each node carries.
+    _, scen_safety, carried = initial_stock(scenario, streams)
+    inv = Inventory(on_hand, scen_safety if safety is None else safety, node_ids=scenario.node_ids,
+                    sku_ids=scenario.sku_ids, t0_h=at_h)
+    return DecisionEngine(scenario, inv, streams, carried=carried | (on_hand > 0))
+
+
+def _why_unfilled(scenario: Scenario, available: np.ndarray, order: Order, unfilled: np.ndarray,
+                  max_packages: int) -> list[str]:
+    """Reasons per unfilled line, from what was available to promise just before the decision."""
+    out = []
+    sku_ids = scenario.sku_ids
+    for j, q, u in zip(order.skus, order.qty, unfilled):
+        if u <= 0:
+            out.append("")
+            continue
+        total = int(available[:, j].sum())
+        best = int(available[:, j].max())
+        if total == 0:
+            out.append(f"no stock of {sku_ids[j]} at any node")
+        elif total < q:
+            out.append(f"only {total} of {q} units of {sku_ids[j]} available in the network")
+        elif best < q:
+            out.append(f"{sku_ids[j]} only in split lots (max {max_packages} packages)")
+        else:
+            out.append(f"shipping {sku_ids[j]} would cost more than the lost-sale penalty or exceed the "
+                       f"package limit ({max_packages})")
+    return out
+
+
+def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
+    """Decide and commit every order at ``at_h``, oldest first; also the reasons for unfilled lines."""
+    order = sorted(range(len(oo.orders)), key=lambda k: (oo.orders[k].created_h, k))
+    decisions: dict[int, Decision] = {}
+    reasons: dict[int, list[str]] = {}
+    for k in order:
+        o = oo.orders[k]
+        available = np.asarray(engine.inventory.available(), dtype=np.int64).copy()
+        d = engine.decide(o, at_h)
+        engine.commit(d, at_h)
+        decisions[k] = d
+        reasons[k] = _why_unfilled(scenario, available, o, np.asarray(d.unfilled), scenario.policies.max_packages)
+    return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
+
+
+def _lines_frame(scenario: Scenario, oo: OpenOrders, decisions, reasons) -> pd.DataFrame:
+    sku_ids, node_ids = scenario.sku_ids, scenario.node_ids
+    rows = []
+    for o, d, why in zip(oo.orders, decisions, reasons):
+        oid = oo.ids[o.order_id]
+        for p, sh in enumerate(d.shipments, start=1):
+            pkg_cost = float(sum(sh.cost.values()))
+            units = max(int(np.sum(sh.qty)), 1)
+            for j, q in zip(sh.skus, sh.qty):
+                rows.append({"order_id": oid, "sku": sku_ids[int(j)], "qty": int(q), "status": d.status,
+                             "package": p, "node": node_ids[sh.node], "carrier": sh.carrier, "service": sh.service,
+                             "ship_by": to_datetime(scenario, sh.ship_by_h),
+                             "promised": to_datetime(scenario, sh.promised_h),
+                             "ship_by_h": round(float(sh.ship_by_h), 4), "promised_h": round(float(sh.promised_h), 4),
+                             "cost": round(pkg_cost * int(q) / units, 4), "reason": ""})
+        for j, u, r in zip(o.skus, np.asarray(d.unfilled), why):
+            if u > 0:
+                rows.append({"order_id": oid, "sku": sku_ids[int(j)], "qty": int(u),
+                             "status": "unfilled" if d.ships else d.status, "package": 0, "node": "",
+                             "carrier": "", "service": "", "ship_by": "", "promised": "", "ship_by_h": np.nan,
+                             "promised_h": np.nan, "cost": 0.0, "reason": r})
+    cols = ["order_id", "sku", "qty", "status", "package", "node", "carrier", "service", "ship_by", "promised",
+            "ship_by_h", "promised_h", "cost", "reason"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _node_layout(wh):
+    from omsim.warehouse import Layout
+
+    spec = wh.layout
+    return Layout(**spec.model_dump())
+
+
+def _slotting(scenario: Scenario, n: int, layout, engine):
+    """(aisle, cell, side) of every SKU at node ``n``, as the simulator slots it."""
+    from omsim.rng import Streams
+    from omsim.warehouse import slot
+
+    wh = scenario.network.warehouses[n]
+    pol = wh.slotting.policy
+    pop = np.asarray(engine.popularity, dtype=float)
+    S = len(scenario.sku_ids)
+    if pol == "explicit":
+        table = slotting_table(wh) or {}
+        return slot(layout, S, "explicit", table=table, sku_ids=scenario.sku_ids, missing="random",
+                    rng=Streams(scenario.seed).spawn("layout", len(scenario.node_ids))[n])
+    rng = Streams(scenario.seed).spawn("layout", len(scenario.node_ids))[n] if pol == "random" else None
+    return slot(layout, S, pol, popularity=pop, rng=rng)
+
+
+def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: float):
+    """Waves, batches and routes of node ``n``; ``packages``: (order id, Shipment, created_h)."""
+    from omsim.warehouse import batch_orders, route, route_lengths
+
+    wh = scenario.network.warehouses[n]
+    pol = scenario.policies
+    layout = _node_layout(wh)
+    aisle, cell, side = _slotting(scenario, n, layout, engine)
+    packages = sorted(packages, key=lambda p: (p[1].ship_by_h, p[2], p[0]))
+    picks = [np.column_stack([aisle[p[1].skus], cell[p[1].skus]]).astype(np.int64) for p in packages]
+    solo_m = np.asarray(route_lengths(layout, picks, pol.routing), dtype=float) if picks else np.zeros(0)
+    units = np.array([int(np.sum(p[1].qty)) for p in packages], dtype=np.int64)
+    speed = wh.walk_speed_m_per_s
+    solo_s = wh.tour_setup_s + solo_m / speed + units * wh.pick_time_s
+    wave_s = wh.pickers * pol.wave.interval_h * 3600.0
+    cap_n = pol.wave.backlog_threshold or len(packages) + 1
+    # Fill waves in ship-by order.
+    wave_of = np.zeros(len(packages), dtype=np.int64)
+    w, used_s, used_n = 0, 0.0, 0
+    for i in range(len(packages)):
+        if used_n and (used_s + solo_s[i] > wave_s or used_n >= cap_n):
+            w, used_s, used_n = w + 1, 0.0, 0
+        wave_of[i] = w
+        used_s += solo_s[i]
+        used_n += 1
+    wave_rows, route_rows = [], []
+    for w in (np.unique(wave_of) if len(packages) else []):
+        members = np.flatnonzero(wave_of == w)
+        res = batch_orders(layout, [picks[i] for i in members], units=units[members],
+                           capacity=pol.cart_capacity_units, method=pol.batching, routing=pol.routing)
+        total_len = 0.0
+        for b, batch in enumerate(res.batches, start=1):
+            idx = [members[int(k)] for k in batch]
+            # Flatten the batch into stops: one per (package, SKU line).
+            stops = [(packages[i][0], int(j), int(q)) for i in idx for j, q in zip(packages[i][1].skus,
+                                                                                   packages[i][1].qty)]
+            pts = np.array([[aisle[j], cell[j]] for _, j, _ in stops], dtype=np.int64)
+            r = route(layout, pts, pol.routing)
+            seq = np.asarray(r.sequence, dtype=np.int64)
+            # Cumulative aisle-graph distance along the visiting order.
+            legs = _leg_lengths(layout, pts[seq])
+            cum = np.concatenate([[0.0], np.cumsum(legs)])
+            route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": 0, "aisle": np.nan,
+                               "cell": np.nan, "side": np.nan, "sku": "", "order_id": "", "qty": 0,
+                               "cum_length_m": 0.0, "location": "depot"})
+            for s_i, k in enumerate(seq, start=1):
+                oid, j, q = stops[int(k)]
+                route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": s_i,
+                                   "aisle": int(aisle[j]), "cell": int(cell[j]), "side": int(side[j]),
+                                   "sku": scenario.sku_ids[j], "order_id": oid, "qty": q,
+                                   "cum_length_m": round(float(cum[s_i]), 3), "location": "pick"})
+            route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": len(seq) + 1,
+                               "aisle": np.nan, "cell": np.nan, "side": np.nan, "sku": "", "order_id": "", "qty": 0,
+                               "cum_length_m": round(float(r.length), 3), "location": "depot"})
+            total_len += float(r.length)
+        n_units = int(units[members].sum())
+        picker_s = len(res.batches) * wh.tour_setup_s + total_len / speed + n_units * wh.pick_time_s
+        release_h = at_h + int(w) * pol.wave.interval_h
+        wave_rows.append({"node": wh.id, "wave": int(w) + 1, "release": to_datetime(scenario, release_h),
+                          "release_h": round(release_h, 4), "packages": int(len(members)), "units": n_units,
+                          "batches": len(res.batches), "length_m": round(total_len, 3),
+                          "picker_h": round(picker_s / 3600.0, 4),
+                          "earliest_ship_by": to_datetime(scenario, min(packages[i][1].ship_by_h for i in members))})
+    return wave_rows, route_rows
+
+
+def _leg_lengths(layout, pts: np.ndarray) -> np.ndarray:
+    """Aisle-graph lengths of depot → pts[0] → ... → pts[-1] → depot (len(pts) + 1 legs)."""
+    if len(pts) == 0:
+        return np.zeros(0)
+    dm = np.asarray(layout.distance_matrix(pts, include_depot=True), dtype=float)
+    # distance_matrix(include_depot=True) puts the depot first.
+    order = np.concatenate([[0], np.arange(1, len(pts) + 1), [0]])
+    return dm[order[:-1], order[1:]]
+
+
+def make_plan(scenario: Scenario, orders_path: str | Path, stock_path: str | Path | None = None,
+              at: str | _dt.datetime | None = None, *, seed: int | None = None) -> Plan:
+    """Plan today's open orders.
+
+    Parameters
+    ----------
+    scenario
+        The network, carriers and policies.
+    orders_path
+        Open orders CSV (see the module docstring).
+    stock_path
+        Stock snapshot CSV; without it, the scenario's initial stock.
+    at
+        The planning time (``"2026-12-01 08:00"``); default: the newest
+        order's ``created_at``.
+    seed
+        Seed of the engine's random streams (default the scenario's).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    OmsimError
+        Bad input (the message names the file, row and column) or a time
+        before the scenario's start.
+    """
+    at_h = None
+    if at is not None:
+        t = at if isinstance(at, _dt.datetime) else parse_time(at, "--at")
+        at_h = to_hours(scenario, t)
+        if at_h < 0:
+            raise OmsimError(f"--at: {at} is before the scenario's start date {scenario.horizon.start}")
+    oo = read_open_orders(orders_path, scenario, at_h)
+    if at_h is None:
+        at_h = max(o.created_h for o in oo.orders)
+    if at_h < 0:
+        raise OmsimError(f"{oo.source}: orders are placed before the scenario's start date "
+                         f"{scenario.horizon.start}; give --at or change horizon.start", file=oo.source)
+    on_hand = safety = None
+    if stock_path is not None:
+        on_hand, safety = read_stock(stock_path, scenario)
+    engine = _build_engine(scenario, on_hand, safety, at_h, seed)
+    decisions, reasons = _decide_all(engine, scenario, oo, at_h)
+    lines = _lines_frame(scenario, oo, decisions, reasons)
+
+    by_node: dict[int, list] = {}
+    for o, d in zip(oo.orders, decisions):
+        for sh in d.shipments:
+            by_node.setdefault(sh.node, []).append((oo.ids[o.order_id], sh, o.created_h))
+    wave_rows, route_rows = [], []
+    for n in sorted(by_node):
+        w, r = _plan_node(scenario, n, by_node[n], engine, at_h)
+        wave_rows += w
+        route_rows += r
+    waves = pd.DataFrame(wave_rows, columns=["node", "wave", "release", "release_h", "packages", "units", "batches",
+                                             "length_m", "picker_h", "earliest_ship_by"])
+    routes = pd.DataFrame(route_rows, columns=["node", "wave", "batch", "stop", "location", "aisle", "cell", "side",
+                                               "sku", "order_id", "qty", "cum_length_m"])
+    for c in ("aisle", "cell", "side"):  # empty at the depot rows, whole numbers elsewhere
+        routes[c] = routes[c].astype("Int64")
+    summary = _summary(scenario, oo, decisions, reasons, waves, at_h)
+    return Plan(lines=lines, waves=waves, routes=routes, summary=summary, decisions=decisions)
+
+
+def _summary(scenario, oo: OpenOrders, decisions, reasons, waves: pd.DataFrame, at_h: float) -> dict:
+    cost: dict[str, float] = {}
+    for d in decisions:
+        for k, v in d.cost.items():
+            cost[k] = cost.get(k, 0.0) + float(v)
+    statuses: dict[str, int] = {}
+    for d in decisions:
+        statuses[d.status] = statuses.get(d.status, 0) + 1
+    cannot = []
+    for o, d, why in zip(oo.orders, decisions, reasons):
+        if d.status != "allocated":
+            cannot.append({"order_id": oo.ids[o.order_id], "status": d.status,
+                           "units_unfilled": int(np.sum(d.unfilled)),
+                           "why": "; ".join(w for w in why if w) or "not allocated by the policy"})
+    nodes = {}
+    for nid in scenario.node_ids:
+        wv = waves[waves["node"] == nid]
+        nodes[nid] = {"packages": int(wv["packages"].sum()), "units": int(wv["units"].sum()), "waves": int(len(wv)),
+                      "batches": int(wv["batches"].sum()), "route_length_m": round(float(wv["length_m"].sum()), 3),
+                      "picker_h": round(float(wv["picker_h"].sum()), 4)}
+    packages = sum(d.packages for d in decisions)
+    return {
+        "scenario": scenario.name,
+        "currency": scenario.currency,
+        "at": to_datetime(scenario, at_h),
+        "at_h": round(at_h, 4),
+        "policy": scenario.policies.allocation,
+        "orders": len(oo.orders),
+        "lines": int(sum(len(o.skus) for o in oo.orders)),
+        "units": int(sum(o.units for o in oo.orders)),
+        "units_allocated": int(sum(o.units - int(np.sum(d.unfilled)) for o, d in zip(oo.orders, decisions))),
+        "status": statuses,
+        "packages": int(packages),
+        "split_orders": int(sum(1 for d in decisions if d.packages > 1)),
+        "total_cost": round(sum(float(d.total) for d in decisions), 4),
+        "cost": {k: round(v, 4) for k, v in cost.items()},
+        "cannot_ship": cannot,
+        "nodes": nodes,
+    }
+
+
+# ====================================================================== output
+def write_plan(plan: Plan, out_dir: str | Path) -> Path:
+    """Write ``plan_lines.csv``, ``plan_routes.csv``, ``plan_waves.csv`` and ``plan.json`` to ``out_dir``.
+
+    The files are written to a temporary directory beside ``out_dir`` first
+    and moved in only when all of them are complete, so a failure never
+    leaves a half-written plan.
+
+    Raises
+    ------
+    OmsimError
+        If ``out_dir`` is a file or cannot be written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OmsimError(f"{out}: exists and is not a directory (--out)", file=str(out))
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OmsimError(f"{out}: cannot create the output directory ({exc})", file=str(out)) from None
+    try:
+        plan.lines.to_csv(tmp / "plan_lines.csv", index=False)
+        plan.routes.to_csv(tmp / "plan_routes.csv", index=False)
+        plan.waves.to_csv(tmp / "plan_waves.csv", index=False)
+        doc = {"summary": plan.summary,
+               "lines": json.loads(plan.lines.to_json(orient="records")),
+               "waves": json.loads(plan.waves.to_json(orient="records")),
+               "routes": _routes_json(plan.routes)}
+        (tmp / "plan.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        if not out.exists():
+            os.replace(tmp, out)
+        else:
+            for name in PLAN_FILES:
+                os.replace(tmp / name, out / name)
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OmsimError(f"{out}: cannot write the plan ({exc})", file=str(out)) from None
+    return out
+
+
+def _routes_json(routes: pd.DataFrame) -> list[dict]:
+    """Routes nested per node, wave and batch: the stop sequence and the tour length."""
+    out = []
+    if routes.empty:
+        return out
+    for (node, wave, batch), g in routes.groupby(["node", "wave", "batch"], sort=True):
+        picks = g[g["location"] == "pick"]
+        out.append({"node": node, "wave": int(wave), "batch": int(batch),
+                    "length_m": float(g["cum_length_m"].iloc[-1]),
+                    "stops": [{"aisle": int(r.aisle), "cell": int(r.cell), "side": int(r.side), "sku": r.sku,
+                               "order_id": r.order_id, "qty": int(r.qty), "cum_length_m": float(r.cum_length_m)}
+                              for r in picks.itertuples()]})
+    return out
+
+
+def format_plan(plan: Plan, max_orders: int = 25) -> str:
+    """A readable text summary: orders, waves per node and totals (for the terminal)."""
+    s = plan.summary
+    cur = s.get("currency", "")
+    out = [f"Plan for {s['orders']} open orders ({s['lines']} lines, {s['units']} units) at {s['at']}, "
+           f"policy {s['policy']}:"]
+    ln = plan.lines
+    if not ln.empty:
+        rows = []
+        for oid, g in ln.groupby("order_id", sort=False):
+            ship = g[g["package"] > 0]
+            status = g["status"].iloc[0] if ship.empty else ("partial" if (g["package"] == 0).any() else "allocated")
+            pk = ship.drop_duplicates("package")
+            rows.append((str(oid), status, str(len(pk)), ",".join(dict.fromkeys(pk["node"])),
+                         ",".join(dict.fromkeys(pk["service"])), pk["ship_by"].min() if len(pk) else "",
+                         pk["promised"].max() if len(pk) else "", f"{ship['cost'].sum():.2f}"))
+        head = ("order", "status", "pkgs", "node(s)", "service", "ship by", "promised", f"cost {cur}".strip())
+        shown = rows[:max_orders]
+        widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(head)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        out.append("  " + fmt.format(*head))
+        out += ["  " + fmt.format(*r) for r in shown]
+        if len(rows) > len(shown):
+            out.append(f"  ... {len(rows) - len(shown)} more orders (see plan_lines.csv)")
+    out.append("Warehouses:")
+    for nid, nd in s["nodes"].items():
+        if nd["packages"]:
+            out.append(f"  {nid}: {nd['packages']} packages, {nd['units']} units in {nd['waves']} wave(s), "
+                       f"{nd['batches']} picker tour(s), {nd['route_length_m']:.0f} m walked, "
+                       f"{nd['picker_h']:.1f} picker-hours")
+        else:
+            out.append(f"  {nid}: nothing to ship")
+    out.append(f"Total: {s['packages']} packages, {s['split_orders']} split order(s), cost {s['total_cost']:.2f} {cur}; "
+               f"{s['units_allocated']} of {s['units']} units allocated.")
+    if s["cannot_ship"]:
+        out.append(f"{len(s['cannot_ship'])} order(s) not fully shipped:")
+        for c in s["cannot_ship"][:max_orders]:
+            out.append(f"  {c['order_id']}: {c['status']}, {c['units_unfilled']} unit(s) unfilled: {c['why']}")
+        if len(s["cannot_ship"]) > max_orders:
+            out.append(f"  ... {len(s['cannot_ship']) - max_orders} more (see plan.json)")
+    return "\n".join(out)

@@ -88,5 +88,44 @@ def simulate(scenario, seed, days, replications, out_dir):
                f"~{sc.demand.orders_per_day:.0f} orders/day (the simulator is not built yet).")
 
 
+@main.command()
+@click.option("--scenario", "-s", "scenario", default=None, help="Scenario YAML (the bundled default when omitted).")
+@click.option("--orders", "orders", required=True, type=click.Path(dir_okay=False),
+              help="Open orders CSV: order_id, sku, qty, region (or lat, lon), service_level, created_at.")
+@click.option("--stock", "stock", default=None, type=click.Path(dir_okay=False),
+              help="Stock snapshot CSV: node, sku, on_hand (replaces the scenario's initial stock).")
+@click.option("--at", "at", default=None, metavar="'YYYY-MM-DD HH:MM'",
+              help="Planning time (default: the newest order's created_at).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Write plan_lines.csv, plan_routes.csv, plan_waves.csv and plan.json here.")
+@click.option("--max-rows", type=click.IntRange(min=0), default=25, show_default=True,
+              help="Orders shown in the printed table.")
+@_user_errors
+def plan(scenario, orders, stock, at, seed, out_dir, max_rows):
+    """Plan today's open orders: node, package, carrier, ship-by and promise per line; waves, batches and pick routes."""
+    from omsim.plan import format_plan, make_plan
+    from omsim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    p = make_plan(sc, orders, stock, at, seed=seed)
+    out = p.write(out_dir)
+    click.echo(format_plan(p, max_orders=max_rows))
+    click.echo(f"wrote {out}/plan_lines.csv, plan_routes.csv, plan_waves.csv, plan.json")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="HTML file to write (default RUN_DIR/report.html; figures go beside it).")
+@_user_errors
+def report(run_dir, out_file):
+    """Write an HTML report with figures (and their PNGs) for RUN_DIR, the --out of omsim simulate."""
+    from omsim.report import FIGURES, write_report
+
+    path = write_report(run_dir, out_file)
+    click.echo(f"wrote {path} with {len(FIGURES)} figures in {path.parent / 'figures'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,7 +44,7 @@ def check_route(layout, picks, r):
 
 
 @given(layout_and_picks(max_picks=9, max_blocks=2))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_optimal_equals_brute_force_one_and_two_blocks(case):
     layout, picks = case
     r = route(layout, picks, method="optimal")
@@ -54,7 +54,7 @@ def test_optimal_equals_brute_force_one_and_two_blocks(case):
 
 
 @given(layout_and_picks(max_picks=7, max_blocks=3).filter(lambda c: c[0].blocks == 3))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_dp_is_exact_for_three_blocks_too(case):
     # route() hands blocks > 2 to an OR-Tools hook when present; the DP itself is general.
     layout, picks = case
@@ -64,14 +64,14 @@ def test_dp_is_exact_for_three_blocks_too(case):
 
 
 @given(layout_and_picks(max_picks=60, max_blocks=2))
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_reconstructed_sequence_reproduces_the_length_on_large_pick_lists(case):
     layout, picks = case
     check_route(layout, picks, route(layout, picks))
 
 
 @given(st.data())
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 def test_batched_lengths_equal_single_routes(data):
     layout, _ = data.draw(layout_and_picks(max_picks=0, max_blocks=2))
     lists = [data.draw(layout_and_picks(max_picks=12).map(lambda c: c[1]).filter(

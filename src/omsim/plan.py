@@ -438,13 +438,22 @@ def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
     order = sorted(range(len(oo.orders)), key=lambda k: (oo.orders[k].created_h, k))
     decisions: dict[int, Decision] = {}
     reasons: dict[int, list[str]] = {}
+    mp = scenario.policies.max_packages
+    if scenario.policies.allocation == "batch" and hasattr(engine, "decide_batch"):
+        # One window: the engine sources all open orders together (CP-SAT) and commits them.
+        available = np.asarray(engine.inventory.available(), dtype=np.int64).copy()
+        for d in engine.decide_batch([oo.orders[k] for k in order], at_h):
+            k = int(d.order_id)
+            decisions[k] = d
+            reasons[k] = _why_unfilled(scenario, available, oo.orders[k], np.asarray(d.unfilled), mp)
+        return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
     for k in order:
         o = oo.orders[k]
         available = np.asarray(engine.inventory.available(), dtype=np.int64).copy()
         d = engine.decide(o, at_h)
         engine.commit(d, at_h)
         decisions[k] = d
-        reasons[k] = _why_unfilled(scenario, available, o, np.asarray(d.unfilled), scenario.policies.max_packages)
+        reasons[k] = _why_unfilled(scenario, available, o, np.asarray(d.unfilled), mp)
     return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
 
 
@@ -500,7 +509,9 @@ def _slotting(scenario: Scenario, n: int, layout, engine):
 
 def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: float):
     """Waves, batches and routes of node ``n``; ``packages``: (order id, Shipment, created_h)."""
-    from omsim.warehouse import batch_orders, route, route_lengths
+    from omsim.rng import Streams
+    from omsim.warehouse import route, route_lengths
+    from omsim.warehouse.batching import batch_orders
 
     wh = scenario.network.warehouses[n]
     pol = scenario.policies
@@ -523,11 +534,14 @@ def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: 
         wave_of[i] = w
         used_s += solo_s[i]
         used_n += 1
+    # Local search perturbs at random: one stream per node keeps a plan reproducible.
+    rng = Streams(scenario.seed).spawn("picking", len(scenario.node_ids))[n]
     wave_rows, route_rows = [], []
     for w in (np.unique(wave_of) if len(packages) else []):
         members = np.flatnonzero(wave_of == w)
         res = batch_orders(layout, [picks[i] for i in members], units=units[members],
-                           capacity=pol.cart_capacity_units, method=pol.batching, routing=pol.routing)
+                           capacity=pol.cart_capacity_units, method=pol.batching, routing=pol.routing,
+                           rng=rng)
         total_len = 0.0
         for b, batch in enumerate(res.batches, start=1):
             idx = [members[int(k)] for k in batch]

@@ -1,0 +1,917 @@
+"""The decision engine: the state of the network and the policies that act on it.
+
+One :class:`DecisionEngine` serves every clock — the SimPy simulator, the
+planner's CLI and (later) the HTTP service. It does not know which one drives
+it: every call takes the time ``t_h`` (hours since the scenario start).
+
+State it holds:
+
+- the inventory and its ledger (:class:`omsim.fulfilment.inventory.Inventory`);
+- the node load: units committed but not shipped (``node_backlog_units``) and
+  orders (and, optionally, units) taken per node and day (capacity throttling);
+- the carrier services' packages booked per day (daily capacity);
+- the decisions committed and not yet fully shipped or cancelled.
+
+The cost of sourcing an order (what ``cheapest`` minimises, what the breakdown
+of a :class:`~omsim.orders.Decision` reports)::
+
+    per package from node n   per_package + zone surcharge + per_km x km        (shipping_package, shipping_distance)
+                              + handling per order at n                         (handling)
+                              + split penalty                                   (split_penalty)
+    per unit of line l from n per_kg x weight + per_unit                        (shipping_weight, shipping_package)
+                              + handling per line at n / units of the line      (handling)
+    per unit left unfilled    policies.lost_sale_penalty                        (lost_penalty)
+    minus one split penalty when anything ships (a single package pays none).
+
+The carrier service of node n for an order is rate-shopped before sourcing:
+the cheapest service meeting the order's level at the weight of the whole
+order, among those with capacity left at their next pickup. So the cost is
+linear in the units shipped from each node and the exact kernel
+:func:`omsim.fulfilment.allocation.cheapest_assignment` minimises it exactly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from omsim._kernels import _alloc
+from omsim.catalogue import abc_classes, popularity
+from omsim.errors import OmsimError
+from omsim.fulfilment import allocation as _allocation
+from omsim.fulfilment.inventory import InboundPO, Inventory
+from omsim.geo import distance_matrix_km
+from omsim.orders import COST_KEYS, Decision, Order, Shipment
+from omsim.rng import Streams
+from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
+
+__all__ = ["DecisionEngine", "initial_stock", "expected_daily_units"]
+
+_LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
+_NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
+# How many days ahead a package may wait for carrier capacity before the node gives up on that service.
+_MAX_PICKUP_DAYS = 7
+# Lookahead: SKUs priced by the fluid LP (by expected demand) and its time limit.
+_LP_MAX_SKUS = 2000
+_LP_TIME_LIMIT_S = 60.0
+
+
+# ============================================================== initial stock
+def _count_mean(dist) -> float:
+    """Mean of 1 + Poisson(mean - 1) truncated at ``max`` (the scenario's CountDist)."""
+    lam = dist.mean - 1.0
+    k = np.arange(0, dist.max)  # values 1..max  <->  k = 0..max-1
+    if lam <= 0:
+        return 1.0
+    logp = k * math.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k])
+    p = np.exp(logp - logp.max())
+    return float(1.0 + (k * p).sum() / p.sum())
+
+
+def expected_daily_units(scenario: Scenario) -> np.ndarray:
+    """Expected units sold per day of each SKU (all regions and channels together).
+
+    ``orders_per_day x mean lines x mean units per line x popularity``, with the
+    means of the (truncated) count distributions of the scenario.
+
+    Returns
+    -------
+    numpy.ndarray
+        (S,) float, in SKU order.
+    """
+    dem = scenario.demand
+    per_order = _count_mean(dem.lines_per_order) * _count_mean(dem.units_per_line)
+    return dem.orders_per_day * per_order * popularity(scenario.catalogue.skus)
+
+
+def initial_stock(scenario: Scenario, streams: Streams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Initial on hand and safety stock per node and SKU, and the assortment.
+
+    From a node's stock CSV when it has one (SKUs not listed carry none);
+    otherwise ``round(days_cover x expected daily units / carrying nodes)``
+    for the SKUs the node carries. A node carries a ``carry_share`` of the
+    SKUs, drawn from the ``allocation`` stream (so the same seed gives the
+    same assortment); the expected demand of a SKU is shared equally among
+    the nodes carrying it (a neutral prior).
+
+    Returns
+    -------
+    on_hand, safety : (N, S) int64
+    carried : (N, S) bool
+    """
+    sc = scenario
+    skus = sc.sku_ids
+    S, N = len(skus), len(sc.network.warehouses)
+    rng = streams["allocation"]
+    daily = expected_daily_units(sc)
+    carried = np.zeros((N, S), dtype=bool)
+    for n, wh in enumerate(sc.network.warehouses):
+        # Draw for every node, CSV or not, so adding a CSV to one node does not change the others' assortment.
+        k = int(round(wh.stock.carry_share * S))
+        pick = rng.permutation(S)[:k]
+        if stock_table(wh) is None:
+            carried[n, pick] = True
+    on_hand = np.zeros((N, S), dtype=np.int64)
+    safety = np.zeros((N, S), dtype=np.int64)
+    sku_pos = {s: i for i, s in enumerate(skus)}
+    generated = [n for n, wh in enumerate(sc.network.warehouses) if stock_table(wh) is None]
+    n_carry = np.maximum(carried[generated].sum(axis=0), 1) if generated else np.ones(S)
+    for n, wh in enumerate(sc.network.warehouses):
+        table = stock_table(wh)
+        if table is not None:
+            for sku, rec in table.items():
+                j = sku_pos[sku]
+                on_hand[n, j] = rec["on_hand"]
+                safety[n, j] = rec.get("safety", 0)
+                carried[n, j] = True
+            continue
+        share = daily / n_carry
+        on_hand[n] = np.where(carried[n], np.round(wh.stock.days_cover * share), 0).astype(np.int64)
+        safety[n] = np.where(carried[n], np.round(wh.stock.safety_days * share), 0).astype(np.int64)
+    return on_hand, safety, carried
+
+
+# ============================================================== service table
+@dataclass
+class _ServiceTable:
+    """Rate and transit of every carrier service for every (node, region), as arrays.
+
+    ``fixed[n, r, k]`` is the per-package part of service k from node n to
+    region r (per_package + zone surcharge), ``dist[n, r, k]`` its per-km part,
+    ``per_kg[k]`` and ``per_unit[k]`` its linear parts; ``transit_h`` the
+    planned transit; ``pickup_h[n, k]`` the pickup (cut-off) hour of day.
+    """
+
+    carrier: list[str]
+    service: list[str]
+    level: list[str]
+    rank: np.ndarray          # (K,) level rank of the service
+    fixed: np.ndarray         # (N, R, K)
+    dist: np.ndarray          # (N, R, K)
+    per_kg: np.ndarray        # (K,)
+    per_unit: np.ndarray      # (K,)
+    transit_h: np.ndarray     # (N, R, K)
+    pickup_h: np.ndarray      # (N, K)
+    capacity: np.ndarray      # (K,) packages per day (huge when unlimited)
+    eligible: list[np.ndarray]  # per level rank: services that meet it
+    index: dict               # (carrier, service) -> k
+
+
+_UNLIMITED = np.iinfo(np.int64).max // 4
+
+
+def _service_table(scenario: Scenario, km: np.ndarray) -> _ServiceTable:
+    """Quote every service for every (node, region) once, at construction (inputs validated)."""
+    pairs = scenario.services()
+    N, R = km.shape
+    K = len(pairs)
+    fixed = np.zeros((N, R, K))
+    dist = np.zeros((N, R, K))
+    transit = np.zeros((N, R, K))
+    pickup = np.zeros((N, K))
+    for k, (cid, svc) in enumerate(pairs):
+        parts = _quote_parts(svc, km)
+        fixed[:, :, k], dist[:, :, k], transit[:, :, k] = parts
+        for n, wh in enumerate(scenario.network.warehouses):
+            pickup[n, k] = svc.pickup_hour if svc.pickup_hour is not None else wh.pickup_hour
+    rank = np.array([_LEVEL_RANK[s.level] for _, s in pairs], dtype=np.int64)
+    eligible = []
+    for v in range(len(SERVICE_LEVELS)):
+        ok = np.flatnonzero(rank >= v)
+        if ok.size == 0:
+            # Nothing is as fast as asked: best effort with the fastest level there is.
+            ok = np.flatnonzero(rank == rank.max())
+        eligible.append(ok)
+    cap = np.array([s.daily_capacity if s.daily_capacity is not None else _UNLIMITED for _, s in pairs], dtype=np.int64)
+    return _ServiceTable(
+        carrier=[c for c, _ in pairs], service=[s.id for _, s in pairs], level=[s.level for _, s in pairs],
+        rank=rank, fixed=fixed, dist=dist,
+        per_kg=np.array([s.per_kg for _, s in pairs]), per_unit=np.array([s.per_unit for _, s in pairs]),
+        transit_h=transit, pickup_h=pickup, capacity=cap, eligible=eligible,
+        index={(c, s.id): k for k, (c, s) in enumerate(pairs)})
+
+
+def _quote_parts(svc, km: np.ndarray):
+    """(per-package incl. zone surcharge, per-km part, transit hours) of one service over a km matrix."""
+    surcharge = np.zeros_like(km)
+    if svc.zones:
+        edges = np.array([z.max_km for z in svc.zones])
+        fees = np.array([z.surcharge for z in svc.zones])
+        # Beyond the last band the last band's surcharge applies.
+        surcharge = fees[np.minimum(np.searchsorted(edges, km, side="left"), len(fees) - 1)]
+    t = svc.transit
+    days = np.minimum(t.base_days + np.ceil(km / t.km_per_day), t.max_days)
+    return svc.per_package + surcharge, svc.per_km * km, 24.0 * days
+
+
+# ============================================================== engine
+@dataclass
+class _Prep:
+    """Everything decide() derives from an order and the state before sourcing."""
+
+    order: Order
+    t_h: float
+    weight: np.ndarray        # (L,) kg per unit
+    avail: np.ndarray         # (L, N) int64, zero where the node cannot ship
+    svc: np.ndarray           # (N,) service index per node (-1: none)
+    ship_by: np.ndarray       # (N,) planned pickup
+    pkg_fixed: np.ndarray     # (N,) per_package + zone surcharge
+    pkg_dist: np.ndarray      # (N,) per_km x km
+    pkg_handling: np.ndarray  # (N,) handling per order
+    unit_kg: np.ndarray       # (L, N) per_kg x weight
+    unit_rate: np.ndarray     # (N,) per_unit
+    unit_handling: np.ndarray  # (L, N) handling per line / units of the line
+    package_cost: np.ndarray  # (N,) for the kernel, split penalty included
+    unit_cost: np.ndarray     # (L, N)
+    lost_cost: np.ndarray     # (L,)
+
+
+@dataclass
+class _Booking:
+    """A committed decision and what it still holds."""
+
+    decision: Decision
+    day: int                                  # the day its node capacity was taken
+    service: list[int]                        # service index per shipment
+    pickup_day: list[int]                     # carrier capacity day per shipment
+    open: list[bool] = field(default_factory=list)   # shipment not yet shipped
+    open_count: int = 0
+
+
+class DecisionEngine:
+    """Sourcing, carrier and promise decisions over the state of a fulfilment network.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    inventory
+        The stock (nodes and SKUs in scenario order); see :meth:`from_scenario`.
+    streams
+        Random streams of the run (``allocation``, ``replenishment``).
+    carried
+        (N, S) bool, which node stocks which SKU (the assortment); default:
+        where the initial on hand is positive.
+    capacity_units_per_day
+        Optional (N,) cap of units a node takes per day, on top of the
+        scenario's ``capacity_orders_per_day``.
+    explain
+        List the alternatives considered in each decision (a little slower).
+
+    Notes
+    -----
+    Nodes, SKUs and regions are integer positions in scenario order; time is
+    hours since the scenario start; a "day" is ``floor(t_h / 24)``.
+    """
+
+    def __init__(self, scenario: Scenario, inventory: Inventory, streams: Streams | None = None, *,
+                 carried: np.ndarray | None = None, capacity_units_per_day=None, explain: bool = True):
+        sc = scenario
+        self.scenario = sc
+        self.inventory = inventory
+        self.streams = streams if streams is not None else Streams(sc.seed)
+        self.explain = bool(explain)
+        whs = sc.network.warehouses
+        self.node_ids = sc.node_ids
+        self.sku_ids = sc.sku_ids
+        N, S = len(whs), len(self.sku_ids)
+        if inventory.on_hand.shape != (N, S):
+            raise OmsimError(f"inventory has shape {inventory.on_hand.shape}, the scenario has {N} nodes x {S} SKUs")
+        regions = sc.demand.regions
+        self.n_nodes, self.n_skus, self.n_regions = N, S, len(regions)
+        skus = sc.catalogue.skus
+        self.sku_weight_kg = np.array([s.weight_kg for s in skus], dtype=np.float64)
+        self.sku_price = np.array([s.price for s in skus], dtype=np.float64)
+        self.popularity = popularity(skus)
+        self.abc = abc_classes(self.popularity)
+        self.region_share = np.array([r.weight for r in regions], dtype=np.float64)
+        self.region_share /= self.region_share.sum()
+        self.node_region_km = distance_matrix_km([(w.lat, w.lon) for w in whs], [(r.lat, r.lon) for r in regions])
+        self.carried = (inventory.on_hand > 0) if carried is None else np.asarray(carried, dtype=bool)
+        self.services = _service_table(sc, self.node_region_km)
+        # the rate-shopping order: per (node, region, level), eligible services by per-package cost
+        self.handling_order = np.array([w.handling_cost_per_order for w in whs], dtype=np.float64)
+        self.handling_line = np.array([w.handling_cost_per_line for w in whs], dtype=np.float64)
+        cap = [w.capacity_orders_per_day for w in whs]
+        self.capacity_orders = np.array([c if c is not None else _UNLIMITED for c in cap], dtype=np.int64)
+        if capacity_units_per_day is None:
+            self.capacity_units = np.full(N, _UNLIMITED, dtype=np.int64)
+        else:
+            cu = np.asarray(capacity_units_per_day, dtype=np.int64).reshape(-1)
+            if cu.shape != (N,) or np.any(cu < 0):
+                raise OmsimError(f"capacity_units_per_day: expected {N} non-negative integers, got {cu.tolist()}")
+            self.capacity_units = cu.copy()
+        pol = sc.policies
+        self.policy = pol.allocation
+        self.max_packages = int(pol.max_packages)
+        self.split_penalty = float(pol.split_penalty)
+        self.lost_sale_penalty = float(pol.lost_sale_penalty)
+        self.no_stock = pol.no_stock
+        self.carrier_selection = pol.carrier_selection
+        # state
+        self.node_backlog_units = np.zeros(N, dtype=np.int64)
+        self._orders_taken: dict[int, np.ndarray] = {}     # day -> (N,) orders taken
+        self._units_taken: dict[int, np.ndarray] = {}      # day -> (N,) units taken
+        self._booked: dict[int, np.ndarray] = {}           # day -> (K,) packages booked per service
+        self._open: dict = {}                              # order id -> _Booking
+        self._returns: list[tuple] = []
+        self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left
+        self._shop_cache: dict = {}
+        self._rows = np.arange(N)
+        self._pkg_extra = self.handling_order + self.split_penalty
+        self._any_per_unit = bool(np.any(self.services.per_unit != 0))
+        self._shadow: np.ndarray | None = None              # lookahead prices (S, N)
+        self._shadow_epoch: int | None = None
+        self.lp_results: list = []                          # fluid LP runs (status, objective) for reports
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, streams: Streams | None = None, **kwargs) -> "DecisionEngine":
+        """An engine with the scenario's initial stock (see :func:`initial_stock`).
+
+        Parameters
+        ----------
+        scenario
+            A validated scenario.
+        streams
+            The run's random streams; ``Streams(scenario.seed)`` by default.
+        **kwargs
+            Passed to :class:`DecisionEngine`.
+        """
+        streams = streams if streams is not None else Streams(scenario.seed)
+        on_hand, safety, carried = initial_stock(scenario, streams)
+        inv = Inventory(on_hand, safety, node_ids=scenario.node_ids, sku_ids=scenario.sku_ids)
+        return cls(scenario, inv, streams, carried=carried, **kwargs)
+
+    # ------------------------------------------------------------------ capacity
+    def capacity_left(self, node: int, day: int) -> float:
+        """Orders node ``node`` may still take on ``day`` (``math.inf`` when unlimited)."""
+        cap = int(self.capacity_orders[node])
+        if cap >= _UNLIMITED:
+            return math.inf
+        taken = self._orders_taken.get(int(day))
+        return cap - (int(taken[node]) if taken is not None else 0)
+
+    def _node_room(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(orders left, units left) per node on ``day``."""
+        o = self._orders_taken.get(day)
+        u = self._units_taken.get(day)
+        return (self.capacity_orders - (o if o is not None else 0),
+                self.capacity_units - (u if u is not None else 0))
+
+    def _ready_h(self, t_h: float) -> np.ndarray:
+        """When a new order would be packed at each node (before the carrier cut-off)."""
+        return np.full(self.n_nodes, float(t_h))
+
+    # ------------------------------------------------------------------ validation
+    def _check_order(self, order: Order) -> tuple[np.ndarray, np.ndarray]:
+        if not isinstance(order, Order):
+            raise OmsimError(f"decide: expected an omsim.orders.Order, got {type(order).__name__}")
+        oid = order.order_id
+        if order.level not in _LEVEL_RANK:
+            raise OmsimError(f"order {oid}: unknown service level {order.level!r}; expected one of {', '.join(SERVICE_LEVELS)}")
+        r = order.region
+        if not isinstance(r, (int, np.integer)) or isinstance(r, bool) or not 0 <= r < self.n_regions:
+            raise OmsimError(f"order {oid}: region {r!r} is not a region index (0..{self.n_regions - 1})")
+        skus = np.asarray(order.skus)
+        qty = np.asarray(order.qty)
+        if skus.ndim != 1 or qty.shape != skus.shape or skus.size == 0:
+            raise OmsimError(f"order {oid}: skus and qty must be equal-length 1-d arrays with at least one line")
+        if skus.dtype.kind not in "iu" or qty.dtype.kind not in "iu":
+            raise OmsimError(f"order {oid}: skus and qty must be integer arrays")
+        if skus.min() < 0 or skus.max() >= self.n_skus:
+            raise OmsimError(f"order {oid}: SKU index out of range (0..{self.n_skus - 1})")
+        if qty.min() < 1:
+            raise OmsimError(f"order {oid}: every line needs a quantity >= 1, got {qty.tolist()}")
+        if skus.size > 1 and len(set(skus.tolist())) != skus.size:
+            raise OmsimError(f"order {oid}: a SKU appears on two lines; merge them")
+        if not math.isfinite(order.created_h):
+            raise OmsimError(f"order {oid}: created_h must be finite")
+        return skus.astype(np.int64, copy=False), qty.astype(np.int64, copy=False)
+
+    # ------------------------------------------------------------------ decide
+    def _shop_table(self, r: int, v: int):
+        """Per (region, level): eligible services and their weight-free rate parts per node (cached)."""
+        key = (r, v)
+        got = self._shop_cache.get(key)
+        if got is None:
+            st = self.services
+            ks = st.eligible[v]
+            got = (ks, st.fixed[:, r, ks] + st.dist[:, r, ks], st.per_kg[ks], st.per_unit[ks], st.pickup_h[:, ks],
+                   st.transit_h[:, r, ks])
+            self._shop_cache[key] = got
+        return got
+
+    def _prepare(self, order: Order, t_h: float) -> _Prep:
+        """Stock, services and cost arrays of one order against the current state (no state change)."""
+        skus, qty = self._check_order(order)
+        t_h = float(t_h)
+        if not math.isfinite(t_h):
+            raise OmsimError(f"order {order.order_id}: decision time must be finite, got {t_h}")
+        N = self.n_nodes
+        inv = self.inventory
+        avail = inv.on_hand[:, skus] - inv.reserved[:, skus] - inv.safety[:, skus]
+        avail = np.ascontiguousarray(avail.T)
+        np.maximum(avail, 0, out=avail)
+        day = int(t_h // 24)
+        orders_left, units_left = self._node_room(day)
+
+        # Rate-shop one service per node for this order (its whole weight).
+        st = self.services
+        r = int(order.region)
+        ks, base, per_kg, per_unit, pickup, transit = self._shop_table(r, _LEVEL_RANK[order.level])
+        w = self.sku_weight_kg[skus]
+        W = float(w @ qty)
+        U = float(qty.sum())
+        cost = base + (per_kg * W + per_unit * U)                     # (N, Ke)
+        ready = self._ready_h(t_h)                                     # (N,)
+        first = (ready // 24.0)[:, None] * 24.0 + pickup
+        ship_by = np.where(first < ready[:, None] - 1e-9, first + 24.0, first)
+        if self._full:
+            # Full service-days push the pickup to the next day with room (or rule the service out).
+            for n in range(N):
+                for j, k in enumerate(ks):
+                    sb = ship_by[n, j]
+                    tries = 0
+                    while (int(sb // 24), int(k)) in self._full:
+                        tries += 1
+                        if tries > _MAX_PICKUP_DAYS:
+                            sb = math.inf
+                            break
+                        sb += 24.0
+                    ship_by[n, j] = sb
+            cost = np.where(np.isfinite(ship_by), cost, np.inf)
+        if self.carrier_selection == "fastest":
+            key = np.where(np.isfinite(cost), ship_by + transit, np.inf)
+        else:
+            key = cost
+        # Ties go to the first listed service.
+        best = key.argmin(axis=1)
+        rows = self._rows
+        svc = ks[best]
+        sb = ship_by[rows, best]
+        has_service = np.isfinite(key[rows, best])
+
+        # Nodes that cannot ship (no service, no capacity left today) see no stock.
+        closed = ~has_service | (orders_left <= 0) | (units_left <= 0)
+        if closed.any():
+            avail[:, closed] = 0
+            svc = np.where(has_service, svc, -1)
+        if (units_left < _UNLIMITED).any():
+            tight = units_left < np.minimum(avail, qty[:, None]).sum(axis=0)
+            for n in np.flatnonzero(tight):
+                # Keep the first lines' units until the node's unit capacity is used (a feasible restriction).
+                room = int(units_left[n])
+                for l in range(len(skus)):
+                    take = min(int(avail[l, n]), int(qty[l]), room)
+                    avail[l, n] = take
+                    room -= take
+
+        kk = np.maximum(svc, 0)
+        pkg_fixed = st.fixed[rows, r, kk]
+        pkg_dist = st.dist[rows, r, kk]
+        unit_kg = np.multiply.outer(w, st.per_kg[kk])
+        unit_rate = st.per_unit[kk]
+        unit_handling = np.multiply.outer(1.0 / qty, self.handling_line)
+        package_cost = pkg_fixed + pkg_dist + self._pkg_extra
+        unit_cost = unit_kg + unit_handling
+        if self._any_per_unit:
+            unit_cost += unit_rate
+        lost_cost = np.full(len(skus), self.lost_sale_penalty)
+        return _Prep(order, t_h, w, avail, svc, sb, pkg_fixed, pkg_dist, self.handling_order,
+                     unit_kg, unit_rate, unit_handling, package_cost, unit_cost, lost_cost)
+
+    def _totals(self, prep: _Prep, X: np.ndarray) -> np.ndarray:
+        """True cost of each assignment in the stack ``X`` (A, L, N) under the engine's cost model."""
+        used = X.sum(axis=1) > 0                                     # (A, N)
+        per_pkg = prep.pkg_fixed + prep.pkg_dist + prep.pkg_handling
+        npk = used.sum(axis=1)
+        lost = (prep.order.qty[None, :] - X.sum(axis=2)) @ prep.lost_cost
+        return (used @ per_pkg + (X * (prep.unit_cost - 0.0)).sum(axis=(1, 2))
+                + self.split_penalty * np.maximum(npk - 1, 0) + lost)
+
+    def _cap_packages(self, x: np.ndarray, rank_key: np.ndarray) -> np.ndarray:
+        """Drop the worst-ranked nodes' units until at most max_packages nodes ship (units become unfilled)."""
+        used = np.flatnonzero(x.sum(axis=0) > 0)
+        if used.size <= self.max_packages:
+            return x
+        keep = used[np.argsort(rank_key[used], kind="stable")[: self.max_packages]]
+        out = np.zeros_like(x)
+        out[:, keep] = x[:, keep]
+        return out
+
+    def _nearest(self, prep: _Prep) -> np.ndarray:
+        km = self.node_region_km[:, prep.order.region]
+        x = _allocation.nearest_assignment(prep.order.qty, prep.avail, km, carried=prep.avail > 0, fallback=True)
+        return self._cap_packages(x, km)
+
+    def _cheapest(self, prep: _Prep, unit_cost=None) -> np.ndarray:
+        # The exact kernel behind allocation.cheapest_assignment, called directly: the arrays are built
+        # here (int64/float64, C-contiguous, shapes consistent, costs finite), and its argument checks
+        # cost ten times the solve on a typical order.
+        x = np.zeros(prep.avail.shape, dtype=np.int64)
+        c = prep.unit_cost if unit_cost is None else np.ascontiguousarray(unit_cost, dtype=np.float64)
+        _alloc.cheapest_one(prep.order.qty, prep.avail, prep.package_cost, c, prep.lost_cost,
+                            min(self.max_packages, self.n_nodes), x)
+        return x
+
+    def decide(self, order: Order, t_h: float, policy: str | None = None) -> Decision:
+        """Source an order against the current state, without changing it.
+
+        Parameters
+        ----------
+        order
+            The order (nodes, SKUs and regions by index).
+        t_h
+            Decision time, hours since the scenario start.
+        policy
+            ``nearest``, ``cheapest``, ``lookahead`` or ``batch`` (a batch of
+            one: ``cheapest``); default ``scenario.policies.allocation``.
+
+        Returns
+        -------
+        Decision
+            Shipments with their services, ship-by and promise, the cost
+            breakdown and the alternatives considered. When nothing can ship
+            the status is ``policies.no_stock`` (``backorder``, ``hold`` or
+            ``cancel``).
+
+        Raises
+        ------
+        OmsimError
+            A malformed order (unknown level, region or SKU, bad quantities).
+        """
+        policy = self.policy if policy is None else policy
+        prep = self._prepare(order, t_h)
+        cands: list[tuple[str, np.ndarray]] = []
+        score_extra = None
+        if policy in ("cheapest", "batch"):
+            x = self._cheapest(prep)
+        elif policy == "nearest":
+            x = self._nearest(prep)
+        elif policy == "lookahead":
+            pi = self._shadow_prices(prep.t_h)[order.skus, :]
+            x = self._cheapest(prep, prep.unit_cost + pi)
+            score_extra = pi
+        else:
+            raise OmsimError(f"unknown allocation policy {policy!r}; expected nearest, cheapest, lookahead or batch")
+        if self.explain:
+            cands = self._candidates(prep, x, policy, full=True)
+        elif policy != "nearest" and not x.any() and prep.avail.any():
+            # The kernel prices the split penalty on every package, so "ship nothing" is favoured by one
+            # penalty; check the shipping options when it chose that (rare).
+            cands = self._candidates(prep, x, policy, full=True)
+        return self._decision(prep, x, policy, cands, score_extra)
+
+    def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str, full: bool) -> list[tuple[str, np.ndarray]]:
+        """Other allocations worth showing (and, for cost-minimising policies, checking)."""
+        names = self.node_ids
+        qty = prep.order.qty
+        km = self.node_region_km[:, prep.order.region]
+        out = []
+        if policy != "nearest":
+            out.append(("nearest: each line from the closest node that has it", self._nearest(prep)))
+        if policy not in ("cheapest", "batch"):
+            out.append(("cheapest now (ignores future demand)" if policy == "lookahead"
+                        else "cheapest: minimum total cost of this order", self._cheapest(prep)))
+        if full:
+            for n in np.flatnonzero(prep.avail.sum(axis=0) > 0):
+                x = np.zeros_like(chosen)
+                x[:, n] = np.minimum(qty, prep.avail[:, n])
+                out.append((f"one package from {names[n]} ({km[n]:.0f} km, {int(x[:, n].sum())} of {int(qty.sum())} units)", x))
+            out.append(("ship nothing now (every unit pays the lost-sale/backorder penalty)", np.zeros_like(chosen)))
+        return out
+
+    def _decision(self, prep: _Prep, x: np.ndarray, policy: str, cands, shadow) -> Decision:
+        """Turn an assignment into a Decision: shipments, promise, cost breakdown, alternatives."""
+        order = prep.order
+        why = ["chosen"] + [c[0] for c in cands]
+        chosen = 0
+        if cands:
+            X = np.stack([x] + [c[1] for c in cands])
+            totals = self._totals(prep, X)
+            score = totals if shadow is None else totals + (X * shadow[None]).sum(axis=(1, 2))
+        if policy != "nearest" and cands:
+            best = int(np.argmin(score))
+            if score[best] < score[0] - 1e-9:
+                chosen = best
+                why[0] = f"{policy} (exact kernel; its split-penalty pricing favoured shipping nothing)"
+        if chosen:
+            x = X[chosen]
+        shipments, parts = self._shipments(prep, x)
+        unfilled = order.qty - x.sum(axis=1)
+        npk = len(shipments)
+        cost = {
+            "shipping_package": parts[0],
+            "shipping_weight": parts[1],
+            "shipping_distance": parts[2],
+            "handling": parts[3],
+            "split_penalty": self.split_penalty * max(npk - 1, 0),
+            "lost_penalty": float(unfilled @ prep.lost_cost),
+        }
+        total = 0.0
+        for key in COST_KEYS:
+            total += cost[key]
+        if npk == 0:
+            status = _NO_STOCK_STATUS[self.no_stock]
+        elif unfilled.any():
+            status = "partial"
+        else:
+            status = "allocated"
+        alternatives = []
+        seen = {x.tobytes()}
+        for i in (np.argsort(totals, kind="stable") if cands else ()):
+            if i == chosen:
+                continue
+            key = X[i].tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            alt = {"nodes": [self.node_ids[n] for n in np.flatnonzero(X[i].sum(axis=0) > 0)],
+                   "total": float(totals[i]), "why": why[i],
+                   "units": int(X[i].sum())}
+            if shadow is not None:
+                alt["score"] = float(score[i])
+            alternatives.append(alt)
+        promised = max((s.promised_h for s in shipments), default=None)
+        return Decision(order.order_id, status, shipments, unfilled, promised, cost, total, policy, alternatives)
+
+    def _shipments(self, prep: _Prep, x: np.ndarray) -> tuple[list[Shipment], tuple[float, float, float, float]]:
+        """One Shipment per shipping node, and the summed (package, weight, distance, handling) costs."""
+        order = prep.order
+        st = self.services
+        r = order.region
+        out = []
+        pk = wt = ds = hd = 0.0
+        for n in np.flatnonzero(x.sum(axis=0) > 0):
+            n = int(n)
+            col = x[:, n]
+            m = col > 0
+            q = col[m]
+            k = int(prep.svc[n])
+            kg = float(prep.weight[m] @ q)
+            c_pkg = float(prep.pkg_fixed[n] + prep.unit_rate[n] * q.sum())
+            c_wt = float(prep.unit_kg[m, n] @ q)
+            c_ds = float(prep.pkg_dist[n])
+            c_hd = float(prep.pkg_handling[n] + prep.unit_handling[m, n] @ q)
+            transit = float(st.transit_h[n, r, k])
+            ship_by = float(prep.ship_by[n])
+            out.append(Shipment(n, order.skus[m].astype(np.int64), q.astype(np.int64), st.carrier[k], st.service[k],
+                                st.level[k], float(self.node_region_km[n, r]), kg, ship_by, ship_by + transit,
+                                transit, {"package": c_pkg, "weight": c_wt, "distance": c_ds, "handling": c_hd}))
+            pk += c_pkg
+            wt += c_wt
+            ds += c_ds
+            hd += c_hd
+        return out, (pk, wt, ds, hd)
+
+    # ------------------------------------------------------------------ commit / cancel / ship
+    def commit(self, decision: Decision, t_h: float) -> None:
+        """Act on a decision: reserve its stock, take node capacity, book carrier capacity.
+
+        All or nothing: when the state moved since ``decide`` and the decision
+        no longer fits (stock, node or carrier capacity), raises and changes
+        nothing. A decision that ships nothing (backorder, hold, cancel) only
+        registers the order so that :meth:`cancel` knows it.
+
+        Raises
+        ------
+        OmsimError
+            The order is already committed, or the decision no longer fits.
+        """
+        oid = decision.order_id
+        if oid in self._open:
+            raise OmsimError(f"order {oid}: already committed; cancel it before committing a new decision")
+        t_h = float(t_h)
+        day = int(t_h // 24)
+        ships = decision.shipments
+        if not ships:
+            self._open[oid] = _Booking(decision, day, [], [], [], 0)
+            return
+        st = self.services
+        try:
+            ks = [st.index[(s.carrier, s.service)] for s in ships]
+        except KeyError as exc:
+            raise OmsimError(f"order {oid}: unknown carrier service {exc.args[0]!r}") from None
+        pdays = [int(s.ship_by_h // 24) for s in ships]
+        nodes = np.array([s.node for s in ships], dtype=np.int64)
+        units = np.array([int(s.qty.sum()) for s in ships], dtype=np.int64)
+        if np.unique(nodes).size != nodes.size:
+            raise OmsimError(f"order {oid}: two packages from the same node; a decision ships one package per node")
+        orders_left, units_left = self._node_room(day)
+        for n, u in zip(nodes, units):
+            if orders_left[n] < 1 or units_left[n] < u:
+                raise OmsimError(f"order {oid}: node {self.node_ids[n]} has no capacity left on day {day}")
+        need: dict[tuple[int, int], int] = {}
+        for k, d in zip(ks, pdays):
+            need[d, k] = need.get((d, k), 0) + 1
+        for (d, k), c in need.items():
+            b = self._booked.get(d)
+            if (0 if b is None else b[k]) + c > st.capacity[k]:
+                raise OmsimError(f"order {oid}: carrier service {st.carrier[k]}/{st.service[k]} is full on day {d}")
+        inv = self.inventory
+        for s in ships:
+            if len(set(s.skus.tolist())) != len(s.skus) or np.any(s.qty < 1):
+                raise OmsimError(f"order {oid}: a package lists a SKU twice or a quantity below 1")
+            free = inv.on_hand[s.node, s.skus] - inv.reserved[s.node, s.skus] - inv.safety[s.node, s.skus]
+            short = np.flatnonzero(s.qty > free)
+            if short.size:
+                j = int(s.skus[short[0]])
+                raise OmsimError(f"order {oid}: node {self.node_ids[s.node]} has only {max(int(free[short[0]]), 0)} "
+                                 f"units of {self.sku_ids[j]} available, the decision reserves {int(s.qty[short[0]])}; "
+                                 f"decide again")
+        # Pairs are distinct (one package per node, one line per SKU), so the check above is exact and
+        # line-by-line reservations cannot fail half-way.
+        for s in ships:
+            for j, q in zip(s.skus.tolist(), s.qty.tolist()):
+                inv.reserve(s.node, j, q, order_id=oid, t=t_h)
+        # From here nothing can fail.
+        o = self._orders_taken.get(day)
+        if o is None:
+            o = self._orders_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
+            self._units_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
+            self._prune(day)
+        o[nodes] += 1
+        self._units_taken[day][nodes] += units
+        for (d, k), c in need.items():
+            b = self._booked.get(d)
+            if b is None:
+                b = self._booked[d] = np.zeros(len(st.carrier), dtype=np.int64)
+            b[k] += c
+            if b[k] >= st.capacity[k]:
+                self._full.add((d, k))
+        self.node_backlog_units[nodes] += units
+        self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
+
+    def _prune(self, today: int) -> None:
+        """Forget capacity counters of days long past (keeps memory bounded over long runs)."""
+        for table in (self._orders_taken, self._units_taken, self._booked):
+            for d in [d for d in table if d < today - 2 * _MAX_PICKUP_DAYS]:
+                del table[d]
+        self._full = {(d, k) for d, k in self._full if d >= today - 2 * _MAX_PICKUP_DAYS}
+
+    def _booking(self, order_id) -> _Booking:
+        b = self._open.get(order_id)
+        if b is None:
+            raise OmsimError(f"order {order_id}: not committed (or already shipped or cancelled)")
+        return b
+
+    def cancel(self, order_id, t_h: float) -> int:
+        """Cancel an order: release what it still has reserved and give back the capacity it took.
+
+        Shipped packages stay shipped. Returns the units released.
+
+        Raises
+        ------
+        OmsimError
+            The order is not committed (or is already fully shipped or cancelled).
+        """
+        b = self._booking(order_id)
+        released = 0
+        ships = b.decision.shipments
+        idx = [i for i, open_ in enumerate(b.open) if open_]
+        if idx:
+            nodes = np.concatenate([np.full(len(ships[i].skus), ships[i].node, dtype=np.int64) for i in idx])
+            skus = np.concatenate([ships[i].skus for i in idx])
+            qty = np.concatenate([ships[i].qty for i in idx])
+            self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
+            o = self._orders_taken.get(b.day)
+            u = self._units_taken.get(b.day)
+            for i in idx:
+                s = ships[i]
+                units = int(s.qty.sum())
+                released += units
+                self.node_backlog_units[s.node] -= units
+                if o is not None:
+                    o[s.node] -= 1
+                    u[s.node] -= units
+                bk = self._booked.get(b.pickup_day[i])
+                if bk is not None:
+                    bk[b.service[i]] -= 1
+                    self._full.discard((b.pickup_day[i], b.service[i]))
+        del self._open[order_id]
+        return released
+
+    def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
+        """Hand one package to its carrier: its reserved units leave stock (ledger ``ship``).
+
+        Returns the shipment. The order is forgotten once all its packages shipped.
+
+        Raises
+        ------
+        OmsimError
+            Unknown order, bad index, or the package already shipped.
+        """
+        b = self._booking(order_id)
+        ships = b.decision.shipments
+        i = int(shipment_index)
+        if not 0 <= i < len(ships):
+            raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {len(ships)})")
+        if not b.open[i]:
+            raise OmsimError(f"order {order_id}: shipment {i} already shipped")
+        s = ships[i]
+        self.inventory.consume_many(np.full(len(s.skus), s.node, dtype=np.int64), s.skus, s.qty,
+                                    order_id=order_id, t=t_h)  # all or nothing
+        self.node_backlog_units[s.node] -= int(s.qty.sum())
+        b.open[i] = False
+        b.open_count -= 1
+        if b.open_count == 0:
+            del self._open[order_id]
+        return s
+
+    def committed(self, order_id) -> Decision | None:
+        """The committed decision of an order still open (not fully shipped or cancelled), else None."""
+        b = self._open.get(order_id)
+        return None if b is None else b.decision
+
+    @property
+    def open_orders(self) -> int:
+        """Orders committed and not yet fully shipped or cancelled."""
+        return len(self._open)
+
+    # ------------------------------------------------------------------ stock movements
+    def restock(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
+        """A sellable return goes back to stock (ledger ``restock``)."""
+        self.inventory.restock(node, sku, qty, order_id=order_id, t=t_h)
+        self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "restock"))
+
+    def scrap(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
+        """A damaged return: recorded, never back on hand (so no ledger row)."""
+        Inventory._qty(qty)
+        self.inventory.node_index(node)
+        self.inventory.sku_index(sku)
+        self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "scrap"))
+
+    def returns_frame(self) -> pd.DataFrame:
+        """Returns processed: ``time_h, node, sku, qty, order_id, disposition`` (node/sku as ids)."""
+        df = pd.DataFrame(self._returns, columns=["time_h", "node", "sku", "qty", "order_id", "disposition"])
+        df["node"] = [self.node_ids[i] for i in df["node"]]
+        df["sku"] = [self.sku_ids[i] for i in df["sku"]]
+        return df
+
+    def receive(self, po, t_h: float) -> None:
+        """A replenishment receipt: the whole outstanding quantity of ``po`` (ledger ``receipt``)."""
+        po_id = po.po_id if isinstance(po, InboundPO) else po
+        self.inventory.receive_po(po_id, t_h)
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """The inventory ledger: ``time_h, node, sku, delta, reason, order_id`` (node/sku as string ids)."""
+        return self.inventory.ledger_frame()
+
+    # ------------------------------------------------------------------ lookahead
+    def _lookahead_window_h(self, t_h: float) -> float:
+        """Hours of future demand the current stock must serve: until replenishment can arrive."""
+        whs = self.scenario.network.warehouses
+        waits = [w.replenishment.lead_time_days * 24.0 + w.replenishment.review_h
+                 for w in whs if w.replenishment.policy != "none"]
+        remaining = self.scenario.horizon.days * 24.0 - t_h
+        h = max(waits) if waits else remaining
+        return max(h, self.scenario.policies.lookahead_refresh_h)
+
+    def _shadow_prices(self, t_h: float) -> np.ndarray:
+        """Shadow price of a unit of each SKU at each node, (S, N), from the fluid LP.
+
+        Re-solved when ``t_h`` enters a new ``lookahead_refresh_h`` period (a
+        cache of a function of the state, not state: decide() stays pure).
+        """
+        epoch = int(t_h // self.scenario.policies.lookahead_refresh_h)
+        if self._shadow is not None and self._shadow_epoch == epoch:
+            return self._shadow
+        from omsim.solvers.lp_fluid import solve_fluid_lp  # GLOP: loaded only by this policy
+
+        sc = self.scenario
+        S, N = self.n_skus, self.n_nodes
+        hours = self._lookahead_window_h(t_h)
+        daily = expected_daily_units(sc)
+        # The LP grows with regions x SKUs x nodes; the slow movers rarely bind, price only the top ones.
+        top = np.argsort(-daily, kind="stable")[:_LP_MAX_SKUS]
+        Q = top.size
+        rate = np.outer(self.region_share, daily[top]) * (hours / 24.0)
+        stock = self.inventory.available()[:, top].T.astype(np.float64)
+        # One-item order types: a unit is an "order". Spread the per-order costs over the units of an
+        # average order (standard service, popularity-weighted weight) so packages are not overcounted.
+        dem = sc.demand
+        lines = _count_mean(dem.lines_per_order)
+        units_line = _count_mean(dem.units_per_line)
+        kg = float(self.popularity @ self.sku_weight_kg)
+        st = self.services
+        v = _LEVEL_RANK["standard"]
+        pkg = np.zeros((self.n_regions, N))
+        unit = np.zeros((self.n_regions, N))
+        for r in range(self.n_regions):
+            ks, base, per_kg, per_unit, _, _ = self._shop_table(r, v)
+            c = base + per_kg * kg * lines * units_line + per_unit * lines * units_line
+            k = c.argmin(axis=1)
+            pkg[r] = (base[self._rows, k] + self.handling_order) / (lines * units_line)
+            unit[r] = per_kg[k] * kg + per_unit[k] + self.handling_line / units_line
+        res = solve_fluid_lp(np.arange(Q + 1), np.arange(Q), rate, stock, pkg, unit,
+                             np.full(self.n_regions, self.lost_sale_penalty), time_limit_s=_LP_TIME_LIMIT_S)
+        shadow = np.zeros((S, N))
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            shadow[top] = res.shadow_price
+        self.lp_results.append({"time_h": float(t_h), "status": res.status, "objective": res.objective,
+                                "window_h": hours, "solve_time_s": res.solve_time_s})
+        self._shadow, self._shadow_epoch = shadow, epoch
+        return shadow

@@ -39,3 +39,11 @@ __all__ += ["heuristics", "HEURISTICS", "heuristic_lengths", "heuristic_route"]
 from omsim.warehouse import routing_ortools  # noqa: E402
 
 __all__ += ["routing_ortools"]
+
+# Order batching and the pick-time model.
+from omsim.warehouse.batching import BATCHING_METHODS, BatchResult, batch_lengths, batch_orders  # noqa: E402
+
+__all__ += ["BATCHING_METHODS", "BatchResult", "batch_lengths", "batch_orders"]
+from omsim.warehouse.picktime import PickTimeModel  # noqa: E402
+
+__all__ += ["PickTimeModel"]

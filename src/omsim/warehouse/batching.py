@@ -1,0 +1,370 @@
+"""Order batching: group orders into picker tours under a cart capacity.
+
+A batch is a set of orders picked in one tour; its travel is the route length
+of all its picks together (any method of :data:`omsim.warehouse.routing.ROUTING_METHODS`,
+evaluated with the batched :func:`~omsim.warehouse.routing.route_lengths`).
+The size of an order (items or volume, the caller's unit) counts against the
+cart ``capacity``; an order larger than the cart is picked alone (its own
+tour) since it cannot share one.
+
+Methods (De Koster, Van der Poort & Wolters 1999, "Efficient orderbatching
+methods in warehouses", IJPR 37(7)):
+
+``"fcfs"``
+    First come, first served: fill a cart in order index order, start a new
+    one when the next order does not fit.
+``"seed"``
+    Seed algorithm: the seed is the unbatched order with the longest tour of
+    its own; then the order whose addition lengthens the batch's tour least
+    (and fits) is added, until none fits. Then a new seed.
+``"savings"``
+    Clarke & Wright savings with recomputation (De Koster et al.'s C&W (ii)):
+    start with one batch per order; repeatedly merge the two batches whose
+    merge saves the most travel, ``L(A) + L(B) - L(A u B) >= 0``, among
+    those that fit; after each merge the new batch's savings are recomputed.
+``"local-search"``
+    Savings, then iterated local search: best-improvement *relocate* (move an
+    order to another batch) and *swap* (exchange two orders of different
+    batches) until no move shortens the total; then a random perturbation
+    and again, keeping the best solution, until ``time_limit_s`` or
+    ``max_rounds`` perturbations. It never returns more travel than its start.
+
+All candidate evaluations of one step go to the routing kernel in one
+batched call.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omsim.errors import OmsimError
+from omsim.warehouse.layout import Layout, as_picks
+from omsim.warehouse.routing import route_lengths
+
+__all__ = ["BatchResult", "BATCHING_METHODS", "batch_orders", "batch_lengths"]
+
+BATCHING_METHODS = ("fcfs", "seed", "savings", "local-search")
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Batches of orders and their travel.
+
+    Attributes
+    ----------
+    batches
+        Order indices of each batch (each order in exactly one batch).
+    lengths
+        Route length of each batch in metres.
+    total_m
+        Sum of ``lengths``.
+    method, routing
+        How the batches were formed and routed.
+    """
+
+    batches: list[list[int]]
+    lengths: np.ndarray
+    total_m: float
+    method: str = ""
+    routing: str = ""
+    info: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class _Evaluator:
+    """Tour lengths of candidate batches: one batched routing call per list of candidates."""
+
+    def __init__(self, layout: Layout, picks: list[np.ndarray], routing: str):
+        self.layout = layout
+        self.picks = picks
+        self.routing = routing
+        self.calls = 0
+        self.routes = 0
+
+    def lengths(self, batches: list) -> np.ndarray:
+        if not batches:
+            return np.zeros(0)
+        parts, counts = [], []
+        for b in batches:
+            arrs = [self.picks[o] for o in b]
+            counts.append(sum(a.shape[0] for a in arrs))
+            parts.extend(arrs)
+        flat = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+        off = np.zeros(len(batches) + 1, dtype=np.int64)
+        np.cumsum(counts, out=off[1:])
+        self.calls += 1
+        self.routes += len(batches)
+        return np.asarray(route_lengths(self.layout, np.ascontiguousarray(flat), self.routing, offsets=off),
+                          dtype=np.float64)
+
+
+def batch_lengths(layout: Layout, orders_picks, batches, routing: str = "optimal") -> np.ndarray:
+    """Route length (m) of each batch: all its orders' picks in one tour."""
+    picks = [as_picks(layout, p, name=f"orders_picks[{i}]") for i, p in enumerate(orders_picks)]
+    return _Evaluator(layout, picks, routing).lengths([list(b) for b in batches])
+
+
+# ----------------------------------------------------------------- construction
+def _fcfs(sizes: np.ndarray, capacity: float) -> list[list[int]]:
+    batches: list[list[int]] = []
+    load = np.inf
+    for o, s in enumerate(sizes):
+        if batches and load + s <= capacity + _EPS:
+            batches[-1].append(o)
+            load += s
+        else:
+            batches.append([o])
+            load = s
+    return batches
+
+
+def _seed(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[int]]:
+    n = sizes.size
+    solo = ev.lengths([[o] for o in range(n)])
+    free = np.ones(n, dtype=bool)
+    batches = []
+    while free.any():
+        cand = np.flatnonzero(free)
+        seed = int(cand[np.argmax(solo[cand])])  # first of the longest
+        batch, load, length = [seed], sizes[seed], solo[seed]
+        free[seed] = False
+        while True:
+            fit = [int(o) for o in np.flatnonzero(free) if load + sizes[o] <= capacity + _EPS]
+            if not fit:
+                break
+            added = ev.lengths([batch + [o] for o in fit]) - length
+            k = int(np.argmin(added))
+            batch.append(fit[k])
+            load += sizes[fit[k]]
+            length += added[k]
+            free[fit[k]] = False
+        batches.append(batch)
+    return batches
+
+
+def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[int]]:
+    n = sizes.size
+    batches: list[list[int] | None] = [[o] for o in range(n)]
+    load = sizes.astype(np.float64).copy()
+    length = ev.lengths([[o] for o in range(n)])
+    sav = np.full((n, n), -np.inf)
+    iu, ju = np.triu_indices(n, 1)
+    ok = load[iu] + load[ju] <= capacity + _EPS
+    iu, ju = iu[ok], ju[ok]
+    if iu.size:
+        merged = ev.lengths([[int(i), int(j)] for i, j in zip(iu, ju)])
+        sav[iu, ju] = length[iu] + length[ju] - merged
+    while True:
+        flat = int(np.argmax(sav))
+        i, j = divmod(flat, n)
+        if not np.isfinite(sav[i, j]) or sav[i, j] < -_EPS:
+            break
+        # Merge j into i; j's row and column die.
+        batches[i] = batches[i] + batches[j]
+        batches[j] = None
+        load[i] += load[j]
+        length[i] = length[i] + length[j] - sav[i, j]
+        sav[j, :] = -np.inf
+        sav[:, j] = -np.inf
+        sav[i, :] = -np.inf
+        sav[:, i] = -np.inf
+        others = [k for k in range(n) if k != i and batches[k] is not None and load[i] + load[k] <= capacity + _EPS]
+        if others:
+            merged = ev.lengths([batches[i] + batches[k] for k in others])
+            for k, m in zip(others, merged):
+                s = length[i] + length[k] - m
+                a, b = (i, k) if i < k else (k, i)
+                sav[a, b] = s
+    return [b for b in batches if b is not None]
+
+
+# ------------------------------------------------------------------ local search
+def _descent(ev: _Evaluator, batches: list[list[int]], lengths: list[float], loads: list[float],
+             sizes: np.ndarray, capacity: float, deadline: float) -> None:
+    """Best-improvement relocate/swap until no move shortens the total (in place)."""
+    where = {o: b for b, orders in enumerate(batches) for o in orders}
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        best = (-_EPS, None)
+        for o in range(sizes.size):
+            a = where[o]
+            rest = [x for x in batches[a] if x != o]
+            # Relocate o to every batch it fits in.
+            targets = [b for b in range(len(batches)) if b != a and batches[b]
+                       and loads[b] + sizes[o] <= capacity + _EPS]
+            cands = [rest] + [batches[b] + [o] for b in targets]
+            # Swap o with every order p of another batch when both fit.
+            swaps = []
+            for b in range(len(batches)):
+                if b == a:
+                    continue
+                for p in batches[b]:
+                    if p < o:
+                        continue  # each unordered pair once
+                    if (loads[a] - sizes[o] + sizes[p] <= capacity + _EPS
+                            and loads[b] - sizes[p] + sizes[o] <= capacity + _EPS):
+                        swaps.append((b, p))
+            for b, p in swaps:
+                cands.append(rest + [p])
+                cands.append([x for x in batches[b] if x != p] + [o])
+            if len(cands) == 1:
+                continue
+            ln = ev.lengths(cands)
+            rest_len = ln[0] if rest else 0.0
+            for k, b in enumerate(targets):
+                delta = rest_len + ln[1 + k] - lengths[a] - lengths[b]
+                if delta < best[0]:
+                    best = (delta, ("move", o, a, b, rest_len, ln[1 + k]))
+            base = 1 + len(targets)
+            for k, (b, p) in enumerate(swaps):
+                la, lb = ln[base + 2 * k], ln[base + 2 * k + 1]
+                delta = la + lb - lengths[a] - lengths[b]
+                if delta < best[0]:
+                    best = (delta, ("swap", o, a, b, la, lb, p))
+            if time.perf_counter() >= deadline:
+                break
+        if best[1] is not None:
+            kind, o, a, b, la, lb = best[1][:6]
+            if kind == "move":
+                batches[a].remove(o)
+                batches[b].append(o)
+                loads[a] -= sizes[o]
+                loads[b] += sizes[o]
+                where[o] = b
+            else:
+                p = best[1][6]
+                batches[a].remove(o)
+                batches[b].remove(p)
+                batches[a].append(p)
+                batches[b].append(o)
+                loads[a] += sizes[p] - sizes[o]
+                loads[b] += sizes[o] - sizes[p]
+                where[o], where[p] = b, a
+            lengths[a], lengths[b] = la, lb
+            improved = True
+
+
+def _local_search(ev: _Evaluator, start: list[list[int]], sizes: np.ndarray, capacity: float,
+                  time_limit_s: float, max_rounds: int, rng: np.random.Generator) -> tuple[list[list[int]], int]:
+    """Iterated local search from ``start``; returns the best batches seen and the rounds run."""
+    deadline = time.perf_counter() + time_limit_s
+
+    def polish(batches):
+        batches = [list(b) for b in batches if b]
+        lengths = list(ev.lengths(batches))
+        loads = [float(sizes[b].sum()) for b in batches]
+        _descent(ev, batches, lengths, loads, sizes, capacity, deadline)
+        keep = [i for i, b in enumerate(batches) if b]
+        return [batches[i] for i in keep], float(sum(lengths[i] for i in keep))
+
+    best = [list(b) for b in start]
+    best_total = float(ev.lengths(best).sum())
+    cur, total = polish(best)
+    if total < best_total - _EPS:
+        best, best_total = cur, total
+    rounds = 0
+    while rounds < max_rounds and time.perf_counter() < deadline and len(best) >= 2:
+        rounds += 1
+        # Perturb the best solution with a few random feasible relocations.
+        batches = [list(b) for b in best]
+        loads = [float(sizes[b].sum()) for b in batches]
+        for _ in range(max(1, sizes.size // 10)):
+            o = int(rng.integers(sizes.size))
+            a = next(i for i, b in enumerate(batches) if o in b)
+            fits = [i for i in range(len(batches)) if i != a and loads[i] + sizes[o] <= capacity + _EPS]
+            if fits:
+                b = fits[int(rng.integers(len(fits)))]
+                batches[a].remove(o)
+                batches[b].append(o)
+                loads[a] -= sizes[o]
+                loads[b] += sizes[o]
+        cur, total = polish(batches)
+        if total < best_total - _EPS:
+            best, best_total = cur, total
+    return best, rounds
+
+
+# ----------------------------------------------------------------------- public
+def batch_orders(layout: Layout, orders_picks, sizes=None, capacity=None, method: str = "fcfs",
+                 routing: str = "optimal", time_limit_s: float = 1.0, rng=None, *,
+                 units=None, max_rounds: int = 100) -> BatchResult:
+    """Group orders into picker tours under a cart capacity.
+
+    Parameters
+    ----------
+    layout
+        The warehouse.
+    orders_picks
+        One pick list per order: ``(k, 2)`` array-like of (aisle, cell).
+    sizes
+        ``(n,)`` size of each order against the capacity (items or volume);
+        default: its number of picks. ``units`` is an alias.
+    capacity
+        Cart capacity in the unit of ``sizes`` (> 0).
+    method
+        ``"fcfs"``, ``"seed"``, ``"savings"`` or ``"local-search"``.
+    routing
+        Routing method used to evaluate batches (a key of ``ROUTING_METHODS``).
+    time_limit_s
+        Time budget of ``"local-search"`` (seconds).
+    rng
+        ``numpy.random.Generator`` (or seed) for the local-search perturbations.
+    max_rounds
+        Perturbation rounds of ``"local-search"`` (it also stops at the time limit).
+
+    Returns
+    -------
+    BatchResult
+        Batches (order indices), their route lengths and the total travel.
+
+    Raises
+    ------
+    OmsimError
+        Unknown method or routing, a non-positive capacity, negative or
+        mismatched sizes, or a pick outside the layout.
+    """
+    if method not in BATCHING_METHODS:
+        raise OmsimError(f"batching method {method!r} is unknown; choose one of: {', '.join(BATCHING_METHODS)}")
+    picks = [as_picks(layout, p, name=f"orders_picks[{i}]") for i, p in enumerate(orders_picks)]
+    n = len(picks)
+    if sizes is None:
+        sizes = units
+    sizes = (np.array([p.shape[0] for p in picks], dtype=np.float64) if sizes is None
+             else np.asarray(sizes, dtype=np.float64).reshape(-1))
+    if sizes.size != n:
+        raise OmsimError(f"sizes: expected {n} values (one per order), got {sizes.size}")
+    if np.any(~np.isfinite(sizes)) or np.any(sizes < 0):
+        raise OmsimError("sizes: every order size must be a finite number >= 0")
+    if capacity is None or not np.isfinite(float(capacity)) or float(capacity) <= 0:
+        raise OmsimError(f"capacity: must be a positive number, got {capacity!r}")
+    capacity = float(capacity)
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)
+    ev = _Evaluator(layout, picks, routing)
+    info: dict = {}
+    if n == 0:
+        batches: list[list[int]] = []
+    elif method == "fcfs":
+        batches = _fcfs(sizes, capacity)
+    elif method == "seed":
+        batches = _seed(ev, sizes, capacity)
+    else:
+        batches = _savings(ev, sizes, capacity)
+        if method == "local-search":
+            start_total = float(ev.lengths(batches).sum())
+            batches, rounds = _local_search(ev, batches, sizes, capacity, time_limit_s, max_rounds, rng)
+            info.update(start_total_m=start_total, rounds=rounds)
+    batches = [sorted(b) for b in batches]
+    lengths = ev.lengths(batches)
+    info.update(routing_calls=ev.calls, routes_evaluated=ev.routes)
+    return BatchResult(batches, lengths, float(lengths.sum()), method, routing, info)

@@ -156,3 +156,13 @@ def test_empty_inputs_give_a_figure_that_says_so(fn, arg, tmp_path):
     ax = _ax(fig)
     assert any(t.get_text().startswith("no ") for t in ax.texts)
     _png_ok(fig, tmp_path, fn.__name__)
+
+
+def test_inventory_held_to_the_end_of_the_run_and_says_when_nothing_ran_out():
+    led = pd.DataFrame({"time_h": [0, 0, 10], "node": ["X", "X", "X"], "sku": ["a", "b", "a"],
+                        "delta": [5, 2, -1]})
+    ax = _ax(F.inventory(led, end_h=48))
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0, 10 / 24, 2])
+    np.testing.assert_array_equal(line.get_ydata(), [7, 6, 6])
+    assert any(t.get_text() == "no stock-outs" for t in ax.texts)

@@ -32,11 +32,13 @@ RATE_LABELS: dict[str, str] = {
     "on_time_rate": "on-time delivery",
     "perfect_order_rate": "perfect order",
     "pick_accuracy": "pick accuracy",
+    "split_shipment_rate": "split shipments",
     "split_rate": "split shipments",
     "backorder_rate": "backorders",
     "stockout_rate": "stock-outs",
     "return_rate": "returns",
     "cancel_rate": "cancellations",
+    "payment_failure_rate": "payment failures",
     "picker_utilisation": "picker utilisation",
 }
 
@@ -264,7 +266,7 @@ def stockouts(ledger: pd.DataFrame) -> pd.DataFrame:
     return led.loc[hit, ["time_h", "node", "sku"]].reset_index(drop=True)
 
 
-def inventory(ledger: pd.DataFrame) -> Figure:
+def inventory(ledger: pd.DataFrame, end_h: float | None = None) -> Figure:
     """Units on hand per node over time, with stock-outs marked.
 
     Parameters
@@ -272,6 +274,9 @@ def inventory(ledger: pd.DataFrame) -> Figure:
     ledger
         The inventory ledger: ``time_h, node, sku, delta`` (starting with an
         ``initial`` row per node and SKU, so running sums are on-hand levels).
+    end_h
+        End of the run (hours): each line is held flat to it after the last
+        movement (default: the last movement).
 
     Returns
     -------
@@ -290,6 +295,8 @@ def inventory(ledger: pd.DataFrame) -> Figure:
     for i, (node, g) in enumerate(led.groupby("node", sort=True)):
         # One point per time stamp: the level after every movement at that time.
         level = g.groupby("time_h")["delta"].sum().cumsum()
+        if end_h is not None and end_h > level.index[-1]:
+            level = pd.concat([level, pd.Series([level.iloc[-1]], index=[float(end_h)])])
         days = level.index.to_numpy(dtype=float) / 24.0
         ax.step(days, level.to_numpy(), where="post", color=colors[i % 10], label=str(node))
         o = outs[outs["node"] == node]
@@ -298,6 +305,8 @@ def inventory(ledger: pd.DataFrame) -> Figure:
                           left=np.nan)
             ax.plot(o["time_h"].to_numpy(dtype=float) / 24.0, y, linestyle="none", marker="x", color="#cc3311",
                     ms=6, label=f"{node} stock-outs ({len(o)})")
+    if outs.empty:
+        ax.text(0.99, 0.02, "no stock-outs", ha="right", va="bottom", transform=ax.transAxes, color="0.3")
     ax.set_xlabel("day")
     ax.set_ylabel("units on hand")
     ax.set_ylim(bottom=0)

@@ -216,9 +216,14 @@ def build_figures(run: RunData) -> dict:
         "cycle_time": F.cycle_time(run.orders),
         "on_time_by_service": F.on_time_by_service(run.deliveries()),
         "utilisation": F.utilisation(run.utilisation()),
-        "inventory": F.inventory(run.ledger),
+        "inventory": F.inventory(run.ledger, end_h=_end_h(run)),
         "cost_per_order": F.cost_per_order(run.cost_breakdown(), currency=currency),
     }
+
+
+def _end_h(run: RunData) -> float | None:
+    days = run.kpis.get("days")
+    return 24.0 * float(days) if _is_number(days) and days > 0 else None
 
 
 def _fmt(v) -> str:

@@ -1,0 +1,184 @@
+"""Sweeps: grid expansion, deterministic seeds, executors that agree, the CLI."""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from omsim.cli import main
+from omsim.errors import OmsimError
+from omsim.rng import Streams
+from omsim.scenario import load_scenario
+from omsim.sweep import Factor, expand_grid, make_tasks, parse_set, run_sweep, run_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "scenarios" / "small-business.yaml"
+PICKERS = "network.warehouses[0].pickers"
+
+
+def fake_runner(scenario, seed, replication, days):
+    """A stand-in model with known structure: demand noise from the run's streams,
+    a deterministic effect of pickers and policy. Module level: picklable by reference."""
+    rng = Streams(seed, replication=replication)["arrivals"]
+    z = rng.standard_normal(2)
+    orders = scenario.demand.orders_per_day * days * (1 + 0.05 * z[0])
+    pickers = scenario.network.warehouses[0].pickers
+    bonus = 0.3 if scenario.policies.allocation == "nearest" else 0.0
+    return {"orders": orders, "picker_utilisation": orders / (pickers * 60.0 * days),
+            "cost_per_order": 5.0 + 10.0 / pickers + bonus + z[1]}
+
+
+def slow_fake_runner(scenario, seed, replication, days):
+    """The fake model plus a fixed amount of work, to see parallelism pay."""
+    time.sleep(0.3)
+    return fake_runner(scenario, seed, replication, days)
+
+
+# ------------------------------------------------------------------ grid
+def test_parse_set_reads_yaml_typed_values():
+    assert parse_set("network.warehouses[0].pickers=8,10,12") == Factor(PICKERS, (8, 10, 12))
+    assert parse_set("policies.allocation=nearest,cheapest").values == ("nearest", "cheapest")
+    assert parse_set("policies.scan_verification=true,false").values == (True, False)
+    assert parse_set("catalogue.generator.price_range=[5, 50],[10,200]").values == ([5, 50], [10, 200])
+    assert parse_set("demand.orders_per_day=150.5, 200").values == (150.5, 200)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("pickers", "PATH=VALUE"), ("=1,2", "path"), ("a.b=", "no values"),
+    ("a.b=1,~", "empty value"), ("a.b=1,,2", "not valid YAML"), ("a.b=[1,2", "not valid YAML"),
+])
+def test_parse_set_rejects_bad_specs(spec, words):
+    with pytest.raises(OmsimError, match=words):
+        parse_set(spec)
+
+
+def test_grid_is_the_full_product_in_order():
+    grid = expand_grid([Factor("a", (1, 2, 3)), Factor("b", ("x", "y"))])
+    assert grid == [{"a": a, "b": b} for a in (1, 2, 3) for b in ("x", "y")]
+    assert expand_grid([]) == [{}]
+    with pytest.raises(OmsimError, match="more than once"):
+        expand_grid([Factor("a", (1,)), Factor("a", (2,))])
+
+
+def test_tasks_share_seeds_across_points_and_name_bad_points():
+    sc = load_scenario(SMALL)
+    tasks = make_tasks(sc, expand_grid([parse_set(f"{PICKERS}=2,3")]), 3, seed=9, days=1)
+    assert [(t.point, t.replication) for t in tasks] == [(p, r) for p in (0, 1) for r in range(3)]
+    assert {t.seed for t in tasks} == {9} and {t.days for t in tasks} == {1}
+    assert tasks[4].scenario().network.warehouses[0].pickers == 3
+    with pytest.raises(OmsimError) as exc:
+        make_tasks(sc, expand_grid([parse_set(f"{PICKERS}=2,-1")]), 1)
+    assert "grid point 1" in exc.value.message and "network.warehouses[0].pickers" in exc.value.message
+    with pytest.raises(OmsimError, match=r"no item \[3\]"):
+        make_tasks(sc, expand_grid([parse_set("network.warehouses[3].pickers=2")]), 1)
+
+
+# ------------------------------------------------------------------ executors
+def test_serial_results_are_sorted_and_reproducible():
+    sets = [f"{PICKERS}=2,3,4", "policies.allocation=nearest,cheapest"]
+    a = run_sweep(SMALL, sets, replications=3, days=2, seed=5, runner=fake_runner)
+    b = run_sweep(SMALL, sets, replications=3, days=2, seed=5, runner=fake_runner)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    t = a.table
+    assert len(t) == 6 * 3
+    assert list(zip(t["point"], t["replication"])) == sorted(zip(t["point"], t["replication"]))
+    # Common random numbers: the same replication sees the same demand at every point.
+    assert t.groupby("replication")["orders"].nunique().eq(1).all()
+    # The model's known effects come through exactly, paired by replication.
+    p2 = t[(t[PICKERS] == 2) & (t["policies.allocation"] == "cheapest")]["cost_per_order"].to_numpy()
+    p4 = t[(t[PICKERS] == 4) & (t["policies.allocation"] == "cheapest")]["cost_per_order"].to_numpy()
+    np.testing.assert_allclose(p2 - p4, 10 / 2 - 10 / 4)
+    c = run_sweep(SMALL, sets, replications=3, days=2, seed=6, runner=fake_runner)
+    assert not np.allclose(c.table["orders"], t["orders"])
+
+
+def test_progress_is_reported_for_every_task():
+    seen = []
+    run_sweep(SMALL, [f"{PICKERS}=2,3"], replications=2, days=1, runner=fake_runner,
+              progress=lambda d, n: seen.append((d, n)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_process_pool_equals_serial():
+    sets = [f"{PICKERS}=2,3", "policies.allocation=nearest,cheapest"]
+    serial = run_sweep(SMALL, sets, replications=2, days=1, seed=3, workers=1, runner=fake_runner)
+    pooled = run_sweep(SMALL, sets, replications=2, days=1, seed=3, workers=2, runner=fake_runner)
+    pd.testing.assert_frame_equal(serial.table, pooled.table)
+
+
+def test_dask_local_cluster_equals_local_processes():
+    distributed = pytest.importorskip("distributed")
+    sets = [f"{PICKERS}=2,3,4"]
+    local = run_sweep(SMALL, sets, replications=2, days=1, seed=11, workers=2, runner=fake_runner)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        on_address = run_sweep(SMALL, sets, replications=2, days=1, seed=11,
+                               scheduler=cluster.scheduler_address, runner=fake_runner)
+        with distributed.Client(cluster) as client:
+            on_client = run_sweep(SMALL, sets, replications=2, days=1, seed=11,
+                                  scheduler=client, runner=fake_runner)
+    pd.testing.assert_frame_equal(local.table, on_address.table)
+    pd.testing.assert_frame_equal(local.table, on_client.table)
+
+
+def test_task_errors_reach_the_caller_as_omsim_errors():
+    def bad_runner(scenario, seed, replication, days):
+        raise OmsimError("network.warehouses[0]: no stock at all")
+
+    tasks = make_tasks(load_scenario(SMALL), [{}], 1)
+    with pytest.raises(OmsimError, match="no stock"):
+        run_tasks(tasks, runner=bad_runner)
+
+
+def test_unreachable_scheduler_is_a_user_error(monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("omsim.sweep.DASK_CONNECT_TIMEOUT_S", 1.0)
+    tasks = make_tasks(load_scenario(SMALL), [{}], 1, days=1)
+    with pytest.raises(OmsimError, match="cannot connect"):
+        run_tasks(tasks, scheduler="tcp://127.0.0.1:9", runner=fake_runner)
+
+
+def test_write_produces_results_summary_and_figure(tmp_path):
+    res = run_sweep(SMALL, [f"{PICKERS}=2,3"], replications=3, days=1, runner=fake_runner)
+    paths = res.write(tmp_path / "out")
+    table = pd.read_csv(paths["results"])
+    assert len(table) == 6 and {"point", "replication", "seed", PICKERS, "cost_per_order"} <= set(table.columns)
+    summary = pd.read_csv(paths["summary"])
+    assert list(summary[PICKERS]) == [2, 3] and (summary["n"] == 3).all()
+    np.testing.assert_allclose(summary["cost_per_order"],
+                               table.groupby("point")["cost_per_order"].mean().to_numpy())
+    meta = json.loads(paths["meta"].read_text())
+    assert meta["factors"] == [{"path": PICKERS, "values": [2, 3]}] and meta["replications"] == 3
+    assert paths["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------ CLI
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "network.warehouses[0].pickers"], "PATH=VALUE"),
+    (["--set", f"{PICKERS}=2,-3"], "network.warehouses[0].pickers"),
+    (["--set", "network.warehouses[0].pickerz=2"], "pickerz"),
+    (["--set", "network.warehouses[5].pickers=2"], "no item [5]"),
+    (["--set", f"{PICKERS}=2", "--set", f"{PICKERS}=3"], "more than once"),
+])
+def test_cli_sweep_bad_input_exit_2(tmp_path, args, words):
+    r = run("sweep", SMALL, *args, "--out", tmp_path / "o", "-w", "1")
+    assert r.exit_code == 2, r.output
+    assert words in r.output and str(SMALL) in r.output or words in r.output
+    assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+
+
+def test_cli_sweep_bad_scenario_file_names_it(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("demand: {orders_per_day: many, regions: [{id: r, lat: 1, lon: 1}]}\n"
+                   "network: {warehouses: [{id: W, lat: 1, lon: 1}]}\n")
+    r = run("sweep", bad, "--set", f"{PICKERS}=1,2", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and str(bad) in r.output and "demand.orders_per_day" in r.output
+    r = run("sweep", tmp_path / "missing.yaml", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "missing.yaml" in r.output and "no such file" in r.output

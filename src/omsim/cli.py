@@ -88,6 +88,93 @@ def simulate(scenario, seed, days, replications, out_dir):
                f"~{sc.demand.orders_per_day:.0f} orders/day (the simulator is not built yet).")
 
 
+
+def _progress_printer(what: str):
+    """A progress(done, total) callback that rewrites one stderr line."""
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r{what}: {done}/{total}", nl=done == total, err=True)
+    return progress
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
+              help="A field to sweep and its values (YAML-typed), e.g. "
+                   "network.warehouses[0].pickers=8,10,12. Repeat for a grid.")
+@click.option("--replications", "-r", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Replications per grid point (common random numbers across points).")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate this many days instead.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: one per CPU; 1 runs in this process).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on this Dask scheduler (tcp://host:8786) instead of local processes.")
+@click.option("--kpi", "kpis", multiple=True, metavar="NAME",
+              help="KPI to print and plot (repeatable; default cost, on-time, fill rate, utilisation).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Directory for results.csv, summary.csv, sweep.json and sweep.png.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@_user_errors
+def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, out_dir, quiet):
+    """Run SCENARIO over the grid of --set values x replications, in parallel."""
+    import pandas as pd
+
+    from omsim.sweep import default_workers, run_sweep
+
+    workers = workers or default_workers()
+    res = run_sweep(scenario, list(sets), replications=replications, seed=seed, days=days,
+                    workers=workers, scheduler=scheduler,
+                    progress=None if quiet else _progress_printer("runs"))
+    unknown = [k for k in kpis if k not in res.kpi_columns]
+    paths = res.write(out_dir, kpis=[k for k in kpis if k not in unknown] or None)
+    shown = list(kpis) if kpis and not unknown else [k for k in ("cost_per_order", "on_time_rate", "fill_rate",
+                                                                   "picker_utilisation") if k in res.kpi_columns]
+    summary = res.summary(shown or None)
+    with pd.option_context("display.width", 160, "display.max_columns", 40):
+        click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for name, path in paths.items():
+        click.echo(f"wrote {path}")
+    if unknown:
+        raise OmsimError(f"--kpi {unknown[0]}: not a KPI of the results (results are saved); "
+                 f"known: {', '.join(res.kpi_columns)}")
+
+
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--replications", "-r", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Replications for a side that is a scenario file.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate this many days instead.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for both sides (default: A's).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: one per CPU).")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on this Dask scheduler.")
+@click.option("--kpi", "kpis", multiple=True, metavar="NAME", help="KPI to show (repeatable; default all).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the comparison table as CSV.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@_user_errors
+def compare(a, b, replications, days, seed, workers, scheduler, kpis, out_file, quiet):
+    """Compare A and B (scenario files or run directories): KPIs, B - A and 95% CIs.
+
+    Scenarios are run with the same seeds (common random numbers), so the
+    differences are paired; a difference is significant when its CI excludes 0.
+    """
+    from omsim.compare import compare as _compare
+    from omsim.sweep import default_workers
+
+    res = _compare(a, b, replications=replications, seed=seed, days=days, kpis=list(kpis) or None,
+                   workers=workers or default_workers(), scheduler=scheduler,
+                   progress=None if quiet else _progress_printer("runs"))
+    click.echo(res.format())
+    if out_file:
+        try:
+            res.table.to_csv(out_file, index=False)
+        except OSError as exc:
+            raise OmsimError(f"--out {out_file}: cannot write ({exc})") from None
+        click.echo(f"wrote {out_file}")
+
+
 @main.command()
 @click.option("--scenario", "-s", "scenario", default=None, help="Scenario YAML (the bundled default when omitted).")
 @click.option("--orders", "orders", required=True, type=click.Path(dir_okay=False),

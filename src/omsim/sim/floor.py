@@ -1,0 +1,83 @@
+"""The picking floor of one node, as the simulator sees it: a thin adapter.
+
+Slotting, batching, routing and pick times are decisions and models of
+:mod:`omsim.warehouse`; this module only turns a wave of packages into the
+arrays those functions take and hands back, per tour, the packages it holds,
+its route length and its pick time. It holds no policy of its own.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from omsim.scenario import slotting_table
+from omsim.warehouse import Layout
+from omsim.warehouse.batching import batch_orders
+from omsim.warehouse.picktime import PickTimeModel
+from omsim.warehouse.slotting import slot
+
+#: Local search stops after this many perturbation rounds; its wall-clock
+#: limit is set far away so that runs stay reproducible (a time limit would
+#: make the batches depend on the machine's speed).
+LOCAL_SEARCH_ROUNDS = 20
+
+
+class Floor:
+    """Layout, slotting and the warehouse calls for one node (inputs already validated).
+
+    Parameters
+    ----------
+    wh
+        The scenario's ``Warehouse`` record.
+    scenario
+        The scenario (policies: batching, routing, cart capacity).
+    popularity
+        (S,) SKU demand shares (class-based slotting).
+    rng
+        Generator for slotting draws (stream ``layout``).
+    batch_rng
+        Generator for the batching heuristics' random choices (stream ``picking``, per node).
+    """
+
+    def __init__(self, wh, scenario, popularity: np.ndarray, rng: np.random.Generator,
+                 batch_rng: np.random.Generator):
+        spec = wh.layout.model_dump()
+        self.layout = Layout(**spec)
+        pol = wh.slotting.policy
+        table = slotting_table(wh) if pol == "explicit" else None
+        a, c, _s = slot(self.layout, len(popularity), pol, popularity=popularity, rng=rng, table=table,
+                        sku_ids=scenario.sku_ids, missing="random")
+        self.sku_loc = np.ascontiguousarray(np.column_stack([a, c]).astype(np.int64))
+        p = scenario.policies
+        self.batching = p.batching
+        self.routing = p.routing
+        self.capacity = int(p.cart_capacity_units)
+        self.pick_model = PickTimeModel.from_warehouse(wh)
+        self.rng = batch_rng
+
+    def tours(self, line_ptr: np.ndarray, line_sku: np.ndarray, units: np.ndarray):
+        """Group a wave's packages into picker tours.
+
+        Returns
+        -------
+        tours : list of numpy.ndarray
+            Package indices (into the wave) of each tour.
+        length_m : numpy.ndarray
+            Route length of each tour (metres).
+        picks : numpy.ndarray
+            Picks (lines) of each tour.
+        """
+        n = units.size
+        if n == 0:
+            return [], np.zeros(0), np.zeros(0, np.int64)
+        loc = self.sku_loc[line_sku]
+        picks = [loc[line_ptr[i]:line_ptr[i + 1]] for i in range(n)]
+        res = batch_orders(self.layout, picks, units=units, capacity=self.capacity, method=self.batching,
+                           routing=self.routing, rng=self.rng, time_limit_s=1e6, max_rounds=LOCAL_SEARCH_ROUNDS)
+        tours = [np.asarray(b, dtype=np.int64) for b in res.batches]
+        lines = np.diff(line_ptr)
+        n_picks = np.array([int(lines[t].sum()) for t in tours], dtype=np.int64)
+        return tours, np.asarray(res.lengths, dtype=np.float64), n_picks
+
+    def pick_hours(self, length_m: np.ndarray, picks: np.ndarray) -> np.ndarray:
+        """Pick time (h) of each tour (:class:`omsim.warehouse.picktime.PickTimeModel`)."""
+        return np.asarray(self.pick_model.tour_time_h(length_m, picks), dtype=np.float64)

@@ -1,0 +1,642 @@
+"""The SimPy model of the whole order cycle.
+
+Every decision is asked of the :class:`omsim.engine.DecisionEngine`
+(allocation, carrier and promise, replenishment quantities) or of
+:mod:`omsim.warehouse` (batching, routing, slotting, pick times); the model
+only moves orders through time.
+
+Design for speed (a million orders in well under a minute of simulation
+overhead):
+
+- orders are rows of NumPy columns (``OrderTable``), with integer state codes;
+  their lines stay in CSR arrays and become an :class:`~omsim.orders.Order`
+  only when the engine is asked about them;
+- there is no SimPy process per order. Arrivals are pre-generated per day
+  (:mod:`omsim.sim.demand`) and fed to the engine by one dispatcher process
+  that only yields when another event is due before the next order (so the
+  interleaving is exactly that of one event per order, at a fraction of the
+  cost); the floor works per wave (release), per tour (pickers) and per tote
+  (packers); carriers per pickup (one event per node and pickup time);
+- state changes that do not touch the engine (delivery, feedback, the return
+  request) are logged at the time they happen when they become known, and the
+  event log is put in time order at the end; state changes that do touch the
+  engine (ship, receipt, restock) are SimPy events, so the engine sees time
+  move forward only.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+
+import numpy as np
+import simpy
+
+from omsim.catalogue import popularity as _popularity
+from omsim.orders import Order
+from omsim.rng import Streams
+from omsim.sim.demand import LEVELS, generate_demand
+from omsim.sim.events import EV, EventLog
+from omsim.sim.floor import Floor
+from omsim.sim.queueing import Calendar, Station
+
+# Internal order states.
+PENDING, PAY_FAILED, ACTIVE, BACKORDERED, CANCELLED, DONE = range(6)
+#: Output statuses (``Result.orders.status``).
+STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
+
+
+class OrderTable:
+    """Orders as columns; grows (doubling) when exchanges add orders."""
+
+    _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
+    _F8_ZERO = ("ship_cost", "handling_cost")
+    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines")
+    _SMALL = (("region", np.int32), ("level", np.int8), ("channel", np.int8), ("state", np.int8),
+              ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))
+
+    def __init__(self, capacity: int):
+        self.n = 0
+        self.cap = max(int(capacity), 16)
+        for f in self._F8:
+            setattr(self, f, np.full(self.cap, np.nan))
+        for f in self._F8_ZERO:
+            setattr(self, f, np.zeros(self.cap))
+        for f in self._I8:
+            setattr(self, f, np.zeros(self.cap, dtype=np.int64))
+        for f, dt in self._SMALL:
+            setattr(self, f, np.zeros(self.cap, dtype=dt))
+        self.parent[:] = -1
+        self.units_first[:] = -1
+
+    def _fields(self):
+        return list(self._F8) + list(self._F8_ZERO) + list(self._I8) + [f for f, _ in self._SMALL]
+
+    def grow(self, need: int) -> None:
+        """Make room for ``need`` rows."""
+        if need <= self.cap:
+            return
+        new = max(need, 2 * self.cap)
+        for f in self._fields():
+            old = getattr(self, f)
+            arr = np.empty(new, dtype=old.dtype)
+            arr[: self.cap] = old
+            fill = np.nan if f in self._F8 else (-1 if f in ("parent", "units_first") else 0)
+            arr[self.cap:] = fill
+            setattr(self, f, arr)
+        self.cap = new
+
+
+class Simulation:
+    """One run of the model (use :func:`omsim.sim.simulate`).
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    seed
+        Seed of the run's named streams.
+    days
+        Horizon; the scenario's ``horizon.days`` when None.
+    replication
+        Replication index (independent streams), or None for a plain run.
+    progress
+        Optional ``callable(day_done, days_total)``.
+    """
+
+    def __init__(self, scenario, seed: int, days: int | None = None, replication: int | None = None,
+                 progress=None):
+        from omsim.engine import DecisionEngine  # the engine pulls in solvers; keep import local
+
+        sc = self.sc = scenario
+        self.seed = int(seed)
+        self.days = int(days if days is not None else sc.horizon.days)
+        self.end_h = 24.0 * self.days
+        self.warmup_h = 24.0 * min(sc.horizon.warmup_days, max(self.days - 1, 0))
+        self.progress = progress
+        self.streams = Streams(self.seed, replication)
+        self.engine = DecisionEngine.from_scenario(sc, self.streams)
+        self._initial_on_hand = self.engine.inventory.on_hand.copy()
+        self.env = simpy.Environment()
+        self.node_ids = sc.node_ids
+        self.N, self.S = len(self.node_ids), len(sc.sku_ids)
+        self.log = EventLog(self.node_ids)
+        pol = sc.policies
+        self.pol = pol
+        self.batch = pol.allocation == "batch"
+
+        # Demand and the order table.
+        dem = self.dem = generate_demand(sc, self.streams, self.days)
+        ps = sc.post_sales
+        extra = int(dem.n * ps.return_probability * ps.exchange_share * 1.5) + 64
+        ot = self.ot = OrderTable(dem.n + extra)
+        n = dem.n
+        ot.n = n
+        ot.created_h[:n] = dem.created_h
+        ot.paid_h[:n] = dem.paid_h
+        ot.region[:n] = dem.region
+        ot.level[:n] = dem.level
+        ot.channel[:n] = dem.channel
+        ot.units[:n] = dem.units()
+        ot.lines[:n] = np.diff(dem.line_ptr)
+        self.extra_lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.channels = dem.channels
+
+        # Catalogue facts used by post-sales.
+        skus = sc.catalogue.skus
+        self.price = np.array([s.price for s in skus], dtype=np.float64)
+        self.unit_cost = np.array([s.unit_cost for s in skus], dtype=np.float64)
+        self.returnable = np.array([s.returnable for s in skus], dtype=bool)
+        cat_p = ps.return_probability_by_category
+        self.sku_return_p = np.array([cat_p.get(s.category, ps.return_probability) for s in skus], dtype=np.float64)
+
+        # Floors, stations, calendars.
+        pop = _popularity(skus)
+        layout_rngs = self.streams.spawn("layout", self.N)
+        batch_rngs = self.streams.spawn("picking", self.N)
+        start_wd = sc.horizon.start.weekday()
+        self.floors, self.pickers, self.packers, self.calendars = [], [], [], []
+        for i, wh in enumerate(sc.network.warehouses):
+            self.floors.append(Floor(wh, sc, pop, layout_rngs[i], batch_rngs[i]))
+            cal = Calendar.from_shifts(wh.shifts, start_wd)
+            self.calendars.append(cal)
+            self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))
+            self.packers.append(Station(self.env, wh.packers, cal, name=f"{wh.id}/packers"))
+        self.queue: list[list[tuple[int, int]]] = [[] for _ in range(self.N)]
+        self._release_due = [False] * self.N
+        self.decisions: dict[int, object] = {}
+        self.backorders: dict[int, float] = {}  # oid -> backordered at (insertion order = FIFO)
+        self.pickups: dict[tuple[int, float], list[tuple[int, int]]] = {}
+        self.receipts: dict[float, list] = {}
+        self.delay = {(c, s.id): (s.delay.probability, s.delay.mean_h) for c, s in sc.services()}
+        self._ship_detail: dict[tuple[str, str], int] = {}
+        self.rng_pick = self.streams["picking"]
+        self.rng_transit = self.streams["transit"]
+        self.rng_ret = self.streams["returns"]
+        self.rng_fb = self.streams["feedback"]
+
+        # Counters.
+        self.travel_m = 0.0
+        self.packages_released = 0
+        self.shipped_value = 0.0  # units shipped at unit cost (turnover)
+        self.tours = 0
+        self.lines_picked = 0
+        self.pick_errors = 0
+        self.pick_errors_shipped = 0
+        self.refund_total = 0.0
+        self.exchanges = 0
+        self.units_restocked = 0
+        self.units_scrapped = 0
+        self.open_orders = 0  # accepted, not fully shipped (backorders excluded)
+        self.pick_busy_day = np.zeros((self.N, self.days + 1))
+        self.daily_rows: list[dict] = []
+        self.shipments_today = 0
+
+    # ------------------------------------------------------------ scheduling
+    def _at(self, t: float, fn, *args) -> None:
+        """Call ``fn(*args)`` at absolute time ``t`` (>= now)."""
+        ev = self.env.timeout(max(t - self.env.now, 0.0))
+        ev.callbacks.append(lambda _e: fn(*args))
+
+    # ---------------------------------------------------------------- orders
+    def _order(self, oid: int) -> Order:
+        ot = self.ot
+        if oid < self.dem.n:
+            a, b = self.dem.line_ptr[oid], self.dem.line_ptr[oid + 1]
+            skus, qty = self.dem.line_sku[a:b], self.dem.line_qty[a:b]
+        else:
+            skus, qty = self.extra_lines[oid]
+        par = int(ot.parent[oid])
+        return Order(order_id=oid, created_h=float(ot.created_h[oid]), region=int(ot.region[oid]),
+                     level=LEVELS[ot.level[oid]], skus=skus, qty=qty, channel=self.channels[ot.channel[oid]],
+                     parent_id=None if par < 0 else par)
+
+    def _decide(self, orders: list[Order], t: float) -> list:
+        eng = self.engine
+        if self.batch:
+            return eng.decide_batch(orders, t)
+        out = []
+        for o in orders:
+            d = eng.decide(o, t)
+            eng.commit(d, t)
+            out.append(d)
+        return out
+
+    def _handle(self, oid: int, d, t: float, first: bool) -> None:
+        """Act on a committed decision."""
+        ot, log = self.ot, self.log
+        st = d.status
+        if first:
+            short = d.unfilled > 0
+            ot.lines_short[oid] = int(short.sum())
+            ot.units_first[oid] = int(ot.units[oid] - d.unfilled.sum()) if d.shipments else 0
+        if d.shipments:
+            if oid in self.backorders:
+                del self.backorders[oid]
+            self.decisions[oid] = d
+            k = len(d.shipments)
+            ot.pending[oid] = k
+            ot.packages[oid] = k
+            ot.promised_h[oid] = d.promised_h if d.promised_h is not None else np.nan
+            ot.state[oid] = ACTIVE
+            self.open_orders += 1
+            log.add(t, oid, EV["allocated"] if st != "partial" else EV["partial"], -1,
+                    log.code(f"{d.policy}:{k}pkg"))
+            thr = self.pol.wave.backlog_threshold
+            for j, sh in enumerate(d.shipments):
+                q = self.queue[sh.node]
+                q.append((oid, j))
+                if thr is not None and len(q) >= thr and not self._release_due[sh.node]:
+                    self._release_due[sh.node] = True
+                    self._at(t, self._release, sh.node)
+        elif st in ("backorder", "hold"):
+            if oid not in self.backorders:
+                self.backorders[oid] = t
+                ot.state[oid] = BACKORDERED
+                ot.was_backordered[oid] = True
+                log.add(t, oid, EV["backordered"] if st == "backorder" else EV["held"])
+                self._at(float(ot.created_h[oid]) + self.pol.max_backorder_wait_h, self._expire, oid)
+        else:  # cancel (no stock under policy "cancel")
+            ot.state[oid] = CANCELLED
+            log.add(t, oid, EV["cancelled"], -1, log.code("no_stock"))
+
+    def _expire(self, oid: int) -> None:
+        """Cancel a backorder that waited too long."""
+        if oid in self.backorders:
+            t = self.env.now
+            del self.backorders[oid]
+            self.engine.cancel(oid, t)
+            self.ot.state[oid] = CANCELLED
+            self.log.add(t, oid, EV["cancelled"], -1, self.log.code("max_wait"))
+
+    def _dispatcher(self):
+        """Feed paid orders to the engine in time order (see the module docstring)."""
+        env, ot = self.env, self.ot
+        n = self.dem.n
+        paid = ot.paid_h[:n]
+        ok = np.isfinite(paid) & (paid < self.end_h)
+        idx = np.flatnonzero(ok)
+        idx = idx[np.argsort(paid[idx], kind="stable")]
+        times = paid[idx].tolist()
+        ids = idx.tolist()
+        i, m = 0, len(ids)
+        if self.batch:
+            w = self.pol.batch_window_h
+            k = 1
+            while i < m:
+                te = k * w
+                k += 1
+                if te > env.now:
+                    yield env.timeout(te - env.now)
+                j = i
+                while j < m and times[j] < te:
+                    j += 1
+                if j > i:
+                    chunk = ids[i:j]
+                    decs = self._decide([self._order(o) for o in chunk], env.now)
+                    for o, d in zip(chunk, decs):
+                        self._handle(o, d, env.now, True)
+                    i = j
+            return
+        while i < m:
+            t = times[i]
+            if t > env.peek():
+                yield env.timeout(t - env.now)
+                continue
+            oid = ids[i]
+            d = self._decide([self._order(oid)], t)[0]
+            self._handle(oid, d, t, True)
+            i += 1
+
+    def _new_order(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float) -> int:
+        """An exchange: a new order for the returned lines, allocated now."""
+        ot = self.ot
+        oid = ot.n
+        ot.grow(oid + 1)
+        ot.n += 1
+        ot.created_h[oid] = ot.paid_h[oid] = t
+        ot.region[oid], ot.level[oid], ot.channel[oid] = ot.region[parent], ot.level[parent], ot.channel[parent]
+        ot.parent[oid] = parent
+        ot.units[oid] = int(qty.sum())
+        ot.lines[oid] = skus.size
+        self.extra_lines[oid] = (skus, qty)
+        self.log.add(t, oid, EV["created"], -1, self.log.code(f"exchange_of:{parent}"))
+        self.log.add(t, oid, EV["paid"])
+        d = self._decide([self._order(oid)], t)[0]
+        self._handle(oid, d, t, True)
+        return oid
+
+    # ----------------------------------------------------------------- floor
+    def _waves(self):
+        """Release every node's queue every ``wave.interval_h``."""
+        dt = self.pol.wave.interval_h
+        while True:
+            yield self.env.timeout(dt)
+            for n in range(self.N):
+                self._release(n)
+
+    def _release(self, n: int) -> None:
+        self._release_due[n] = False
+        q = self.queue[n]
+        if not q:
+            return
+        self.queue[n] = []
+        t = self.env.now
+        floor = self.floors[n]
+        oids = np.fromiter((o for o, _ in q), dtype=np.int64, count=len(q))
+        ks = np.fromiter((k for _, k in q), dtype=np.int64, count=len(q))
+        shs = [self.decisions[o].shipments[k] for o, k in q]
+        nl = np.fromiter((s.skus.size for s in shs), dtype=np.int64, count=len(shs))
+        ptr = np.zeros(len(shs) + 1, dtype=np.int64)
+        np.cumsum(nl, out=ptr[1:])
+        sku = np.concatenate([s.skus for s in shs]).astype(np.int64)
+        qty = np.concatenate([s.qty for s in shs]).astype(np.int64)
+        units = np.add.reduceat(qty, ptr[:-1])
+        tours, lengths, picks = floor.tours(ptr, sku, units)
+        pick_h = floor.pick_hours(lengths, picks)
+        err_line = self.rng_pick.random(sku.size) < self.pol.pick_error_rate
+        errs = np.add.reduceat(err_line.astype(np.int64), ptr[:-1])
+        self.log.add_many(t, oids, EV["released"], n)
+        self.travel_m += float(lengths.sum())
+        self.tours += len(tours)
+        self.packages_released += len(q)
+        self.lines_picked += int(sku.size)
+        self.pick_errors += int(errs.sum())
+        st = self.pickers[n]
+        for j, tour in enumerate(tours):
+            st.submit(float(pick_h[j]), self._picked, n, oids[tour], ks[tour], units[tour], errs[tour])
+
+    def _picked(self, start: float, end: float, n: int, oids, ks, units, errs) -> None:
+        day = min(int(start // 24.0), self.days)
+        self.pick_busy_day[n, day] += end - start
+        log = self.log
+        log.add_many(end, oids, EV["picked"], n)
+        wh = self.sc.network.warehouses[n]
+        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * units) / 3600.0
+        bad = errs > 0
+        if bad.any():
+            if self.pol.scan_verification:
+                # Caught at the scan: the packer sends for the right item.
+                pack_h = pack_h + errs * (wh.pick_time_s + wh.tour_setup_s) / 3600.0
+                log.add_many(end, oids[bad], EV["pick_error"], n, log.code("caught_at_packing"))
+            else:
+                self.ot.wrong[oids[bad]] = True
+                self.pick_errors_shipped += int(errs[bad].sum())
+                log.add_many(end, oids[bad], EV["pick_error"], n, log.code("not_caught"))
+        cum = np.cumsum(pack_h)
+        self.packers[n].submit(float(cum[-1]), self._packed, n, oids, ks, cum)
+
+    def _packed(self, start: float, end: float, n: int, oids, ks, cum) -> None:
+        finish = start + cum
+        log = self.log
+        log.add_many(finish, oids, EV["packed"], n)
+        miss = log.code("next_pickup")
+        for o, k, f in zip(oids.tolist(), ks.tolist(), finish.tolist()):
+            ship_by = self.decisions[o].shipments[k].ship_by_h
+            T = ship_by
+            if f > ship_by:
+                T = ship_by + 24.0 * math.ceil((f - ship_by) / 24.0 - 1e-12)
+                log.add(f, o, EV["missed_cutoff"], n, miss)
+            key = (n, T)
+            b = self.pickups.get(key)
+            if b is None:
+                b = self.pickups[key] = []
+                if T < self.end_h:
+                    self._at(T, self._pickup, key)
+            b.append((o, k))
+
+    # --------------------------------------------------------------- carriers
+    def _pickup(self, key) -> None:
+        n, T = key
+        items = self.pickups.pop(key)
+        ot, log, eng = self.ot, self.log, self.engine
+        rng = self.rng_transit
+        u = rng.random(len(items))
+        ex = rng.exponential(1.0, len(items))
+        for i, (o, k) in enumerate(items):
+            d = self.decisions[o]
+            sh = d.shipments[k]
+            eng.ship(o, k, T)
+            nu = int(sh.qty.sum())
+            ot.units_shipped[o] += nu
+            self.shipped_value += float(np.dot(self.unit_cost[sh.skus], sh.qty))
+            c = sh.cost
+            ot.ship_cost[o] += c.get("package", 0.0) + c.get("weight", 0.0) + c.get("distance", 0.0)
+            ot.handling_cost[o] += c.get("handling", 0.0)
+            dk = self._ship_detail.get((sh.carrier, sh.service))
+            if dk is None:
+                dk = self._ship_detail[(sh.carrier, sh.service)] = log.code(f"{sh.carrier}/{sh.service}")
+            log.add(T, o, EV["shipped"], n, dk)
+            p, mean_h = self.delay.get((sh.carrier, sh.service), (0.0, 0.0))
+            late = ex[i] * mean_h if u[i] < p else 0.0
+            arr = T + sh.transit_h + late
+            prev = ot.last_delivery_h[o]
+            if not (prev >= arr):
+                ot.last_delivery_h[o] = arr
+            self.shipments_today += 1
+            ot.pending[o] -= 1
+            if ot.pending[o] == 0:
+                self._complete(o)
+
+    def _complete(self, oid: int) -> None:
+        """All packages of the order are on their way: delivery, feedback, return."""
+        ot, log, ps = self.ot, self.log, self.sc.post_sales
+        d = self.decisions.pop(oid)
+        self.open_orders -= 1
+        ot.state[oid] = DONE
+        t_del = float(ot.last_delivery_h[oid])
+        ot.delivered_h[oid] = t_del
+        if t_del > self.end_h:
+            return
+        log.add(t_del, oid, EV["delivered"])
+        sat = ps.satisfaction
+        late_days = max(0.0, (t_del - ot.promised_h[oid]) / 24.0) if np.isfinite(ot.promised_h[oid]) else 0.0
+        score = (sat.base - sat.per_day_late * late_days - sat.wrong_item * bool(ot.wrong[oid])
+                 - sat.per_extra_package * max(int(ot.packages[oid]) - 1, 0)
+                 + sat.noise_sd * self.rng_fb.standard_normal())
+        score = min(5.0, max(1.0, score))
+        ot.satisfaction[oid] = score
+        log.add(t_del, oid, EV["feedback"], -1, log.code(f"{score:.1f}"))
+        # Return: the probability of the order's units (by category), or the wrong-item one.
+        rng = self.rng_ret
+        u = rng.random(4)
+        skus = np.concatenate([s.skus for s in d.shipments])
+        qty = np.concatenate([s.qty for s in d.shipments])
+        ret = self.returnable[skus]
+        if not ret.any():
+            return
+        if ot.wrong[oid]:
+            p = ps.wrong_item_return_probability
+        else:
+            p = float(np.dot(self.sku_return_p[skus], qty) / qty.sum())
+        if u[0] >= p:
+            return
+        t_req = t_del - ps.return_delay_days * 24.0 * math.log(1.0 - u[1]) if ps.return_delay_days > 0 else t_del
+        if t_req > self.end_h:
+            return
+        ot.returned_h[oid] = t_req
+        log.add(t_req, oid, EV["return_requested"])
+        t_arr = t_req + ps.return_transit_days * 24.0
+        t_done = t_arr + ps.inspection_h
+        if t_arr <= self.end_h:
+            log.add(t_arr, oid, EV["return_received"])
+        if t_done <= self.end_h:
+            pkgs = [(s.node, s.skus[self.returnable[s.skus]], s.qty[self.returnable[s.skus]]) for s in d.shipments]
+            self._at(t_done, self._inspect, oid, pkgs, u[2] < ps.exchange_share)
+
+    # -------------------------------------------------------------- post-sales
+    def _inspect(self, oid: int, pkgs, exchange: bool) -> None:
+        t = self.env.now
+        eng, log = self.engine, self.log
+        share = self.sc.post_sales.damaged_share
+        all_skus, all_qty = [], []
+        for node, skus, qty in pkgs:
+            if skus.size == 0:
+                continue
+            dmg = self.rng_ret.binomial(qty, share)
+            for s, q, dm in zip(skus.tolist(), qty.tolist(), dmg.tolist()):
+                if q - dm > 0:
+                    eng.restock(node, s, q - dm, oid, t)
+                    self.units_restocked += q - dm
+                if dm > 0:
+                    eng.scrap(node, s, dm, oid, t)
+                    self.units_scrapped += dm
+            log.add(t, oid, EV["restocked"], node, log.code(str(int(qty.sum() - dmg.sum()))))
+            if dmg.sum():
+                log.add(t, oid, EV["scrapped"], node, log.code(str(int(dmg.sum()))))
+            all_skus.append(skus)
+            all_qty.append(qty)
+        if not all_skus:
+            return
+        skus, qty = np.concatenate(all_skus), np.concatenate(all_qty)
+        if exchange:
+            new = self._new_order(oid, skus.astype(np.int64), qty.astype(np.int64), t)
+            self.exchanges += 1
+            log.add(t, oid, EV["exchanged"], -1, log.code(f"new_order:{new}"))
+            self._retry_backorders(t, set(skus.tolist()))
+        else:
+            amount = float(np.dot(self.price[skus], qty))
+            self.refund_total += amount
+            log.add(t, oid, EV["refunded"], -1, log.code(f"{amount:.2f}"))
+            self._retry_backorders(t, set(skus.tolist()))
+
+    # -------------------------------------------------------------- inventory
+    def _backorder_units(self) -> np.ndarray:
+        """(N, S) backordered units, each order counted at its nearest node."""
+        out = np.zeros((self.N, self.S), dtype=np.int64)
+        if not self.backorders:
+            return out
+        km = self.engine.node_region_km
+        for oid in self.backorders:
+            o = self._order(oid)
+            n = int(np.argmin(km[:, o.region]))
+            np.add.at(out[n], o.skus, o.qty)
+        return out
+
+    def _reviews(self, n: int):
+        rp = self.sc.network.warehouses[n].replenishment
+        if (rp.policy == "none" and not rp.by_class) or not hasattr(self.engine, "review"):
+            return
+        dt = rp.review_h
+        while True:
+            t = self.env.now
+            bo = self._backorder_units()[n]
+            for po in self.engine.review(n, t, bo) or []:
+                eta = max(float(po.eta_h), t)
+                b = self.receipts.get(eta)
+                if b is None:
+                    b = self.receipts[eta] = []
+                    if eta < self.end_h:
+                        self._at(eta, self._receive, eta)
+                b.append(po)
+            yield self.env.timeout(dt)
+
+    def _receive(self, eta: float) -> None:
+        t = self.env.now
+        pos = self.receipts.pop(eta)
+        got = set()
+        for po in pos:
+            self.engine.receive(po, t)
+            got.add(int(po.sku))
+        self._retry_backorders(t, got)
+
+    def _retry_backorders(self, t: float, skus: set | None) -> None:
+        """Ask the engine again for backorders that need one of ``skus`` (all when None)."""
+        if not self.backorders:
+            return
+        inv = self.engine.inventory
+        # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
+        # cannot be allocated, so asking the engine again would only repeat "backorder".
+        free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
+        for oid in list(self.backorders):
+            o = self._order(oid)
+            if skus is not None and skus.isdisjoint(o.skus.tolist()):
+                continue
+            if not free[o.skus].any():
+                continue
+            eng = self.engine
+            if self.batch:
+                # decide_batch commits: drop the registered backorder first.
+                eng.cancel(oid, t)
+                d = eng.decide_batch([o], t)[0]
+                if d.shipments:
+                    self._handle(oid, d, t, False)
+                continue
+            d = eng.decide(o, t)
+            if d.shipments:
+                eng.cancel(oid, t)  # the backorder was committed (registered) when taken
+                eng.commit(d, t)
+                self._handle(oid, d, t, False)
+
+    # ------------------------------------------------------------------ daily
+    def _daily(self):
+        for day in range(self.days - 1):
+            yield self.env.timeout((day + 1) * 24.0 - self.env.now)
+            self._record_day(day)
+
+    def _record_day(self, day: int) -> None:
+        """One row of the daily series, at the day's end."""
+        inv = self.engine.inventory
+        row = {"day": day, "shipments": self.shipments_today, "backlog": self.open_orders + len(self.backorders)}
+        self.shipments_today = 0
+        for n, nid in enumerate(self.node_ids):
+            avail = self.pickers[n].servers * self.calendars[n].open_hours(day * 24.0, (day + 1) * 24.0)
+            row[f"util_{nid}"] = float(self.pick_busy_day[n, day] / avail) if avail > 0 else 0.0
+        for n, nid in enumerate(self.node_ids):
+            row[f"inv_{nid}"] = int(inv.on_hand[n].sum())
+        row["_inv_value"] = float(np.dot(inv.on_hand.sum(0), self.unit_cost))
+        self.daily_rows.append(row)
+        if self.progress is not None:
+            self.progress(day + 1, self.days)
+
+    # -------------------------------------------------------------------- run
+    def run(self):
+        """Run the horizon and return a :class:`omsim.sim.result.Result`."""
+        from omsim.sim.result import build_result
+
+        env, ot, log = self.env, self.ot, self.log
+        n = self.dem.n
+        # Pre-log what demand generation already decided (creation and payment).
+        created = ot.created_h[:n]
+        oids = np.arange(n, dtype=np.int64)
+        log.add_many(created, oids, EV["created"])
+        paid = ot.paid_h[:n]
+        ok = np.isfinite(paid)
+        ot.state[:n][~ok] = PAY_FAILED
+        att = self.dem.payment_attempts
+        delay = self.sc.demand.payment.retry_delay_h
+        for k in range(1, int(att.max(initial=1))):
+            sel = att > k
+            log.add_many(created[sel] + k * delay, oids[sel], EV["payment_retry"])
+        fail_t = created[~ok] + (att[~ok] - 1) * delay
+        log.add_many(fail_t, oids[~ok], EV["payment_failed"])
+        log.add_many(paid[ok], oids[ok], EV["paid"])
+
+        env.process(self._dispatcher())
+        env.process(self._waves())
+        env.process(self._daily())
+        for node in range(self.N):
+            env.process(self._reviews(node))
+        env.run(until=self.end_h)
+        self._record_day(self.days - 1)
+        return build_result(self)

@@ -1,0 +1,245 @@
+"""What a run produces: KPIs, orders, events, ledger, daily series, scenario.
+
+KPI definitions (orders created after the warm-up; "accepted" = payment
+authorised; rates are shares in [0, 1]):
+
+``orders``                orders created (exchanges included)
+``orders_delivered``      orders delivered by the horizon's end (returned ones included)
+``fill_rate``             units allocated at the first decision / units of accepted orders
+``on_time_rate``          delivered orders with ``delivered_h <= promised_h``
+``perfect_order_rate``    delivered orders on time, complete, in one package, without a pick error
+``split_shipment_rate``   shipped orders sent in more than one package
+``cycle_time_p50_h/p95_h`` created -> delivered, delivered orders
+``shipping_cost``         carrier charges of the packages shipped
+``handling_cost``         per-order and per-line handling of the packages shipped
+``labour_cost``           pickers and packers paid for their shift hours
+``cost_per_order``        (shipping + handling + labour) / orders shipped
+``pick_travel_per_order_m`` route metres of all tours / packages picked
+``pick_accuracy``         order lines picked right the first time / lines picked
+``picker_utilisation``    picker busy hours / picker shift hours
+``backorder_rate``        accepted orders that waited for stock at some point
+``cancel_rate``           orders cancelled (no stock, or waited too long)
+``stockout_rate``         order lines of accepted orders not fully available at their first decision
+``inventory_turnover``    cost of units shipped / mean inventory value, annualised (x 365 / days)
+``return_rate``           delivered orders returned
+``refund_total``          refunds paid for returns not exchanged
+``satisfaction_mean``     mean 1-5 score of delivered orders
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ORDER_COLUMNS = ("order_id", "created_h", "status", "promised_h", "delivered_h", "units", "units_shipped",
+                 "packages", "cost")
+
+
+@dataclass
+class Result:
+    """The outcome of one simulation run.
+
+    Attributes
+    ----------
+    kpis
+        Flat mapping of KPI name to number (see the module docstring).
+    orders
+        One row per order: ``order_id, created_h, status, promised_h,
+        delivered_h, units, units_shipped, packages, cost`` (+ ``level,
+        region, parent_id, satisfaction``).
+    events
+        Every state change, in time order: ``time_h, order_id, event, node, detail``.
+    ledger
+        Every on-hand movement: ``time_h, node, sku, delta, reason, order_id``.
+    daily
+        One row per day: ``day, orders, shipments, backlog, util_<node>..., inv_<node>...``.
+    scenario
+        The scenario that produced it.
+    inventory
+        Stock at the end, one row per node and SKU: ``node, sku, on_hand,
+        reserved, safety, available, inbound``.
+    seed, days
+        The run's seed and horizon.
+    """
+
+    kpis: dict
+    orders: pd.DataFrame
+    events: pd.DataFrame
+    ledger: pd.DataFrame
+    daily: pd.DataFrame
+    scenario: object
+    inventory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seed: int = 0
+    days: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def kpi_frame(self) -> pd.DataFrame:
+        """The KPIs as a one-row DataFrame."""
+        return pd.DataFrame([self.kpis])
+
+    def write(self, out_dir) -> Path:
+        """Write ``kpis.json`` (sorted keys, rounded floats), ``orders.csv``,
+        ``events.csv``, ``ledger.csv`` and ``daily.csv`` to ``out_dir``.
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "kpis.json").write_text(kpis_json(self.kpis), encoding="utf-8")
+        fmt = "%.6f"
+        self.orders.to_csv(out / "orders.csv", index=False, float_format=fmt)
+        self.events.to_csv(out / "events.csv", index=False, float_format=fmt)
+        self.ledger.to_csv(out / "ledger.csv", index=False, float_format=fmt)
+        self.daily.to_csv(out / "daily.csv", index=False, float_format=fmt)
+        return out
+
+
+def _round(v):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if not math.isfinite(v):
+            return None
+        return round(v, 9) if v != 0 else 0.0
+    return v
+
+
+def kpis_json(kpis: dict) -> str:
+    """Deterministic JSON text of the KPIs (sorted keys, floats rounded to 9 decimals, NaN as null)."""
+    return json.dumps({k: _round(v) for k, v in kpis.items()}, sort_keys=True, indent=2) + "\n"
+
+
+def _rate(num, den) -> float:
+    return float(num) / float(den) if den else float("nan")
+
+
+def build_result(sim) -> Result:
+    """Turn a finished :class:`omsim.sim.model.Simulation` into a :class:`Result`."""
+    from omsim.sim.demand import LEVELS
+    from omsim.sim.model import ACTIVE, BACKORDERED, CANCELLED, DONE, PAY_FAILED, PENDING, STATUSES
+
+    ot, end = sim.ot, sim.end_h
+    n = ot.n
+    sl = slice(0, n)
+    state = ot.state[sl]
+    delivered_h = ot.delivered_h[sl]
+    delivered = np.isfinite(delivered_h) & (delivered_h <= end)
+    returned = np.isfinite(ot.returned_h[sl]) & (ot.returned_h[sl] <= end)
+    code = np.full(n, STATUSES.index("in_flight"), dtype=np.int64)
+    code[state == PAY_FAILED] = STATUSES.index("payment_failed")
+    code[state == CANCELLED] = STATUSES.index("cancelled")
+    code[state == BACKORDERED] = STATUSES.index("backordered")
+    code[delivered] = STATUSES.index("delivered")
+    code[returned] = STATUSES.index("returned")
+    status = np.asarray(STATUSES, dtype=object)[code]
+    cost = ot.ship_cost[sl] + ot.handling_cost[sl]
+    cost = np.where(np.isnan(cost), 0.0, cost)
+    orders = pd.DataFrame({
+        "order_id": np.arange(n, dtype=np.int64),
+        "created_h": ot.created_h[sl],
+        "status": status,
+        "promised_h": ot.promised_h[sl],
+        "delivered_h": np.where(delivered, delivered_h, np.nan),
+        "units": ot.units[sl],
+        "units_shipped": ot.units_shipped[sl],
+        "packages": ot.packages[sl].astype(np.int64),
+        "cost": cost,
+        "level": np.asarray(LEVELS, dtype=object)[ot.level[sl]],
+        "region": np.asarray([r.id for r in sim.sc.demand.regions], dtype=object)[ot.region[sl]],
+        "parent_id": pd.arrays.IntegerArray(ot.parent[sl].copy(), ot.parent[sl] < 0),
+        "satisfaction": np.where(delivered, ot.satisfaction[sl], np.nan),
+    })
+    events = sim.log.frame(end)
+    ledger = sim.engine.ledger_frame()
+
+    # ---- KPIs over orders created after the warm-up
+    m = ot.created_h[sl] >= sim.warmup_h
+    accepted = m & (state != PAY_FAILED) & (state != PENDING)
+    dl = m & delivered
+    shipped = m & (ot.units_shipped[sl] > 0)
+    units = ot.units[sl]
+    uf = np.maximum(ot.units_first[sl], 0)
+    late_ok = delivered_h <= ot.promised_h[sl]
+    complete = ot.units_shipped[sl] >= units
+    single = ot.packages[sl] <= 1
+    wrong = ot.wrong[sl]
+    cyc = (delivered_h - ot.created_h[sl])[dl]
+    shipping = float(np.nansum(ot.ship_cost[sl][m]))
+    handling = float(np.nansum(ot.handling_cost[sl][m]))
+    labour = 0.0
+    shift_h = 0.0
+    for i, wh in enumerate(sim.sc.network.warehouses):
+        open_h = sim.calendars[i].open_hours(0.0, end)
+        labour += (wh.pickers + wh.packers) * open_h * wh.labour_cost_per_h
+        shift_h += wh.pickers * open_h
+    busy = sum(st.busy_h for st in sim.pickers)
+    n_ship = int(shipped.sum())
+    n_pkg_picked = int(sum(st.jobs for st in sim.pickers))
+    # Inventory value: mean of daily on-hand value (cost), start included.
+    inv = sim.engine.inventory
+    led = ledger
+    shipped_units_cost = sim.shipped_value
+    values = [float(np.dot(sim._initial_on_hand.sum(0), sim.unit_cost))] if hasattr(sim, "_initial_on_hand") else []
+    values += [float(r["_inv_value"]) for r in sim.daily_rows if "_inv_value" in r]
+    if not values:
+        values = [float(np.dot(inv.on_hand.sum(0), sim.unit_cost))]
+    mean_value = float(np.mean(values))
+    lines_acc = ot.lines[sl][accepted].sum()
+    kpis = {
+        "orders": int(m.sum()),
+        "orders_accepted": int(accepted.sum()),
+        "orders_delivered": int(dl.sum()),
+        "orders_shipped": n_ship,
+        "fill_rate": _rate(uf[accepted].sum(), units[accepted].sum()),
+        "on_time_rate": _rate((late_ok & dl).sum(), dl.sum()),
+        "perfect_order_rate": _rate((dl & late_ok & complete & single & ~wrong).sum(), dl.sum()),
+        "split_shipment_rate": _rate((shipped & ~single).sum(), n_ship),
+        "cycle_time_p50_h": float(np.percentile(cyc, 50)) if cyc.size else float("nan"),
+        "cycle_time_p95_h": float(np.percentile(cyc, 95)) if cyc.size else float("nan"),
+        "shipping_cost": shipping,
+        "handling_cost": handling,
+        "labour_cost": labour,
+        "cost_per_order": _rate(shipping + handling + labour, n_ship),
+        "cost_per_order_shipping": _rate(shipping, n_ship),
+        "cost_per_order_handling": _rate(handling, n_ship),
+        "cost_per_order_labour": _rate(labour, n_ship),
+        "pick_travel_per_order_m": _rate(sim.travel_m, _packages_released(sim)),
+        "pick_accuracy": 1.0 - _rate(sim.pick_errors, sim.lines_picked) if sim.lines_picked else float("nan"),
+        "picker_utilisation": _rate(busy, shift_h),
+        "tours": int(sim.tours),
+        "packages_picked_per_tour": _rate(_packages_released(sim), sim.tours),
+        "backorder_rate": _rate((ot.was_backordered[sl] & accepted).sum(), accepted.sum()),
+        "cancel_rate": _rate((m & (state == CANCELLED)).sum(), m.sum()),
+        "payment_failure_rate": _rate((m & (state == PAY_FAILED)).sum(), m.sum()),
+        "stockout_rate": _rate(ot.lines_short[sl][accepted].sum(), lines_acc),
+        "inventory_turnover": (shipped_units_cost / mean_value * 365.0 / sim.days) if mean_value > 0 else float("nan"),
+        "return_rate": _rate((m & returned).sum(), dl.sum()),
+        "refund_total": float(sim.refund_total),
+        "exchanges": int(sim.exchanges),
+        "satisfaction_mean": float(np.nanmean(ot.satisfaction[sl][dl])) if dl.any() else float("nan"),
+        "units_shipped": int(ot.units_shipped[sl].sum()),
+        "days": int(sim.days),
+        "seed": int(sim.seed),
+    }
+    daily = pd.DataFrame(sim.daily_rows)
+    if len(daily):
+        created = ot.created_h[sl]
+        counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
+        daily.insert(1, "orders", counts[: len(daily)])
+        daily = daily[[c for c in daily.columns if not c.startswith("_")]]
+    return Result(kpis=kpis, orders=orders, events=events, ledger=ledger, daily=daily, scenario=sim.sc,
+                  inventory=inv.state_frame(), seed=sim.seed, days=sim.days)
+
+
+def _packages_released(sim) -> int:
+    return int(getattr(sim, "packages_released", 0))

@@ -59,11 +59,12 @@ cdef struct Geometry:
 
 cdef struct DPTables:
     const int* vert_next   # (S, blocks, 6)
-    const int* h_next      # (S, H)
-    const int* h_mask      # (S, H)
-    const int* h_count     # (H,)
+    const int* hv_ptr      # (S + 1,) valid cross-aisle combinations of state s: hv_ptr[s]:hv_ptr[s+1]
+    const int* hv_combo    # combination index (0 = no cross-aisle edge)
+    const int* hv_next     # next state
+    const int* hv_mask     # junctions left with non-zero degree
+    const int* hv_count    # cross-aisle edges in the combination
     Py_ssize_t n_states
-    Py_ssize_t n_combos
     int done
 
 
@@ -81,8 +82,8 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
                    const Geometry* g, const DPTables* t, Scratch* w,
                    int* bp_prev, int* bp_choice, Py_ssize_t* lo_out) noexcept nogil:
     """Length of an optimal tour through ``n`` picks; fills back-pointers if given."""
-    cdef Py_ssize_t i, a, b, c, s, k, h, sid, stage, lo, hi, n_h
-    cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states, H = t.n_combos
+    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi
+    cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states
     cdef int nxt_s
     cdef double y, yl, yh, ln, v
     cdef double cost[6]
@@ -160,24 +161,24 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
             w.nxt = tmp
             stage += 1
         # Cross-aisle edges to the next aisle; none leave the last aisle.
-        n_h = 1 if a == hi else H
         for s in range(S):
             w.nxt[s] = INFINITY
         for s in range(S):
             if w.cur[s] == INFINITY:
                 continue
-            for h in range(n_h):
-                nxt_s = t.h_next[s * H + h]
-                if nxt_s < 0:
-                    continue
-                if a == g.depot_aisle and not ((t.h_mask[s * H + h] >> g.depot_cross) & 1):
+            e_end = t.hv_ptr[s + 1]
+            for e in range(t.hv_ptr[s], e_end):
+                if a == hi and t.hv_combo[e] != 0:
+                    break  # entries are in combination order, 0 first
+                if a == g.depot_aisle and not ((t.hv_mask[e] >> g.depot_cross) & 1):
                     continue  # the depot must be on the tour
-                v = w.cur[s] + t.h_count[h] * g.pitch
+                nxt_s = t.hv_next[e]
+                v = w.cur[s] + t.hv_count[e] * g.pitch
                 if v < w.nxt[nxt_s]:
                     w.nxt[nxt_s] = v
                     if bp_prev != NULL:
                         bp_prev[stage * S + nxt_s] = <int>s
-                        bp_choice[stage * S + nxt_s] = <int>h
+                        bp_choice[stage * S + nxt_s] = t.hv_combo[e]
         tmp = w.cur
         w.cur = w.nxt
         w.nxt = tmp
@@ -212,8 +213,8 @@ cdef void _release(Scratch* w) noexcept nogil:
 cdef void _fill(Geometry* g, DPTables* t, Py_ssize_t n_aisles, Py_ssize_t blocks,
                 const double[::1] cell_y, const double[::1] cross_y, double pitch,
                 Py_ssize_t depot_aisle, Py_ssize_t depot_cross, double depot_offset,
-                const int[:, :, ::1] vert_next, const int[:, ::1] h_next,
-                const int[:, ::1] h_mask, const int[::1] h_count, int done):
+                const int[:, :, ::1] vert_next, const int[::1] hv_ptr, const int[::1] hv_combo,
+                const int[::1] hv_next, const int[::1] hv_mask, const int[::1] hv_count, int done):
     g.n_aisles = n_aisles
     g.blocks = blocks
     g.cells_per_aisle = cell_y.shape[0]
@@ -225,11 +226,12 @@ cdef void _fill(Geometry* g, DPTables* t, Py_ssize_t n_aisles, Py_ssize_t blocks
     g.depot_cross = depot_cross
     g.depot_offset = depot_offset
     t.vert_next = &vert_next[0, 0, 0]
-    t.h_next = &h_next[0, 0]
-    t.h_mask = &h_mask[0, 0]
-    t.h_count = &h_count[0]
-    t.n_states = h_next.shape[0]
-    t.n_combos = h_next.shape[1]
+    t.hv_ptr = &hv_ptr[0]
+    t.hv_combo = &hv_combo[0]
+    t.hv_next = &hv_next[0]
+    t.hv_mask = &hv_mask[0]
+    t.hv_count = &hv_count[0]
+    t.n_states = hv_ptr.shape[0] - 1
     t.done = done
 
 
@@ -245,9 +247,11 @@ def exact_lengths(const int64_t[::1] aisle,      # IN  (N,) aisle of every pick,
                   Py_ssize_t depot_cross,        # IN  cross aisle of the depot (0 = front)
                   double depot_offset,           # IN  depot to cross aisle
                   const int[:, :, ::1] vert_next,  # IN  (S, blocks, 6) state after a vertical configuration
-                  const int[:, ::1] h_next,      # IN  (S, H) state after cross-aisle multiplicities
-                  const int[:, ::1] h_mask,      # IN  (S, H) junctions left with non-zero degree
-                  const int[::1] h_count,        # IN  (H,) cross-aisle edges per combination
+                  const int[::1] hv_ptr,         # IN  (S + 1,) CSR: valid cross-aisle combinations per state
+                  const int[::1] hv_combo,       # IN  (E,) combination index, ascending per state (0 = none)
+                  const int[::1] hv_next,        # IN  (E,) state after the combination
+                  const int[::1] hv_mask,        # IN  (E,) junctions left with non-zero degree (bits)
+                  const int[::1] hv_count,       # IN  (E,) cross-aisle edges in the combination
                   int done,                      # IN  id of the finished-tour state
                   double[::1] out):              # OUT (R,) optimal tour lengths
     """Fill ``out[r]`` with the optimal tour length of route ``r`` (one nogil loop)."""
@@ -257,7 +261,7 @@ def exact_lengths(const int64_t[::1] aisle,      # IN  (N,) aisle of every pick,
     cdef Py_ssize_t r, R = offsets.shape[0] - 1, max_n = 0, lo
     cdef int status
     _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
-          depot_offset, vert_next, h_next, h_mask, h_count, done)
+          depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
     for r in range(R):
         if offsets[r + 1] - offsets[r] > max_n:
             max_n = offsets[r + 1] - offsets[r]
@@ -287,12 +291,14 @@ def exact_route(const int64_t[::1] aisle,        # IN  (n,) aisle of every pick
                 Py_ssize_t depot_cross,          # IN  cross aisle of the depot
                 double depot_offset,             # IN  depot to cross aisle
                 const int[:, :, ::1] vert_next,  # IN  (S, blocks, 6)
-                const int[:, ::1] h_next,        # IN  (S, H)
-                const int[:, ::1] h_mask,        # IN  (S, H)
-                const int[::1] h_count,          # IN  (H,)
+                const int[::1] hv_ptr,           # IN  (S + 1,)
+                const int[::1] hv_combo,         # IN  (E,)
+                const int[::1] hv_next,          # IN  (E,)
+                const int[::1] hv_mask,          # IN  (E,)
+                const int[::1] hv_count,         # IN  (E,)
                 int done,                        # IN  finished-tour state
                 int[:, ::1] bp_prev,             # OUT (n_aisles * (blocks + 1), S) predecessor state per stage
-                int[:, ::1] bp_choice):          # OUT (n_aisles * (blocks + 1), S) configuration / combination per stage
+                int[:, ::1] bp_choice):          # OUT (n_aisles * (blocks + 1), S) configuration / combination index per stage
     """Optimal tour length of one route and the DP's back-pointers.
 
     Returns ``(length, lo)``: stage ``i * (blocks + 1) + b`` (``b < blocks``)
@@ -306,7 +312,7 @@ def exact_route(const int64_t[::1] aisle,        # IN  (n,) aisle of every pick
     cdef double length = 0.0
     cdef int status
     _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
-          depot_offset, vert_next, h_next, h_mask, h_count, done)
+          depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
     if n == 0:
         return 0.0, depot_aisle
     with nogil:

@@ -130,6 +130,8 @@ class Tables:
         ``(H,)`` int32: number of cross-aisle edges of each combination.
     h_combos
         ``(H, blocks + 1)`` int8 multiplicities.
+    hv_ptr, hv_combo, hv_next, hv_mask, hv_count
+        The valid entries of ``h_next`` per state in CSR form (what the kernel reads).
     """
 
     def __init__(self, blocks: int):
@@ -177,6 +179,20 @@ class Tables:
         self.h_combos = np.array(combos, dtype=np.int8)
         self.h_count = self.h_combos.sum(axis=1).astype(np.int32)
         self.h_zero = 0  # combos[0] is all zeros
+        # The valid combinations of each state, compactly (CSR, combo order):
+        # most of the 3^(blocks+1) combinations are invalid for a given state.
+        ptr, combo, nxt, mask = [0], [], [], []
+        for s in range(n):
+            ok = np.flatnonzero(self.h_next[s] >= 0)
+            combo.extend(ok.tolist())
+            nxt.extend(self.h_next[s, ok].tolist())
+            mask.extend(self.h_mask[s, ok].tolist())
+            ptr.append(len(combo))
+        self.hv_ptr = np.array(ptr, dtype=np.int32)
+        self.hv_combo = np.array(combo, dtype=np.int32)
+        self.hv_next = np.array(nxt, dtype=np.int32)
+        self.hv_mask = np.array(mask, dtype=np.int32)
+        self.hv_count = self.h_count[self.hv_combo].astype(np.int32)
 
 
 @lru_cache(maxsize=None)

@@ -200,9 +200,11 @@ def _kernel_args(layout: Layout):
         layout.depot_cross,
         float(layout.depot_offset_m),
         t.vert_next,
-        t.h_next,
-        t.h_mask,
-        t.h_count,
+        t.hv_ptr,
+        t.hv_combo,
+        t.hv_next,
+        t.hv_mask,
+        t.hv_count,
         t.done,
     )
     return t, geometry

@@ -53,7 +53,7 @@ def test_optimal_equals_brute_force_one_and_two_blocks(case):
     check_route(layout, picks, r)
 
 
-@given(layout_and_picks(max_picks=7, max_blocks=3).filter(lambda c: c[0].blocks == 3))
+@given(layout_and_picks(max_picks=7, min_blocks=3, max_blocks=3))
 @settings(max_examples=40, deadline=None)
 def test_dp_is_exact_for_three_blocks_too(case):
     # route() hands blocks > 2 to an OR-Tools hook when present; the DP itself is general.

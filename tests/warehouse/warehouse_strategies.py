@@ -6,8 +6,8 @@ from omsim.warehouse import Layout
 
 
 @st.composite
-def layouts(draw, max_blocks=3):
-    blocks = draw(st.integers(1, max_blocks))
+def layouts(draw, max_blocks=3, min_blocks=1):
+    blocks = draw(st.integers(min_blocks, max_blocks))
     aisles = draw(st.integers(1, 6))
     return Layout(
         blocks=blocks,
@@ -26,8 +26,8 @@ def layouts(draw, max_blocks=3):
 
 
 @st.composite
-def layout_and_picks(draw, max_picks=9, max_blocks=3):
-    lay = draw(layouts(max_blocks=max_blocks))
+def layout_and_picks(draw, max_picks=9, max_blocks=3, min_blocks=1):
+    lay = draw(layouts(max_blocks=max_blocks, min_blocks=min_blocks))
     n = draw(st.integers(0, max_picks))
     cpb = lay.cells_per_block
     # Half the picks sit at the ends of a block: that is where skipping the

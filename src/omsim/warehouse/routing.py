@@ -131,6 +131,15 @@ def route(layout: Layout, picks, method: str = "optimal") -> Route:
 
 def pack_pick_lists(layout: Layout, pick_lists: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate pick lists into flat ``(N, 2)`` int64 picks and ``(R + 1,)`` offsets (CSR)."""
+    if len(pick_lists) and all(isinstance(p, np.ndarray) and p.ndim == 2 for p in pick_lists):
+        # Fast path for lists of 2-D arrays (the usual batched call).
+        offsets = np.zeros(len(pick_lists) + 1, dtype=np.int64)
+        np.cumsum([p.shape[0] for p in pick_lists], out=offsets[1:])
+        try:
+            flat = np.concatenate(pick_lists)
+        except ValueError:
+            raise OmsimError("pick_lists: every pick list must have the same number of columns") from None
+        return as_picks(layout, flat, name="pick_lists"), offsets
     arrays = [np.asarray(p, dtype=np.int64).reshape(-1, np.shape(p)[-1] if np.size(p) else 2) for p in pick_lists]
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     if arrays:

@@ -1,0 +1,167 @@
+"""Picker routing: speed of every method and the heuristics' distance above optimal.
+
+On a 10-aisle single-block layout (30 cells per aisle, 3 m aisle pitch, depot
+in front of the first aisle) it measures, in one run:
+
+1. Routes per second for 15-pick lists: ``optimal`` batched (one call to the
+   exact DP kernel for all lists) and single (one :func:`route` call per list),
+   every heuristic batched (the ``_route_heuristics`` kernel) and single, and
+   ``ortools`` (guided local search, 100 ms limit per route) with its gap to
+   the optimum. Target: ``optimal`` batched >= 50,000 routes/s and >= 1000x
+   OR-Tools at equal or better length.
+2. Each heuristic's mean and max % above optimal by pick-list size, for one
+   and two blocks, beside published figures for the textbook heuristics.
+   Our heuristics walk shortest paths between consecutive stops, so they can
+   only be shorter than the textbook versions the literature measured.
+
+Usage::
+
+    python benchmarks/routing.py [--quick] [--lists 20000] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+
+from omsim.warehouse import Layout, route, route_lengths
+from omsim.warehouse.heuristics import HEURISTICS
+from omsim.warehouse.routing import pack_pick_lists
+
+# Published gaps above optimal, single block, as ranges over pick-list sizes
+# (textbook heuristics; Petersen 1997, Roodbergen & de Koster 2001).
+LITERATURE = {
+    "s-shape": "5-30 %",
+    "largest-gap": "8-14 %",
+    "return": "",
+    "midpoint": "",
+    "combined": "",
+    "combined+": "",
+}
+
+
+def make_lists(rng, layout, n_lists, k):
+    """``n_lists`` pick lists of ``k`` picks drawn uniformly over the storage locations."""
+    aisle = rng.integers(0, layout.aisles, (n_lists, k))
+    cell = rng.integers(0, layout.cells_per_aisle, (n_lists, k))
+    return [np.column_stack([aisle[i], cell[i]]) for i in range(n_lists)]
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def single_rate(layout, lists, method, budget_s):
+    """Routes/s of one route() call per list, within a time budget."""
+    t0, n = time.perf_counter(), 0
+    while n < len(lists) and (n == 0 or time.perf_counter() - t0 < budget_s):
+        route(layout, lists[n], method)
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def speed(layout, args, rng):
+    lists = make_lists(rng, layout, args.lists, 15)
+    flat, off = pack_pick_lists(layout, lists)
+    rows = []
+    opt, t = timed(lambda: route_lengths(layout, flat, "optimal", offsets=off))
+    opt_rate = len(lists) / t
+    rows.append(dict(method="optimal", mode="batched", routes_per_s=opt_rate, gap_mean_pct=0.0, gap_max_pct=0.0))
+    rows.append(dict(method="optimal", mode="single", routes_per_s=single_rate(layout, lists, "optimal", args.budget)))
+    for m in HEURISTICS:
+        got, t = timed(lambda: route_lengths(layout, flat, m, offsets=off))
+        gap = (got / opt - 1) * 100
+        rows.append(dict(method=m, mode="batched", routes_per_s=len(lists) / t,
+                         gap_mean_pct=float(gap.mean()), gap_max_pct=float(gap.max())))
+        rows.append(dict(method=m, mode="single", routes_per_s=single_rate(layout, lists, m, args.budget)))
+    k = args.ortools_routes
+    ort, t = timed(lambda: np.array([route(layout, p, "ortools").length for p in lists[:k]]))
+    gap = (ort / opt[:k] - 1) * 100
+    ort_rate = k / t
+    rows.append(dict(method="ortools GLS 100 ms", mode="single", routes_per_s=ort_rate,
+                     gap_mean_pct=float(gap.mean()), gap_max_pct=float(gap.max())))
+    summary = dict(
+        optimal_batched_routes_per_s=opt_rate,
+        ortools_routes_per_s=ort_rate,
+        speedup_optimal_vs_ortools=opt_rate / ort_rate,
+        ortools_never_shorter=bool(np.all(ort >= opt[:k] - 1e-9)),
+        target_50k_met=bool(opt_rate >= 50_000),
+        target_1000x_met=bool(opt_rate / ort_rate >= 1000),
+    )
+    return rows, summary
+
+
+def quality(args, rng):
+    rows = []
+    for blocks in (1, 2):
+        layout = Layout(blocks=blocks, aisles=10, cells_per_aisle=30, aisle_pitch_m=3.0)
+        for k in args.sizes:
+            lists = make_lists(rng, layout, args.quality_lists, k)
+            flat, off = pack_pick_lists(layout, lists)
+            opt = route_lengths(layout, flat, "optimal", offsets=off)
+            for m in HEURISTICS:
+                gap = (route_lengths(layout, flat, m, offsets=off) / opt - 1) * 100
+                rows.append(dict(blocks=blocks, picks=k, method=m, gap_mean_pct=float(gap.mean()),
+                                 gap_max_pct=float(gap.max()), optimal_mean_m=float(opt.mean())))
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="CI-size run (seconds)")
+    ap.add_argument("--lists", type=int, default=20000, help="15-pick lists for the speed table")
+    ap.add_argument("--ortools-routes", type=int, default=10, help="routes solved by OR-Tools (100 ms each)")
+    ap.add_argument("--quality-lists", type=int, default=2000, help="lists per pick-list size in the gap table")
+    ap.add_argument("--budget", type=float, default=1.0, help="seconds per single-call measurement")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=str, default=None, help="write the results as JSON to this path")
+    args = ap.parse_args(argv)
+    args.sizes = [5, 10, 15, 20, 30, 45, 60]
+    if args.quick:
+        args.lists, args.ortools_routes, args.quality_lists, args.budget = 2000, 3, 200, 0.2
+        args.sizes = [5, 15, 30]
+    rng = np.random.default_rng(args.seed)
+    layout = Layout(blocks=1, aisles=10, cells_per_aisle=30, aisle_pitch_m=3.0)
+
+    rows, summary = speed(layout, args, rng)
+    print(f"Routing speed: 10 aisles x 30 cells, 1 block, 15 picks per list, {args.lists} lists, one core")
+    print(f"{'method':<20}{'mode':<9}{'routes/s':>12}{'mean % > opt':>14}{'max % > opt':>13}")
+    for r in rows:
+        g1 = f"{r['gap_mean_pct']:.2f}" if "gap_mean_pct" in r else ""
+        g2 = f"{r['gap_max_pct']:.2f}" if "gap_max_pct" in r else ""
+        print(f"{r['method']:<20}{r['mode']:<9}{r['routes_per_s']:>12,.0f}{g1:>14}{g2:>13}")
+    print(f"optimal batched / ortools: {summary['speedup_optimal_vs_ortools']:,.0f}x "
+          f"(target >= 1000x: {'met' if summary['target_1000x_met'] else 'NOT met'}); "
+          f">= 50,000 routes/s: {'met' if summary['target_50k_met'] else 'NOT met'}; "
+          f"ortools never shorter than optimal: {summary['ortools_never_shorter']}")
+
+    qrows = quality(args, rng)
+    print()
+    print(f"Heuristics: % above optimal by pick-list size ({args.quality_lists} random lists each, 10 aisles)")
+    header = f"{'blocks':>6}{'picks':>6}" + "".join(f"{m:>16}" for m in HEURISTICS)
+    print(header + "   (mean / max %)")
+    for blocks in (1, 2):
+        for k in args.sizes:
+            cells = []
+            for m in HEURISTICS:
+                r = next(x for x in qrows if x["blocks"] == blocks and x["picks"] == k and x["method"] == m)
+                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
+            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
+    print("literature, 1 block, textbook routes (mean % above optimal over list sizes): " +
+          "; ".join(f"{m} {v}" for m, v in LITERATURE.items() if v))
+    print("(ours walk shortest paths between consecutive stops, so they are never longer than the textbook routes)")
+
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(dict(speed=rows, summary=summary, quality=qrows, literature=LITERATURE,
+                           args={k: v for k, v in vars(args).items() if k != "json"},
+                           python=platform.python_version()), fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@ import dataclasses
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from omsim.errors import OmsimError
 from omsim.warehouse import Layout, as_picks

@@ -136,9 +136,11 @@ def simulate_kpis(scenario: Scenario, seed: int, replication: int, days: int) ->
     Replication ``r`` with seed ``s`` gives the same numbers as replication
     ``r`` of :func:`omsim.sim.replicate` with seed ``s``, wherever it runs.
     """
-    from omsim import sim
+    # The model behind omsim.sim.replicate, one replication at a time, so each
+    # task is independent of the others and of where it runs.
+    from omsim.sim.model import Simulation
 
-    res = sim.simulate(scenario, seed=seed, days=days, replication=replication)
+    res = Simulation(scenario, int(seed), int(days), replication=int(replication)).run()
     return {k: float(v) for k, v in res.kpis.items() if _is_number(v)}
 
 
@@ -156,7 +158,8 @@ def run_task(task: SweepTask, runner: Callable | None = None) -> dict[str, Any]:
         row["label"] = task.label
     for path, value in task.overrides:
         row[path] = _cell(value)
-    row.update(kpis)
+    # The task's own seed and days are authoritative (a model may echo them as KPIs).
+    row.update({k: v for k, v in kpis.items() if k not in ID_COLUMNS})
     return row
 
 

@@ -91,6 +91,8 @@ def plot_sweep(table: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str],
         ax.set_xlabel(_short(xf))
         if not numeric:
             ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
+        elif len(x_values) <= 12:
+            ax.set_xticks([float(v) for v in x_values], [str(v) for v in x_values])  # the swept values, exactly
         ax.grid(True, alpha=0.3)
         if others and i == 0:
             ax.legend(fontsize="small")

@@ -53,9 +53,14 @@ _LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
 _NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
 # How many days ahead a package may wait for carrier capacity before the node gives up on that service.
 _MAX_PICKUP_DAYS = 7
+# Added to a service's rank when capacity pushes it past its first pickup (ranks it after all on-time ones).
+_DELAY_RANK = 1e12
 # Lookahead: SKUs priced by the fluid LP (by expected demand) and its time limit.
 _LP_MAX_SKUS = 2000
 _LP_TIME_LIMIT_S = 60.0
+# Batch: CP-SAT cost scale (1/1000 of the currency) and the unit cost of a node an order cannot use.
+_BATCH_SCALE = 1000.0
+_FORBIDDEN = 1e6
 
 
 # ============================================================== initial stock
@@ -325,6 +330,7 @@ class DecisionEngine:
         self._shadow: np.ndarray | None = None              # lookahead prices (S, N)
         self._shadow_epoch: int | None = None
         self.lp_results: list = []                          # fluid LP runs (status, objective) for reports
+        self.batch_results: list = []                       # CP-SAT windows (status, gap) for reports
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -429,8 +435,11 @@ class DecisionEngine:
         ready = self._ready_h(t_h)                                     # (N,)
         first = (ready // 24.0)[:, None] * 24.0 + pickup
         ship_by = np.where(first < ready[:, None] - 1e-9, first + 24.0, first)
+        delayed = None
         if self._full:
-            # Full service-days push the pickup to the next day with room (or rule the service out).
+            # Full service-days push the pickup to the next day with room (or rule the service out);
+            # a service that can take the package at its first pickup is preferred to any that cannot.
+            first_sb = ship_by.copy()
             for n in range(N):
                 for j, k in enumerate(ks):
                     sb = ship_by[n, j]
@@ -443,10 +452,13 @@ class DecisionEngine:
                         sb += 24.0
                     ship_by[n, j] = sb
             cost = np.where(np.isfinite(ship_by), cost, np.inf)
+            delayed = ship_by > first_sb
         if self.carrier_selection == "fastest":
             key = np.where(np.isfinite(cost), ship_by + transit, np.inf)
         else:
             key = cost
+        if delayed is not None and delayed.any():
+            key = np.where(delayed, key + _DELAY_RANK, key)
         # Ties go to the first listed service.
         best = key.argmin(axis=1)
         rows = self._rows
@@ -513,9 +525,39 @@ class DecisionEngine:
         # cost ten times the solve on a typical order.
         x = np.zeros(prep.avail.shape, dtype=np.int64)
         c = prep.unit_cost if unit_cost is None else np.ascontiguousarray(unit_cost, dtype=np.float64)
-        _alloc.cheapest_one(prep.order.qty, prep.avail, prep.package_cost, c, prep.lost_cost,
-                            min(self.max_packages, self.n_nodes), x)
+        k = min(self.max_packages, self.n_nodes)
+        _alloc.cheapest_one(prep.order.qty, prep.avail, prep.package_cost, c, prep.lost_cost, k, x)
+        if self.split_penalty > 0 and not x.any() and prep.avail.any():
+            # The kernel charged the split penalty on every package, the first one too, which biases it
+            # towards shipping nothing by one penalty. Re-solve with each stocked node in turn relieved
+            # of it: every shipping plan is then priced exactly by the run of one of its nodes (and
+            # over-priced by the others), so the best of these runs is the exact optimum.
+            best, best_cost = x, float(prep.order.qty @ prep.lost_cost)
+            extra = 0.0 if unit_cost is None else c - prep.unit_cost
+            for n in np.flatnonzero(prep.avail.any(axis=0)):
+                pc = prep.package_cost.copy()
+                pc[n] -= self.split_penalty
+                y = np.zeros_like(x)
+                _alloc.cheapest_one(prep.order.qty, prep.avail, pc, c, prep.lost_cost, k, y)
+                cost = float(self._totals(prep, y[None])[0] + (y * extra).sum())
+                if cost < best_cost - 1e-12:
+                    best, best_cost = y, cost
+            x = best
         return x
+
+    def evaluate(self, order: Order, t_h: float, assign) -> float:
+        """Cost of a given sourcing of ``order`` (units per line and node) under the engine's cost model.
+
+        Uses the services ``decide`` would rate-shop at ``t_h``; does not
+        check stock. ``assign`` is (L, N) int.
+        """
+        prep = self._prepare(order, t_h)
+        x = np.asarray(assign, dtype=np.int64)
+        if x.shape != prep.avail.shape:
+            raise OmsimError(f"evaluate: assign must have shape {prep.avail.shape} (lines, nodes), got {x.shape}")
+        if np.any(x < 0) or np.any(x.sum(axis=1) > order.qty):
+            raise OmsimError("evaluate: assign must be >= 0 and ship at most the ordered units")
+        return float(self._totals(prep, x[None])[0])
 
     def decide(self, order: Order, t_h: float, policy: str | None = None) -> Decision:
         """Source an order against the current state, without changing it.
@@ -596,8 +638,8 @@ class DecisionEngine:
         if policy != "nearest" and cands:
             best = int(np.argmin(score))
             if score[best] < score[0] - 1e-9:
+                # Only in batch, where the window's plan for this order can be bettered alone.
                 chosen = best
-                why[0] = f"{policy} (exact kernel; its split-penalty pricing favoured shipping nothing)"
         if chosen:
             x = X[chosen]
         shipments, parts = self._shipments(prep, x)
@@ -915,3 +957,71 @@ class DecisionEngine:
                                 "window_h": hours, "solve_time_s": res.solve_time_s})
         self._shadow, self._shadow_epoch = shadow, epoch
         return shadow
+
+    # ------------------------------------------------------------------ batch
+    def decide_batch(self, orders, t_h: float, policy: str | None = None) -> list[Decision]:
+        """Decide and commit a window of orders; returns the committed decisions in order.
+
+        With the ``batch`` policy the window is sourced jointly by CP-SAT
+        (:mod:`omsim.solvers.cpsat_assignment`: shared stock, max packages per
+        order, ``batch_time_limit_s``); each order's part is then improved, if
+        possible, by the exact single-order optimum over the stock the other
+        orders of the window leave (which keeps the window feasible), and
+        committed. Any other policy: ``decide`` + ``commit`` in turn.
+
+        Raises
+        ------
+        OmsimError
+            A malformed order (nothing is committed then).
+        """
+        policy = self.policy if policy is None else policy
+        orders = list(orders)
+        if policy != "batch" or len(orders) <= 1:
+            for o in orders:
+                self._check_order(o)
+            out = []
+            for o in orders:
+                d = self.decide(o, t_h, policy)
+                self.commit(d, t_h)
+                out.append(d)
+            return out
+        from omsim.solvers.cpsat_assignment import solve_assignment  # CP-SAT: loaded only by this policy
+
+        preps = [self._prepare(o, t_h) for o in orders]
+        sizes = np.array([len(p.order.skus) for p in preps], dtype=np.int64)
+        ptr = np.concatenate([[0], np.cumsum(sizes)])
+        skus_all = np.concatenate([p.order.skus for p in preps])
+        uniq, line_sku = np.unique(skus_all, return_inverse=True)
+        inv = self.inventory
+        stock = np.maximum(inv.on_hand[:, uniq] - inv.reserved[:, uniq] - inv.safety[:, uniq], 0).T
+        demand = np.concatenate([p.order.qty for p in preps])
+        avail = np.vstack([p.avail for p in preps])
+        # A node an order cannot use (no service, no capacity) gets a prohibitive unit cost.
+        unit = np.where(avail > 0, np.vstack([p.unit_cost for p in preps]), _FORBIDDEN)
+        pkg = np.vstack([p.package_cost for p in preps])
+        lost = np.concatenate([p.lost_cost for p in preps])
+        res = solve_assignment(ptr, line_sku, demand, stock, pkg, unit, lost, max_packages=self.max_packages,
+                               scale=_BATCH_SCALE, time_limit_s=self.scenario.policies.batch_time_limit_s,
+                               num_workers=1, seed=int(self.scenario.seed))
+        self.batch_results.append({"time_h": float(t_h), "orders": len(orders), "status": res.status,
+                                   "gap": res.gap, "wall_time_s": res.wall_time_s})
+        planned = res.assign if res.status in ("OPTIMAL", "FEASIBLE") else np.zeros_like(avail)
+        # Units of each SKU (row of uniq) the orders not yet committed plan to take, per node.
+        later = np.zeros((uniq.size, self.n_nodes), dtype=np.int64)
+        np.add.at(later, line_sku, planned)
+        out = []
+        for b, o in enumerate(orders):
+            rows = slice(ptr[b], ptr[b + 1])
+            mine = planned[rows]
+            np.subtract.at(later, line_sku[rows], mine)
+            prep = self._prepare(o, t_h)            # the state moved with the orders committed before
+            prep.avail = np.ascontiguousarray(np.maximum(prep.avail - later[line_sku[rows]], 0))
+            x = mine if np.all(mine <= prep.avail) else self._cheapest(prep)
+            cands = [("cheapest for this order alone, with the stock the rest of the window needs",
+                      self._cheapest(prep))]
+            if self.explain:
+                cands += self._candidates(prep, x, "batch", full=True)
+            d = self._decision(prep, x, "batch", cands, None)
+            self.commit(d, t_h)
+            out.append(d)
+        return out

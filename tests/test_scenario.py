@@ -236,3 +236,10 @@ def test_model_round_trips_through_json():
     sc = load_scenario()
     again = Scenario.model_validate(json.loads(sc.model_dump_json()))
     assert again.catalogue.skus == sc.catalogue.skus
+
+
+def test_layout_cells_must_split_evenly_into_blocks(tmp_path):
+    raw = json.loads(json.dumps(MINIMAL))
+    raw["network"]["warehouses"][0]["layout"] = {"blocks": 3, "cells_per_aisle": 40}
+    e = _bad(tmp_path, yaml.safe_dump(raw))
+    assert "network.warehouses[0].layout" in e.message and "divisible by blocks" in e.message

@@ -243,8 +243,8 @@ class LayoutSpec(_Model):
     def _check(self):
         if self.depot_aisle >= self.aisles:
             raise ValueError(f"depot_aisle must be < aisles ({self.aisles})")
-        if self.cells_per_aisle < self.blocks:
-            raise ValueError("cells_per_aisle must be at least the number of blocks")
+        if self.cells_per_aisle % self.blocks:
+            raise ValueError(f"cells_per_aisle ({self.cells_per_aisle}) must be divisible by blocks ({self.blocks})")
         return self
 
 

@@ -1,0 +1,689 @@
+"""Inventory per node and SKU, with an append-only ledger of on-hand movements.
+
+State lives in NumPy ``int64`` arrays indexed ``[node, sku]`` so that the
+simulator and the allocation can read whole rows or the whole matrix at once:
+
+=============  ===============================================================
+``on_hand``    units physically in the node
+``reserved``   units promised to accepted orders, not yet shipped
+``safety``     safety stock: units kept back from available-to-promise
+``inbound``    units on open replenishment orders (POs), not yet received
+=============  ===============================================================
+
+Available to promise (ATP) is ``max(on_hand - reserved - safety, 0)``.
+
+Invariants kept by every method (each validates first and changes nothing
+when it raises :class:`~omsim.errors.OmsimError`):
+
+* ``0 <= reserved <= on_hand`` and ``inbound >= 0`` everywhere;
+* every change of ``on_hand`` appends one ledger row ``(time_h, node, sku,
+  delta, reason, order_id)``; the ledger starts with one ``initial`` row per
+  node and SKU, so the on hand of any node and SKU at any time is the running
+  sum of its ledger rows;
+* ledger times never decrease (the simulator's clock only moves forward).
+
+Reservations do not move stock and so write no ledger row.
+
+Nodes and SKUs are addressed by position (``int``) or, when the inventory was
+built with id lists, by their string id. Integers are always positions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from omsim.errors import OmsimError
+
+#: Ledger reasons, in code order (the code is the index).
+REASONS: tuple[str, ...] = ("initial", "ship", "receipt", "restock", "scrap", "adjust")
+_CODE = {name: i for i, name in enumerate(REASONS)}
+
+LEDGER_COLUMNS: tuple[str, ...] = ("time_h", "node", "sku", "delta", "reason", "order_id")
+
+
+class _Ledger:
+    """Columnar, append-only buffers that grow by doubling (amortised O(1) append)."""
+
+    def __init__(self, capacity: int = 1024):
+        capacity = max(int(capacity), 16)
+        self.n = 0
+        self.time_h = np.empty(capacity, dtype=np.float64)
+        self.node = np.empty(capacity, dtype=np.int32)
+        self.sku = np.empty(capacity, dtype=np.int32)
+        self.delta = np.empty(capacity, dtype=np.int64)
+        self.reason = np.empty(capacity, dtype=np.int8)
+        self.order_id = np.empty(capacity, dtype=object)
+
+    _COLS = ("time_h", "node", "sku", "delta", "reason", "order_id")
+
+    def _reserve(self, extra: int) -> None:
+        need = self.n + extra
+        cap = self.time_h.shape[0]
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap)
+        for name in self._COLS:
+            old = getattr(self, name)
+            new = np.empty(new_cap, dtype=old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+
+    def append(self, t: float, node: int, sku: int, delta: int, reason: int, order_id) -> None:
+        """Append one row."""
+        if self.n == self.time_h.shape[0]:
+            self._reserve(1)
+        i = self.n
+        self.time_h[i] = t
+        self.node[i] = node
+        self.sku[i] = sku
+        self.delta[i] = delta
+        self.reason[i] = reason
+        self.order_id[i] = order_id
+        self.n = i + 1
+
+    def extend(self, t, node, sku, delta, reason: int, order_id) -> None:
+        """Append many rows at once (arrays of equal length, scalars broadcast)."""
+        m = int(np.broadcast(np.asarray(node), np.asarray(sku), np.asarray(delta)).size)
+        self._reserve(m)
+        sl = slice(self.n, self.n + m)
+        self.time_h[sl] = t
+        self.node[sl] = node
+        self.sku[sl] = sku
+        self.delta[sl] = delta
+        self.reason[sl] = reason
+        self.order_id[sl] = order_id
+        self.n += m
+
+    def view(self, name: str) -> np.ndarray:
+        return getattr(self, name)[: self.n]
+
+    def copy(self) -> "_Ledger":
+        other = _Ledger(self.n + 16)
+        for name in self._COLS:
+            getattr(other, name)[: self.n] = self.view(name)
+        other.n = self.n
+        return other
+
+
+@dataclass
+class InboundPO:
+    """An open replenishment order.
+
+    Attributes
+    ----------
+    po_id
+        The order's id (as given to :meth:`Inventory.order`, or generated).
+    node, sku
+        Positions of the receiving node and the SKU.
+    qty
+        Units still outstanding (ordered minus received).
+    eta_h
+        Expected arrival, hours since the scenario start.
+    placed_h
+        When it was placed.
+    ordered
+        Units originally ordered.
+    """
+
+    po_id: Hashable
+    node: int
+    sku: int
+    qty: int
+    eta_h: float
+    placed_h: float
+    ordered: int
+
+
+def _as_int_matrix(values, shape: tuple[int, int] | None, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise OmsimError(f"inventory: {name} must be integer quantities")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise OmsimError(f"inventory: {name} must be whole numbers of units")
+    arr = arr.astype(np.int64)
+    if shape is not None:
+        try:
+            arr = np.broadcast_to(arr, shape)
+        except ValueError:
+            raise OmsimError(f"inventory: {name} has shape {arr.shape}, expected {shape} (nodes x SKUs)") from None
+    elif arr.ndim != 2:
+        raise OmsimError(f"inventory: {name} must be a 2-D array [node, sku], got shape {arr.shape}")
+    if np.any(arr < 0):
+        raise OmsimError(f"inventory: {name} must be >= 0")
+    return np.array(arr, dtype=np.int64, order="C")  # own, contiguous copy
+
+
+def _ids(ids: Sequence | None, n: int, what: str) -> tuple[list[str] | None, dict[str, int]]:
+    if ids is None:
+        return None, {}
+    ids = [str(x) for x in ids]
+    if len(ids) != n:
+        raise OmsimError(f"inventory: {len(ids)} {what} ids for {n} {what}s")
+    index = {x: i for i, x in enumerate(ids)}
+    if len(index) != n:
+        dup = sorted({x for x in ids if ids.count(x) > 1})
+        raise OmsimError(f"inventory: duplicate {what} ids: {', '.join(dup[:5])}")
+    return ids, index
+
+
+class Inventory:
+    """Stock per node and SKU with reservations, inbound POs and a ledger.
+
+    Parameters
+    ----------
+    on_hand
+        Initial on-hand units, integer array-like of shape (n_nodes, n_skus).
+    safety
+        Safety stock, broadcastable to that shape (scalar, per-SKU row, or
+        full matrix); 0 by default.
+    node_ids, sku_ids
+        Optional string ids; when given, methods accept them in place of
+        positions and :meth:`ledger_frame` reports them.
+    t0_h
+        Time of the ``initial`` ledger rows.
+
+    Examples
+    --------
+    >>> inv = Inventory([[5, 0], [2, 3]], node_ids=["EWR", "LAX"], sku_ids=["A", "B"])
+    >>> inv.reserve("EWR", "A", 2, order_id="o1", t=1.0)
+    >>> inv.consume("EWR", "A", 2, order_id="o1", t=3.0)
+    >>> int(inv.available("EWR", "A")), inv.on_hand_at("EWR", "A", 2.0)
+    (3, 5)
+    """
+
+    def __init__(self, on_hand, safety=0, *, node_ids: Sequence | None = None,
+                 sku_ids: Sequence | None = None, t0_h: float = 0.0):
+        self.on_hand = _as_int_matrix(on_hand, None, "on_hand")
+        shape = self.on_hand.shape
+        self.reserved = np.zeros(shape, dtype=np.int64)
+        self.safety = _as_int_matrix(safety, shape, "safety")
+        self.inbound = np.zeros(shape, dtype=np.int64)
+        self.node_ids, self._node_index = _ids(node_ids, shape[0], "node")
+        self.sku_ids, self._sku_index = _ids(sku_ids, shape[1], "sku")
+        self._pos: dict[Hashable, InboundPO] = {}
+        self._next_po = 1
+        self._t_last = float(t0_h)
+        n = shape[0] * shape[1]
+        self._ledger = _Ledger(n + max(1024, n // 4))
+        nodes, skus = np.divmod(np.arange(n, dtype=np.int64), shape[1])
+        self._ledger.extend(float(t0_h), nodes, skus, self.on_hand.ravel(), _CODE["initial"], None)
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return self.on_hand.shape[0]
+
+    @property
+    def n_skus(self) -> int:
+        """Number of SKUs."""
+        return self.on_hand.shape[1]
+
+    def node_index(self, node) -> int:
+        """Position of ``node`` (a position or a string id)."""
+        return self._index(node, self._node_index, self.n_nodes, "node")
+
+    def sku_index(self, sku) -> int:
+        """Position of ``sku`` (a position or a string id)."""
+        return self._index(sku, self._sku_index, self.n_skus, "sku")
+
+    @staticmethod
+    def _index(key, index: dict[str, int], n: int, what: str) -> int:
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            k = int(key)
+            if 0 <= k < n:
+                return k
+            raise OmsimError(f"inventory: {what} position {k} out of range (0..{n - 1})")
+        try:
+            return index[key]
+        except (KeyError, TypeError):
+            known = ", ".join(list(index)[:10]) or f"positions 0..{n - 1}"
+            raise OmsimError(f"inventory: unknown {what} {key!r}; known: {known}") from None
+
+    def _name(self, node: int, sku: int) -> str:
+        n = self.node_ids[node] if self.node_ids is not None else str(node)
+        s = self.sku_ids[sku] if self.sku_ids is not None else str(sku)
+        return f"node {n}, sku {s}"
+
+    # -------------------------------------------------------------- read state
+    def available(self, node=None, sku=None):
+        """Available to promise, ``max(on_hand - reserved - safety, 0)``.
+
+        Parameters
+        ----------
+        node, sku
+            Restrict to one node and/or one SKU (position or id).
+
+        Returns
+        -------
+        int or numpy.ndarray
+            An ``int`` when both are given, a row (per SKU) for a node, a
+            column (per node) for a SKU, else the (n_nodes, n_skus) matrix.
+        """
+        i = slice(None) if node is None else self.node_index(node)
+        j = slice(None) if sku is None else self.sku_index(sku)
+        atp = self.on_hand[i, j] - self.reserved[i, j] - self.safety[i, j]
+        if node is not None and sku is not None:
+            return max(int(atp), 0)
+        return np.maximum(atp, 0)
+
+    def position(self, node=None, sku=None, backorders=0):
+        """Inventory position ``on_hand - reserved + inbound - backorders``.
+
+        ``reserved`` are units already committed to orders; ``backorders``
+        (held by the caller) are committed units not yet reserved because
+        stock was missing. Shapes follow :meth:`available`.
+        """
+        i = slice(None) if node is None else self.node_index(node)
+        j = slice(None) if sku is None else self.sku_index(sku)
+        ip = self.on_hand[i, j] - self.reserved[i, j] + self.inbound[i, j] - backorders
+        if node is not None and sku is not None:
+            return int(ip)
+        return ip
+
+    # ------------------------------------------------------------- validation
+    @staticmethod
+    def _qty(qty, what: str = "quantity", signed: bool = False) -> int:
+        try:
+            q = int(qty)
+            ok = q == qty
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok or isinstance(qty, bool):
+            raise OmsimError(f"inventory: {what} must be a whole number of units, got {qty!r}")
+        if not signed and q < 0:
+            raise OmsimError(f"inventory: {what} must be >= 0, got {q}")
+        return q
+
+    def _time(self, t) -> float:
+        t = float(t)
+        if not np.isfinite(t):
+            raise ValueError(f"inventory: time must be finite, got {t}")
+        if t < self._t_last:
+            # The ledger is in time order so running sums are on-hand histories.
+            raise ValueError(f"inventory: time {t} h is before the last ledger entry at {self._t_last} h")
+        return t
+
+    def _resolve(self, node, sku, qty, signed: bool = False) -> tuple[int, int, int]:
+        return self.node_index(node), self.sku_index(sku), self._qty(qty, signed=signed)
+
+    # -------------------------------------------------------------- mutations
+    def reserve(self, node, sku, qty, order_id=None, t: float = 0.0, *, allow_safety: bool = False) -> None:
+        """Reserve ``qty`` units for an order (no stock moves; no ledger row).
+
+        Parameters
+        ----------
+        node, sku
+            Position or id.
+        qty
+            Units, a non-negative integer; at most :meth:`available` (or, with
+            ``allow_safety``, at most ``on_hand - reserved``).
+        order_id
+            The order reserving (kept for the error message only).
+        t
+            Time in hours (reservations are not in the ledger).
+        allow_safety
+            Let the reservation dip into safety stock.
+
+        Raises
+        ------
+        OmsimError
+            When fewer units are available; nothing changes.
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        free = self.on_hand[i, j] - self.reserved[i, j]
+        if not allow_safety:
+            free -= self.safety[i, j]
+        if q > free:
+            kind = "unreserved" if allow_safety else "available to promise"
+            raise OmsimError(
+                f"inventory: cannot reserve {q} units at {self._name(i, j)} for order {order_id!r}: "
+                f"only {max(int(free), 0)} {kind} (on hand {int(self.on_hand[i, j])}, "
+                f"reserved {int(self.reserved[i, j])}, safety {int(self.safety[i, j])})")
+        self.reserved[i, j] += q
+
+    def release(self, node, sku, qty, order_id=None, t: float = 0.0) -> None:
+        """Release ``qty`` reserved units (an order cancelled or re-sourced).
+
+        Raises
+        ------
+        OmsimError
+            When fewer than ``qty`` units are reserved; nothing changes.
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        if q > self.reserved[i, j]:
+            raise OmsimError(
+                f"inventory: cannot release {q} units at {self._name(i, j)} for order {order_id!r}: "
+                f"only {int(self.reserved[i, j])} reserved")
+        self.reserved[i, j] -= q
+
+    def consume(self, node, sku, qty, order_id=None, t: float = 0.0) -> None:
+        """Ship ``qty`` reserved units: on hand and reserved both drop (ledger ``ship``).
+
+        Raises
+        ------
+        OmsimError
+            When fewer than ``qty`` units are reserved; nothing changes.
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        t = self._time(t)
+        if q > self.reserved[i, j]:
+            raise OmsimError(
+                f"inventory: cannot ship {q} units at {self._name(i, j)} for order {order_id!r}: "
+                f"only {int(self.reserved[i, j])} reserved (on hand {int(self.on_hand[i, j])})")
+        if q == 0:
+            return
+        self.reserved[i, j] -= q
+        self.on_hand[i, j] -= q
+        self._log(t, i, j, -q, "ship", order_id)
+
+    def receive(self, node, sku, qty, t: float = 0.0, *, po_id=None) -> None:
+        """Receive ``qty`` units into stock (ledger ``receipt``).
+
+        Parameters
+        ----------
+        node, sku
+            Position or id.
+        qty
+            Units received.
+        t
+            Time in hours.
+        po_id
+            The open PO this receipt settles (fully or partly); it must be for
+            the same node and SKU and have at least ``qty`` outstanding. Without
+            it the receipt is unplanned (e.g. a transfer in).
+
+        Raises
+        ------
+        OmsimError
+            Unknown PO, mismatched node/SKU, or more than outstanding.
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        t = self._time(t)
+        po = None
+        if po_id is not None:
+            po = self._pos.get(po_id)
+            if po is None:
+                raise OmsimError(f"inventory: no open purchase order {po_id!r} to receive at {self._name(i, j)}")
+            if (po.node, po.sku) != (i, j):
+                raise OmsimError(
+                    f"inventory: purchase order {po_id!r} is for {self._name(po.node, po.sku)}, "
+                    f"not {self._name(i, j)}")
+            if q > po.qty:
+                raise OmsimError(
+                    f"inventory: cannot receive {q} units on purchase order {po_id!r} at "
+                    f"{self._name(i, j)}: only {po.qty} outstanding")
+        if q == 0:
+            return
+        if po is not None:
+            po.qty -= q
+            self.inbound[i, j] -= q
+            if po.qty == 0:
+                del self._pos[po_id]
+        self.on_hand[i, j] += q
+        self._log(t, i, j, q, "receipt", po_id)
+
+    def receive_po(self, po_id, t: float, qty=None) -> None:
+        """Receive an open PO (all of what is outstanding unless ``qty``)."""
+        po = self._pos.get(po_id)
+        if po is None:
+            raise OmsimError(f"inventory: no open purchase order {po_id!r}")
+        self.receive(po.node, po.sku, po.qty if qty is None else qty, t, po_id=po_id)
+
+    def restock(self, node, sku, qty, order_id=None, t: float = 0.0) -> None:
+        """Put returned sellable units back into stock (ledger ``restock``)."""
+        i, j, q = self._resolve(node, sku, qty)
+        t = self._time(t)
+        if q == 0:
+            return
+        self.on_hand[i, j] += q
+        self._log(t, i, j, q, "restock", order_id)
+
+    def scrap(self, node, sku, qty, order_id=None, t: float = 0.0) -> None:
+        """Write off damaged units from stock (ledger ``scrap``).
+
+        Only unreserved units can be scrapped (``qty <= on_hand - reserved``):
+        scrapping a reserved unit would break a promise silently; release it
+        first. Safety stock can be scrapped (ATP then clips at 0).
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        t = self._time(t)
+        free = int(self.on_hand[i, j] - self.reserved[i, j])
+        if q > free:
+            raise OmsimError(
+                f"inventory: cannot scrap {q} units at {self._name(i, j)}: only {free} unreserved "
+                f"(on hand {int(self.on_hand[i, j])}, reserved {int(self.reserved[i, j])})")
+        if q == 0:
+            return
+        self.on_hand[i, j] -= q
+        self._log(t, i, j, -q, "scrap", order_id)
+
+    def adjust(self, node, sku, delta, order_id=None, t: float = 0.0) -> None:
+        """Correct on hand by a signed ``delta`` (cycle count; ledger ``adjust``).
+
+        The result may not fall below what is reserved (release first).
+        """
+        i, j, d = self._resolve(node, sku, delta, signed=True)
+        t = self._time(t)
+        if self.on_hand[i, j] + d < self.reserved[i, j]:
+            raise OmsimError(
+                f"inventory: cannot adjust {self._name(i, j)} by {d}: on hand {int(self.on_hand[i, j])} "
+                f"would fall below the {int(self.reserved[i, j])} reserved")
+        if d == 0:
+            return
+        self.on_hand[i, j] += d
+        self._log(t, i, j, d, "adjust", order_id)
+
+    def count(self, node, sku, counted, t: float = 0.0, ref=None) -> int:
+        """Record a cycle count: set on hand to ``counted``; returns the delta."""
+        i, j = self.node_index(node), self.sku_index(sku)
+        c = self._qty(counted, "counted quantity")
+        d = c - int(self.on_hand[i, j])
+        self.adjust(i, j, d, ref, t)
+        return d
+
+    def order(self, node, sku, qty, eta_h: float, t: float = 0.0, po_id=None) -> Hashable:
+        """Place a replenishment PO: ``qty`` units inbound, expected at ``eta_h``.
+
+        Returns
+        -------
+        The PO id (``po_id`` if given, else a new integer).
+        """
+        i, j, q = self._resolve(node, sku, qty)
+        if q == 0:
+            raise OmsimError(f"inventory: purchase order for {self._name(i, j)} must be for at least one unit")
+        eta = float(eta_h)
+        if not eta >= float(t):
+            raise OmsimError(f"inventory: purchase order eta {eta_h} h is before it is placed ({t} h)")
+        if po_id is None:
+            while self._next_po in self._pos:
+                self._next_po += 1
+            po_id = self._next_po
+            self._next_po += 1
+        elif po_id in self._pos:
+            raise OmsimError(f"inventory: purchase order {po_id!r} is already open")
+        self._pos[po_id] = InboundPO(po_id, i, j, q, eta, float(t), q)
+        self.inbound[i, j] += q
+        return po_id
+
+    def open_orders(self, node=None, sku=None) -> list[InboundPO]:
+        """Open POs (copies), by expected arrival then placement."""
+        i = None if node is None else self.node_index(node)
+        j = None if sku is None else self.sku_index(sku)
+        out = [InboundPO(**vars(p)) for p in self._pos.values()
+               if (i is None or p.node == i) and (j is None or p.sku == j)]
+        return sorted(out, key=lambda p: (p.eta_h, p.placed_h))
+
+    def due(self, t: float) -> list[InboundPO]:
+        """Open POs expected at or before ``t``."""
+        return [p for p in self.open_orders() if p.eta_h <= t]
+
+    # --------------------------------------------------------- vectorised ops
+    def _many(self, nodes, skus, qtys):
+        nodes = np.asarray(nodes)
+        skus = np.asarray(skus)
+        if nodes.dtype.kind in "OUS":
+            nodes = np.array([self.node_index(x) for x in nodes.ravel()], dtype=np.int64)
+        if skus.dtype.kind in "OUS":
+            skus = np.array([self.sku_index(x) for x in skus.ravel()], dtype=np.int64)
+        try:
+            nodes, skus, qtys = np.broadcast_arrays(nodes.astype(np.int64).ravel(), skus.astype(np.int64).ravel(),
+                                                    np.asarray(qtys).ravel())
+        except ValueError:
+            raise OmsimError("inventory: node, sku and quantity arrays must have the same length") from None
+        if qtys.dtype.kind == "f" and np.any(qtys != np.round(qtys)):
+            raise OmsimError("inventory: quantities must be whole numbers of units")
+        if qtys.dtype.kind not in "iuf":
+            raise OmsimError("inventory: quantities must be integers")
+        qtys = qtys.astype(np.int64)
+        if np.any(qtys < 0):
+            k = int(np.argmax(qtys < 0))
+            raise OmsimError(f"inventory: quantity must be >= 0, got {int(qtys[k])} at {self._name(nodes[k], skus[k])}")
+        for arr, n, what in ((nodes, self.n_nodes, "node"), (skus, self.n_skus, "sku")):
+            if arr.size and (arr.min() < 0 or arr.max() >= n):
+                raise OmsimError(f"inventory: {what} position out of range (0..{n - 1})")
+        # Repeated (node, sku) pairs must be validated on their total.
+        flat = nodes * self.n_skus + skus
+        uniq, inv = np.unique(flat, return_inverse=True)
+        total = np.zeros(uniq.size, dtype=np.int64)
+        np.add.at(total, inv, qtys)
+        return uniq, total
+
+    def _check_many(self, uniq, total, limit, verb, order_id, what) -> None:
+        bad = np.flatnonzero(total > limit)
+        if bad.size:
+            k = bad[0]
+            i, j = divmod(int(uniq[k]), self.n_skus)
+            raise OmsimError(
+                f"inventory: cannot {verb} {int(total[k])} units at {self._name(i, j)} for order {order_id!r}: "
+                f"only {max(int(limit[k]), 0)} {what}; nothing was {verb}d"
+                + (f" ({bad.size} lines short)" if bad.size > 1 else ""))
+
+    def reserve_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0, *, allow_safety: bool = False) -> None:
+        """Reserve an allocation all-or-nothing.
+
+        Parameters
+        ----------
+        nodes, skus, qtys
+            Equal-length arrays (positions or ids); repeated pairs add up.
+        order_id, t, allow_safety
+            As in :meth:`reserve`.
+
+        Raises
+        ------
+        OmsimError
+            If any line cannot be reserved; then nothing is reserved.
+        """
+        uniq, total = self._many(nodes, skus, qtys)
+        free = self.on_hand.ravel()[uniq] - self.reserved.ravel()[uniq]
+        if not allow_safety:
+            free = free - self.safety.ravel()[uniq]
+        self._check_many(uniq, total, free, "reserve", order_id,
+                         "unreserved" if allow_safety else "available to promise")
+        self.reserved.ravel()[uniq] += total
+
+    def release_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0) -> None:
+        """Release reservations all-or-nothing (see :meth:`reserve_many`)."""
+        uniq, total = self._many(nodes, skus, qtys)
+        self._check_many(uniq, total, self.reserved.ravel()[uniq], "release", order_id, "reserved")
+        self.reserved.ravel()[uniq] -= total
+
+    def consume_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0) -> None:
+        """Ship reserved units all-or-nothing, one ``ship`` ledger row per pair."""
+        t = self._time(t)
+        uniq, total = self._many(nodes, skus, qtys)
+        self._check_many(uniq, total, self.reserved.ravel()[uniq], "consume", order_id, "reserved")
+        keep = total > 0
+        uniq, total = uniq[keep], total[keep]
+        self.reserved.ravel()[uniq] -= total
+        self.on_hand.ravel()[uniq] -= total
+        if uniq.size:
+            i, j = np.divmod(uniq, self.n_skus)
+            self._ledger.extend(t, i, j, -total, _CODE["ship"], order_id)
+            self._t_last = t
+
+    # ---------------------------------------------------------------- ledger
+    def _log(self, t: float, i: int, j: int, delta: int, reason: str, ref) -> None:
+        self._ledger.append(t, i, j, delta, _CODE[reason], ref)
+        self._t_last = t
+
+    def __len__(self) -> int:
+        """Number of ledger rows."""
+        return self._ledger.n
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """The ledger as a DataFrame with columns ``time_h, node, sku, delta, reason, order_id``.
+
+        ``node`` and ``sku`` are string ids when the inventory has them, else
+        positions; ``order_id`` is the order, PO or reference given (``None``
+        for initial rows).
+        """
+        led = self._ledger
+        node = led.view("node").astype(np.int64)
+        sku = led.view("sku").astype(np.int64)
+        if self.node_ids is not None:
+            node = np.asarray(self.node_ids, dtype=object)[node]
+        if self.sku_ids is not None:
+            sku = np.asarray(self.sku_ids, dtype=object)[sku]
+        return pd.DataFrame({
+            "time_h": led.view("time_h").copy(),
+            "node": node,
+            "sku": sku,
+            "delta": led.view("delta").copy(),
+            "reason": np.asarray(REASONS, dtype=object)[led.view("reason").astype(np.intp)],
+            # object dtype keeps None as None (pandas would turn it into NaN).
+            "order_id": pd.Series(led.view("order_id").copy(), dtype=object),
+        }, columns=list(LEDGER_COLUMNS))
+
+    def on_hand_at(self, node, sku, t: float) -> int:
+        """On hand of one node and SKU at time ``t`` (inclusive), from the ledger alone."""
+        i, j = self.node_index(node), self.sku_index(sku)
+        led = self._ledger
+        mask = (led.view("node") == i) & (led.view("sku") == j) & (led.view("time_h") <= t)
+        return int(led.view("delta")[mask].sum())
+
+    def ledger_on_hand(self) -> np.ndarray:
+        """On hand per node and SKU recomputed from the whole ledger (for audits)."""
+        led = self._ledger
+        out = np.zeros(self.on_hand.size, dtype=np.int64)
+        np.add.at(out, led.view("node").astype(np.int64) * self.n_skus + led.view("sku"), led.view("delta"))
+        return out.reshape(self.on_hand.shape)
+
+    def state_frame(self) -> pd.DataFrame:
+        """Current state, one row per node and SKU: on hand, reserved, safety, available, inbound."""
+        n, m = self.on_hand.shape
+        node = np.repeat(np.arange(n), m)
+        sku = np.tile(np.arange(m), n)
+        return pd.DataFrame({
+            "node": np.asarray(self.node_ids, dtype=object)[node] if self.node_ids is not None else node,
+            "sku": np.asarray(self.sku_ids, dtype=object)[sku] if self.sku_ids is not None else sku,
+            "on_hand": self.on_hand.ravel().copy(),
+            "reserved": self.reserved.ravel().copy(),
+            "safety": self.safety.ravel().copy(),
+            "available": self.available().ravel(),
+            "inbound": self.inbound.ravel().copy(),
+        })
+
+    def copy(self) -> "Inventory":
+        """An independent deep copy (state, open POs and ledger)."""
+        new = object.__new__(Inventory)
+        new.on_hand = self.on_hand.copy()
+        new.reserved = self.reserved.copy()
+        new.safety = self.safety.copy()
+        new.inbound = self.inbound.copy()
+        new.node_ids, new._node_index = self.node_ids, self._node_index
+        new.sku_ids, new._sku_index = self.sku_ids, self._sku_index
+        new._pos = {k: InboundPO(**vars(p)) for k, p in self._pos.items()}
+        new._next_po = self._next_po
+        new._t_last = self._t_last
+        new._ledger = self._ledger.copy()
+        return new
+
+    def __repr__(self) -> str:
+        return (f"Inventory({self.n_nodes} nodes x {self.n_skus} skus, on hand {int(self.on_hand.sum())}, "
+                f"reserved {int(self.reserved.sum())}, inbound {int(self.inbound.sum())}, "
+                f"{len(self)} ledger rows)")

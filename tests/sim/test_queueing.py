@@ -95,3 +95,14 @@ def test_jobs_wait_for_the_shift_and_keep_fifo_order():
     # Job 0 8:00-9:30; job 1 starts 9:30 (open) and runs over to 10:30; job 2 waits for next day.
     assert done == [(0, 8.0, 9.5), (1, 9.5, 10.5), (2, 32.0, 33.0)]
     assert st.busy_h == pytest.approx(3.5)
+
+
+def test_unfinished_jobs_are_recorded():
+    env = simpy.Environment()
+    st = Station(env, 1, record=True)
+    for _ in range(3):
+        st.submit(2.0)
+    env.run(until=3.0)
+    assert st.jobs == 1
+    assert list(st.waits_until(3.0)) == [0.0, 2.0, 3.0]
+    assert list(st.waits()) == [0.0, 2.0]

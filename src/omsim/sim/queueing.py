@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import math
+
 import numpy as np
 import simpy
 
@@ -120,6 +122,7 @@ class Station:
         self.name = name
         self.busy_h = 0.0
         self.jobs = 0
+        self._holding = 0  # jobs holding a server until the station opens
         self.record = record
         self.arrive_h: list[float] = []
         self.start_h: list[float] = []
@@ -131,44 +134,55 @@ class Station:
 
     def _job(self, service_h: float, on_done, args):
         env = self.env
-        arrive = env.now
+        k = -1
+        if self.record:
+            # Recorded on arrival so that jobs still waiting at the end are counted too.
+            k = len(self.arrive_h)
+            self.arrive_h.append(env.now)
+            self.start_h.append(math.nan)
+            self.end_h.append(math.nan)
         req = self.resource.request()
         yield req
         try:
             if self.calendar is not None:
                 t_open = self.calendar.next_open(env.now)
                 if t_open > env.now:
+                    self._holding += 1
                     yield env.timeout(t_open - env.now)
+                    self._holding -= 1
             start = env.now
+            if k >= 0:
+                self.start_h[k] = start
             yield env.timeout(service_h)
         finally:
             self.resource.release(req)
         self.busy_h += service_h
         self.jobs += 1
-        if self.record:
-            self.arrive_h.append(arrive)
-            self.start_h.append(start)
-            self.end_h.append(env.now)
+        if k >= 0:
+            self.end_h[k] = env.now
         if on_done is not None:
             on_done(start, env.now, *args)
 
     @property
     def queue_length(self) -> int:
-        """Jobs waiting for a server now."""
-        return len(self.resource.queue)
+        """Jobs waiting to start now (for a server, or holding one until the station opens)."""
+        return len(self.resource.queue) + self._holding
 
     @property
     def in_service(self) -> int:
-        """Servers busy (or holding a job until opening) now."""
-        return self.resource.count
+        """Jobs in service now."""
+        return self.resource.count - self._holding
 
     def waits(self) -> np.ndarray:
-        """Waiting times of recorded jobs (hours)."""
-        return np.asarray(self.start_h) - np.asarray(self.arrive_h)
+        """Waiting times of recorded jobs that started (hours)."""
+        s = np.asarray(self.start_h, dtype=np.float64)
+        w = s - np.asarray(self.arrive_h, dtype=np.float64)
+        return w[np.isfinite(s)]
 
-
-def time_average_in_queue(arrive_h, start_h, t0: float, t1: float) -> float:
-    """Time-average number of jobs waiting in ``[t0, t1)``, from arrival and start times."""
-    a = np.clip(np.asarray(arrive_h, dtype=np.float64), t0, t1)
-    s = np.clip(np.asarray(start_h, dtype=np.float64), t0, t1)
-    return float(np.sum(s - a) / (t1 - t0)) if t1 > t0 else 0.0
+    def waits_until(self, t: float) -> np.ndarray:
+        """Time each recorded job arrived by ``t`` spent waiting before ``t`` (hours)."""
+        a = np.asarray(self.arrive_h, dtype=np.float64)
+        s = np.asarray(self.start_h, dtype=np.float64)
+        s = np.where(np.isfinite(s), np.minimum(s, t), t)
+        keep = a <= t
+        return (s - a)[keep]

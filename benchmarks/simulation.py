@@ -1,0 +1,108 @@
+"""End-to-end simulation throughput: orders simulated per second and peak memory.
+
+Runs the bundled default scenario (about 2,000 orders a day) for as many days
+as it takes to reach each target order count, each size in a fresh
+subprocess so that its peak resident memory is its own, and prints
+
+* orders/s end to end (demand generation, the SimPy model, the engine's
+  decisions, building the Result);
+* µs per order and its ratio to the smallest size (cost per order should
+  stay flat as runs grow);
+* the share of the time spent inside the DecisionEngine (decide, commit,
+  ship, review, ...) — the peer measured in the same run: what remains is the
+  simulator's own overhead, reported as ``sim µs/order``;
+* peak RSS.
+
+Target: >= 20,000 orders/s on one core at 1M orders, in under 4 GB.
+
+Usage::
+
+    python benchmarks/simulation.py            # 10k, 100k, 1M orders
+    python benchmarks/simulation.py --quick    # 2k and 10k orders
+    python benchmarks/simulation.py --sizes 10000 50000 --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+
+TARGET = 20_000.0
+
+
+def _child(orders: int, seed: int) -> dict:
+    """Run one size in this process and return its measurements."""
+    import resource
+
+    import omsim
+    from omsim import engine as _engine
+    from omsim.sim.model import Simulation
+
+    sc = omsim.load_scenario()
+    days = max(1, int(math.ceil(orders / sc.demand.orders_per_day)))
+    spent = {"engine_s": 0.0}
+
+    def timed(fn):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent["engine_s"] += time.perf_counter() - t0
+        return wrapper
+
+    cls = _engine.DecisionEngine
+    for name in ("decide", "commit", "decide_batch", "cancel", "ship", "restock", "scrap", "receive", "review"):
+        if hasattr(cls, name):
+            setattr(cls, name, timed(getattr(cls, name)))
+    t0 = time.perf_counter()
+    sim = Simulation(sc, seed, days)
+    res = sim.run()
+    wall = time.perf_counter() - t0
+    n = int(res.kpis["orders"])
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"target_orders": orders, "orders": n, "days": days, "wall_s": wall, "orders_per_s": n / wall,
+            "us_per_order": 1e6 * wall / max(n, 1), "engine_s": spent["engine_s"],
+            "sim_us_per_order": 1e6 * (wall - spent["engine_s"]) / max(n, 1),
+            "peak_rss_mb": peak_kb / 1024.0, "events": len(res.events), "ledger_rows": len(res.ledger)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--quick", action="store_true", help="2k and 10k orders only")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", help="write the measurements to this JSON file")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(_child(args.child, args.seed)))
+        return 0
+    sizes = [2_000, 10_000] if args.quick else args.sizes
+    rows = []
+    for size in sizes:
+        out = subprocess.run([sys.executable, __file__, "--child", str(size), "--seed", str(args.seed)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr, file=sys.stderr)
+            return out.returncode
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = rows[0]["us_per_order"]
+    print(f"{'orders':>9} {'days':>5} {'wall s':>8} {'orders/s':>9} {'us/order':>9} {'x smallest':>10} "
+          f"{'engine %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9}")
+    for r in rows:
+        print(f"{r['orders']:>9} {r['days']:>5} {r['wall_s']:>8.1f} {r['orders_per_s']:>9.0f} "
+              f"{r['us_per_order']:>9.1f} {r['us_per_order'] / base:>10.2f} "
+              f"{100 * r['engine_s'] / r['wall_s']:>8.1f} {r['sim_us_per_order']:>12.1f} "
+              f"{r['peak_rss_mb']:>8.0f} {r['orders_per_s'] / TARGET:>9.3f}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"target_orders_per_s": TARGET, "runs": rows}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from omsim.cli import main
@@ -47,6 +47,8 @@ def test_t_quantile_closed_forms_for_one_and_two_df(p):
 
 
 @given(st.floats(0.0005, 0.9995), st.floats(0.5, 500))
+@example(0.5000000000000001, 1.0)   # next to the median: x = df / (df + t^2) rounds to 1
+@example(0.9995, 1.0)               # far tail: x ~ 2e-6
 def test_t_cdf_inverts_t_quantile(p, df):
     assert t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-10)
 
@@ -221,3 +223,30 @@ def test_cli_compare_bad_input_exit_2(tmp_path, case):
     for w in words:
         assert w in r.output
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+
+
+# ------------------------------------------------------------------ the real simulator
+def test_cli_compare_real_scenarios_common_random_numbers(tmp_path):
+    a, b = _variant(tmp_path, 2), _variant(tmp_path, 4)
+    out = tmp_path / "cmp.csv"
+    r = run("compare", a, b, "-r", "3", "--days", "1", "-w", "1", "-q", "--out", out)
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(out).set_index("kpi")
+    assert t.loc["orders", "diff"] == 0 and not t.loc["orders", "significant"]   # same demand
+    # Two more pickers on the same shifts: labour per order up, every replication.
+    assert t.loc["cost_per_order_labour", "diff"] > 0 and t.loc["cost_per_order_labour", "significant"]
+    assert t.loc["picker_utilisation", "diff"] < 0
+    assert "paired differences over common random numbers" in r.output
+
+
+def test_compare_run_directory_from_replicate_pairs_with_a_scenario(tmp_path):
+    from omsim.sim import replicate
+
+    a, b = _variant(tmp_path, 2), _variant(tmp_path, 4)
+    reps = replicate(load_scenario(a), 2, seed=21, days=1)
+    reps.write(tmp_path / "run-a")
+    res = compare(tmp_path / "run-a", b)
+    t = res.table.set_index("kpi")
+    assert res.paired and res.n_b == 2
+    assert t.loc["orders", "diff"] == 0
+    np.testing.assert_allclose(t.loc["picker_utilisation", "a"], reps.kpis["picker_utilisation"].mean())

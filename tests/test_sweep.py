@@ -109,10 +109,10 @@ def test_process_pool_equals_serial():
     pd.testing.assert_frame_equal(serial.table, pooled.table)
 
 
-def test_dask_local_cluster_equals_local_processes():
+def test_dask_local_cluster_equals_in_process_run():
     distributed = pytest.importorskip("distributed")
     sets = [f"{PICKERS}=2,3,4"]
-    local = run_sweep(SMALL, sets, replications=2, days=1, seed=11, workers=2, runner=fake_runner)
+    local = run_sweep(SMALL, sets, replications=2, days=1, seed=11, workers=1, runner=fake_runner)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         on_address = run_sweep(SMALL, sets, replications=2, days=1, seed=11,
@@ -182,3 +182,52 @@ def test_cli_sweep_bad_scenario_file_names_it(tmp_path):
     assert r.exit_code == 2 and str(bad) in r.output and "demand.orders_per_day" in r.output
     r = run("sweep", tmp_path / "missing.yaml", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "missing.yaml" in r.output and "no such file" in r.output
+
+
+# ------------------------------------------------------------------ the real simulator
+def test_cli_sweep_on_a_real_scenario_writes_table_and_figure(tmp_path):
+    out = tmp_path / "sweep"
+    r = run("sweep", SMALL, "--set", f"{PICKERS}=2,4", "-r", "2", "--days", "1", "-w", "1",
+            "--kpi", "cost_per_order", "--kpi", "picker_utilisation", "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(out / "results.csv")
+    assert list(zip(t["point"], t["replication"], t[PICKERS])) == [(0, 0, 2), (0, 1, 2), (1, 0, 4), (1, 1, 4)]
+    # Common random numbers: the two staffing levels see exactly the same orders.
+    assert (t.loc[t["point"] == 0, "orders"].to_numpy() == t.loc[t["point"] == 1, "orders"].to_numpy()).all()
+    util = t.groupby(PICKERS)["picker_utilisation"].mean()
+    assert util[2] > util[4] > 0                     # twice the pickers, less busy each
+    assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert "cost_per_order" in r.output and "wrote" in r.output
+
+
+def test_cli_sweep_unknown_kpi_keeps_results_and_exits_2(tmp_path):
+    r = run("sweep", SMALL, "--set", f"{PICKERS}=2", "-r", "1", "--days", "1", "-w", "1",
+            "--kpi", "happiness", "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 2 and "--kpi happiness" in r.output and "cost_per_order" in r.output
+    assert (tmp_path / "o" / "results.csv").exists()
+
+
+@pytest.mark.slow  # a process pool and a Dask cluster: ~15 s
+def test_cli_sweep_dask_local_cluster_equals_local_processes(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    args = ["--set", f"{PICKERS}=2,3", "-r", "2", "--days", "1", "--seed", "4", "-q"]
+    r = run("sweep", SMALL, *args, "-w", "2", "--out", tmp_path / "local")
+    assert r.exit_code == 0, r.output
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        r = run("sweep", SMALL, *args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask")
+    assert r.exit_code == 0, r.output
+    local = pd.read_csv(tmp_path / "local" / "results.csv")
+    dask = pd.read_csv(tmp_path / "dask" / "results.csv")
+    pd.testing.assert_frame_equal(local, dask)
+    assert json.loads((tmp_path / "dask" / "sweep.json").read_text())["executor"] == "dask"
+
+
+def test_sweep_replication_equals_the_simulators_replicate():
+    from omsim.sim import replicate
+
+    sc = load_scenario(SMALL)
+    res = run_sweep(sc, [], replications=2, seed=8, days=1)
+    reps = replicate(sc, 2, seed=8, days=1).kpis
+    for col in ("orders", "cost_per_order", "picker_utilisation", "units_shipped"):
+        np.testing.assert_array_equal(res.table[col].to_numpy(), reps[col].to_numpy())

@@ -73,6 +73,19 @@ def _betainc(a: float, b: float, x: float) -> float:
     return 1.0 - front * _betacf(b, a, 1.0 - x) / b
 
 
+def _bisect(f, target: float) -> float:
+    """The v in (0, 1) with f(v) = target for an increasing f, to a relative 1e-15."""
+    lo, hi = 0.0, 1.0
+    # Relative tolerance: the root is tiny far in the tails (df = 1, p = 0.9995: x ~ 2e-6).
+    while hi - lo > 1e-15 * hi:
+        mid = 0.5 * (lo + hi)
+        if f(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def t_cdf(t: float, df: float) -> float:
     """Student t distribution function P(T <= t) with ``df`` > 0 degrees of freedom."""
     if df <= 0:
@@ -87,7 +100,8 @@ def t_cdf(t: float, df: float) -> float:
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``df = inf``: normal).
 
-    Inverts :func:`t_cdf` by bisection on ``x = df / (df + t^2)``, where the
+    Inverts :func:`t_cdf` by bisection on ``x = df / (df + t^2)`` (tails) or
+    on ``1 - x`` (near the median, where ``x`` would round to 1), on which the
     tail probability is monotone, to double precision.
 
     Examples
@@ -103,18 +117,17 @@ def t_quantile(p: float, df: float) -> float:
         return NormalDist().inv_cdf(p)
     if p == 0.5:
         return 0.0
-    q = min(p, 1.0 - p)          # upper-tail probability of |t|
-    target = 2.0 * q             # = I_x(df/2, 1/2)
-    lo, hi = 0.0, 1.0            # I_x increases with x; x = 1 is t = 0
-    # Relative tolerance: x is tiny far in the tails (df = 1, p = 0.9995: x ~ 2e-6).
-    while hi - lo > 1e-15 * hi:
-        mid = 0.5 * (lo + hi)
-        if _betainc(df / 2.0, 0.5, mid) < target:
-            lo = mid
-        else:
-            hi = mid
-    x = 0.5 * (lo + hi)
-    t = math.sqrt(df * (1.0 - x) / x)
+    a, b = df / 2.0, 0.5
+    tail = 2.0 * min(p, 1.0 - p)       # P(|T| > t) = I_x(df/2, 1/2), x = df / (df + t^2)
+    if tail < 0.5:
+        # Tails: solve I_x(a, b) = tail (increasing in x).
+        x = _bisect(lambda v: _betainc(a, b, v), tail)
+        t = math.sqrt(df * (1.0 - x) / x)
+    else:
+        # Near the median t is small and x rounds towards 1: solve for y = 1 - x =
+        # t^2 / (df + t^2) instead, I_y(1/2, df/2) = |2p - 1|, exact at small y.
+        y = _bisect(lambda v: _betainc(b, a, v), abs(2.0 * p - 1.0))
+        t = math.sqrt(df * y / (1.0 - y))
     return t if p > 0.5 else -t
 
 

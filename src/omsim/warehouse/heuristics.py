@@ -37,9 +37,11 @@ Petersen 1997; Roodbergen & de Koster 1998):
   the side the picker is on, chosen per block by dynamic programming on the
   within-aisle travel so that the picker ends at the block's depot side
   (Roodbergen & de Koster 1998).
-* ``combined+``: the shortest of four combined tours: start aisle the near or
-  far end, and the start aisle picked on the way up or in its own blocks.
-  The first variant is ``combined`` itself, so ``combined+`` is never longer.
+* ``combined+``: our variant in the spirit of Roodbergen & de Koster's
+  combined+ (not their exact rules): the shortest of four combined tours,
+  start aisle at the near or the far end, and the start aisle's picks taken
+  on the way up or in their own blocks. The first variant is ``combined``
+  itself, so ``combined+`` is never longer.
 
 This module is the (slow, obvious) sequence version; the batched lengths come
 from the Cython kernel ``omsim._kernels._route_heuristics``, which implements
@@ -51,7 +53,7 @@ import numpy as np
 
 from omsim.errors import OmsimError
 from omsim.warehouse.layout import Layout, as_picks
-from omsim.warehouse.routing import Route, pack_pick_lists, register_method
+from omsim.warehouse.routing import Route, register_method, route_lengths
 
 __all__ = [
     "HEURISTICS",
@@ -352,12 +354,7 @@ def heuristic_lengths(layout: Layout, pick_lists, method: str, *, offsets=None) 
     """
     if method not in HEURISTICS:
         raise OmsimError(f"routing heuristic {method!r} is unknown; choose one of: {', '.join(HEURISTICS)}")
-    if offsets is None:
-        flat, off = pack_pick_lists(layout, pick_lists)
-    else:
-        flat = as_picks(layout, pick_lists, name="pick_lists")
-        off = np.ascontiguousarray(offsets, dtype=np.int64)
-    return _kernel_lengths(layout, flat, off, method)
+    return route_lengths(layout, pick_lists, method, offsets=offsets)
 
 
 def _register() -> None:

@@ -11,6 +11,8 @@ in front of the first aisle) it measures, in one run:
    OR-Tools at equal or better length.
 2. Each heuristic's mean and max % above optimal by pick-list size, for one
    and two blocks, beside published figures for the textbook heuristics.
+3. The same on Heßler & Irnich's SPRP instances against their published
+   optima (all 2400 from ``../shared`` when present, else the 20 fixtures).
    Our heuristics walk shortest paths between consecutive stops, so they can
    only be shorter than the textbook versions the literature measured.
 
@@ -111,6 +113,40 @@ def quality(args, rng):
     return rows
 
 
+def sprp(args):
+    """Mean/max % above the published optima of Heßler & Irnich's SPRP instances, by pick count."""
+    import dataclasses
+    from pathlib import Path
+
+    from omsim.warehouse import read_sprp, sprp_optima
+    from omsim.warehouse.sprp import sprp_root
+
+    folder = sprp_root(Path(__file__).resolve().parents[1])
+    if args.quick or not (folder / "instances").is_dir():
+        folder = Path(__file__).resolve().parents[1] / "tests" / "data" / "sprp"
+    groups: dict = {}
+    for f in sorted((folder / "instances").glob("*.txt")):
+        layout, picks = read_sprp(f)
+        groups.setdefault(layout, []).append((f.name, picks))
+    rows = []
+    for blocks in (1, 2):
+        optima = sprp_optima(folder / "results", blocks)
+        gaps: dict = {}
+        for layout, items in groups.items():
+            lay = dataclasses.replace(layout, blocks=blocks)
+            lists = [p for _, p in items]
+            opt = np.array([optima[name] for name, _ in items])
+            ks = np.array([len(p) for p in lists])
+            for m in HEURISTICS:
+                g = (route_lengths(lay, lists, m) / opt - 1) * 100
+                for k in np.unique(ks):
+                    gaps.setdefault((m, int(k)), []).extend(g[ks == k].tolist())
+        for (m, k), g in sorted(gaps.items(), key=lambda x: (x[0][1], x[0][0])):
+            rows.append(dict(blocks=blocks, picks=k, method=m, n=len(g), gap_mean_pct=float(np.mean(g)),
+                             gap_max_pct=float(np.max(g))))
+    return folder, rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="CI-size run (seconds)")
@@ -156,9 +192,22 @@ def main(argv=None):
           "; ".join(f"{m} {v}" for m, v in LITERATURE.items() if v))
     print("(ours walk shortest paths between consecutive stops, so they are never longer than the textbook routes)")
 
+    folder, srows = sprp(args)
+    print()
+    n_inst = sum(r["n"] for r in srows if r["blocks"] == 1 and r["method"] == "s-shape")
+    print(f"SPRP instances (Heßler & Irnich, {n_inst} from {folder}): % above the published optimum")
+    print(header + "   (mean / max %)")
+    for blocks in (1, 2):
+        for k in sorted({r["picks"] for r in srows}):
+            cells = []
+            for m in HEURISTICS:
+                r = next(x for x in srows if x["blocks"] == blocks and x["picks"] == k and x["method"] == m)
+                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
+            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
+
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(speed=rows, summary=summary, quality=qrows, literature=LITERATURE,
+            json.dump(dict(speed=rows, summary=summary, quality=qrows, sprp=srows, literature=LITERATURE,
                            args={k: v for k, v in vars(args).items() if k != "json"},
                            python=platform.python_version()), fh, indent=2)
 

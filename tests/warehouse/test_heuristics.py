@@ -182,3 +182,25 @@ def test_unknown_heuristic_is_a_user_error():
         H.heuristic_route(lay, [[0, 0]], "zigzag")
     with pytest.raises(OmsimError, match="unknown"):
         route(lay, [[0, 0]], "zigzag")
+
+
+def test_not_below_published_sprp_optima_one_and_two_blocks():
+    # Heßler & Irnich's proven optima (fixture subset), independent of our DP.
+    import dataclasses
+    from pathlib import Path
+
+    from omsim.warehouse import read_sprp, sprp_optima
+
+    folder = Path(__file__).parents[1] / "data" / "sprp"
+    files = sorted((folder / "instances").glob("*.txt"))
+    assert files
+    for blocks in (1, 2):
+        optima = sprp_optima(folder / "results", blocks)
+        for f in files:
+            layout, picks = read_sprp(f)
+            layout = dataclasses.replace(layout, blocks=blocks)
+            lengths = {m: route_lengths(layout, [picks], m)[0] for m in METHODS}
+            for m, got in lengths.items():
+                assert got >= optima[f.name] - 1e-9, (f.name, blocks, m)
+            assert lengths["combined+"] <= lengths["combined"]
+            assert H.largest_gap(layout, picks).length == lengths["largest-gap"]

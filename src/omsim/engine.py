@@ -327,6 +327,8 @@ class DecisionEngine:
         self._rows = np.arange(N)
         self._pkg_extra = self.handling_order + self.split_penalty
         self._any_per_unit = bool(np.any(self.services.per_unit != 0))
+        self._node_capped = bool(np.any(self.capacity_orders < _UNLIMITED) or np.any(self.capacity_units < _UNLIMITED))
+        self._unit_capped = bool(np.any(self.capacity_units < _UNLIMITED))
         self._shadow: np.ndarray | None = None              # lookahead prices (S, N)
         self._shadow_epoch: int | None = None
         self.lp_results: list = []                          # fluid LP runs (status, objective) for reports
@@ -422,7 +424,6 @@ class DecisionEngine:
         avail = np.ascontiguousarray(avail.T)
         np.maximum(avail, 0, out=avail)
         day = int(t_h // 24)
-        orders_left, units_left = self._node_room(day)
 
         # Rate-shop one service per node for this order (its whole weight).
         st = self.services
@@ -467,11 +468,14 @@ class DecisionEngine:
         has_service = np.isfinite(key[rows, best])
 
         # Nodes that cannot ship (no service, no capacity left today) see no stock.
-        closed = ~has_service | (orders_left <= 0) | (units_left <= 0)
+        closed = ~has_service
+        if self._node_capped:
+            orders_left, units_left = self._node_room(day)
+            closed |= (orders_left <= 0) | (units_left <= 0)
         if closed.any():
             avail[:, closed] = 0
             svc = np.where(has_service, svc, -1)
-        if (units_left < _UNLIMITED).any():
+        if self._unit_capped:
             tight = units_left < np.minimum(avail, qty[:, None]).sum(axis=0)
             for n in np.flatnonzero(tight):
                 # Keep the first lines' units until the node's unit capacity is used (a feasible restriction).
@@ -738,14 +742,16 @@ class DecisionEngine:
         except KeyError as exc:
             raise OmsimError(f"order {oid}: unknown carrier service {exc.args[0]!r}") from None
         pdays = [int(s.ship_by_h // 24) for s in ships]
-        nodes = np.array([s.node for s in ships], dtype=np.int64)
+        node_list = [int(s.node) for s in ships]
+        nodes = np.array(node_list, dtype=np.int64)
         units = np.array([int(s.qty.sum()) for s in ships], dtype=np.int64)
-        if np.unique(nodes).size != nodes.size:
+        if len(set(node_list)) != len(node_list):
             raise OmsimError(f"order {oid}: two packages from the same node; a decision ships one package per node")
-        orders_left, units_left = self._node_room(day)
-        for n, u in zip(nodes, units):
-            if orders_left[n] < 1 or units_left[n] < u:
-                raise OmsimError(f"order {oid}: node {self.node_ids[n]} has no capacity left on day {day}")
+        if self._node_capped:
+            orders_left, units_left = self._node_room(day)
+            for n, u in zip(node_list, units.tolist()):
+                if orders_left[n] < 1 or units_left[n] < u:
+                    raise OmsimError(f"order {oid}: node {self.node_ids[n]} has no capacity left on day {day}")
         need: dict[tuple[int, int], int] = {}
         for k, d in zip(ks, pdays):
             need[d, k] = need.get((d, k), 0) + 1

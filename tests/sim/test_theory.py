@@ -41,3 +41,57 @@ def test_utilisation_is_busy_over_shift_hours():
         s = np.asarray(st.start_h)
         s = s[np.isfinite(s)]
         assert all(cal.next_open(x) == x for x in s)
+
+
+def _poisson_pmf(mean: float, kmax: int) -> np.ndarray:
+    k = np.arange(kmax + 1)
+    logp = k * np.log(mean) - mean - np.cumsum(np.log(np.maximum(k, 1)))
+    return np.exp(logp)
+
+
+def _expected_excess(mean: float, S: int) -> float:
+    """E[(X - S)^+] for X ~ Poisson(mean)."""
+    k = np.arange(int(mean * 4 + 50))
+    return float(np.sum(np.maximum(k - S, 0) * _poisson_pmf(mean, k[-1])))
+
+
+def base_stock_fill_rate(lam: float, R: float, L: float, S: int) -> float:
+    """Fill rate of periodic review order-up-to S with backorders, Poisson demand (Hadley-Whitin)."""
+    return 1.0 - (_expected_excess(lam * (L + R), S) - _expected_excess(lam * L, S)) / (lam * R)
+
+
+def one_sku_scenario(lam: float, L_days: float, base_days: float, days: int, warmup: int):
+    from omsim.scenario import scenario_from_dict
+    return scenario_from_dict({
+        "horizon": {"days": days, "warmup_days": warmup},
+        "catalogue": {"skus": [{"id": "A", "returnable": False}]},
+        "demand": {"orders_per_day": lam, "hour_profile": [1] * 24, "weekday_profile": [1] * 7,
+                   "lines_per_order": {"mean": 1, "max": 1}, "units_per_line": {"mean": 1, "max": 1},
+                   "payment": {"failure_rate": 0.0},
+                   "regions": [{"id": "r", "lat": 40.0, "lon": -75.0}]},
+        "network": {"warehouses": [{
+            "id": "W", "lat": 40.1, "lon": -75.1, "pickers": 20, "packers": 20,
+            "stock": {"days_cover": base_days},
+            "replenishment": {"policy": "base_stock", "base_days": base_days, "review_h": 24,
+                              "lead_time_days": L_days, "lead_time_sd_days": 0}}]},
+        "policies": {"no_stock": "backorder", "max_backorder_wait_h": 10000, "pick_error_rate": 0.0,
+                     "routing": "s-shape", "batching": "fcfs"},
+        "post_sales": {"return_probability": 0.0},
+    })
+
+
+@pytest.mark.slow
+def test_base_stock_fill_rate_matches_the_analytic_value():
+    from omsim.engine import DecisionEngine
+    if not hasattr(DecisionEngine, "review"):
+        pytest.skip("DecisionEngine.review (replenishment) not available yet")
+    lam, L, base_days = 20.0, 2.0, 3.1
+    S = round(base_days * lam)
+    theory = base_stock_fill_rate(lam, 1.0, L, S)
+    assert 0.6 < theory < 0.95  # a regime where the test can tell policies apart
+    rates = []
+    for seed in range(4):
+        sim = Simulation(one_sku_scenario(lam, L, base_days, days=90, warmup=5), seed)
+        rates.append(sim.run().kpis["fill_rate"])
+    m, se = np.mean(rates), np.std(rates, ddof=1) / 2
+    assert abs(m - theory) < 4 * se + 0.02, (m, theory, rates)

@@ -74,6 +74,7 @@ def test_heuristics_not_below_brute_force(case):
     best = brute_force(layout, picks)
     for m in METHODS:
         assert H.heuristic_route(layout, picks, m).length >= best - 1e-9
+        assert H.heuristic_route_reference(layout, picks, m).length >= best - 1e-9
 
 
 @given(cases(max_picks=0, max_blocks=3), st.integers(0, 2**32 - 1), st.integers(1, 6))
@@ -88,7 +89,7 @@ def test_kernel_equals_python_reference(case, seed, n_lists):
         order = np.empty(flat.shape[0], dtype=np.int64)
         lengths = H._kernel_lengths(layout, flat, off, m, order)
         for r, picks in enumerate(lists):
-            ref = H.heuristic_route(layout, picks, m)
+            ref = H.heuristic_route_reference(layout, picks, m)
             assert lengths[r] == ref.length  # same rules, same float operations, same order
             assert order[off[r]:off[r + 1]].tolist() == ref.sequence.tolist()
         assert np.array_equal(route_lengths(layout, lists, m), lengths)
@@ -112,8 +113,8 @@ def test_depot_at_back_mirrors_depot_at_front(case):
     flipped = picks.copy()
     flipped[:, 1] = layout.cells_per_aisle - 1 - picks[:, 1]
     for m in METHODS:
-        a = H.heuristic_route(layout, picks, m)
-        b = H.heuristic_route(mirrored, flipped, m)
+        a = H.heuristic_route_reference(layout, picks, m)
+        b = H.heuristic_route_reference(mirrored, flipped, m)
         assert a.length == pytest.approx(b.length, abs=1e-9)
         assert a.sequence.tolist() == b.sequence.tolist()
 
@@ -180,6 +181,8 @@ def test_unknown_heuristic_is_a_user_error():
     lay = Layout()
     with pytest.raises(OmsimError, match="unknown"):
         H.heuristic_route(lay, [[0, 0]], "zigzag")
+    with pytest.raises(OmsimError, match="unknown"):
+        H.heuristic_route_reference(lay, [[0, 0]], "zigzag")
     with pytest.raises(OmsimError, match="unknown"):
         route(lay, [[0, 0]], "zigzag")
 

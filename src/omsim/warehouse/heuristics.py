@@ -43,9 +43,11 @@ Petersen 1997; Roodbergen & de Koster 1998):
   on the way up or in their own blocks. The first variant is ``combined``
   itself, so ``combined+`` is never longer.
 
-This module is the (slow, obvious) sequence version; the batched lengths come
-from the Cython kernel ``omsim._kernels._route_heuristics``, which implements
-the same rules and is tested against this module.
+The rules are written twice: here in plain Python
+(:func:`heuristic_route_reference`, slow and obvious) and in the Cython kernel
+``omsim._kernels._route_heuristics``, which serves :func:`heuristic_route`,
+the registered methods and the batched :func:`heuristic_lengths`; the tests
+check that both give the same sequences and lengths.
 """
 from __future__ import annotations
 
@@ -64,6 +66,7 @@ __all__ = [
     "combined",
     "combined_plus",
     "heuristic_route",
+    "heuristic_route_reference",
     "heuristic_lengths",
     "tour_length",
 ]
@@ -246,8 +249,16 @@ def _sequence(layout: Layout, picks: np.ndarray, method: int) -> tuple[np.ndarra
 
 
 # ------------------------------------------------------------------ public API
+def _check(method: str) -> None:
+    if method not in HEURISTICS:
+        raise OmsimError(f"routing heuristic {method!r} is unknown; choose one of: {', '.join(HEURISTICS)}")
+
+
 def heuristic_route(layout: Layout, picks, method: str) -> Route:
     """Route ``picks`` with the heuristic ``method`` (a key of :data:`HEURISTICS`).
+
+    Runs the compiled kernel on one pick list; :func:`heuristic_route_reference`
+    is the slow pure-Python version it is tested against.
 
     Parameters
     ----------
@@ -269,8 +280,16 @@ def heuristic_route(layout: Layout, picks, method: str) -> Route:
     OmsimError
         Unknown method or a pick outside the layout.
     """
-    if method not in HEURISTICS:
-        raise OmsimError(f"routing heuristic {method!r} is unknown; choose one of: {', '.join(HEURISTICS)}")
+    _check(method)
+    p = as_picks(layout, picks)
+    order = np.empty(p.shape[0], dtype=np.int64)
+    length = _kernel_lengths(layout, p, np.array([0, p.shape[0]], dtype=np.int64), method, order)[0]
+    return Route(float(length), order, method, False)
+
+
+def heuristic_route_reference(layout: Layout, picks, method: str) -> Route:
+    """Pure-Python version of :func:`heuristic_route` (the kernel's reference, for tests)."""
+    _check(method)
     p = as_picks(layout, picks)
     seq, length = _sequence(layout, p, HEURISTICS[method])
     return Route(float(length), seq, method, False)
@@ -352,8 +371,7 @@ def heuristic_lengths(layout: Layout, pick_lists, method: str, *, offsets=None) 
     numpy.ndarray
         ``(R,)`` lengths in metres, equal to ``heuristic_route(...).length``.
     """
-    if method not in HEURISTICS:
-        raise OmsimError(f"routing heuristic {method!r} is unknown; choose one of: {', '.join(HEURISTICS)}")
+    _check(method)
     return route_lengths(layout, pick_lists, method, offsets=offsets)
 
 

@@ -111,3 +111,12 @@ def test_bad_input_is_a_user_error(kwargs, match):
     orders = [[[0, 0]], [[1, 1]], [[2, 2]]]
     with pytest.raises(OmsimError, match=match):
         batch_orders(LAYOUT, orders, **kwargs)
+
+
+def test_seed_starts_from_the_farthest_order_and_adds_the_nearest():
+    # Order 0 is the farthest; order 1 shares its aisle, so it joins it; then
+    # the longer of the two near orders (3) seeds the second cart and takes 2.
+    orders = [[[5, 11]], [[5, 10]], [[0, 0]], [[0, 1]]]
+    res = batch_orders(LAYOUT, orders, [1, 1, 1, 1], 2, method="seed")
+    assert res.batches == [[0, 1], [2, 3]]
+    assert res.total_m == pytest.approx(batch_lengths(LAYOUT, orders, [[0, 1], [2, 3]]).sum())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,3 +81,55 @@ def test_bad_kpis_json_names_the_file(run_dir):
     with pytest.raises(OmsimError) as exc:
         write_report(run_dir)
     assert str(run_dir / "kpis.json") in exc.value.message and "not valid JSON" in exc.value.message
+
+
+# ------------------------------------------------------------------ end to end, on a real simulation
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    import omsim
+
+    sc = omsim.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "small-business.yaml")
+    res = omsim.simulate(sc, seed=3, days=2)
+    out = tmp_path_factory.mktemp("run")
+    res.write(out)
+    return out, res
+
+
+def test_report_of_a_real_run_through_the_cli(real_run):
+    from click.testing import CliRunner
+
+    from omsim.cli import main
+    from omsim.report import build_figures
+
+    out, res = real_run
+    r = CliRunner().invoke(main, ["report", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "report.html" in r.output
+    text = (out / "report.html").read_text()
+    for name in FIGURES:
+        assert f"figures/{name}.png" in text and (out / "figures" / f"{name}.png").stat().st_size > 5000
+    figs = build_figures(load_run(out))
+    nodes = res.scenario.node_ids
+    util_lines = [ln for ln in figs["utilisation"].axes[0].get_lines() if not ln.get_label().startswith("_")]
+    assert [ln.get_label() for ln in util_lines] == sorted(nodes)
+    daily = figs["daily"].axes[0]
+    np.testing.assert_array_equal(
+        {ln.get_label(): ln.get_ydata() for ln in daily.get_lines()}["orders"], res.daily["orders"].to_numpy())
+    # the cost bars are the simulator's per-order components
+    widths = sorted(p.get_width() for p in figs["cost_per_order"].axes[0].patches)
+    want = sorted(v for k, v in res.kpis.items() if k.startswith("cost_per_order_") and v)
+    assert widths == pytest.approx(want)
+    inv = {ln.get_label(): ln for ln in figs["inventory"].axes[0].get_lines()}
+    assert inv[nodes[0]].get_ydata()[0] == res.ledger[res.ledger["reason"] == "initial"]["delta"].sum()
+
+
+def test_report_cli_bad_run_dir_exits_2(tmp_path):
+    from click.testing import CliRunner
+
+    from omsim.cli import main
+
+    r = CliRunner().invoke(main, ["report", str(tmp_path / "missing")], catch_exceptions=False)
+    assert r.exit_code == 2 and "no such run directory" in r.output and "Traceback" not in r.output
+    (tmp_path / "kpis.json").write_text("[1, 2]")
+    r = CliRunner().invoke(main, ["report", str(tmp_path)], catch_exceptions=False)
+    assert r.exit_code == 2 and "kpis.json: expected a JSON object" in r.output

@@ -9,8 +9,10 @@ subprocess so that its peak resident memory is its own, and prints
 * µs per order and its ratio to the smallest size (cost per order should
   stay flat as runs grow);
 * the share of the time spent inside the DecisionEngine (decide, commit,
-  ship, review, ...) — the peer measured in the same run: what remains is the
-  simulator's own overhead, reported as ``sim µs/order``;
+  ship, review, ...) and in wave batching and routing (omsim.warehouse, via
+  ``Floor.tours``) — the peers measured in the same run: what remains is the
+  simulator's own overhead (SimPy, bookkeeping, logging, Result), reported
+  as ``sim µs/order``;
 * peak RSS.
 
 Target: >= 20,000 orders/s on one core at 1M orders, in under 4 GB.
@@ -43,21 +45,25 @@ def _child(orders: int, seed: int) -> dict:
 
     sc = omsim.load_scenario()
     days = max(1, int(math.ceil(orders / sc.demand.orders_per_day)))
-    spent = {"engine_s": 0.0}
+    from omsim.sim import floor as _floor
 
-    def timed(fn):
+    spent = {"engine_s": 0.0, "floor_s": 0.0}
+
+    def timed(fn, key):
         def wrapper(*a, **k):
             t0 = time.perf_counter()
             try:
                 return fn(*a, **k)
             finally:
-                spent["engine_s"] += time.perf_counter() - t0
+                spent[key] += time.perf_counter() - t0
         return wrapper
 
     cls = _engine.DecisionEngine
     for name in ("decide", "commit", "decide_batch", "cancel", "ship", "restock", "scrap", "receive", "review"):
         if hasattr(cls, name):
-            setattr(cls, name, timed(getattr(cls, name)))
+            setattr(cls, name, timed(getattr(cls, name), "engine_s"))
+    # Batching + routing of waves (omsim.warehouse), called through the floor adapter.
+    _floor.Floor.tours = timed(_floor.Floor.tours, "floor_s")
     t0 = time.perf_counter()
     sim = Simulation(sc, seed, days)
     res = sim.run()
@@ -65,8 +71,8 @@ def _child(orders: int, seed: int) -> dict:
     n = int(res.kpis["orders"])
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"target_orders": orders, "orders": n, "days": days, "wall_s": wall, "orders_per_s": n / wall,
-            "us_per_order": 1e6 * wall / max(n, 1), "engine_s": spent["engine_s"],
-            "sim_us_per_order": 1e6 * (wall - spent["engine_s"]) / max(n, 1),
+            "us_per_order": 1e6 * wall / max(n, 1), "engine_s": spent["engine_s"], "floor_s": spent["floor_s"],
+            "sim_us_per_order": 1e6 * (wall - spent["engine_s"] - spent["floor_s"]) / max(n, 1),
             "peak_rss_mb": peak_kb / 1024.0, "events": len(res.events), "ledger_rows": len(res.ledger)}
 
 
@@ -92,11 +98,12 @@ def main(argv=None) -> int:
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]["us_per_order"]
     print(f"{'orders':>9} {'days':>5} {'wall s':>8} {'orders/s':>9} {'us/order':>9} {'x smallest':>10} "
-          f"{'engine %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9}")
+          f"{'engine %':>8} {'floor %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9}")
     for r in rows:
         print(f"{r['orders']:>9} {r['days']:>5} {r['wall_s']:>8.1f} {r['orders_per_s']:>9.0f} "
               f"{r['us_per_order']:>9.1f} {r['us_per_order'] / base:>10.2f} "
-              f"{100 * r['engine_s'] / r['wall_s']:>8.1f} {r['sim_us_per_order']:>12.1f} "
+              f"{100 * r['engine_s'] / r['wall_s']:>8.1f} {100 * r['floor_s'] / r['wall_s']:>8.1f} "
+              f"{r['sim_us_per_order']:>12.1f} "
               f"{r['peak_rss_mb']:>8.0f} {r['orders_per_s'] / TARGET:>9.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -53,4 +53,4 @@ def test_simulate_checks_its_arguments():
     seen = []
     r = simulate(sc, seed=1, days=2, progress=lambda d, D: seen.append((d, D)))
     assert seen == [(1, 2), (2, 2)]
-    assert list(r.daily["day"]) == [0, 1] and r.daily["orders"].sum() == r.kpis["orders"] - r.kpis["exchanges"]
+    assert list(r.daily["day"]) == [0, 1] and r.daily["orders"].sum() == r.kpis["orders"]

@@ -178,7 +178,6 @@ class Simulation:
         # Counters.
         self.travel_m = 0.0
         self.packages_released = 0
-        self.shipped_value = 0.0  # units shipped at unit cost (turnover)
         self.tours = 0
         self.lines_picked = 0
         self.pick_errors = 0
@@ -419,7 +418,6 @@ class Simulation:
             eng.ship(o, k, T)
             nu = int(sh.qty.sum())
             ot.units_shipped[o] += nu
-            self.shipped_value += float(np.dot(self.unit_cost[sh.skus], sh.qty))
             c = sh.cost
             ot.ship_cost[o] += c.get("package", 0.0) + c.get("weight", 0.0) + c.get("distance", 0.0)
             ot.handling_cost[o] += c.get("handling", 0.0)

@@ -83,7 +83,8 @@ class Result:
 
     def write(self, out_dir) -> Path:
         """Write ``kpis.json`` (sorted keys, rounded floats), ``orders.csv``,
-        ``events.csv``, ``ledger.csv`` and ``daily.csv`` to ``out_dir``.
+        ``events.csv``, ``ledger.csv``, ``daily.csv`` and the ``scenario.yaml``
+        that produced them to ``out_dir``.
 
         Returns
         -------
@@ -98,6 +99,10 @@ class Result:
         self.events.to_csv(out / "events.csv", index=False, float_format=fmt)
         self.ledger.to_csv(out / "ledger.csv", index=False, float_format=fmt)
         self.daily.to_csv(out / "daily.csv", index=False, float_format=fmt)
+        if self.scenario is not None and hasattr(self.scenario, "raw"):
+            import yaml
+            (out / "scenario.yaml").write_text(
+                yaml.safe_dump(self.scenario.raw(), sort_keys=False, allow_unicode=True), encoding="utf-8")
         return out
 
 
@@ -188,7 +193,10 @@ def build_result(sim) -> Result:
     # Inventory value: mean of daily on-hand value (cost), start included.
     inv = sim.engine.inventory
     led = ledger
-    shipped_units_cost = sim.shipped_value
+    ship_rows = ledger["reason"].to_numpy() == "ship"
+    sku_pos = pd.Series(np.arange(len(sim.sc.sku_ids)), index=sim.sc.sku_ids)
+    j = sku_pos.reindex(ledger["sku"].to_numpy()[ship_rows]).to_numpy()
+    shipped_units_cost = float(np.dot(-ledger["delta"].to_numpy()[ship_rows], sim.unit_cost[j])) if j.size else 0.0
     values = [float(np.dot(sim._initial_on_hand.sum(0), sim.unit_cost))] if hasattr(sim, "_initial_on_hand") else []
     values += [float(r["_inv_value"]) for r in sim.daily_rows if "_inv_value" in r]
     if not values:

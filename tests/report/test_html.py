@@ -47,7 +47,7 @@ def test_report_writes_html_and_every_png_it_references(run_dir):
         png = (out.parent / s)
         assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 2000
     # KPIs in the table, escaped
-    assert "tiny &lt;test&gt;" in text and "<th>fill_rate</th><td class='num'>0.99</td>" in text
+    assert "tiny &lt;test&gt;" in text and "<th>fill rate</th><td class='num'>99.0 %</td><td class='key'>fill_rate</td>" in text
     assert not list(run_dir.glob(".report-*"))  # no temp file left behind
 
 

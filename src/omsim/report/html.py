@@ -245,17 +245,50 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max
 padding:0 1em;color:#222}
 h1{margin-bottom:.2em} .meta{color:#666;margin-top:0}
 table{border-collapse:collapse;margin:1em 0} td,th{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums} td.key{color:#999;font-size:.8em;font-family:monospace}
 figure{margin:1.5em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{color:#555;font-size:.9em}
 .note{color:#a60}
 """
 
 
+def _kpi_kind(key: str) -> str:
+    if key in F.RATE_LABELS or key.endswith("_rate"):
+        return "rate"
+    if "cost" in key or key.endswith("_total"):
+        return "money"
+    if key.endswith("_h"):
+        return "hours"
+    return "plain"
+
+
+def _kpi_rows(kpis: dict) -> list[tuple[str, str, str]]:
+    """(key, label, formatted value) per KPI: rates first (as on the KPI figure), then money, then the rest."""
+    rank = {"rate": 0, "money": 1, "hours": 2, "plain": 3}
+    order = {k: i for i, k in enumerate(F.RATE_LABELS)}
+    keys = sorted(kpis, key=lambda k: (rank[_kpi_kind(k)], order.get(k, len(order)), k))
+    out = []
+    for k in keys:
+        v, kind = kpis[k], _kpi_kind(k)
+        label = F.RATE_LABELS.get(k, k.replace("_", " "))
+        if _is_number(v) and kind == "rate" and 0 <= float(v) <= 1:
+            shown = f"{100 * float(v):.1f} %"
+        elif _is_number(v) and kind == "money":
+            shown = f"{float(v):,.2f}"
+        elif _is_number(v) and kind == "hours":
+            shown = f"{float(v):,.1f} h"
+        elif v is None:
+            shown = "–"
+        else:
+            shown = _fmt(v)
+        out.append((k, label, shown))
+    return out
+
+
 def render_html(run: RunData, figure_files: dict[str, str], title: str | None = None) -> str:
     """The report page: KPI table and the figures (``figure_files``: name → relative PNG path)."""
     title = title or f"omsim report: {run.kpis.get('scenario', run.run_dir.name)}"
-    rows = "\n".join(f"<tr><th>{html.escape(str(k))}</th><td class='num'>{_fmt(v)}</td></tr>"
-                     for k, v in run.kpis.items())
+    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td class='num'>{shown}</td><td class='key'>{html.escape(k)}</td></tr>"
+                     for k, label, shown in _kpi_rows(run.kpis))
     figs = "\n".join(
         f"<figure id='{name}'><img src='{html.escape(rel)}' alt='{html.escape(FIGURES.get(name, name))}'>"
         f"<figcaption>{html.escape(FIGURES.get(name, name))}</figcaption></figure>"

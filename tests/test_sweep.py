@@ -76,6 +76,14 @@ def test_tasks_share_seeds_across_points_and_name_bad_points():
         make_tasks(sc, expand_grid([parse_set("network.warehouses[3].pickers=2")]), 1)
 
 
+def test_wildcard_sets_the_field_on_every_list_item():
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    tasks = make_tasks(sc, expand_grid([parse_set("network.warehouses[*].pickers=5")]), 1)
+    assert [w.pickers for w in tasks[0].scenario().network.warehouses] == [5, 5, 5]
+    with pytest.raises(OmsimError, match="demand.orders_per_day is not a list"):
+        make_tasks(sc, expand_grid([parse_set("demand.orders_per_day[*]=5")]), 1)
+
+
 # ------------------------------------------------------------------ executors
 def test_serial_results_are_sorted_and_reproducible():
     sets = [f"{PICKERS}=2,3,4", "policies.allocation=nearest,cheapest"]
@@ -231,3 +239,16 @@ def test_sweep_replication_equals_the_simulators_replicate():
     reps = replicate(sc, 2, seed=8, days=1).kpis
     for col in ("orders", "cost_per_order", "picker_utilisation", "units_shipped"):
         np.testing.assert_array_equal(res.table[col].to_numpy(), reps[col].to_numpy())
+
+
+def test_cli_sweep_bad_csv_row_names_file_row_and_column(tmp_path):
+    lib = ROOT / "scenarios"
+    (tmp_path / "us-network").mkdir()
+    rows = (lib / "us-network" / "cities.csv").read_text().splitlines()
+    rows[3] = rows[3].replace(rows[3].split(",")[1], "north")          # row 4: a latitude that is not a number
+    (tmp_path / "us-network" / "cities.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "us.yaml").write_text((lib / "us-network.yaml").read_text())
+    r = run("sweep", tmp_path / "us.yaml", "--set", "policies.allocation=nearest,cheapest", "--out", tmp_path / "o")
+    assert r.exit_code == 2, r.output
+    assert "cities.csv: row 4, column lat" in r.output and "'north'" in r.output
+    assert "Traceback" not in r.output

@@ -1,7 +1,7 @@
 """Scenario grids x replications, run on an executor: in process, local processes or Dask.
 
-A sweep varies scenario fields (``--set network.warehouses[0].pickers=8,10,12``)
-over the full grid of their values and runs every grid point for ``R``
+A sweep varies scenario fields (``--set network.warehouses[0].pickers=8,10,12``;
+``[*]`` sets the field on every item of a list) over the full grid of their values and runs every grid point for ``R``
 replications. Each task is self-contained — the scenario as loaded (a plain
 mapping) plus the grid point's overrides, the seed, the replication and the
 horizon — so any executor can run it and returns one row of KPIs.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -37,7 +38,7 @@ from omsim.scenario import Scenario, load_scenario, scenario_from_dict, set_path
 
 __all__ = [
     "Factor", "SweepTask", "SweepResult", "parse_set", "expand_grid", "make_tasks",
-    "run_task", "run_tasks", "run_sweep", "simulate_kpis", "summarise", "ID_COLUMNS",
+    "run_task", "run_tasks", "run_sweep", "simulate_kpis", "summarise", "expand_wildcards", "ID_COLUMNS",
 ]
 
 #: Columns of a results table that identify a row rather than measure something.
@@ -126,8 +127,44 @@ class SweepTask:
         """The grid point's validated scenario."""
         raw = json.loads(json.dumps(self.raw, default=str))  # a private copy, plain types
         for path, value in self.overrides:
-            set_path(raw, path, value, source=self.source)
+            for concrete in expand_wildcards(raw, path, source=self.source):
+                set_path(raw, concrete, value, source=self.source)
         return scenario_from_dict(raw, source=self.source, base_dir=self.base_dir)
+
+
+_TOKEN = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+def expand_wildcards(raw: Mapping, path: str, *, source: str = "<scenario>") -> list[str]:
+    """``network.warehouses[*].pickers`` → one path per list item (``[0]``, ``[1]``, ...).
+
+    Lets a sweep set a field on every warehouse (or carrier, ...) at once.
+    Paths without ``[*]`` come back unchanged.
+
+    Raises
+    ------
+    OmsimError
+        What precedes ``[*]`` is not a list in the scenario.
+    """
+    if "[*]" not in path:
+        return [path]
+    prefix, rest = path.split("[*]", 1)
+    node: Any = raw
+    for tok in _TOKEN.findall(prefix):
+        if tok.startswith("["):
+            i = int(tok[1:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+        else:
+            node = node.get(tok) if isinstance(node, Mapping) else None
+        if node is None:
+            break
+    if not isinstance(node, list) or not node:
+        raise OmsimError(f"{source}: {path}: {prefix} is not a list in the scenario, so [*] has nothing to expand",
+                         file=source)
+    out = []
+    for i in range(len(node)):
+        out.extend(expand_wildcards(raw, f"{prefix}[{i}]{rest}", source=source))
+    return out
 
 
 def simulate_kpis(scenario: Scenario, seed: int, replication: int, days: int) -> dict[str, float]:

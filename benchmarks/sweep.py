@@ -1,0 +1,81 @@
+"""Sweep on 1 worker vs 2 local worker processes: wall time, speed-up, equal results.
+
+Runs the same grid x replications twice — in process (1 worker) and on a
+pool of 2 spawned processes — and checks the two results tables are
+identical (same seeds → same numbers on any executor). With ``--dask`` it
+also runs on a 2-worker Dask ``LocalCluster`` and checks that table too.
+
+    python benchmarks/sweep.py                      # small-business, 2 x 2 grid x 2 replications, 7 days
+    python benchmarks/sweep.py --days 3 --replications 3 --json out.json
+
+Timings on a shared machine are noisy: the ratio is what to look at.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from omsim.scenario import load_scenario
+from omsim.sweep import expand_grid, make_tasks, parse_set, run_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(tasks, **kw):
+    t0 = time.perf_counter()
+    table = run_tasks(tasks, **kw)
+    return time.perf_counter() - t0, table
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "small-business.yaml"))
+    ap.add_argument("--set", dest="sets", action="append",
+                    default=None, help="PATH=V1,V2 (default: pickers 2,3 and allocation nearest,cheapest)")
+    ap.add_argument("--replications", "-r", type=int, default=2)
+    ap.add_argument("--days", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dask", action="store_true", help="also run on a 2-worker Dask LocalCluster")
+    ap.add_argument("--json", dest="json_out", default=None, help="write the measurements here")
+    args = ap.parse_args(argv)
+
+    sets = args.sets or ["network.warehouses[0].pickers=2,3", "policies.allocation=nearest,cheapest"]
+    sc = load_scenario(args.scenario)
+    tasks = make_tasks(sc, expand_grid([parse_set(s) for s in sets]), args.replications,
+                       seed=args.seed, days=args.days)
+
+    t1, serial = timed(tasks, workers=1)
+    t2, pooled = timed(tasks, workers=2)
+    rows = [("1 worker (in process)", t1, serial), ("2 worker processes", t2, pooled)]
+    if args.dask:
+        import distributed
+
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster:
+            td, dsk = timed(tasks, scheduler=cluster.scheduler_address)
+        rows.append(("Dask LocalCluster, 2 workers", td, dsk))
+
+    print(f"scenario {sc.name}: {len(tasks)} runs ({', '.join(sets)}; "
+          f"{args.replications} replications, {args.days} days)")
+    print(f"{'executor':32s} {'wall s':>8s} {'speed-up vs 1':>14s} {'same table':>11s}")
+    out = {"scenario": args.scenario, "runs": len(tasks), "days": args.days,
+           "replications": args.replications, "sets": sets, "results": []}
+    for name, t, table in rows:
+        same = True
+        try:
+            pd.testing.assert_frame_equal(serial, table)
+        except AssertionError:
+            same = False
+        print(f"{name:32s} {t:8.2f} {t1 / t:14.2f} {str(same):>11s}")
+        out["results"].append({"executor": name, "seconds": t, "speedup": t1 / t, "identical": same})
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()

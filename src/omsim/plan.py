@@ -427,6 +427,9 @@ def _why_unfilled(scenario: Scenario, available: np.ndarray, order: Order, unfil
             out.append(f"only {total} of {q} units of {sku_ids[j]} available in the network")
         elif best < q:
             out.append(f"{sku_ids[j]} only in split lots (max {max_packages} packages)")
+        elif scenario.policies.allocation == "lookahead":
+            out.append(f"{sku_ids[j]} held back for expected later demand (lookahead shadow prices above "
+                       f"the lost-sale penalty)")
         else:
             out.append(f"shipping {sku_ids[j]} would cost more than the lost-sale penalty or exceed the "
                        f"package limit ({max_packages})")

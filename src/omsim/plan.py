@@ -493,24 +493,20 @@ def _node_layout(wh):
     return Layout(**spec.model_dump())
 
 
-def _slotting(scenario: Scenario, n: int, layout, engine):
-    """(aisle, cell, side) of every SKU at node ``n``, as the simulator slots it."""
+def _slotting(scenario: Scenario, n: int, layout, engine, seed: int):
+    """(aisle, cell, side) of every SKU at node ``n``, drawn as the simulator draws it (stream ``layout``)."""
     from omsim.rng import Streams
     from omsim.warehouse import slot
 
     wh = scenario.network.warehouses[n]
     pol = wh.slotting.policy
-    pop = np.asarray(engine.popularity, dtype=float)
-    S = len(scenario.sku_ids)
-    if pol == "explicit":
-        table = slotting_table(wh) or {}
-        return slot(layout, S, "explicit", table=table, sku_ids=scenario.sku_ids, missing="random",
-                    rng=Streams(scenario.seed).spawn("layout", len(scenario.node_ids))[n])
-    rng = Streams(scenario.seed).spawn("layout", len(scenario.node_ids))[n] if pol == "random" else None
-    return slot(layout, S, pol, popularity=pop, rng=rng)
+    rng = Streams(seed).spawn("layout", len(scenario.node_ids))[n]
+    table = slotting_table(wh) if pol == "explicit" else None
+    return slot(layout, len(scenario.sku_ids), pol, popularity=np.asarray(engine.popularity, dtype=float), rng=rng,
+                table=table, sku_ids=scenario.sku_ids, missing="random")
 
 
-def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: float):
+def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: float, seed: int):
     """Waves, batches and routes of node ``n``; ``packages``: (order id, Shipment, created_h)."""
     from omsim.rng import Streams
     from omsim.warehouse import route, route_lengths
@@ -519,7 +515,7 @@ def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: 
     wh = scenario.network.warehouses[n]
     pol = scenario.policies
     layout = _node_layout(wh)
-    aisle, cell, side = _slotting(scenario, n, layout, engine)
+    aisle, cell, side = _slotting(scenario, n, layout, engine, seed)
     packages = sorted(packages, key=lambda p: (p[1].ship_by_h, p[2], p[0]))
     picks = [np.column_stack([aisle[p[1].skus], cell[p[1].skus]]).astype(np.int64) for p in packages]
     solo_m = np.asarray(route_lengths(layout, picks, pol.routing), dtype=float) if picks else np.zeros(0)
@@ -538,7 +534,7 @@ def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: 
         used_s += solo_s[i]
         used_n += 1
     # Local search perturbs at random: one stream per node keeps a plan reproducible.
-    rng = Streams(scenario.seed).spawn("picking", len(scenario.node_ids))[n]
+    rng = Streams(seed).spawn("picking", len(scenario.node_ids))[n]
     wave_rows, route_rows = [], []
     for w in (np.unique(wave_of) if len(packages) else []):
         members = np.flatnonzero(wave_of == w)
@@ -644,7 +640,7 @@ def make_plan(scenario: Scenario, orders_path: str | Path, stock_path: str | Pat
             by_node.setdefault(sh.node, []).append((oo.ids[o.order_id], sh, o.created_h))
     wave_rows, route_rows = [], []
     for n in sorted(by_node):
-        w, r = _plan_node(scenario, n, by_node[n], engine, at_h)
+        w, r = _plan_node(scenario, n, by_node[n], engine, at_h, scenario.seed if seed is None else seed)
         wave_rows += w
         route_rows += r
     waves = pd.DataFrame(wave_rows, columns=["node", "wave", "release", "release_h", "packages", "units", "batches",

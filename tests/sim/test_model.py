@@ -157,3 +157,49 @@ def test_variants_with_the_same_seed_see_the_same_orders():
     pay_b = ob.loc[:n - 1, "status"].eq("payment_failed")
     pay_m = om.loc[:n - 1, "status"].eq("payment_failed")
     assert pay_b.equals(pay_m)
+
+
+def test_packages_leave_only_at_pickup_hours_and_missed_cutoffs_wait_a_day(run):
+    sim, res = run
+    ev = res.events
+    shipped = ev[ev.event == "shipped"]
+    # Every pickup happens at a node's (or service's) pickup hour.
+    hours = {round(h % 24, 6) for h in shipped.time_h}
+    allowed = {float(w.pickup_hour) for w in sim.sc.network.warehouses}
+    allowed |= {float(s.pickup_hour) for _, s in sim.sc.services() if s.pickup_hour is not None}
+    assert hours <= allowed
+    packed = ev[ev.event == "packed"].groupby(["order_id", "node"]).time_h.max()
+    ship = shipped.groupby(["order_id", "node"]).time_h.min()
+    both = packed.index.intersection(ship.index)
+    assert (ship[both] >= packed[both]).all()
+    missed = ev[ev.event == "missed_cutoff"].set_index(["order_id", "node"]).time_h
+    m = missed.index.intersection(ship.index)
+    # A package that missed its cut-off leaves at a later pickup than the one it was planned for.
+    assert (ship[m] - missed[m] < 24.0 + 1e-9).all()
+
+
+def test_backorders_are_cancelled_after_the_maximum_wait(run):
+    sim, res = run
+    ev, o = res.events, res.orders.set_index("order_id")
+    c = ev[(ev.event == "cancelled") & (ev.detail == "max_wait")]
+    wait = sim.sc.policies.max_backorder_wait_h
+    assert np.allclose(c.time_h.to_numpy(), o.loc[c.order_id, "created_h"].to_numpy() + wait)
+    # Never-cancelled backorders are younger than the maximum wait at the end.
+    b = o[o.status == "backordered"]
+    assert (b.created_h + wait >= sim.end_h - 1e-9).all()
+
+
+def test_returns_restock_refund_and_exchange(run):
+    sim, res = run
+    ev, o, led = res.events, res.orders, res.ledger
+    restocked_units = ev.loc[ev.event == "restocked", "detail"].astype(int).sum()
+    assert restocked_units == led.loc[led.reason == "restock", "delta"].sum()
+    assert ev.loc[ev.event == "refunded", "detail"].astype(float).sum() == pytest.approx(res.kpis["refund_total"], abs=0.01)
+    ex = ev[ev.event == "exchanged"]
+    kids = o[o.parent_id.notna()]
+    assert len(ex) == len(kids) == res.kpis["exchanges"]
+    if len(ex):
+        new_ids = ex.detail.str.replace("new_order:", "").astype(int).to_numpy()
+        assert set(new_ids) == set(kids.order_id)
+        assert np.allclose(kids.set_index("order_id").loc[new_ids, "created_h"].to_numpy(), ex.time_h.to_numpy())
+        assert set(kids.parent_id.astype(int)) <= set(o.loc[o.status == "returned", "order_id"])

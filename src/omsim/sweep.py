@@ -406,7 +406,8 @@ class SweepResult:
         if figure and self.factors and len(self.table):
             from omsim.report.sweep_plot import plot_sweep, save
 
-            fig = plot_sweep(self.table, [f.path for f in self.factors], kpis or _default_kpis(self.kpi_columns))
+            chosen = list(kpis or _default_kpis(self.kpi_columns))
+            fig = plot_sweep(self.summary(chosen), [f.path for f in self.factors], chosen)
             paths["figure"] = save(fig, out / "sweep.png")
         return paths
 

@@ -5,6 +5,7 @@ import pytest
 
 from omsim.compare import t_quantile
 from omsim.report.sweep_plot import plot_sweep, save, x_factor
+from omsim.sweep import summarise
 
 P, A = "network.warehouses[0].pickers", "policies.allocation"
 
@@ -25,7 +26,7 @@ def _table():
 
 def test_one_panel_per_kpi_one_line_per_other_factor_with_ci_bars(tmp_path):
     t = _table()
-    fig = plot_sweep(t, [A, P], ["cost", "util"])
+    fig = plot_sweep(summarise(t, [P, A], ["cost", "util"]), [A, P], ["cost", "util"])
     axes = fig.axes
     assert [ax.get_title() for ax in axes] == ["cost", "util"]
     assert x_factor(t, [A, P]) == P                      # the numeric factor goes on x
@@ -51,14 +52,15 @@ def test_one_panel_per_kpi_one_line_per_other_factor_with_ci_bars(tmp_path):
 def test_categorical_factor_alone_gets_category_ticks():
     t = _table()
     t = t[t[P] == 8]
-    fig = plot_sweep(t, [A], ["cost"])
+    fig = plot_sweep(summarise(t, [A], ["cost"]), [A], ["cost"])
     ax = fig.axes[0]
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["nearest", "cheapest"]
     assert ax.get_legend() is None and len(ax.containers) == 1
 
 
 def test_bad_arguments():
+    s = summarise(_table(), [P], ["cost"])
     with pytest.raises(ValueError):
-        plot_sweep(_table(), [], ["cost"])
+        plot_sweep(s, [], ["cost"])
     with pytest.raises(ValueError):
-        plot_sweep(_table(), [P], ["nope"])
+        plot_sweep(s, [P], ["nope"])

@@ -2,8 +2,10 @@
 
 One panel per KPI. The x axis is the first numeric swept field (else the
 first swept field, as categories); every combination of the other swept
-fields is one line. Points are replication means with t-based 95% CI error
-bars. Built on a bare :class:`matplotlib.figure.Figure` (no pyplot): the Agg
+fields is one line. Points are replication means with their t-based 95% CI
+half-widths as error bars, both taken from the sweep's summary table
+(:func:`omsim.sweep.summarise`: one row per grid point, columns ``<kpi>`` and
+``<kpi>_ci95``), so the figure draws and never computes. Built on a bare :class:`matplotlib.figure.Figure` (no pyplot): the Agg
 canvas writes the PNG, so it works headless and in worker processes.
 """
 from __future__ import annotations
@@ -33,36 +35,32 @@ def x_factor(table: pd.DataFrame, factors: Sequence[str]) -> str:
     return factors[0]
 
 
-def plot_sweep(table: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str],
-               confidence: float = 0.95) -> Figure:
-    """KPI-vs-swept-value panels from a sweep results table.
+def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> Figure:
+    """KPI-vs-swept-value panels from a sweep summary.
 
     Parameters
     ----------
-    table
-        One row per grid point and replication: the factor columns (swept
-        values) and KPI columns (see :class:`omsim.sweep.SweepResult`).
+    summary
+        One row per grid point: the factor columns (swept values), ``n``
+        (replications) and for each KPI its mean ``<kpi>`` and CI half-width
+        ``<kpi>_ci95`` (NaN draws no bar).
     factors
         The swept field paths (column names), at least one.
     kpis
-        KPI columns to plot, one panel each.
-    confidence
-        Level of the error bars.
+        KPIs to plot, one panel each.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from omsim.compare import mean_ci
-
     if not factors:
         raise ValueError("plot_sweep needs at least one swept field")
-    kpis = [k for k in kpis if k in table]
+    kpis = [k for k in kpis if k in summary]
     if not kpis:
-        raise ValueError("none of the requested KPIs is in the table")
-    xf = x_factor(table, factors)
+        raise ValueError("none of the requested KPIs is in the summary")
+    xf = x_factor(summary, factors)
     others = [f for f in factors if f != xf]
-    x_values = list(dict.fromkeys(table[xf]))  # in sweep order
+    x_values = list(dict.fromkeys(summary[xf]))  # in sweep order
     numeric = _is_numeric(x_values)
     if numeric:
         x_values = sorted(x_values)
@@ -71,22 +69,17 @@ def plot_sweep(table: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str],
     ncols = min(2, len(kpis))
     nrows = math.ceil(len(kpis) / ncols)
     fig = Figure(figsize=(5.2 * ncols, 3.6 * nrows), layout="constrained")
-    groups = list(table.groupby(others, sort=False)) if others else [((), table)]
+    groups = list(summary.groupby(others, sort=False)) if others else [((), summary)]
     for i, kpi in enumerate(kpis):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         for key, grp in groups:
             key = key if isinstance(key, tuple) else (key,)
-            xs, ms, hs = [], [], []
-            for xv in x_values:
-                vals = grp.loc[grp[xf] == xv, kpi].to_numpy(dtype=float)
-                if vals.size == 0:
-                    continue
-                m, h = mean_ci(vals, confidence)
-                xs.append(pos[xv])
-                ms.append(m)
-                hs.append(0.0 if math.isnan(h) else h)
+            grp = grp.assign(_x=grp[xf].map(pos)).sort_values("_x")
+            half = grp[f"{kpi}_ci95"].fillna(0.0) if f"{kpi}_ci95" in grp else None
             label = ", ".join(f"{_short(f)}={v}" for f, v in zip(others, key)) or None
-            ax.errorbar(xs, ms, yerr=hs, marker="o", capsize=3, label=label)
+            ax.errorbar(grp["_x"].to_numpy(float), grp[kpi].to_numpy(float),
+                        yerr=None if half is None else half.to_numpy(float),
+                        marker="o", capsize=3, label=label)
         ax.set_title(kpi.replace("_", " "))
         ax.set_xlabel(_short(xf))
         if not numeric:
@@ -96,8 +89,8 @@ def plot_sweep(table: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str],
         ax.grid(True, alpha=0.3)
         if others and i == 0:
             ax.legend(fontsize="small")
-    n = int(table.groupby("point").size().max()) if "point" in table else 1
-    fig.suptitle(f"Sweep: means of {n} replication(s), {confidence:.0%} CI bars")
+    n = int(summary["n"].max()) if "n" in summary else 1
+    fig.suptitle(f"Sweep: means of {n} replication(s), 95% CI bars")
     return fig
 
 

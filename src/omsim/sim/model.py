@@ -591,6 +591,8 @@ class Simulation:
         for day in range(self.days - 1):
             yield self.env.timeout((day + 1) * 24.0 - self.env.now)
             self._record_day(day)
+            # A new day frees node and carrier capacity: backorders taken for want of it may go now.
+            self._retry_backorders(self.env.now, None)
 
     def _record_day(self, day: int) -> None:
         """One row of the daily series, at the day's end."""

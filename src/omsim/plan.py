@@ -410,17 +410,25 @@ def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | 
     return DecisionEngine(scenario, inv, streams, carried=carried | (on_hand > 0))
 
 
+def _atp(inv, skus: np.ndarray) -> np.ndarray:
+    """Available to promise of ``skus`` at every node, (N, L): only the order's columns (catalogues can be large)."""
+    return np.maximum(inv.on_hand[:, skus] - inv.reserved[:, skus] - inv.safety[:, skus], 0)
+
+
 def _why_unfilled(scenario: Scenario, available: np.ndarray, order: Order, unfilled: np.ndarray,
                   max_packages: int) -> list[str]:
-    """Reasons per unfilled line, from what was available to promise just before the decision."""
+    """Reasons per unfilled line, from what was available to promise just before the decision.
+
+    ``available`` is (N, L): per node, the order's lines in order.
+    """
     out = []
     sku_ids = scenario.sku_ids
-    for j, q, u in zip(order.skus, order.qty, unfilled):
+    for li, (j, q, u) in enumerate(zip(order.skus, order.qty, unfilled)):
         if u <= 0:
             out.append("")
             continue
-        total = int(available[:, j].sum())
-        best = int(available[:, j].max())
+        total = int(available[:, li].sum())
+        best = int(available[:, li].max())
         if total == 0:
             out.append(f"no stock of {sku_ids[j]} at any node")
         elif total < q:
@@ -444,15 +452,15 @@ def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
     mp = scenario.policies.max_packages
     if scenario.policies.allocation == "batch" and hasattr(engine, "decide_batch"):
         # One window: the engine sources all open orders together (CP-SAT) and commits them.
-        available = np.asarray(engine.inventory.available(), dtype=np.int64).copy()
+        before = {k: _atp(engine.inventory, oo.orders[k].skus) for k in order}
         for d in engine.decide_batch([oo.orders[k] for k in order], at_h):
             k = int(d.order_id)
             decisions[k] = d
-            reasons[k] = _why_unfilled(scenario, available, oo.orders[k], np.asarray(d.unfilled), mp)
+            reasons[k] = _why_unfilled(scenario, before[k], oo.orders[k], np.asarray(d.unfilled), mp)
         return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
     for k in order:
         o = oo.orders[k]
-        available = np.asarray(engine.inventory.available(), dtype=np.int64).copy()
+        available = _atp(engine.inventory, o.skus)
         d = engine.decide(o, at_h)
         engine.commit(d, at_h)
         decisions[k] = d

@@ -133,3 +133,13 @@ def test_report_cli_bad_run_dir_exits_2(tmp_path):
     (tmp_path / "kpis.json").write_text("[1, 2]")
     r = CliRunner().invoke(main, ["report", str(tmp_path)], catch_exceptions=False)
     assert r.exit_code == 2 and "kpis.json: expected a JSON object" in r.output
+
+
+def test_a_multi_replication_directory_reports_the_means(tmp_path):
+    pd.DataFrame({"replication": [0, 1, 2], "seed": [5, 5, 5], "on_time_rate": [0.9, 0.8, 0.7],
+                  "cost_per_order": [10.0, 12.0, 14.0]}).to_csv(tmp_path / "replications.csv", index=False)
+    run = load_run(tmp_path)
+    assert run.kpis == pytest.approx({"on_time_rate": 0.8, "cost_per_order": 12.0})
+    text = write_report(tmp_path).read_text()
+    assert "means over 3 replications" in text and "Across replications" in text
+    assert "<th>cost_per_order</th><td class='num'>12</td><td class='num'>2</td>" in text

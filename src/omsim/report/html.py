@@ -54,6 +54,7 @@ class RunData:
     ledger: pd.DataFrame = field(default_factory=pd.DataFrame)
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    replications: pd.DataFrame | None = None  # one row per replication, when the run has several
 
     # -- adapters to the figure inputs ------------------------------------
     def daily_flow(self) -> pd.DataFrame:
@@ -192,19 +193,30 @@ def load_run(run_dir: str | Path) -> RunData:
     if not d.is_dir():
         raise OmsimError(f"{d}: no such run directory (expected the --out directory of omsim simulate)", file=str(d))
     kp = d / "kpis.json"
-    if not kp.exists():
+    notes: list[str] = []
+    replications = None
+    if kp.exists():
+        try:
+            kpis = json.loads(kp.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise OmsimError(f"{kp}: not valid JSON ({exc})", file=str(kp)) from None
+        if not isinstance(kpis, dict):
+            raise OmsimError(f"{kp}: expected a JSON object of KPI name to value", file=str(kp))
+    elif (d / "replications.csv").exists():
+        replications = _read_csv(d / "replications.csv", notes)
+        num = replications.apply(pd.to_numeric, errors="coerce")
+        kpis = {c: float(num[c].mean()) for c in num.columns
+                if c not in ("replication", "seed", "point") and num[c].notna().any()}
+        notes.append(f"KPIs are means over {len(replications)} replications (replications.csv); the per-order "
+                     f"figures need the tables of a single run (omsim simulate --out DIR without -r).")
+    else:
         raise OmsimError(f"{kp}: missing; {d} does not look like a run directory (omsim simulate --out DIR)",
                          file=str(kp))
-    try:
-        kpis = json.loads(kp.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OmsimError(f"{kp}: not valid JSON ({exc})", file=str(kp)) from None
-    if not isinstance(kpis, dict):
-        raise OmsimError(f"{kp}: expected a JSON object of KPI name to value", file=str(kp))
-    notes: list[str] = []
-    return RunData(run_dir=d, kpis=kpis, orders=_read_csv(d / "orders.csv", notes),
-                   events=_read_csv(d / "events.csv", notes), ledger=_read_csv(d / "ledger.csv", notes),
-                   daily=_read_csv(d / "daily.csv", notes), notes=notes)
+    run = RunData(run_dir=d, kpis=kpis, orders=_read_csv(d / "orders.csv", notes),
+                  events=_read_csv(d / "events.csv", notes), ledger=_read_csv(d / "ledger.csv", notes),
+                  daily=_read_csv(d / "daily.csv", notes), notes=notes)
+    run.replications = replications
+    return run
 
 
 def build_figures(run: RunData) -> dict:
@@ -284,6 +296,22 @@ def _kpi_rows(kpis: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def _replication_table(reps: pd.DataFrame) -> str:
+    """Mean, standard deviation, minimum and maximum of each KPI over the replications."""
+    num = reps.apply(pd.to_numeric, errors="coerce")
+    rows = []
+    for c in num.columns:
+        x = num[c].dropna().to_numpy(dtype=float)
+        if c in ("replication", "seed", "point") or x.size == 0:
+            continue
+        sd = float(x.std(ddof=1)) if x.size > 1 else float("nan")
+        rows.append(f"<tr><th>{html.escape(c)}</th><td class='num'>{_fmt(float(x.mean()))}</td>"
+                    f"<td class='num'>{_fmt(sd)}</td><td class='num'>{_fmt(float(x.min()))}</td>"
+                    f"<td class='num'>{_fmt(float(x.max()))}</td></tr>")
+    return ("<table><tr><th>KPI</th><th>mean</th><th>std</th><th>min</th><th>max</th></tr>"
+            + "".join(rows) + "</table>\n")
+
+
 def render_html(run: RunData, figure_files: dict[str, str], title: str | None = None) -> str:
     """The report page: KPI table and the figures (``figure_files``: name → relative PNG path)."""
     title = title or f"omsim report: {run.kpis.get('scenario', run.run_dir.name)}"
@@ -294,13 +322,16 @@ def render_html(run: RunData, figure_files: dict[str, str], title: str | None = 
         f"<figcaption>{html.escape(FIGURES.get(name, name))}</figcaption></figure>"
         for name, rel in figure_files.items())
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in run.notes)
+    reps = ""
+    if run.replications is not None and len(run.replications) > 1:
+        reps = "<h2>Across replications</h2>" + _replication_table(run.replications)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
             f"<h1>{html.escape(title)}</h1><p class='meta'>Run directory {html.escape(str(run.run_dir))}; "
             f"report written {stamp}.</p>\n{notes}"
-            f"<h2>Key performance indicators</h2><table>{rows}</table>\n<h2>Figures</h2>\n{figs}\n"
+            f"<h2>Key performance indicators</h2><table>{rows}</table>\n{reps}<h2>Figures</h2>\n{figs}\n"
             f"</body></html>\n")
 
 

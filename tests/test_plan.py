@@ -152,6 +152,7 @@ def test_every_unit_is_shipped_or_reported(plan):
     assert s["packages"] == len(shipped.drop_duplicates(["order_id", "package"]))
     assert s["split_orders"] == int((shipped.groupby("order_id")["package"].nunique() > 1).sum())
     assert s["total_cost"] == pytest.approx(sum(s["cost"].values()), abs=1e-3)
+    assert s["shipping_and_handling"] == pytest.approx(shipped["cost"].sum(), abs=1e-2)
 
 
 def test_plan_respects_the_snapshot_and_explains_what_cannot_ship(plan, scenario):

@@ -696,6 +696,8 @@ def _summary(scenario, oo: OpenOrders, decisions, reasons, waves: pd.DataFrame, 
         "packages": int(packages),
         "split_orders": int(sum(1 for d in decisions if d.packages > 1)),
         "total_cost": round(sum(float(d.total) for d in decisions), 4),
+        # What is paid out (carriers and handling), without the split and lost-sale penalties.
+        "shipping_and_handling": round(sum(v for k, v in cost.items() if k not in ("split_penalty", "lost_penalty")), 4),
         "cost": {k: round(v, 4) for k, v in cost.items()},
         "cannot_ship": cannot,
         "nodes": nodes,
@@ -792,7 +794,8 @@ def format_plan(plan: Plan, max_orders: int = 25) -> str:
                        f"{nd['picker_h']:.1f} picker-hours")
         else:
             out.append(f"  {nid}: nothing to ship")
-    out.append(f"Total: {s['packages']} packages, {s['split_orders']} split order(s), cost {s['total_cost']:.2f} {cur}; "
+    out.append(f"Total: {s['packages']} packages, {s['split_orders']} split order(s); shipping and handling "
+               f"{s['shipping_and_handling']:.2f} {cur} (with split and lost-sale penalties {s['total_cost']:.2f}); "
                f"{s['units_allocated']} of {s['units']} units allocated.")
     if s["cannot_ship"]:
         out.append(f"{len(s['cannot_ship'])} order(s) not fully shipped:")

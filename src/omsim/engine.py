@@ -31,6 +31,7 @@ linear in the units shipped from each node and the exact kernel
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -41,13 +42,15 @@ from omsim._kernels import _alloc
 from omsim.catalogue import abc_classes, popularity
 from omsim.errors import OmsimError
 from omsim.fulfilment import allocation as _allocation
+from omsim.fulfilment.carriers import CarrierBook
 from omsim.fulfilment.inventory import InboundPO, Inventory
+from omsim.fulfilment.promise import ALL_DAYS, next_cutoff_h, promise, ready_time_h, shift_windows
 from omsim.geo import distance_matrix_km
 from omsim.orders import COST_KEYS, Decision, Order, Shipment
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
 
-__all__ = ["DecisionEngine", "initial_stock", "expected_daily_units"]
+__all__ = ["DecisionEngine", "initial_stock", "expected_daily_units", "labour_units_per_h"]
 
 _LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
 _NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
@@ -159,29 +162,38 @@ class _ServiceTable:
     per_unit: np.ndarray      # (K,)
     transit_h: np.ndarray     # (N, R, K)
     pickup_h: np.ndarray      # (N, K)
-    capacity: np.ndarray      # (K,) packages per day (huge when unlimited)
+    capacity: np.ndarray      # (K,) packages per day (inf when unlimited)
     eligible: list[np.ndarray]  # per level rank: services that meet it
     index: dict               # (carrier, service) -> k
+    every_day: bool           # every service picks up every day (vectorised cut-offs)
+    pickup_days: list         # per service, the weekdays it collects
 
 
 _UNLIMITED = np.iinfo(np.int64).max // 4
 
 
-def _service_table(scenario: Scenario, km: np.ndarray) -> _ServiceTable:
-    """Quote every service for every (node, region) once, at construction (inputs validated)."""
-    pairs = scenario.services()
+def _service_table(scenario: Scenario, book: CarrierBook, km: np.ndarray) -> _ServiceTable:
+    """Quote every service of ``book`` for every (node, region) once, at construction (inputs validated).
+
+    The rates and transit times are the CarrierBook's (its services' formulas);
+    this only lays them out as arrays so that decide() rate-shops with a few
+    vectorised operations. ``inf`` where a service does not reach a region.
+    """
     N, R = km.shape
-    K = len(pairs)
+    svcs = book.services
+    K = len(svcs)
     fixed = np.zeros((N, R, K))
     dist = np.zeros((N, R, K))
     transit = np.zeros((N, R, K))
     pickup = np.zeros((N, K))
-    for k, (cid, svc) in enumerate(pairs):
-        parts = _quote_parts(svc, km)
-        fixed[:, :, k], dist[:, :, k], transit[:, :, k] = parts
-        for n, wh in enumerate(scenario.network.warehouses):
-            pickup[n, k] = svc.pickup_hour if svc.pickup_hour is not None else wh.pickup_hour
-    rank = np.array([_LEVEL_RANK[s.level] for _, s in pairs], dtype=np.int64)
+    whs = scenario.network.warehouses
+    for k, svc in enumerate(svcs):
+        dist[:, :, k] = svc.per_km * km
+        fixed[:, :, k] = svc.package_rate(km) - dist[:, :, k]   # per_package + zone surcharge (inf: not offered)
+        transit[:, :, k] = svc.transit_h(km)
+        for n, wh in enumerate(whs):
+            pickup[n, k] = svc.cutoff_for(wh.id, wh.pickup_hour % 24.0)
+    rank = np.asarray(book.rank, dtype=np.int64)
     eligible = []
     for v in range(len(SERVICE_LEVELS)):
         ok = np.flatnonzero(rank >= v)
@@ -189,26 +201,40 @@ def _service_table(scenario: Scenario, km: np.ndarray) -> _ServiceTable:
             # Nothing is as fast as asked: best effort with the fastest level there is.
             ok = np.flatnonzero(rank == rank.max())
         eligible.append(ok)
-    cap = np.array([s.daily_capacity if s.daily_capacity is not None else _UNLIMITED for _, s in pairs], dtype=np.int64)
     return _ServiceTable(
-        carrier=[c for c, _ in pairs], service=[s.id for _, s in pairs], level=[s.level for _, s in pairs],
+        carrier=[s.carrier for s in svcs], service=[s.name for s in svcs], level=[s.level for s in svcs],
         rank=rank, fixed=fixed, dist=dist,
-        per_kg=np.array([s.per_kg for _, s in pairs]), per_unit=np.array([s.per_unit for _, s in pairs]),
-        transit_h=transit, pickup_h=pickup, capacity=cap, eligible=eligible,
-        index={(c, s.id): k for k, (c, s) in enumerate(pairs)})
+        per_kg=np.array([s.per_kg for s in svcs]), per_unit=np.array([s.per_unit for s in svcs]),
+        transit_h=transit, pickup_h=pickup, capacity=np.asarray(book.capacity, dtype=np.float64), eligible=eligible,
+        index={(s.carrier, s.name): k for k, s in enumerate(svcs)},
+        every_day=all(tuple(s.pickup_days) == ALL_DAYS for s in svcs),
+        pickup_days=[tuple(s.pickup_days) for s in svcs])
 
 
-def _quote_parts(svc, km: np.ndarray):
-    """(per-package incl. zone surcharge, per-km part, transit hours) of one service over a km matrix."""
-    surcharge = np.zeros_like(km)
-    if svc.zones:
-        edges = np.array([z.max_km for z in svc.zones])
-        fees = np.array([z.surcharge for z in svc.zones])
-        # Beyond the last band the last band's surcharge applies.
-        surcharge = fees[np.minimum(np.searchsorted(edges, km, side="left"), len(fees) - 1)]
-    t = svc.transit
-    days = np.minimum(t.base_days + np.ceil(km / t.km_per_day), t.max_days)
-    return svc.per_package + surcharge, svc.per_km * km, 24.0 * days
+def labour_units_per_h(wh, scenario: Scenario) -> float:
+    """A planning estimate of the units per working hour a node picks and packs.
+
+    Pickers walk tours of ``cart_capacity_units`` units, each tour about a
+    full serpentine of the layout (every aisle end to end), timed by
+    :class:`omsim.warehouse.picktime.PickTimeModel`; packers pack an average
+    order (``pack_time_s`` + ``pack_time_per_unit_s`` per unit). The node's
+    rate is the slower of the two stations. The simulator times the real
+    tours; this only sets promise dates.
+    """
+    from omsim.warehouse.picktime import PickTimeModel
+
+    lay = wh.layout
+    aisle_m = lay.cells_per_aisle * lay.cell_length_m + lay.front_gap_m + lay.back_gap_m \
+        + (lay.blocks - 1) * lay.cross_aisle_m
+    tour_m = lay.aisles * aisle_m + 2.0 * (lay.aisles - 1) * lay.aisle_pitch_m
+    dem = scenario.demand
+    units_line = _count_mean(dem.units_per_line)
+    units_order = _count_mean(dem.lines_per_order) * units_line
+    cart = float(scenario.policies.cart_capacity_units)
+    tour_s = float(PickTimeModel.from_warehouse(wh).tour_time_s(tour_m, cart / units_line))
+    pick = wh.pickers * 3600.0 * cart / tour_s
+    pack = wh.packers * 3600.0 / (wh.pack_time_per_unit_s + wh.pack_time_s / units_order)
+    return float(min(pick, pack))
 
 
 # ============================================================== engine
@@ -295,7 +321,12 @@ class DecisionEngine:
         self.region_share /= self.region_share.sum()
         self.node_region_km = distance_matrix_km([(w.lat, w.lon) for w in whs], [(r.lat, r.lon) for r in regions])
         self.carried = (inventory.on_hand > 0) if carried is None else np.asarray(carried, dtype=bool)
-        self.services = _service_table(sc, self.node_region_km)
+        self.carriers = CarrierBook.from_scenario(sc)
+        self.services = _service_table(sc, self.carriers, self.node_region_km)
+        self.start_weekday = sc.horizon.start.weekday()
+        self.labour_units_per_h = np.array([labour_units_per_h(w, sc) for w in whs])
+        self._shifts = [w.shifts for w in whs]
+        self._windows: list = [None] * N   # per node: (t0, t1, starts, ends) of its shifts, cached
         # the rate-shopping order: per (node, region, level), eligible services by per-package cost
         self.handling_order = np.array([w.handling_cost_per_order for w in whs], dtype=np.float64)
         self.handling_line = np.array([w.handling_cost_per_line for w in whs], dtype=np.float64)
@@ -319,7 +350,6 @@ class DecisionEngine:
         self.node_backlog_units = np.zeros(N, dtype=np.int64)
         self._orders_taken: dict[int, np.ndarray] = {}     # day -> (N,) orders taken
         self._units_taken: dict[int, np.ndarray] = {}      # day -> (N,) units taken
-        self._booked: dict[int, np.ndarray] = {}           # day -> (K,) packages booked per service
         self._open: dict = {}                              # order id -> _Booking
         self._returns: list[tuple] = []
         self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left
@@ -369,9 +399,32 @@ class DecisionEngine:
         return (self.capacity_orders - (o if o is not None else 0),
                 self.capacity_units - (u if u is not None else 0))
 
-    def _ready_h(self, t_h: float) -> np.ndarray:
-        """When a new order would be packed at each node (before the carrier cut-off)."""
-        return np.full(self.n_nodes, float(t_h))
+    def _ready_h(self, t_h: float, order_units: float) -> np.ndarray:
+        """When each node would have packed this order after its backlog (promise.ready_time_h).
+
+        Fast path: when the work fits in the shift under way (or the next one),
+        the answer is read off the cached shift windows; otherwise the
+        promise module walks the calendar.
+        """
+        out = np.empty(self.n_nodes)
+        back = self.node_backlog_units
+        for n in range(self.n_nodes):
+            need = (float(back[n]) + order_units) / self.labour_units_per_h[n]
+            w = self._windows[n]
+            if w is None or not (w[0] <= t_h < w[1] - 168.0):
+                t0 = math.floor(t_h / 24.0) * 24.0
+                wins = shift_windows(self._shifts[n], t0, t0 + 336.0, self.start_weekday)
+                w = self._windows[n] = (t0, t0 + 336.0, [a for a, _ in wins], [b for _, b in wins])
+            starts, ends = w[2], w[3]
+            i = bisect.bisect_right(starts, t_h) - 1
+            if i >= 0 and t_h < ends[i] and t_h + need <= ends[i]:
+                out[n] = t_h + need
+            elif i + 1 < len(starts) and (i < 0 or t_h >= ends[i]) and need <= ends[i + 1] - starts[i + 1]:
+                out[n] = starts[i + 1] + need
+            else:
+                out[n] = ready_time_h(t_h, float(back[n]), self.labour_units_per_h[n], self._shifts[n],
+                                      self.start_weekday, order_units)
+        return out
 
     # ------------------------------------------------------------------ validation
     def _check_order(self, order: Order) -> tuple[np.ndarray, np.ndarray]:
@@ -433,9 +486,13 @@ class DecisionEngine:
         W = float(w @ qty)
         U = float(qty.sum())
         cost = base + (per_kg * W + per_unit * U)                     # (N, Ke)
-        ready = self._ready_h(t_h)                                     # (N,)
-        first = (ready // 24.0)[:, None] * 24.0 + pickup
-        ship_by = np.where(first < ready[:, None] - 1e-9, first + 24.0, first)
+        ready = self._ready_h(t_h, U)                                  # (N,)
+        if st.every_day:
+            first = (ready // 24.0)[:, None] * 24.0 + pickup
+            ship_by = np.where(first < ready[:, None] - 1e-9, first + 24.0, first)
+        else:
+            ship_by = np.array([[next_cutoff_h(ready[n], pickup[n, j], st.pickup_days[k], self.start_weekday)
+                                 for j, k in enumerate(ks)] for n in range(N)])
         delayed = None
         if self._full:
             # Full service-days push the pickup to the next day with room (or rule the service out);
@@ -450,7 +507,7 @@ class DecisionEngine:
                         if tries > _MAX_PICKUP_DAYS:
                             sb = math.inf
                             break
-                        sb += 24.0
+                        sb = next_cutoff_h(sb + 1.0, pickup[n, j], st.pickup_days[k], self.start_weekday)
                     ship_by[n, j] = sb
             cost = np.where(np.isfinite(ship_by), cost, np.inf)
             delayed = ship_by > first_sb
@@ -488,6 +545,10 @@ class DecisionEngine:
         kk = np.maximum(svc, 0)
         pkg_fixed = st.fixed[rows, r, kk]
         pkg_dist = st.dist[rows, r, kk]
+        if closed.any():
+            # Never used (no stock offered there); kept finite for the kernel.
+            pkg_fixed = np.where(closed, 0.0, pkg_fixed)
+            pkg_dist = np.where(closed, 0.0, pkg_dist)
         unit_kg = np.multiply.outer(w, st.per_kg[kk])
         unit_rate = st.per_unit[kk]
         unit_handling = np.multiply.outer(1.0 / qty, self.handling_line)
@@ -704,8 +765,11 @@ class DecisionEngine:
             c_hd = float(prep.pkg_handling[n] + prep.unit_handling[m, n] @ q)
             transit = float(st.transit_h[n, r, k])
             ship_by = float(prep.ship_by[n])
+            # Packed by ship_by at the latest: the promise module adds transit and rounds to the end of the day.
+            due = promise(ship_by, transit, float(st.pickup_h[n, k]), pickup_days=st.pickup_days[k],
+                          start_weekday=self.start_weekday).delivery_h
             out.append(Shipment(n, order.skus[m].astype(np.int64), q.astype(np.int64), st.carrier[k], st.service[k],
-                                st.level[k], float(self.node_region_km[n, r]), kg, ship_by, ship_by + transit,
+                                st.level[k], float(self.node_region_km[n, r]), kg, ship_by, due,
                                 transit, {"package": c_pkg, "weight": c_wt, "distance": c_ds, "handling": c_hd}))
             pk += c_pkg
             wt += c_wt
@@ -755,9 +819,9 @@ class DecisionEngine:
         need: dict[tuple[int, int], int] = {}
         for k, d in zip(ks, pdays):
             need[d, k] = need.get((d, k), 0) + 1
+        book = self.carriers
         for (d, k), c in need.items():
-            b = self._booked.get(d)
-            if (0 if b is None else b[k]) + c > st.capacity[k]:
+            if book.remaining(k, d) < c:
                 raise OmsimError(f"order {oid}: carrier service {st.carrier[k]}/{st.service[k]} is full on day {d}")
         inv = self.inventory
         for s in ships:
@@ -784,18 +848,15 @@ class DecisionEngine:
         o[nodes] += 1
         self._units_taken[day][nodes] += units
         for (d, k), c in need.items():
-            b = self._booked.get(d)
-            if b is None:
-                b = self._booked[d] = np.zeros(len(st.carrier), dtype=np.int64)
-            b[k] += c
-            if b[k] >= st.capacity[k]:
+            book.book(k, d, c)
+            if book.remaining(k, d) < 1:
                 self._full.add((d, k))
         self.node_backlog_units[nodes] += units
         self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
 
     def _prune(self, today: int) -> None:
         """Forget capacity counters of days long past (keeps memory bounded over long runs)."""
-        for table in (self._orders_taken, self._units_taken, self._booked):
+        for table in (self._orders_taken, self._units_taken):
             for d in [d for d in table if d < today - 2 * _MAX_PICKUP_DAYS]:
                 del table[d]
         self._full = {(d, k) for d, k in self._full if d >= today - 2 * _MAX_PICKUP_DAYS}
@@ -835,10 +896,8 @@ class DecisionEngine:
                 if o is not None:
                     o[s.node] -= 1
                     u[s.node] -= units
-                bk = self._booked.get(b.pickup_day[i])
-                if bk is not None:
-                    bk[b.service[i]] -= 1
-                    self._full.discard((b.pickup_day[i], b.service[i]))
+                self.carriers.unbook(b.service[i], b.pickup_day[i], 1)
+                self._full.discard((b.pickup_day[i], b.service[i]))
         del self._open[order_id]
         return released
 

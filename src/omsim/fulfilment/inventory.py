@@ -29,6 +29,7 @@ built with id lists, by their string id. Integers are always positions.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
@@ -42,6 +43,8 @@ REASONS: tuple[str, ...] = ("initial", "ship", "receipt", "restock", "scrap", "a
 _CODE = {name: i for i, name in enumerate(REASONS)}
 
 LEDGER_COLUMNS: tuple[str, ...] = ("time_h", "node", "sku", "delta", "reason", "order_id")
+
+_SMALL = 32  # allocations up to this many lines are validated in plain Python
 
 
 class _Ledger:
@@ -199,6 +202,8 @@ class Inventory:
                  sku_ids: Sequence | None = None, t0_h: float = 0.0):
         self.on_hand = _as_int_matrix(on_hand, None, "on_hand")
         shape = self.on_hand.shape
+        #: Number of nodes and of SKUs (fixed for the inventory's life).
+        self.n_nodes, self.n_skus = int(shape[0]), int(shape[1])
         self.reserved = np.zeros(shape, dtype=np.int64)
         self.safety = _as_int_matrix(safety, shape, "safety")
         self.inbound = np.zeros(shape, dtype=np.int64)
@@ -213,16 +218,6 @@ class Inventory:
         self._ledger.extend(float(t0_h), nodes, skus, self.on_hand.ravel(), _CODE["initial"], None)
 
     # ------------------------------------------------------------------ lookups
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes."""
-        return self.on_hand.shape[0]
-
-    @property
-    def n_skus(self) -> int:
-        """Number of SKUs."""
-        return self.on_hand.shape[1]
-
     def node_index(self, node) -> int:
         """Position of ``node`` (a position or a string id)."""
         return self._index(node, self._node_index, self.n_nodes, "node")
@@ -301,7 +296,7 @@ class Inventory:
 
     def _time(self, t) -> float:
         t = float(t)
-        if not np.isfinite(t):
+        if not math.isfinite(t):
             raise ValueError(f"inventory: time must be finite, got {t}")
         if t < self._t_last:
             # The ledger is in time order so running sums are on-hand histories.
@@ -524,6 +519,34 @@ class Inventory:
 
     # --------------------------------------------------------- vectorised ops
     def _many(self, nodes, skus, qtys):
+        """Validate an allocation; return its distinct flat cells (sorted) and their total quantities."""
+        cols = []
+        for x in (nodes, skus, qtys):
+            if isinstance(x, np.ndarray):
+                cols.append(x.ravel().tolist() if x.ndim else x.item())
+            elif np.ndim(x) == 0:
+                cols.append(x)
+            else:
+                cols.append(list(x))
+        lengths = {len(c) for c in cols if isinstance(c, list)}
+        if len(lengths) > 1:
+            raise OmsimError("inventory: node, sku and quantity arrays must have the same length")
+        n = lengths.pop() if lengths else 1
+        if n > _SMALL:
+            return self._many_large(nodes, skus, qtys)
+        # Small allocations (an order's lines) are cheaper in plain Python than through np.unique.
+        cols = [c if isinstance(c, list) else [c] * n for c in cols]
+        m = self.n_skus
+        agg: dict[int, int] = {}
+        for a, b, q in zip(*cols):
+            k = self.node_index(a) * m + self.sku_index(b)
+            agg[k] = agg.get(k, 0) + self._qty(q)
+        keys = sorted(agg)
+        return (np.fromiter(keys, dtype=np.int64, count=len(keys)),
+                np.fromiter((agg[k] for k in keys), dtype=np.int64, count=len(keys)))
+
+    def _many_large(self, nodes, skus, qtys):
+        """Vectorised :meth:`_many` for long arrays."""
         nodes = np.asarray(nodes)
         skus = np.asarray(skus)
         if nodes.dtype.kind in "OUS":
@@ -601,10 +624,14 @@ class Inventory:
         uniq, total = uniq[keep], total[keep]
         self.reserved.ravel()[uniq] -= total
         self.on_hand.ravel()[uniq] -= total
-        if uniq.size:
+        if uniq.size > _SMALL:
             i, j = np.divmod(uniq, self.n_skus)
             self._ledger.extend(t, i, j, -total, _CODE["ship"], order_id)
             self._t_last = t
+        else:
+            m = self.n_skus
+            for k, q in zip(uniq.tolist(), total.tolist()):
+                self._log(t, k // m, k % m, -q, "ship", order_id)
 
     # ---------------------------------------------------------------- ledger
     def _log(self, t: float, i: int, j: int, delta: int, reason: str, ref) -> None:
@@ -672,6 +699,7 @@ class Inventory:
         """An independent deep copy (state, open POs and ledger)."""
         new = object.__new__(Inventory)
         new.on_hand = self.on_hand.copy()
+        new.n_nodes, new.n_skus = self.n_nodes, self.n_skus
         new.reserved = self.reserved.copy()
         new.safety = self.safety.copy()
         new.inbound = self.inbound.copy()

@@ -364,3 +364,30 @@ def test_state_frame():
     f = inv.state_frame()
     assert isinstance(f, pd.DataFrame)
     assert f[["on_hand", "reserved", "safety", "available"]].values.tolist() == [[5, 0, 1, 4], [2, 2, 0, 0]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 4)), max_size=80),
+       stock=st.lists(st.integers(0, 30), min_size=12, max_size=12))
+def test_many_short_and_long_allocations_follow_the_same_rules(lines, stock):
+    # Allocations above 32 lines take the vectorised path, shorter ones the plain one: both must
+    # accept exactly when every (node, sku) total fits, and write one ship row per distinct pair.
+    inv = Inventory(np.array(stock).reshape(3, 4))
+    total = {}
+    for i, j, q in lines:
+        total[(i, j)] = total.get((i, j), 0) + q
+    fits = all(q <= stock[i * 4 + j] for (i, j), q in total.items())
+    arr = np.array(lines, dtype=np.int64).reshape(-1, 3)
+    if not fits:
+        with pytest.raises(OmsimError):
+            inv.reserve_many(arr[:, 0], arr[:, 1], arr[:, 2])
+        assert inv.reserved.sum() == 0
+        return
+    inv.reserve_many(arr[:, 0], arr[:, 1], arr[:, 2])
+    for (i, j), q in total.items():
+        assert inv.reserved[i, j] == q
+    inv.consume_many(arr[:, 0], arr[:, 1], arr[:, 2], "o", 1.0)
+    ships = inv.ledger_frame().query("reason == 'ship'")
+    assert sorted(zip(ships["node"], ships["sku"], -ships["delta"])) == sorted(
+        (i, j, q) for (i, j), q in total.items() if q > 0)
+    assert inv.reserved.sum() == 0 and np.array_equal(inv.ledger_on_hand(), inv.on_hand)

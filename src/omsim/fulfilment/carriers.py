@@ -23,6 +23,7 @@ is given, its transit is within it.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple, Sequence
@@ -121,6 +122,9 @@ class Service:
             raise OmsimError(f"{where}: pickup_days needs at least one weekday")
         self._zone_km, self._zone_fee = self._bands(self.zones, "zones", where)
         self._table_km, self._table_days = self._bands(self.transit_table, "transit_table", where)
+        # Plain-float copies for the scalar path (rate shopping one shipment at a time).
+        self._zk, self._zf = self._zone_km.tolist(), self._zone_fee.tolist()
+        self._tk, self._td = self._table_km.tolist(), self._table_days.tolist()
 
     @staticmethod
     def _bands(bands, name, where):
@@ -173,6 +177,20 @@ class Service:
         """Rate of a shipment (see the module notes); broadcasts over arrays; ``inf`` where not offered."""
         return (np.asarray(packages) * self.package_rate(distance_km) + self.per_unit * np.asarray(units)
                 + self.per_kg * np.asarray(weight_kg, dtype=np.float64))[()]
+
+    def _rate1(self, km: float) -> float:
+        """:meth:`package_rate` for one float distance."""
+        if km > self.max_km:
+            return math.inf
+        fee = self._zf[min(bisect.bisect_left(self._zk, km), len(self._zk) - 1)] if self._zk else 0.0
+        return self.per_package + self.per_km * km + fee
+
+    def _days1(self, km: float) -> float:
+        """:meth:`transit_days` for one float distance."""
+        if self._tk:
+            return self._td[min(bisect.bisect_left(self._tk, km), len(self._tk) - 1)]
+        steps = math.ceil(km / self.km_per_day) if math.isfinite(self.km_per_day) else 0
+        return min(self.base_days + steps, self.max_days)
 
     # ---------------------------------------------------------------- time
     def transit_days(self, distance_km):
@@ -390,10 +408,11 @@ class CarrierBook:
         rank = _rank(level)
         out = []
         for k, s in enumerate(self.services):
-            c = float(s.cost(km, units, weight_kg, packages))
-            if not math.isfinite(c):
+            rate = s._rate1(km)
+            if rate == math.inf:
                 continue
-            t = float(s.transit_h(km))
+            c = packages * rate + s.per_unit * units + s.per_kg * weight_kg
+            t = 24.0 * s._days1(km)
             meets = s.rank >= rank and (max_transit_h is None or t <= max_transit_h + 1e-9)
             left = math.inf if day is None else self.remaining(k, day)
             out.append(Quote(s, k, c, t, meets, left))

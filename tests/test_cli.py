@@ -92,3 +92,50 @@ def test_simulate_missing_file_is_exit_2_without_traceback(tmp_path):
 def test_bad_option_is_exit_2():
     r = run("simulate", "--days", "0")
     assert r.exit_code == 2 and "--days" in r.output
+
+
+SMALL = ROOT / "scenarios" / "small-business.yaml"
+
+
+def test_simulate_writes_results_and_prints_kpis(tmp_path):
+    out = tmp_path / "run"
+    r = run("simulate", SMALL, "--days", "2", "--seed", "3", "--out", out, "--quiet")
+    assert r.exit_code == 0, r.output
+    for name in ("kpis.json", "orders.csv", "events.csv", "ledger.csv", "daily.csv"):
+        assert (out / name).stat().st_size > 0, name
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["orders"] > 0 and kpis["days"] == 2 and kpis["seed"] == 3
+    assert "on-time delivery" in r.output and "cost per order" in r.output
+
+
+def test_simulate_same_seed_byte_identical(tmp_path):
+    for name in ("a", "b"):
+        assert run("simulate", SMALL, "--days", "2", "--out", tmp_path / name, "-q").exit_code == 0
+    for f in ("kpis.json", "orders.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_simulate_replications_report_confidence_intervals(tmp_path):
+    out = tmp_path / "reps"
+    r = run("simulate", SMALL, "--days", "1", "-r", "3", "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    assert "mean ± 95% CI" in r.output and " ± " in r.output.split("fill rate")[1].splitlines()[0]
+    import pandas as pd
+    reps = pd.read_csv(out / "replications.csv")
+    assert list(reps["replication"]) == [0, 1, 2]
+    assert reps["orders"].nunique() > 1  # independent streams, not one run thrice
+
+
+def test_simulate_with_report(tmp_path):
+    out = tmp_path / "run"
+    r = run("simulate", SMALL, "--days", "1", "--out", out, "--report", "-q")
+    assert r.exit_code == 0, r.output
+    assert (out / "report.html").exists() and any((out / "figures").glob("*.png"))
+
+
+def test_simulate_bad_scenario_exit_2(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("demand: {regions: []}\nnetwork: {warehouses: []}\n")
+    r = run("simulate", p, "--days", "1", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "network.warehouses" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()

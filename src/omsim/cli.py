@@ -70,23 +70,55 @@ def schema(indent):
 @click.argument("scenario", required=False)
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate this many days instead.")
-@click.option("--replications", "-r", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write results here.")
+@click.option("--replications", "-r", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Independent replications; KPIs then come with 95% confidence intervals.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write kpis.json, orders.csv, events.csv, ledger.csv, daily.csv here [default: runs/NAME].")
+@click.option("--report", "with_report", is_flag=True, help="Also write an HTML report with figures.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_user_errors
-def simulate(scenario, seed, days, replications, out_dir):
-    """Simulate SCENARIO (the bundled default when omitted)."""
+def simulate(scenario, seed, days, replications, out_dir, with_report, quiet):
+    """Simulate SCENARIO (the bundled default when omitted) and print its KPIs."""
+    from pathlib import Path
+
+    from omsim.report.tables import format_kpis, format_kpi_summary
     from omsim.scenario import load_scenario
+    from omsim.sim import replicate, simulate as run_once
 
     sc = load_scenario(scenario)
-    try:
-        from omsim.sim import simulate as _simulate  # noqa: F401
-    except ImportError:
-        _simulate = None
+    seed = sc.seed if seed is None else seed
     days = days or sc.horizon.days
-    click.echo(f"{sc.source}: OK. Would simulate {sc.name!r}: {days} days, seed {seed if seed is not None else sc.seed}, "
-               f"{replications} replication(s), {len(sc.node_ids)} nodes, {len(sc.sku_ids)} SKUs, "
-               f"~{sc.demand.orders_per_day:.0f} orders/day (the simulator is not built yet).")
+    out = Path(out_dir) if out_dir else Path("runs") / sc.name
+    click.echo(f"{sc.name}: {days} day(s), seed {seed}, {replications} replication(s), "
+               f"{len(sc.node_ids)} nodes, {len(sc.sku_ids)} SKUs, ~{sc.demand.orders_per_day:.0f} orders/day",
+               err=True)
+    total = days * replications
+    with click.progressbar(length=total, label="simulated days", file=sys.stderr,
+                           hidden=quiet, show_pos=True) as bar:
+        done = [0]
 
+        def progress(d, _total):
+            bar.update(d - done[0])
+            done[0] = d
+
+        if replications == 1:
+            res = run_once(sc, seed=seed, days=days, progress=progress)
+        else:
+            reps = replicate(sc, replications, seed=seed, days=days, progress=progress)
+    try:
+        if replications == 1:
+            res.write(out)
+            click.echo(format_kpis(res.kpis))
+        else:
+            reps.write(out)
+            click.echo(format_kpi_summary(reps.summary))
+    except OSError as exc:
+        raise OmsimError(f"--out {out}: cannot write results ({exc})") from None
+    click.echo(f"wrote {out}/", err=True)
+    if with_report:
+        from omsim.report import write_report
+
+        click.echo(f"wrote {write_report(out)}", err=True)
 
 
 def _progress_printer(what: str):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import math
 import os
 import re
 import tempfile
@@ -28,6 +27,7 @@ import pandas as pd
 
 from omsim.errors import OmsimError
 from omsim.report import figures as F
+from omsim.report.tables import fmt_value, is_number, kpi_rows
 
 __all__ = ["RunData", "load_run", "write_report", "FIGURES"]
 
@@ -126,19 +126,15 @@ class RunData:
         comps: dict[str, float] = {}
         for name, v in k.items():
             m = (re.fullmatch(r"cost_per_order_(.+)", name) or re.fullmatch(r"(.+)_cost_per_order", name))
-            if m and _is_number(v):
+            if m and is_number(v):
                 comps[m.group(1)] = float(v)
         if comps:
             return comps
-        if _is_number(k.get("cost_per_order")):
+        if is_number(k.get("cost_per_order")):
             return {"total": float(k["cost_per_order"])}
         if "cost" in self.orders.columns and len(self.orders):
             return {"total": float(pd.to_numeric(self.orders["cost"], errors="coerce").mean())}
         return {}
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
 def _day_column(d: pd.DataFrame) -> np.ndarray:
@@ -235,21 +231,7 @@ def build_figures(run: RunData) -> dict:
 
 def _end_h(run: RunData) -> float | None:
     days = run.kpis.get("days")
-    return 24.0 * float(days) if _is_number(days) and days > 0 else None
-
-
-def _fmt(v) -> str:
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, (int, np.integer)):
-        return f"{v:,}"
-    if isinstance(v, (float, np.floating)):
-        if not math.isfinite(v):
-            return "–"
-        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.1f}"
-    if isinstance(v, (dict, list)):
-        return html.escape(json.dumps(v))
-    return html.escape(str(v))
+    return 24.0 * float(days) if is_number(days) and days > 0 else None
 
 
 _CSS = """
@@ -263,39 +245,6 @@ figure{margin:1.5em 0} figure img{max-width:100%;border:1px solid #eee} figcapti
 """
 
 
-def _kpi_kind(key: str) -> str:
-    if key in F.RATE_LABELS or key.endswith("_rate"):
-        return "rate"
-    if "cost" in key or key.endswith("_total"):
-        return "money"
-    if key.endswith("_h"):
-        return "hours"
-    return "plain"
-
-
-def _kpi_rows(kpis: dict) -> list[tuple[str, str, str]]:
-    """(key, label, formatted value) per KPI: rates first (as on the KPI figure), then money, then the rest."""
-    rank = {"rate": 0, "money": 1, "hours": 2, "plain": 3}
-    order = {k: i for i, k in enumerate(F.RATE_LABELS)}
-    keys = sorted(kpis, key=lambda k: (rank[_kpi_kind(k)], order.get(k, len(order)), k))
-    out = []
-    for k in keys:
-        v, kind = kpis[k], _kpi_kind(k)
-        label = F.RATE_LABELS.get(k, k.replace("_", " "))
-        if _is_number(v) and kind == "rate" and 0 <= float(v) <= 1:
-            shown = f"{100 * float(v):.1f} %"
-        elif _is_number(v) and kind == "money":
-            shown = f"{float(v):,.2f}"
-        elif _is_number(v) and kind == "hours":
-            shown = f"{float(v):,.1f} h"
-        elif v is None:
-            shown = "–"
-        else:
-            shown = _fmt(v)
-        out.append((k, label, shown))
-    return out
-
-
 def _replication_table(reps: pd.DataFrame) -> str:
     """Mean, standard deviation, minimum and maximum of each KPI over the replications."""
     num = reps.apply(pd.to_numeric, errors="coerce")
@@ -305,9 +254,9 @@ def _replication_table(reps: pd.DataFrame) -> str:
         if c in ("replication", "seed", "point") or x.size == 0:
             continue
         sd = float(x.std(ddof=1)) if x.size > 1 else float("nan")
-        rows.append(f"<tr><th>{html.escape(c)}</th><td class='num'>{_fmt(float(x.mean()))}</td>"
-                    f"<td class='num'>{_fmt(sd)}</td><td class='num'>{_fmt(float(x.min()))}</td>"
-                    f"<td class='num'>{_fmt(float(x.max()))}</td></tr>")
+        rows.append(f"<tr><th>{html.escape(c)}</th><td class='num'>{fmt_value(float(x.mean()))}</td>"
+                    f"<td class='num'>{fmt_value(sd)}</td><td class='num'>{fmt_value(float(x.min()))}</td>"
+                    f"<td class='num'>{fmt_value(float(x.max()))}</td></tr>")
     return ("<table><tr><th>KPI</th><th>mean</th><th>std</th><th>min</th><th>max</th></tr>"
             + "".join(rows) + "</table>\n")
 
@@ -315,8 +264,8 @@ def _replication_table(reps: pd.DataFrame) -> str:
 def render_html(run: RunData, figure_files: dict[str, str], title: str | None = None) -> str:
     """The report page: KPI table and the figures (``figure_files``: name → relative PNG path)."""
     title = title or f"omsim report: {run.kpis.get('scenario', run.run_dir.name)}"
-    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td class='num'>{shown}</td><td class='key'>{html.escape(k)}</td></tr>"
-                     for k, label, shown in _kpi_rows(run.kpis))
+    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td class='num'>{html.escape(shown)}</td><td class='key'>{html.escape(k)}</td></tr>"
+                     for k, label, shown in kpi_rows(run.kpis))
     figs = "\n".join(
         f"<figure id='{name}'><img src='{html.escape(rel)}' alt='{html.escape(FIGURES.get(name, name))}'>"
         f"<figcaption>{html.escape(FIGURES.get(name, name))}</figcaption></figure>"

@@ -519,7 +519,10 @@ class Inventory:
 
     # --------------------------------------------------------- vectorised ops
     def _many(self, nodes, skus, qtys):
-        """Validate an allocation; return its distinct flat cells (sorted) and their total quantities."""
+        """Validate an allocation: its distinct flat cells (sorted) and their total quantities.
+
+        Lists for short allocations, arrays for long ones (the callers handle both).
+        """
         cols = []
         for x in (nodes, skus, qtys):
             if isinstance(x, np.ndarray):
@@ -536,14 +539,18 @@ class Inventory:
             return self._many_large(nodes, skus, qtys)
         # Small allocations (an order's lines) are cheaper in plain Python than through np.unique.
         cols = [c if isinstance(c, list) else [c] * n for c in cols]
-        m = self.n_skus
+        N, m = self.n_nodes, self.n_skus
         agg: dict[int, int] = {}
         for a, b, q in zip(*cols):
-            k = self.node_index(a) * m + self.sku_index(b)
-            agg[k] = agg.get(k, 0) + self._qty(q)
+            # Plain in-range ints (what tolist() gives) skip the general lookups.
+            i = a if type(a) is int and 0 <= a < N else self.node_index(a)
+            j = b if type(b) is int and 0 <= b < m else self.sku_index(b)
+            if not (type(q) is int and q >= 0):
+                q = self._qty(q)
+            k = i * m + j
+            agg[k] = agg.get(k, 0) + q
         keys = sorted(agg)
-        return (np.fromiter(keys, dtype=np.int64, count=len(keys)),
-                np.fromiter((agg[k] for k in keys), dtype=np.int64, count=len(keys)))
+        return keys, [agg[k] for k in keys]
 
     def _many_large(self, nodes, skus, qtys):
         """Vectorised :meth:`_many` for long arrays."""
@@ -576,15 +583,42 @@ class Inventory:
         np.add.at(total, inv, qtys)
         return uniq, total
 
-    def _check_many(self, uniq, total, limit, verb, order_id, what) -> None:
-        bad = np.flatnonzero(total > limit)
-        if bad.size:
-            k = bad[0]
-            i, j = divmod(int(uniq[k]), self.n_skus)
+    def _limit(self, keys, what: str):
+        """Per distinct cell: units reserved, unreserved, or available to promise (lists or arrays, like keys)."""
+        oh, rs, sf = self.on_hand.ravel(), self.reserved.ravel(), self.safety.ravel()
+        if isinstance(keys, list):
+            if what == "reserved":
+                return [rs.item(k) for k in keys]
+            if what == "unreserved":
+                return [oh.item(k) - rs.item(k) for k in keys]
+            return [oh.item(k) - rs.item(k) - sf.item(k) for k in keys]
+        if what == "reserved":
+            return rs[keys]
+        if what == "unreserved":
+            return oh[keys] - rs[keys]
+        return oh[keys] - rs[keys] - sf[keys]
+
+    def _check_many(self, keys, total, limit, verb, order_id, what) -> None:
+        if isinstance(keys, list):
+            bad = [x for x in range(len(keys)) if total[x] > limit[x]]
+        else:
+            bad = np.flatnonzero(total > limit).tolist()
+        if bad:
+            x = bad[0]
+            i, j = divmod(int(keys[x]), self.n_skus)
             raise OmsimError(
-                f"inventory: cannot {verb} {int(total[k])} units at {self._name(i, j)} for order {order_id!r}: "
-                f"only {max(int(limit[k]), 0)} {what}; nothing was {verb}d"
-                + (f" ({bad.size} lines short)" if bad.size > 1 else ""))
+                f"inventory: cannot {verb} {int(total[x])} units at {self._name(i, j)} for order {order_id!r}: "
+                f"only {max(int(limit[x]), 0)} {what}; nothing was {verb}d"
+                + (f" ({len(bad)} lines short)" if len(bad) > 1 else ""))
+
+    @staticmethod
+    def _add(arr: np.ndarray, keys, total, sign: int) -> None:
+        flat = arr.ravel()  # a view: arrays are C-contiguous
+        if isinstance(keys, list):
+            for k, q in zip(keys, total):
+                flat[k] += sign * q
+        else:
+            flat[keys] += sign * total
 
     def reserve_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0, *, allow_safety: bool = False) -> None:
         """Reserve an allocation all-or-nothing.
@@ -592,7 +626,8 @@ class Inventory:
         Parameters
         ----------
         nodes, skus, qtys
-            Equal-length arrays (positions or ids); repeated pairs add up.
+            Equal-length arrays (positions or ids); repeated pairs add up;
+            scalars broadcast.
         order_id, t, allow_safety
             As in :meth:`reserve`.
 
@@ -601,37 +636,36 @@ class Inventory:
         OmsimError
             If any line cannot be reserved; then nothing is reserved.
         """
-        uniq, total = self._many(nodes, skus, qtys)
-        free = self.on_hand.ravel()[uniq] - self.reserved.ravel()[uniq]
-        if not allow_safety:
-            free = free - self.safety.ravel()[uniq]
-        self._check_many(uniq, total, free, "reserve", order_id,
-                         "unreserved" if allow_safety else "available to promise")
-        self.reserved.ravel()[uniq] += total
+        keys, total = self._many(nodes, skus, qtys)
+        what = "unreserved" if allow_safety else "available to promise"
+        self._check_many(keys, total, self._limit(keys, what), "reserve", order_id, what)
+        self._add(self.reserved, keys, total, 1)
 
     def release_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0) -> None:
         """Release reservations all-or-nothing (see :meth:`reserve_many`)."""
-        uniq, total = self._many(nodes, skus, qtys)
-        self._check_many(uniq, total, self.reserved.ravel()[uniq], "release", order_id, "reserved")
-        self.reserved.ravel()[uniq] -= total
+        keys, total = self._many(nodes, skus, qtys)
+        self._check_many(keys, total, self._limit(keys, "reserved"), "release", order_id, "reserved")
+        self._add(self.reserved, keys, total, -1)
 
     def consume_many(self, nodes, skus, qtys, order_id=None, t: float = 0.0) -> None:
-        """Ship reserved units all-or-nothing, one ``ship`` ledger row per pair."""
+        """Ship reserved units all-or-nothing, one ``ship`` ledger row per distinct (node, sku)."""
         t = self._time(t)
-        uniq, total = self._many(nodes, skus, qtys)
-        self._check_many(uniq, total, self.reserved.ravel()[uniq], "consume", order_id, "reserved")
-        keep = total > 0
-        uniq, total = uniq[keep], total[keep]
-        self.reserved.ravel()[uniq] -= total
-        self.on_hand.ravel()[uniq] -= total
-        if uniq.size > _SMALL:
-            i, j = np.divmod(uniq, self.n_skus)
-            self._ledger.extend(t, i, j, -total, _CODE["ship"], order_id)
-            self._t_last = t
-        else:
+        keys, total = self._many(nodes, skus, qtys)
+        self._check_many(keys, total, self._limit(keys, "reserved"), "consume", order_id, "reserved")
+        self._add(self.reserved, keys, total, -1)
+        self._add(self.on_hand, keys, total, -1)
+        if isinstance(keys, list):
             m = self.n_skus
-            for k, q in zip(uniq.tolist(), total.tolist()):
-                self._log(t, k // m, k % m, -q, "ship", order_id)
+            for k, q in zip(keys, total):
+                if q:
+                    self._ledger.append(t, k // m, k % m, -q, _CODE["ship"], order_id)
+            self._t_last = t
+            return
+        keep = total > 0
+        if keep.any():
+            i, j = np.divmod(keys[keep], self.n_skus)
+            self._ledger.extend(t, i, j, -total[keep], _CODE["ship"], order_id)
+            self._t_last = t
 
     # ---------------------------------------------------------------- ledger
     def _log(self, t: float, i: int, j: int, delta: int, reason: str, ref) -> None:

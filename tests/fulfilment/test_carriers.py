@@ -213,10 +213,12 @@ def test_cutoffs_per_node_and_pickup_days():
         Service("a", "h").cutoff_for("LAX")
     # Day 0 Friday: ready Friday 18:00 -> Monday 17:00 (day 3).
     assert s.next_pickup_h(18.0, "LAX", start_weekday=4) == 3 * 24 + 17.0
+    # A 24:00 pickup is midnight: the start of the next day.
+    assert Service("a", "m", cutoff_hour=24.0).next_pickup_h(20.0) == 24.0
 
 
 @pytest.mark.parametrize("kw", [dict(level="overnight"), dict(per_package=-1), dict(zones=[(500, 1), (100, 2)]),
-                                dict(prob_delay=1.5), dict(cutoff_hour=24), dict(km_per_day=0)])
+                                dict(prob_delay=1.5), dict(cutoff_hour=24.5), dict(km_per_day=0)])
 def test_bad_services_raise_user_errors(kw):
     with pytest.raises(OmsimError):
         Service("a", "b", **kw)

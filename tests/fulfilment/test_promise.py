@@ -76,6 +76,11 @@ def test_ready_with_night_shift_across_midnight():
     assert ready_time_h(23.0, 400, 100.0, shifts) == 27.0        # 23:00 + 4 h = 03:00 next day
     assert ready_time_h(3.0, 400, 100.0, shifts) == 22.0 + 1.0   # 3 h until 06:00, 1 h from 22:00
     assert shift_windows(shifts, 0.0, 30.0) == [(0.0, 6.0), (22.0, 30.0)]
+    # A 24-hour shift from 20:00 on Mondays only (day 0 Monday): open Mon 20:00 - Tue 20:00.
+    long = [(20, 44, [0])]
+    assert shift_windows(long, 24.0, 48.0) == [(24.0, 44.0)]
+    assert ready_time_h(25.0, 100, 10.0, long) == 35.0            # inside Monday's shift, on Tuesday
+    assert ready_time_h(25.0, 300, 10.0, long) == 7 * 24 + 20.0 + 11.0  # 19 h left, 11 h next Monday
 
 
 def test_ready_skips_non_working_days():

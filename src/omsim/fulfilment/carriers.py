@@ -115,8 +115,12 @@ class Service:
         if self.daily_capacity is not None and int(self.daily_capacity) < 0:
             raise OmsimError(f"{where}: daily_capacity must be >= 0 or None")
         for hour in [self.cutoff_hour, *self.node_cutoff.values()]:
-            if hour is not None and not 0.0 <= float(hour) < 24.0:
-                raise OmsimError(f"{where}: cut-off hours must be in [0, 24), got {hour}")
+            if hour is not None and not 0.0 <= float(hour) <= 24.0:
+                raise OmsimError(f"{where}: cut-off hours must be in [0, 24], got {hour}")
+        # 24:00 is midnight, i.e. 00:00 of the next day (as the scenario's hours allow it).
+        if self.cutoff_hour is not None:
+            self.cutoff_hour = float(self.cutoff_hour) % 24.0
+        self.node_cutoff = {k: float(v) % 24.0 for k, v in self.node_cutoff.items()}
         self.pickup_days = tuple(sorted({int(d) % 7 for d in self.pickup_days}))
         if not self.pickup_days:
             raise OmsimError(f"{where}: pickup_days needs at least one weekday")

@@ -96,8 +96,8 @@ def _normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
         if b <= a:
             # (22, 6) means 22:00 to 06:00 the next morning.
             b += 24.0
-        if not (0.0 <= a < 24.0 and b - a <= 24.0):
-            raise OmsimError(f"shift ({a}, {b}): start must be in [0, 24) and the shift at most 24 h long")
+        if not (0.0 <= a < 24.0 and b <= 48.0):
+            raise OmsimError(f"shift ({a}, {b}): start must be in [0, 24) and the end at most 48 (next day)")
         out.append((a, b, frozenset(int(d) % 7 for d in wds)))
     if not out:
         raise OmsimError("a node needs at least one shift")
@@ -114,8 +114,8 @@ def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> l
     """
     norm = _normalise_shifts(shifts)
     iv = []
-    # A shift starting the day before may still run at t0.
-    for d in range(math.floor(t0_h / 24.0) - 1, math.floor(t1_h / 24.0) + 1):
+    # A shift starting up to two days before (end <= 48 h) may still run at t0.
+    for d in range(math.floor(t0_h / 24.0) - 2, math.floor(t1_h / 24.0) + 1):
         wd = (start_weekday + d) % 7
         for a, b, wds in norm:
             if wd in wds:

@@ -25,9 +25,30 @@ of a :class:`~omsim.orders.Decision` reports)::
 
 The carrier service of node n for an order is rate-shopped before sourcing:
 the cheapest service meeting the order's level at the weight of the whole
-order, among those with capacity left at their next pickup. So the cost is
-linear in the units shipped from each node and the exact kernel
+order (rates from :class:`~omsim.fulfilment.carriers.CarrierBook`), preferring
+services with capacity left at their first pickup. So the cost is linear in
+the units shipped from each node and the exact kernel behind
 :func:`omsim.fulfilment.allocation.cheapest_assignment` minimises it exactly.
+Handling per line is spread over the line's units, so a line split over two
+nodes pays it once in total.
+
+Policies: ``cheapest`` (exact minimum of that cost, at most ``max_packages``
+nodes), ``nearest`` (each line from the closest node that has it, then the
+farthest packages dropped beyond ``max_packages``), ``lookahead``
+(``cheapest`` with each unit surcharged by its stock's shadow price from the
+fluid LP, refreshed every ``lookahead_refresh_h``) and ``batch`` (CP-SAT over
+a window of orders, :meth:`DecisionEngine.decide_batch`).
+
+Promise: a node is ready with an order once its labour has worked off the
+node's backlog and the order inside its shifts
+(:func:`omsim.fulfilment.promise.ready_time_h`, labour from
+:func:`labour_units_per_h`); the package leaves at the next pickup of its
+service (``ship_by_h``) and is promised by the end of the arrival day.
+
+Capacity: ``capacity_orders_per_day`` per node (and optionally units per
+node per day) throttles which nodes may take an order that day; carrier
+``daily_capacity`` is booked per pickup day. When nothing can ship, the
+decision's status is ``policies.no_stock`` (backorder, hold or cancel).
 """
 from __future__ import annotations
 
@@ -69,14 +90,14 @@ _FORBIDDEN = 1e6
 
 # ============================================================== initial stock
 def _count_mean(dist) -> float:
-    """Mean of 1 + Poisson(mean - 1) truncated at ``max`` (the scenario's CountDist)."""
+    """Mean of ``min(1 + Poisson(mean - 1), max)``, the scenario's CountDist as the simulator draws it."""
     lam = dist.mean - 1.0
-    k = np.arange(0, dist.max)  # values 1..max  <->  k = 0..max-1
     if lam <= 0:
         return 1.0
+    k = np.arange(0, dist.max - 1)                 # values 1..max-1 <-> k = 0..max-2
     logp = k * math.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k])
-    p = np.exp(logp - logp.max())
-    return float(1.0 + (k * p).sum() / p.sum())
+    p = np.exp(logp)
+    return float(((1 + k) * p).sum() + dist.max * max(0.0, 1.0 - p.sum()))
 
 
 def expected_daily_units(scenario: Scenario) -> np.ndarray:

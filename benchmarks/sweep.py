@@ -8,12 +8,17 @@ also runs on a 2-worker Dask ``LocalCluster`` and checks that table too.
     python benchmarks/sweep.py                      # small-business, 2 x 2 grid x 2 replications, 7 days
     python benchmarks/sweep.py --days 3 --replications 3 --json out.json
 
-Timings on a shared machine are noisy: the ratio is what to look at.
+Timings on a shared machine are noisy. As a control, the same two executors
+run a pure-Python CPU burn of the same shape: its speed-up is what this
+machine could give two processes at that moment (about 2 on two idle cores,
+about 1 when other jobs already use them), so read the sweep's speed-up
+against it.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -23,6 +28,29 @@ from omsim.scenario import load_scenario
 from omsim.sweep import expand_grid, make_tasks, parse_set, run_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def burn(n: int) -> int:
+    """CPU-bound control work (module level: picklable for the pool)."""
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+
+def control(jobs: int, n: int) -> tuple[float, float]:
+    """Wall seconds of ``jobs`` burns in process and on 2 spawned processes."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    for _ in range(jobs):
+        burn(n)
+    t1 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(burn, [n] * jobs))
+    return t1, time.perf_counter() - t0
 
 
 def timed(tasks, **kw):
@@ -41,6 +69,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dask", action="store_true", help="also run on a 2-worker Dask LocalCluster")
     ap.add_argument("--json", dest="json_out", default=None, help="write the measurements here")
+    ap.add_argument("--no-control", action="store_true", help="skip the CPU-burn control")
     args = ap.parse_args(argv)
 
     sets = args.sets or ["network.warehouses[0].pickers=2,3", "policies.allocation=nearest,cheapest"]
@@ -59,6 +88,8 @@ def main(argv=None) -> dict:
             td, dsk = timed(tasks, scheduler=cluster.scheduler_address)
         rows.append(("Dask LocalCluster, 2 workers", td, dsk))
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f} before the runs")
     print(f"scenario {sc.name}: {len(tasks)} runs ({', '.join(sets)}; "
           f"{args.replications} replications, {args.days} days)")
     print(f"{'executor':32s} {'wall s':>8s} {'speed-up vs 1':>14s} {'same table':>11s}")
@@ -72,6 +103,15 @@ def main(argv=None) -> dict:
             same = False
         print(f"{name:32s} {t:8.2f} {t1 / t:14.2f} {str(same):>11s}")
         out["results"].append({"executor": name, "seconds": t, "speedup": t1 / t, "identical": same})
+    if not args.no_control:
+        # Calibrate the burn to the sweep's mean run time, so the control has the same shape.
+        t0 = time.perf_counter()
+        burn(500_000)
+        n = int(500_000 * (t1 / len(tasks)) / max(time.perf_counter() - t0, 1e-6))
+        c1, c2 = control(len(tasks), n)
+        print(f"{'control: CPU burn, 2 processes':32s} {c2:8.2f} {c1 / c2:14.2f}   (1 process: {c1:.2f} s)")
+        out["control"] = {"serial_s": c1, "two_processes_s": c2, "speedup": c1 / c2}
+    out["load_average"] = load
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=2))
     return out

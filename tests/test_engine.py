@@ -657,3 +657,70 @@ def test_backlog_and_labour_push_the_pickup():
     engine.ship(1, 0, 11.0)
     d3 = engine.decide(_order(3, [0], [1], t=11.0), 11.0)
     assert d3.shipments[0].ship_by_h == 18.0
+
+
+@st.composite
+def small_windows(draw):
+    """A small world and a window of 2-4 orders on it."""
+    sc, on_hand, order, t = draw(small_worlds())
+    S, R = len(sc.sku_ids), len(sc.demand.regions)
+    orders = [order]
+    for i in range(draw(st.integers(1, 3))):
+        L = draw(st.integers(1, min(S, 3)))
+        skus = draw(st.lists(st.integers(0, S - 1), min_size=L, max_size=L, unique=True))
+        qty = draw(st.lists(st.integers(1, 3), min_size=L, max_size=L))
+        orders.append(Order(i + 2, t, draw(st.integers(0, R - 1)), draw(st.sampled_from(LEVELS)),
+                            np.array(skus, dtype=np.int64), np.array(qty, dtype=np.int64)))
+    return sc, on_hand, orders, t
+
+
+@given(world=small_windows())
+@settings(max_examples=40, deadline=None)
+def test_batch_windows_are_feasible_and_no_worse_than_one_at_a_time(world):
+    sc, on_hand, orders, t = world
+    seq = engine_with_stock(sc, on_hand)
+    d_seq = seq.decide_batch(orders, t, policy="cheapest")
+    bat = engine_with_stock(sc, on_hand)
+    d_bat = bat.decide_batch(orders, t, policy="batch")
+    assert [d.order_id for d in d_bat] == [o.order_id for o in orders]
+    for o, d in zip(orders, d_bat):
+        check_decision(bat, o, d, t)
+        for alt in d.alternatives:
+            assert d.total <= alt["total"] + 1e-9
+    inv = bat.inventory
+    assert np.all(inv.reserved <= inv.on_hand) and np.array_equal(on_hand, inv.on_hand)
+    shipped = sum(int(s.qty.sum()) for d in d_bat for s in d.shipments)
+    assert int(inv.reserved.sum()) == shipped
+    res = bat.batch_results[-1]
+    if res["status"] == "OPTIMAL":
+        # CP-SAT prices the split penalty on every package (one too many per shipping order) and rounds
+        # costs to 1/1000: within those, the joint optimum is no worse than one order at a time.
+        ships_seq = sum(bool(d.shipments) for d in d_seq)
+        ships_bat = sum(bool(d.shipments) for d in d_bat)
+        slack = sc.policies.split_penalty * max(ships_seq - ships_bat, 0) + 1e-3 * sum(o.qty.sum() for o in orders) * 4
+        assert sum(d.total for d in d_bat) <= sum(d.total for d in d_seq) + slack
+
+
+def test_fastest_carrier_selection():
+    services = [{"id": "slow", "per_package": 3.0, "transit": {"base_days": 3, "km_per_day": 500, "max_days": 9}},
+                {"id": "fast", "per_package": 9.0, "transit": {"base_days": 1, "km_per_day": 5000, "max_days": 2}}]
+    for how, expect in (("cheapest", "slow"), ("fastest", "fast")):
+        sc = scenario_from_dict(small_scenario_dict(1, 1, 1, services=services, policies={"carrier_selection": how}))
+        d = engine_with_stock(sc, [[5]]).decide(_order(1, [0], [1]), 1.0)
+        assert d.shipments[0].service == expect
+
+
+@given(world=small_worlds())
+@settings(max_examples=30, deadline=None)
+def test_lookahead_minimises_cost_plus_shadow_value(world):
+    sc, on_hand, order, t = world
+    engine = engine_with_stock(sc, on_hand)
+    before = state(engine)
+    d = engine.decide(order, t, policy="lookahead")
+    same_state(before, state(engine))
+    check_decision(engine, order, d, t)
+    shadow = engine._shadow
+    assert np.all(shadow >= 0)
+    used = sum(float(shadow[s.skus, s.node] @ s.qty) for s in d.shipments)
+    for alt in d.alternatives:
+        assert d.total + used <= alt["score"] + 1e-9

@@ -317,6 +317,8 @@ def test_time_cannot_go_backwards_in_the_ledger():
 def test_po_lifecycle_and_partial_receipts():
     inv = Inventory(np.zeros((2, 2), dtype=int))
     po = inv.order(1, 0, 10, eta_h=48.0, t=0.0)
+    assert po == "PO000001" and inv.order(0, 1, 1, eta_h=5.0) == "PO000002"
+    inv.receive_po("PO000002", 5.0)
     assert inv.inbound[1, 0] == 10 and inv.position(1, 0) == 10
     assert [p.po_id for p in inv.due(47.0)] == [] and [p.po_id for p in inv.due(48.0)] == [po]
     inv.receive(1, 0, 4, 48.0, po_id=po)

@@ -486,7 +486,7 @@ class Inventory:
 
         Returns
         -------
-        The PO id (``po_id`` if given, else a new integer).
+        The PO id (``po_id`` if given, else a new one: ``"PO000001"``, ``"PO000002"``, ...).
         """
         i, j, q = self._resolve(node, sku, qty)
         if q == 0:
@@ -495,9 +495,11 @@ class Inventory:
         if not eta >= float(t):
             raise OmsimError(f"inventory: purchase order eta {eta_h} h is before it is placed ({t} h)")
         if po_id is None:
-            while self._next_po in self._pos:
+            # Strings, so that a receipt's order_id in the ledger cannot be mistaken for an order's.
+            po_id = f"PO{self._next_po:06d}"
+            while po_id in self._pos:
                 self._next_po += 1
-            po_id = self._next_po
+                po_id = f"PO{self._next_po:06d}"
             self._next_po += 1
         elif po_id in self._pos:
             raise OmsimError(f"inventory: purchase order {po_id!r} is already open")

@@ -1,0 +1,225 @@
+"""Fluid LP over fulfilment *methods*, by column generation (GLOP master, exact pricing).
+
+Same data as :func:`omsim.solvers.lp_fluid.solve_fluid_lp`, stronger
+formulation: instead of splitting each item of an order independently
+(``x <= y`` per item and node), an order of type q from region j is served by
+a *method* m — an integral assignment of each of its items to one node or to
+the dummy (unfulfilled) node — with cost ``c_m`` (its packages and units) and
+stock use ``a_m[i, k]``::
+
+    v[j,q,m] >= 0   orders of (j,q) served by method m
+    min  sum c_m v[j,q,m]
+    s.t. sum_m v[j,q,m] = R[j,q]                       (convexity; dual mu[j,q], free)
+         sum_{j,q,m} a_m[i,k] v[j,q,m] <= S[i,k]       (stock; dual -pi[i,k] <= 0)
+
+Every policy's expected method frequencies satisfy these constraints in
+expectation, so the optimum is a lower bound on any policy's expected cost,
+and it is at least the per-item LP bound (each method is a feasible integral
+point of the per-item LP of one order). There are exponentially many methods,
+so they are generated: the master LP (GLOP, incremental: columns are added
+and the solver restarts from its previous basis) gives ``pi`` and ``mu``; the
+cheapest method of every (j,q) under unit costs ``u + pi`` is exactly the
+``cheapest`` allocation problem, solved for all (j,q) at once by the
+batched Cython kernel; columns with negative reduced cost are added.
+
+Lagrangian bound: for any ``pi >= 0``, ``sum R[j,q] * min_m (c_m + pi . a_m)
+- pi . S`` is a valid lower bound; the best one seen is reported, so a run
+stopped by the time limit still returns a proven bound (``bound``) beside
+the master objective (``objective``), and their relative ``gap``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from omsim._kernels._alloc import cheapest_batch
+
+__all__ = ["MethodLPResult", "solve_fluid_lp_methods"]
+
+_STATUS = {
+    pywraplp.Solver.OPTIMAL: "OPTIMAL",
+    pywraplp.Solver.FEASIBLE: "FEASIBLE",
+    pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
+    pywraplp.Solver.UNBOUNDED: "UNBOUNDED",
+    pywraplp.Solver.ABNORMAL: "ABNORMAL",
+    pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
+}
+
+
+@dataclass
+class MethodLPResult:
+    """Outcome of :func:`solve_fluid_lp_methods`.
+
+    Attributes
+    ----------
+    status : str
+        ``OPTIMAL`` when no column prices out (objective == bound within
+        ``tol``), ``TIME_LIMIT`` or ``ITERATION_LIMIT`` otherwise; a master
+        failure is reported by its GLOP status.
+    objective : float
+        Final master LP objective (an upper estimate of the LP optimum).
+    bound : float
+        Best Lagrangian lower bound found (a valid lower bound on any policy).
+    gap : float
+        ``(objective - bound) / objective``.
+    shadow_price : (I, K) numpy.ndarray
+        Stock duals ``pi`` of the final master (>= 0).
+    units_lost, packages, lost_packages, orders : float
+        In the final master solution.
+    iterations, columns : int
+    master_time_s, pricing_time_s : float
+    solver : str
+    """
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    shadow_price: np.ndarray
+    units_lost: float
+    packages: float
+    lost_packages: float
+    orders: float
+    iterations: int
+    columns: int
+    master_time_s: float
+    pricing_time_s: float
+    solver: str = "GLOP (column generation, Cython pricing)"
+
+
+def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost,
+                           lost_package_cost=None, time_limit_s: float = 300.0, tol: float = 1e-5,
+                           max_iterations: int = 200) -> MethodLPResult:
+    """Solve the method (per-order-assignment) fluid LP by column generation.
+
+    Parameters
+    ----------
+    type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost, lost_package_cost
+        As in :func:`omsim.solvers.lp_fluid.solve_fluid_lp`.
+    time_limit_s : float
+        Wall-clock limit over all master solves and pricing rounds.
+    tol : float
+        Stop when ``(objective - bound) / objective <= tol``.
+    max_iterations : int
+        Pricing rounds at most.
+
+    Returns
+    -------
+    MethodLPResult
+
+    Notes
+    -----
+    Inputs already validated by the caller.
+    """
+    t_start = time.perf_counter()
+    ptr = np.asarray(type_ptr, dtype=np.int64)
+    items = np.asarray(type_items, dtype=np.int64)
+    R = np.asarray(rate, dtype=np.float64)
+    S = np.asarray(stock, dtype=np.float64)
+    P = np.asarray(package_cost, dtype=np.float64)
+    U = np.asarray(unit_cost, dtype=np.float64)
+    LU = np.asarray(lost_unit_cost, dtype=np.float64)
+    LPk = np.zeros(R.shape[0]) if lost_package_cost is None else np.asarray(lost_package_cost, dtype=np.float64)
+    J, Q = R.shape
+    I, K = S.shape
+    sizes = np.diff(ptr)
+
+    # pricing problems: one "order" per (j, q); the dummy node is column K
+    jj, qq = np.nonzero((R > 0) & (sizes[None, :] > 0))
+    B = jj.size
+    rates = R[jj, qq]
+    line_ptr = np.concatenate([[0], np.cumsum(sizes[qq])]).astype(np.int64)
+    line_item = np.concatenate([items[ptr[q]:ptr[q + 1]] for q in qq]).astype(np.int64) if B else np.zeros(0, np.int64)
+    line_order = np.repeat(np.arange(B), sizes[qq])
+    M = line_item.size
+    demand = np.ones(M, dtype=np.int64)
+    avail = np.ones((M, K + 1), dtype=np.int64)
+    avail[:, :K] = S[line_item] > 0
+    pkg = np.ascontiguousarray(np.hstack([P[jj], LPk[jj][:, None]]))
+    base_unit = np.ascontiguousarray(np.hstack([U[jj[line_order]], LU[jj[line_order]][:, None]]))
+    lost = np.full(M, 1e12)  # never: the dummy node is the unfulfilled option
+    assign = np.zeros((M, K + 1), dtype=np.int64)
+    totals = np.zeros(B)
+
+    # data -> master model
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    # column generation only adds columns: the previous basis stays primal feasible, so
+    # primal simplex without presolve restarts from it instead of from scratch
+    solver.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: false")
+    conv = [solver.Constraint(float(r), float(r)) for r in rates]
+    stock_ct = {}
+    for i, k in zip(*np.nonzero(S > 0)):
+        stock_ct[i, k] = solver.Constraint(-solver.infinity(), float(S[i, k]))
+    objective = solver.Objective()
+    columns = []  # (order b, cost, packages, lost units, stock use [(i, k), ...])
+
+    def add_column(b, a_rows):
+        """Add the method given by assignment rows a_rows (lines of order b x K+1)."""
+        lo = line_ptr[b]
+        used = a_rows.sum(axis=0) > 0
+        cost = float(pkg[b][used].sum() + (a_rows * base_unit[lo:lo + a_rows.shape[0]]).sum())
+        var = solver.NumVar(0.0, solver.infinity(), "")
+        conv[b].SetCoefficient(var, 1.0)
+        objective.SetCoefficient(var, cost)
+        use = []
+        for t, k in zip(*np.nonzero(a_rows[:, :K])):
+            i = int(line_item[lo + t])
+            stock_ct[i, k].SetCoefficient(var, 1.0)
+            use.append((i, k))
+        columns.append((var, b, cost, int(used[:K].sum()), int(a_rows[:, K].sum()), use))
+
+    # initial columns: everything to the dummy node (stock-free, so the master is feasible)
+    for b in range(B):
+        rows = np.zeros((sizes[qq[b]], K + 1), dtype=np.int64)
+        rows[:, K] = 1
+        add_column(b, rows)
+
+    pi = np.zeros((I, K))
+    best_bound, obj = -np.inf, np.inf
+    status, it = "ITERATION_LIMIT", 0
+    master_s = pricing_s = 0.0
+    while it < max_iterations:
+        it += 1
+        # pricing: cheapest method of every (j, q) under unit costs u + pi
+        t0 = time.perf_counter()
+        unit = base_unit.copy()
+        unit[:, :K] += pi[line_item]
+        cheapest_batch(line_ptr, demand, avail, pkg, unit, lost, K + 1, assign, totals)
+        pricing_s += time.perf_counter() - t0
+        best_bound = max(best_bound, float(rates @ totals - (pi * S).sum()))
+        if it > 1:
+            mu = np.array([c.dual_value() for c in conv])
+            improving = np.nonzero(totals - mu < -1e-9 * np.maximum(1.0, np.abs(mu)))[0]
+            if obj - best_bound <= tol * abs(obj) or improving.size == 0:
+                status = "OPTIMAL"
+                break
+        else:
+            improving = np.arange(B)
+        if time.perf_counter() - t_start > time_limit_s:
+            status = "TIME_LIMIT"
+            break
+        for b in improving:
+            add_column(b, assign[line_ptr[b]:line_ptr[b + 1]])
+        # solve the master with the time left
+        solver.SetTimeLimit(int(max(1.0, time_limit_s - (time.perf_counter() - t_start)) * 1000))
+        objective.SetMinimization()
+        t0 = time.perf_counter()
+        st = solver.Solve()
+        master_s += time.perf_counter() - t0
+        if st != pywraplp.Solver.OPTIMAL:
+            status = _STATUS.get(st, str(st))
+            break
+        obj = objective.Value()
+        for (i, k), ct in stock_ct.items():
+            pi[i, k] = max(0.0, -ct.dual_value())
+
+    val = np.array([c[0].solution_value() for c in columns]) if obj < np.inf else np.zeros(len(columns))
+    packages = float(sum(v * c[3] for v, c in zip(val, columns)))
+    lost_units = float(sum(v * c[4] for v, c in zip(val, columns)))
+    lost_pk = float(sum(v for v, c in zip(val, columns) if c[4] > 0))
+    gap = (obj - best_bound) / abs(obj) if np.isfinite(obj) and obj != 0 else float("nan")
+    return MethodLPResult(status, float(obj), float(best_bound), float(gap), pi, lost_units, packages, lost_pk,
+                          float(rates.sum()), it, len(columns), master_s, pricing_s)

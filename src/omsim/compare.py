@@ -240,12 +240,13 @@ class Comparison:
 
     def format(self) -> str:
         """A plain-text table for the terminal."""
-        head = ["KPI", "A", "B", "B - A", f"{self.confidence:.0%} CI", "sig."]
+        head = ["KPI", "A", "B", "B - A", "change", f"{self.confidence:.0%} CI", "sig."]
         lines = []
         for r in self.table.itertuples(index=False):
             ci = "n/a" if math.isnan(r.ci_low) else f"[{_num(r.ci_low)}, {_num(r.ci_high)}]"
             sig = "yes" if r.significant else ("no" if not math.isnan(r.ci_low) else "?")
-            lines.append([r.kpi, _num(r.a), _num(r.b), _num(r.diff, sign=True), ci, sig])
+            change = "" if math.isnan(r.rel_diff) else f"{r.rel_diff:+.1%}"
+            lines.append([r.kpi, _num(r.a), _num(r.b), _num(r.diff, sign=True), change, ci, sig])
         widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
         out = [f"A = {self.label_a} ({self.n_a} replication(s))", f"B = {self.label_b} ({self.n_b} replication(s))",
                ("paired differences over common random numbers (same seeds)" if self.paired

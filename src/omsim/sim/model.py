@@ -533,7 +533,7 @@ class Simulation:
 
     def _reviews(self, n: int):
         rp = self.sc.network.warehouses[n].replenishment
-        if (rp.policy == "none" and not rp.by_class) or not hasattr(self.engine, "review"):
+        if rp.policy == "none" and not rp.by_class:
             return
         dt = rp.review_h
         while True:

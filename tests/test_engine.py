@@ -292,7 +292,11 @@ def test_small_worlds_cheapest_is_the_brute_force_optimum(world):
     same_state(before, state(engine))
     check_decision(engine, order, d, t)
     avail = on_hand[:, order.skus].T
-    assert d.total == pytest.approx(brute_force(sc, order, avail), rel=1e-9, abs=1e-9)
+    best = brute_force(sc, order, avail)
+    assert d.total == pytest.approx(best, rel=1e-9, abs=1e-9)
+    # without the alternatives (the simulator's fast path) the kernel alone is exact too
+    lean = engine_with_stock(sc, on_hand, explain=False).decide(order, t, policy="cheapest")
+    assert lean.total == pytest.approx(best, rel=1e-9, abs=1e-9) and lean.alternatives == []
     near = engine.decide(order, t, policy="nearest")
     check_decision(engine, order, near, t)
     assert d.total <= near.total + 1e-9

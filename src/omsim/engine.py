@@ -589,7 +589,7 @@ class DecisionEngine:
         per_pkg = prep.pkg_fixed + prep.pkg_dist + prep.pkg_handling
         npk = used.sum(axis=1)
         lost = (prep.order.qty[None, :] - X.sum(axis=2)) @ prep.lost_cost
-        return (used @ per_pkg + (X * (prep.unit_cost - 0.0)).sum(axis=(1, 2))
+        return (used @ per_pkg + (X * prep.unit_cost).sum(axis=(1, 2))
                 + self.split_penalty * np.maximum(npk - 1, 0) + lost)
 
     def _cap_packages(self, x: np.ndarray, rank_key: np.ndarray) -> np.ndarray:
@@ -688,15 +688,11 @@ class DecisionEngine:
         else:
             raise OmsimError(f"unknown allocation policy {policy!r}; expected nearest, cheapest, lookahead or batch")
         if self.explain:
-            cands = self._candidates(prep, x, policy, full=True)
-        elif policy != "nearest" and not x.any() and prep.avail.any():
-            # The kernel prices the split penalty on every package, so "ship nothing" is favoured by one
-            # penalty; check the shipping options when it chose that (rare).
-            cands = self._candidates(prep, x, policy, full=True)
+            cands = self._candidates(prep, x, policy)
         return self._decision(prep, x, policy, cands, score_extra)
 
-    def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str, full: bool) -> list[tuple[str, np.ndarray]]:
-        """Other allocations worth showing (and, for cost-minimising policies, checking)."""
+    def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str) -> list[tuple[str, np.ndarray]]:
+        """Other allocations a planner would ask about: nearest, cheapest, each node alone, nothing."""
         names = self.node_ids
         qty = prep.order.qty
         km = self.node_region_km[:, prep.order.region]
@@ -706,12 +702,12 @@ class DecisionEngine:
         if policy not in ("cheapest", "batch"):
             out.append(("cheapest now (ignores future demand)" if policy == "lookahead"
                         else "cheapest: minimum total cost of this order", self._cheapest(prep)))
-        if full:
-            for n in np.flatnonzero(prep.avail.sum(axis=0) > 0):
-                x = np.zeros_like(chosen)
-                x[:, n] = np.minimum(qty, prep.avail[:, n])
-                out.append((f"one package from {names[n]} ({km[n]:.0f} km, {int(x[:, n].sum())} of {int(qty.sum())} units)", x))
-            out.append(("ship nothing now (every unit pays the lost-sale/backorder penalty)", np.zeros_like(chosen)))
+        for n in np.flatnonzero(prep.avail.sum(axis=0) > 0):
+            x = np.zeros_like(chosen)
+            x[:, n] = np.minimum(qty, prep.avail[:, n])
+            out.append((f"one package from {names[n]} ({km[n]:.0f} km, "
+                        f"{int(x[:, n].sum())} of {int(qty.sum())} units)", x))
+        out.append(("ship nothing now (every unit pays the lost-sale/backorder penalty)", np.zeros_like(chosen)))
         return out
 
     def _decision(self, prep: _Prep, x: np.ndarray, policy: str, cands, shadow) -> Decision:
@@ -1108,7 +1104,7 @@ class DecisionEngine:
             cands = [("cheapest for this order alone, with the stock the rest of the window needs",
                       self._cheapest(prep))]
             if self.explain:
-                cands += self._candidates(prep, x, "batch", full=True)
+                cands += self._candidates(prep, x, "batch")
             d = self._decision(prep, x, "batch", cands, None)
             self.commit(d, t_h)
             out.append(d)

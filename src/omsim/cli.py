@@ -132,7 +132,8 @@ def _progress_printer(what: str):
 @click.argument("scenario", required=False)
 @click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
               help="A field to sweep and its values (YAML-typed), e.g. "
-                   "network.warehouses[0].pickers=8,10,12. Repeat for a grid.")
+                   "network.warehouses[0].pickers=8,10,12; [*] sets every item of a list. "
+                   "Repeat for a grid.")
 @click.option("--replications", "-r", type=click.IntRange(min=1), default=3, show_default=True,
               help="Replications per grid point (common random numbers across points).")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate this many days instead.")
@@ -148,7 +149,14 @@ def _progress_printer(what: str):
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 @_user_errors
 def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, out_dir, quiet):
-    """Run SCENARIO over the grid of --set values x replications, in parallel."""
+    """Run SCENARIO over the grid of --set values x replications, in parallel.
+
+    Every grid point sees the same random streams per replication (common
+    random numbers); local processes and a Dask cluster give the same table.
+    Example: omsim sweep scenarios/peak-season.yaml --set
+    'network.warehouses[*].pickers=6,10' --set policies.allocation=nearest,cheapest
+    -r 5 --days 7 --out peak-sweep
+    """
     import pandas as pd
 
     from omsim.sweep import default_workers, run_sweep

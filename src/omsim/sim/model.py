@@ -165,7 +165,13 @@ class Simulation:
         self.queue: list[list[tuple[int, int]]] = [[] for _ in range(self.N)]
         self._release_due = [False] * self.N
         self.decisions: dict[int, object] = {}
-        self.backorders: dict[int, float] = {}  # oid -> backordered at (insertion order = FIFO)
+        # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
+        # per (nearest node, SKU) for the replenishment reviews.
+        self.backorders: dict[int, Order] = {}
+        self.bo_by_sku: dict[int, set[int]] = defaultdict(set)
+        self.bo_seq: dict[int, int] = {}
+        self.bo_units = np.zeros((self.N, len(sc.sku_ids)), dtype=np.int64)
+        self._bo_next = 0
         self.pickups: dict[tuple[int, float], list[tuple[int, int]]] = {}
         self.receipts: dict[float, list] = {}
         self.delay = {(c, s.id): (s.delay.probability, s.delay.mean_h) for c, s in sc.services()}
@@ -231,7 +237,7 @@ class Simulation:
             ot.units_first[oid] = int(ot.units[oid] - d.unfilled.sum()) if d.shipments else 0
         if d.shipments:
             if oid in self.backorders:
-                del self.backorders[oid]
+                self._drop_backorder(oid)
             self.decisions[oid] = d
             k = len(d.shipments)
             ot.pending[oid] = k
@@ -250,7 +256,7 @@ class Simulation:
                     self._at(t, self._release, sh.node)
         elif st in ("backorder", "hold"):
             if oid not in self.backorders:
-                self.backorders[oid] = t
+                self._add_backorder(oid)
                 ot.state[oid] = BACKORDERED
                 ot.was_backordered[oid] = True
                 log.add(t, oid, EV["backordered"] if st == "backorder" else EV["held"])
@@ -263,7 +269,7 @@ class Simulation:
         """Cancel a backorder that waited too long."""
         if oid in self.backorders:
             t = self.env.now
-            del self.backorders[oid]
+            self._drop_backorder(oid)
             self.engine.cancel(oid, t)
             self.ot.state[oid] = CANCELLED
             self.log.add(t, oid, EV["cancelled"], -1, self.log.code("max_wait"))
@@ -519,17 +525,27 @@ class Simulation:
             self._retry_backorders(t, set(skus.tolist()))
 
     # -------------------------------------------------------------- inventory
+    def _add_backorder(self, oid: int) -> None:
+        o = self._order(oid)
+        self.backorders[oid] = o
+        self.bo_seq[oid] = self._bo_next
+        self._bo_next += 1
+        for j in o.skus.tolist():
+            self.bo_by_sku[j].add(oid)
+        home = int(np.argmin(self.engine.node_region_km[:, o.region]))
+        self.bo_units[home, o.skus] += o.qty
+
+    def _drop_backorder(self, oid: int) -> None:
+        o = self.backorders.pop(oid)
+        del self.bo_seq[oid]
+        for j in o.skus.tolist():
+            self.bo_by_sku[j].discard(oid)
+        home = int(np.argmin(self.engine.node_region_km[:, o.region]))
+        self.bo_units[home, o.skus] -= o.qty
+
     def _backorder_units(self) -> np.ndarray:
         """(N, S) backordered units, each order counted at its nearest node."""
-        out = np.zeros((self.N, self.S), dtype=np.int64)
-        if not self.backorders:
-            return out
-        km = self.engine.node_region_km
-        for oid in self.backorders:
-            o = self._order(oid)
-            n = int(np.argmin(km[:, o.region]))
-            np.add.at(out[n], o.skus, o.qty)
-        return out
+        return self.bo_units.copy()
 
     def _reviews(self, n: int):
         rp = self.sc.network.warehouses[n].replenishment
@@ -559,20 +575,26 @@ class Simulation:
         self._retry_backorders(t, got)
 
     def _retry_backorders(self, t: float, skus: set | None) -> None:
-        """Ask the engine again for backorders that need one of ``skus`` (all when None)."""
+        """Ask the engine again for backorders that need one of ``skus`` (all when None), oldest first."""
         if not self.backorders:
             return
         inv = self.engine.inventory
         # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
         # cannot be allocated, so asking the engine again would only repeat "backorder".
         free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
-        for oid in list(self.backorders):
-            o = self._order(oid)
-            if skus is not None and skus.isdisjoint(o.skus.tolist()):
+        if skus is None:
+            cand = list(self.backorders)
+        else:
+            got: set[int] = set()
+            for j in skus:
+                if free[j]:
+                    got |= self.bo_by_sku.get(j, set())
+            cand = sorted(got, key=self.bo_seq.__getitem__)
+        eng = self.engine
+        for oid in cand:
+            o = self.backorders.get(oid)
+            if o is None or not free[o.skus].any():
                 continue
-            if not free[o.skus].any():
-                continue
-            eng = self.engine
             if self.batch:
                 # decide_batch commits: drop the registered backorder first.
                 eng.cancel(oid, t)

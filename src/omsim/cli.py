@@ -153,9 +153,12 @@ def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, ou
 
     Every grid point sees the same random streams per replication (common
     random numbers); local processes and a Dask cluster give the same table.
-    Example: omsim sweep scenarios/peak-season.yaml --set
-    'network.warehouses[*].pickers=6,10' --set policies.allocation=nearest,cheapest
-    -r 5 --days 7 --out peak-sweep
+
+    \b
+    Example:
+      omsim sweep scenarios/peak-season.yaml -r 5 --days 7 --out peak-sweep \\
+        --set 'network.warehouses[*].pickers=6,10' \\
+        --set policies.allocation=nearest,cheapest
     """
     import pandas as pd
 

@@ -728,3 +728,20 @@ def test_lookahead_minimises_cost_plus_shadow_value(world):
     used = sum(float(shadow[s.skus, s.node] @ s.qty) for s in d.shipments)
     for alt in d.alternatives:
         assert d.total + used <= alt["score"] + 1e-9
+
+
+def test_a_single_package_pays_no_split_penalty_even_when_close_to_the_lost_sale_cost():
+    # Shipping costs 10, not shipping 11: ship. (Priced with the split penalty on every package the
+    # kernel alone would see 15 > 11.)
+    services = [{"id": "g", "per_package": 10.0, "per_kg": 0.0}]
+    sc = scenario_from_dict(small_scenario_dict(
+        2, 1, 1, services=services, policies={"split_penalty": 5.0, "lost_sale_penalty": 11.0},
+        nodes={0: {"handling_cost_per_order": 0, "handling_cost_per_line": 0},
+               1: {"handling_cost_per_order": 0, "handling_cost_per_line": 0}}))
+    for explain in (True, False):
+        engine = engine_with_stock(sc, [[1], [1]], explain=explain)
+        d = engine.decide(_order(1, [0], [1]), 0.0)
+        assert d.status == "allocated" and d.total == pytest.approx(10.0)
+        # two units from two nodes: 2 x 10 + 5 > 2 x 11? no (25 > 22): one ships, one is lost
+        d = engine.decide(_order(2, [0], [2]), 0.0)
+        assert d.status == "partial" and d.total == pytest.approx(21.0)

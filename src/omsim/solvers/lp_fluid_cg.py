@@ -87,12 +87,12 @@ class MethodLPResult:
     columns: int
     master_time_s: float
     pricing_time_s: float
-    solver: str = "GLOP (column generation, Cython pricing)"
+    solver: str = "GLOP master (column generation), Cython pricing"
 
 
 def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost,
                            lost_package_cost=None, time_limit_s: float = 300.0, tol: float = 1e-5,
-                           max_iterations: int = 200) -> MethodLPResult:
+                           max_iterations: int = 200, master: str = "GLOP") -> MethodLPResult:
     """Solve the method (per-order-assignment) fluid LP by column generation.
 
     Parameters
@@ -105,6 +105,11 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
         Stop when ``(objective - bound) / objective <= tol``.
     max_iterations : int
         Pricing rounds at most.
+    master : str
+        LP solver of the master: ``"GLOP"`` (simplex, exact duals, default) or
+        ``"PDLP"`` (first-order, approximate duals: the reported ``bound``
+        stays valid because it is the Lagrangian value of whatever prices the
+        master returns).
 
     Returns
     -------
@@ -145,10 +150,11 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
     totals = np.zeros(B)
 
     # data -> master model
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    # column generation only adds columns: the previous basis stays primal feasible, so
-    # primal simplex without presolve restarts from it instead of from scratch
-    solver.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: false")
+    solver = pywraplp.Solver.CreateSolver(master.upper())
+    if master.upper() == "GLOP":
+        # column generation only adds columns: the previous basis stays primal feasible, so
+        # primal simplex without presolve restarts from it instead of from scratch
+        solver.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: false")
     conv = [solver.Constraint(float(r), float(r)) for r in rates]
     stock_ct = {}
     for i, k in zip(*np.nonzero(S > 0)):
@@ -209,7 +215,7 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
         t0 = time.perf_counter()
         st = solver.Solve()
         master_s += time.perf_counter() - t0
-        if st != pywraplp.Solver.OPTIMAL:
+        if st not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             status = _STATUS.get(st, str(st))
             break
         obj = objective.Value()
@@ -222,4 +228,5 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
     lost_pk = float(sum(v for v, c in zip(val, columns) if c[4] > 0))
     gap = (obj - best_bound) / abs(obj) if np.isfinite(obj) and obj != 0 else float("nan")
     return MethodLPResult(status, float(obj), float(best_bound), float(gap), pi, lost_units, packages, lost_pk,
-                          float(rates.sum()), it, len(columns), master_s, pricing_s)
+                          float(rates.sum()), it, len(columns), master_s, pricing_s,
+                          f"{master.upper()} master (column generation), Cython pricing")

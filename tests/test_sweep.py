@@ -252,3 +252,10 @@ def test_cli_sweep_bad_csv_row_names_file_row_and_column(tmp_path):
     assert r.exit_code == 2, r.output
     assert "cities.csv: row 4, column lat" in r.output and "'north'" in r.output
     assert "Traceback" not in r.output
+
+
+def test_scheduler_without_dask_installed_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)   # import fails as if absent
+    r = run("sweep", SMALL, "--set", f"{PICKERS}=2", "--days", "1", "--scheduler", "tcp://127.0.0.1:8786",
+            "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "needs Dask" in r.output and "pip install" in r.output

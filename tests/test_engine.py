@@ -696,7 +696,7 @@ def test_batch_windows_are_feasible_and_no_worse_than_one_at_a_time(world):
     shipped = sum(int(s.qty.sum()) for d in d_bat for s in d.shipments)
     assert int(inv.reserved.sum()) == shipped
     res = bat.batch_results[-1]
-    if res["status"] == "OPTIMAL":
+    if res["status"] in ("OPTIMAL", "INDEPENDENT"):
         # CP-SAT prices the split penalty on every package (one too many per shipping order) and rounds
         # costs to 1/1000: within those, the joint optimum is no worse than one order at a time.
         ships_seq = sum(bool(d.shipments) for d in d_seq)
@@ -745,3 +745,13 @@ def test_a_single_package_pays_no_split_penalty_even_when_close_to_the_lost_sale
         # two units from two nodes: 2 x 10 + 5 > 2 x 11? no (25 > 22): one ships, one is lost
         d = engine.decide(_order(2, [0], [2]), 0.0)
         assert d.status == "partial" and d.total == pytest.approx(21.0)
+
+
+def test_batch_without_competition_needs_no_solver():
+    sc = scenario_from_dict(small_scenario_dict(2, 2, 3, policies={"allocation": "batch"}))
+    orders = [_order(0, [0, 1], [1, 2]), _order(1, [1, 2], [1, 1], region=1), _order(2, [0], [3])]
+    alone = [engine_with_stock(sc, [[9, 9, 9], [9, 9, 9]]).decide(o, 0.0) for o in orders]
+    engine = engine_with_stock(sc, [[9, 9, 9], [9, 9, 9]])
+    got = engine.decide_batch(orders, 0.0)
+    assert engine.batch_results[-1]["status"] == "INDEPENDENT" and engine.batch_results[-1]["groups_solved"] == 0
+    assert [d.total for d in got] == pytest.approx([d.total for d in alone])

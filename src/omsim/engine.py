@@ -408,7 +408,21 @@ class DecisionEngine:
 
     # ------------------------------------------------------------------ capacity
     def capacity_left(self, node: int, day: int) -> float:
-        """Orders node ``node`` may still take on ``day`` (``math.inf`` when unlimited)."""
+        """Orders a node may still take on a day (capacity throttling).
+
+        Parameters
+        ----------
+        node
+            Node position.
+        day
+            ``floor(t_h / 24)``.
+
+        Returns
+        -------
+        float
+            ``capacity_orders_per_day`` minus the orders committed to it that
+            day (cancelled ones given back); ``math.inf`` when unlimited.
+        """
         cap = int(self.capacity_orders[node])
         if cap >= _UNLIMITED:
             return math.inf
@@ -959,16 +973,36 @@ class DecisionEngine:
 
     # ------------------------------------------------------------------ stock movements
     def restock(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
-        """A sellable return goes back to stock (ledger ``restock``)."""
+        """A sellable return goes back to stock (ledger ``restock``).
+
+        Parameters
+        ----------
+        node, sku
+            Positions of the receiving node and the SKU.
+        qty
+            Units (>= 0).
+        order_id
+            The order the units came back from.
+        t_h
+            When, hours since the scenario start (not before the last ledger row).
+
+        Raises
+        ------
+        OmsimError
+            Unknown node or SKU, or a bad quantity; nothing changes.
+        """
         self.inventory.restock(node, sku, qty, order_id=order_id, t=t_h)
         self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "restock"))
 
     def scrap(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
-        """A damaged return: recorded, never back on hand (so no ledger row)."""
-        Inventory._qty(qty)
-        self.inventory.node_index(node)
-        self.inventory.sku_index(sku)
-        self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "scrap"))
+        """A damaged return: recorded in :meth:`returns_frame`, never back on hand (so no ledger row).
+
+        Parameters and errors as :meth:`restock`.
+        """
+        n, j = self.inventory.node_index(node), self.inventory.sku_index(sku)
+        if isinstance(qty, bool) or not isinstance(qty, (int, np.integer)) or qty < 0:
+            raise OmsimError(f"scrap: quantity must be a whole number of units >= 0, got {qty!r}")
+        self._returns.append((float(t_h), n, j, int(qty), order_id, "scrap"))
 
     def returns_frame(self) -> pd.DataFrame:
         """Returns processed: ``time_h, node, sku, qty, order_id, disposition`` (node/sku as ids)."""
@@ -978,7 +1012,21 @@ class DecisionEngine:
         return df
 
     def receive(self, po, t_h: float) -> None:
-        """A replenishment receipt: the whole outstanding quantity of ``po`` (ledger ``receipt``)."""
+        """A replenishment receipt: the whole outstanding quantity of ``po`` (ledger ``receipt``).
+
+        Parameters
+        ----------
+        po
+            An :class:`~omsim.fulfilment.inventory.InboundPO` (as :meth:`review`
+            returns) or its id.
+        t_h
+            Arrival time.
+
+        Raises
+        ------
+        OmsimError
+            The PO is not open (unknown or already received).
+        """
         po_id = po.po_id if isinstance(po, InboundPO) else po
         self.inventory.receive_po(po_id, t_h)
 

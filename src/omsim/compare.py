@@ -146,7 +146,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> t
 
 
 # ================================================================ run tables
-_META_COLUMNS = ("point", "replication", "seed", "days", "label")
+_META_COLUMNS = ("point", "replication", "seed", "days")
 
 
 def is_run_dir(path: str | Path) -> bool:
@@ -174,10 +174,11 @@ def load_run_table(path: str | Path) -> pd.DataFrame:
         if df.empty:
             raise OmsimError(f"{rep}: has no replication rows", file=str(rep))
         errors = []
-        for col in df.columns:
-            if col == "label":
-                continue
+        for col in list(df.columns):
             conv = pd.to_numeric(df[col], errors="coerce")
+            if conv.isna().all():
+                df = df.drop(columns=[col])  # a text column (names, notes): not a KPI
+                continue
             bad = conv.isna() & df[col].notna()
             for i in np.flatnonzero(bad.to_numpy())[:5]:
                 errors.append(f"{rep}: row {i + 2}, column {col}: expected a number, got {df[col].iloc[i]!r}")

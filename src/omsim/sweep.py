@@ -1,8 +1,8 @@
 """Scenario grids x replications, run on an executor: in process, local processes or Dask.
 
 A sweep varies scenario fields (``--set network.warehouses[0].pickers=8,10,12``;
-``[*]`` sets the field on every item of a list) over the full grid of their values and runs every grid point for ``R``
-replications. Each task is self-contained — the scenario as loaded (a plain
+``[*]`` sets the field on every item of a list) over the full grid of their
+values and runs every grid point for ``R`` replications. Each task is self-contained — the scenario as loaded (a plain
 mapping) plus the grid point's overrides, the seed, the replication and the
 horizon — so any executor can run it and returns one row of KPIs.
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -121,7 +121,6 @@ class SweepTask:
     overrides: tuple[tuple[str, Any], ...]
     source: str = "<scenario>"
     base_dir: str | None = None
-    label: str = ""
 
     def scenario(self) -> Scenario:
         """The grid point's validated scenario."""
@@ -191,8 +190,6 @@ def run_task(task: SweepTask, runner: Callable | None = None) -> dict[str, Any]:
     kpis = runner(task.scenario(), task.seed, task.replication, task.days)
     row: dict[str, Any] = {"point": task.point, "replication": task.replication,
                            "seed": task.seed, "days": task.days}
-    if task.label:
-        row["label"] = task.label
     for path, value in task.overrides:
         row[path] = _cell(value)
     # The task's own seed and days are authoritative (a model may echo them as KPIs).
@@ -210,8 +207,7 @@ def _cell(value):
 
 
 def make_tasks(scenario: Scenario, points: Sequence[Mapping[str, Any]], replications: int,
-               seed: int | None = None, days: int | None = None, *, validate: bool = True,
-               labels: Sequence[str] | None = None) -> list[SweepTask]:
+               seed: int | None = None, days: int | None = None, *, validate: bool = True) -> list[SweepTask]:
     """Tasks for every grid point x replication, ordered by (point, replication).
 
     Parameters
@@ -257,8 +253,7 @@ def make_tasks(scenario: Scenario, points: Sequence[Mapping[str, Any]], replicat
             horizon = int(days or sc.horizon.days)
         else:
             horizon = int(days or scenario.horizon.days)
-        label = labels[i] if labels is not None else ""
-        tasks.extend(SweepTask(i, r, seed, horizon, raw, overrides, scenario.source, base_dir, label)
+        tasks.extend(SweepTask(i, r, seed, horizon, raw, overrides, scenario.source, base_dir)
                      for r in range(replications))
     return tasks
 
@@ -381,7 +376,7 @@ class SweepResult:
     @property
     def kpi_columns(self) -> list[str]:
         """The KPI columns of :attr:`table`."""
-        skip = set(ID_COLUMNS) | {f.path for f in self.factors} | {"label"}
+        skip = set(ID_COLUMNS) | {f.path for f in self.factors}
         return [c for c in self.table.columns if c not in skip]
 
     def summary(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:

@@ -58,3 +58,17 @@ def test_between_per_item_lp_and_a_feasible_plan(seed):
                                                   np.full(len(sku), 1e6))
     assert res.bound <= totals.sum() + 1e-6
     assert np.all(res.shadow_price >= 0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_subgradient_warm_start_reaches_the_same_optimum(seed):
+    rng = np.random.default_rng(50 + seed)
+    args = random_instance(rng)
+    plain = solve_fluid_lp_methods(*args)
+    warm = solve_fluid_lp_methods(*args, subgradient_iterations=30)
+    assert warm.status == "OPTIMAL"
+    assert warm.bound == pytest.approx(plain.bound, rel=1e-4)
+    # bound-only run (no master): still a valid bound, below the optimum
+    only = solve_fluid_lp_methods(*args, subgradient_iterations=30, max_iterations=0)
+    assert only.bound <= plain.objective + 1e-6
+    assert only.bound > 0

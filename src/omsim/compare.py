@@ -234,6 +234,8 @@ class Comparison:
     confidence: float = 0.95
     n_a: int = 0
     n_b: int = 0
+    days_a: float | None = None
+    days_b: float | None = None
 
     def significant(self) -> list[str]:
         """KPIs whose difference is significant."""
@@ -249,7 +251,11 @@ class Comparison:
             change = "" if math.isnan(r.rel_diff) else f"{r.rel_diff:+.1%}"
             lines.append([r.kpi, _num(r.a), _num(r.b), _num(r.diff, sign=True), change, ci, sig])
         widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
-        out = [f"A = {self.label_a} ({self.n_a} replication(s))", f"B = {self.label_b} ({self.n_b} replication(s))",
+        def side(name, label, n, days):
+            horizon = "" if days is None or math.isnan(days) else f", {days:g} day(s)"
+            return f"{name} = {label} ({n} replication(s){horizon})"
+
+        out = [side("A", self.label_a, self.n_a, self.days_a), side("B", self.label_b, self.n_b, self.days_b),
                ("paired differences over common random numbers (same seeds)" if self.paired
                 else "unpaired (Welch) intervals: the two sides do not share seeds")]
         out.append("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths))))
@@ -323,7 +329,11 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, *, kpis: Sequence[str] | No
         rel = diff / abs(ma) if ma and not math.isnan(ma) else math.nan
         rows.append({"kpi": k, "a": ma, "b": mb, "diff": diff, "ci_low": lo, "ci_high": hi,
                      "rel_diff": rel, "n": n, "significant": sig})
-    return Comparison(pd.DataFrame(rows), paired, label_a, label_b, confidence, len(a), len(b))
+    def horizon(df):
+        return float(df["days"].max()) if "days" in df and df["days"].notna().any() else None
+
+    return Comparison(pd.DataFrame(rows), paired, label_a, label_b, confidence, len(a), len(b),
+                      horizon(a), horizon(b))
 
 
 def _welch_half(xa: np.ndarray, xb: np.ndarray, z: float) -> float:

@@ -26,14 +26,29 @@ Policies, run on the same arrival sequences against the same stock:
   centre as one more candidate;
 * ``lookahead``: ``cheapest`` with each unit's cost raised by the shadow price
   of its stock from the fluid LP over the remaining expected demand,
-  re-solved every ``refresh`` arrivals (Acimovic & Graves 2015);
-* ``batch``: the orders of each window of ``window`` arrivals re-optimised
-  together with CP-SAT (shared stock; unit costs as in ``lookahead``), time
-  limit per window, gap reported.
+  re-solved every T/4 arrivals (``--quick`` large settings: solved once)
+  (Acimovic & Graves 2015);
+* ``batch``: the orders of each window of 20 arrivals re-optimised together
+  with CP-SAT (shared stock; unit costs as in ``lookahead``), 1 s limit per
+  window, gap reported; a window whose orders cannot compete for any stock
+  is solved exactly by the kernel instead (small setting only).
 
-Each policy's total cost is divided by the fluid LP bound of its instance
-(:func:`omsim.solvers.lp_fluid.solve_fluid_lp`, the per-item formulation of
-the papers, solved with OR-Tools GLOP dual simplex).
+Each policy's total cost is divided by a proven lower bound of the fluid LP
+of its instance. Two formulations (both solvers in ``omsim.solvers``):
+
+* the per-item LP of Jasin & Sinha (``lp_fluid.solve_fluid_lp``: items split
+  independently, a package variable per node >= each item's share), solved
+  with OR-Tools GLOP; computed for the small setting only, because the large
+  LPs (~570,000 variables, ~520,000 rows) did not finish within 600 s here;
+* the stronger LP over fulfilment *methods* (``lp_fluid_cg``: an order is
+  served by integral assignments of its items, fractionally mixed), which is
+  the one the ratios use: column generation with a GLOP master and the exact
+  Cython ``cheapest`` kernel as pricing; for the large settings, Polyak
+  subgradient steps on its Lagrangian dual come first (``--quick``: only
+  those, no master). The reported bound is always a Lagrangian value, hence
+  a valid lower bound even when the LP is not solved to optimality.
+
+The ``lookahead`` and ``batch`` policies use the prices of that LP.
 
 Usage::
 
@@ -352,6 +367,11 @@ def main(argv=None):
     ap.add_argument("--instances", type=int, default=None, help="instances per setting")
     ap.add_argument("--sequences", type=int, default=None, help="arrival sequences per instance")
     ap.add_argument("--no-batch", action="store_true", help="skip the CP-SAT batch policy")
+    ap.add_argument("--lp-steps", type=int, default=None,
+                    help="subgradient steps before column generation on the large settings "
+                         "(default 200 with --quick, else 400)")
+    ap.add_argument("--lp-master", choices=["yes", "no"], default=None,
+                    help="run the GLOP master on the large settings (default: no with --quick, else yes)")
     ap.add_argument("--seed", type=int, default=2015)
     ap.add_argument("--json", default=None, help="write {'settings': {SETTING: {POLICY: ratio}}} here")
     args = ap.parse_args(argv)
@@ -366,12 +386,13 @@ def main(argv=None):
         large = setting.name.startswith("large")
         n_inst = args.instances or (1 if quick and large else 2 if quick else 5 if not large else 2)
         n_seq = args.sequences or (1 if quick and large else 2 if quick else 5 if not large else 2)
-        lp_limit = 60.0 if (quick and large) else 900.0
+        lp_limit = 45.0 if (quick and large) else 900.0
         if large:
             # the master LP of the large settings is slow (GLOP, ~10^4 rows, 10^5 columns): prices
             # come from subgradient steps; the full run then closes the gap with the master
-            LP_OPTIONS[setting.name] = (dict(subgradient_iterations=120, max_iterations=0) if quick
-                                        else dict(subgradient_iterations=400))
+            steps = args.lp_steps if args.lp_steps is not None else (200 if quick else 400)
+            master = args.lp_master == "yes" if args.lp_master is not None else not quick
+            LP_OPTIONS[setting.name] = dict(subgradient_iterations=steps, **({} if master else {"max_iterations": 0}))
         refresh = setting.T if quick and large else setting.T // 4
         do_batch = not args.no_batch and not large
         window, cp_limit = 20, 1.0

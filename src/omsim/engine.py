@@ -377,6 +377,7 @@ class DecisionEngine:
         self._reorder: dict = {}                           # node -> reorder table (built on first review)
         self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left
         self._shop_cache: dict = {}
+        self._lost_by_len: dict = {}
         self._rows = np.arange(N)
         self._pkg_extra = self.handling_order + self.split_penalty
         self._any_per_unit = bool(np.any(self.services.per_unit != 0))
@@ -464,7 +465,8 @@ class DecisionEngine:
         return out
 
     # ------------------------------------------------------------------ validation
-    def _check_order(self, order: Order) -> tuple[np.ndarray, np.ndarray]:
+    def _check_order(self, order: Order) -> tuple[np.ndarray, np.ndarray, list, list]:
+        """The order's SKUs and quantities as int64 arrays and lists, or OmsimError naming the problem."""
         if not isinstance(order, Order):
             raise OmsimError(f"decide: expected an omsim.orders.Order, got {type(order).__name__}")
         oid = order.order_id
@@ -479,15 +481,20 @@ class DecisionEngine:
             raise OmsimError(f"order {oid}: skus and qty must be equal-length 1-d arrays with at least one line")
         if skus.dtype.kind not in "iu" or qty.dtype.kind not in "iu":
             raise OmsimError(f"order {oid}: skus and qty must be integer arrays")
-        if skus.min() < 0 or skus.max() >= self.n_skus:
+        sl, ql = skus.tolist(), qty.tolist()          # plain Python is quicker on a few lines
+        if min(sl) < 0 or max(sl) >= self.n_skus:
             raise OmsimError(f"order {oid}: SKU index out of range (0..{self.n_skus - 1})")
-        if qty.min() < 1:
-            raise OmsimError(f"order {oid}: every line needs a quantity >= 1, got {qty.tolist()}")
-        if skus.size > 1 and len(set(skus.tolist())) != skus.size:
+        if min(ql) < 1:
+            raise OmsimError(f"order {oid}: every line needs a quantity >= 1, got {ql}")
+        if len(sl) > 1 and len(set(sl)) != len(sl):
             raise OmsimError(f"order {oid}: a SKU appears on two lines; merge them")
         if not math.isfinite(order.created_h):
             raise OmsimError(f"order {oid}: created_h must be finite")
-        return skus.astype(np.int64, copy=False), qty.astype(np.int64, copy=False)
+        if skus.dtype != np.int64 or not skus.flags.c_contiguous:
+            skus = np.ascontiguousarray(skus, dtype=np.int64)
+        if qty.dtype != np.int64 or not qty.flags.c_contiguous:
+            qty = np.ascontiguousarray(qty, dtype=np.int64)
+        return skus, qty, sl, ql
 
     # ------------------------------------------------------------------ decide
     def _shop_table(self, r: int, v: int):
@@ -504,14 +511,16 @@ class DecisionEngine:
 
     def _prepare(self, order: Order, t_h: float) -> _Prep:
         """Stock, services and cost arrays of one order against the current state (no state change)."""
-        skus, qty = self._check_order(order)
+        skus, qty, sl, ql = self._check_order(order)
         t_h = float(t_h)
         if not math.isfinite(t_h):
             raise OmsimError(f"order {order.order_id}: decision time must be finite, got {t_h}")
         N = self.n_nodes
         inv = self.inventory
-        avail = inv.on_hand[:, skus] - inv.reserved[:, skus] - inv.safety[:, skus]
-        avail = np.ascontiguousarray(avail.T)
+        a = inv.on_hand.take(skus, axis=1)
+        a -= inv.reserved.take(skus, axis=1)
+        a -= inv.safety.take(skus, axis=1)
+        avail = a.T.copy()                                             # (L, N), C-contiguous for the kernel
         np.maximum(avail, 0, out=avail)
         day = int(t_h // 24)
 
@@ -519,10 +528,12 @@ class DecisionEngine:
         st = self.services
         r = int(order.region)
         ks, base, per_kg, per_unit, pickup, transit = self._shop_table(r, _LEVEL_RANK[order.level])
-        w = self.sku_weight_kg[skus]
-        W = float(w @ qty)
-        U = float(qty.sum())
-        cost = base + (per_kg * W + per_unit * U)                     # (N, Ke)
+        w = self.sku_weight_kg.take(skus)
+        W = sum([a * b for a, b in zip(w.tolist(), ql)])
+        U = float(sum(ql))
+        cost = base + per_kg * W                                       # (N, Ke)
+        if self._any_per_unit:
+            cost += per_unit * U
         ready = self._ready_h(t_h, U)                                  # (N,)
         if st.every_day:
             first = (ready // 24.0)[:, None] * 24.0 + pickup
@@ -586,20 +597,29 @@ class DecisionEngine:
             # Never used (no stock offered there); kept finite for the kernel.
             pkg_fixed = np.where(closed, 0.0, pkg_fixed)
             pkg_dist = np.where(closed, 0.0, pkg_dist)
-        unit_kg = np.multiply.outer(w, st.per_kg[kk])
+        unit_kg = w[:, None] * st.per_kg[kk]
         unit_rate = st.per_unit[kk]
-        unit_handling = np.multiply.outer(1.0 / qty, self.handling_line)
+        unit_handling = (1.0 / qty)[:, None] * self.handling_line
         package_cost = pkg_fixed + pkg_dist + self._pkg_extra
         unit_cost = unit_kg + unit_handling
         if self._any_per_unit:
             unit_cost += unit_rate
-        lost_cost = np.full(len(skus), self.lost_sale_penalty)
+        lost_cost = self._lost_cost(len(sl))
         return _Prep(order, t_h, w, avail, svc, sb, pkg_fixed, pkg_dist, self.handling_order,
                      unit_kg, unit_rate, unit_handling, package_cost, unit_cost, lost_cost)
 
-    def _totals(self, prep: _Prep, X: np.ndarray) -> np.ndarray:
+    def _lost_cost(self, L: int) -> np.ndarray:
+        """(L,) lost-sale penalty per unit; shared read-only arrays, one per order length."""
+        got = self._lost_by_len.get(L)
+        if got is None:
+            got = self._lost_by_len[L] = np.full(L, self.lost_sale_penalty)
+            got.flags.writeable = False
+        return got
+
+    def _totals(self, prep: _Prep, X: np.ndarray, used: np.ndarray | None = None) -> np.ndarray:
         """True cost of each assignment in the stack ``X`` (A, L, N) under the engine's cost model."""
-        used = X.sum(axis=1) > 0                                     # (A, N)
+        if used is None:
+            used = X.any(axis=1)                                     # (A, N) nodes shipping
         per_pkg = prep.pkg_fixed + prep.pkg_dist + prep.pkg_handling
         npk = used.sum(axis=1)
         lost = (prep.order.qty[None, :] - X.sum(axis=2)) @ prep.lost_cost
@@ -618,7 +638,7 @@ class DecisionEngine:
 
     def _nearest(self, prep: _Prep) -> np.ndarray:
         km = self.node_region_km[:, prep.order.region]
-        x = _allocation.nearest_assignment(prep.order.qty, prep.avail, km, carried=prep.avail > 0, fallback=True)
+        x = _allocation.nearest_assignment(prep.order.qty, prep.avail, km, fallback=True)  # carries where stocked
         return self._cap_packages(x, km)
 
     def _cheapest(self, prep: _Prep, unit_cost=None) -> np.ndarray:
@@ -716,11 +736,14 @@ class DecisionEngine:
         if policy not in ("cheapest", "batch"):
             out.append(("cheapest now (ignores future demand)" if policy == "lookahead"
                         else "cheapest: minimum total cost of this order", self._cheapest(prep)))
-        for n in np.flatnonzero(prep.avail.sum(axis=0) > 0):
-            x = np.zeros_like(chosen)
-            x[:, n] = np.minimum(qty, prep.avail[:, n])
-            out.append((f"one package from {names[n]} ({km[n]:.0f} km, "
-                        f"{int(x[:, n].sum())} of {int(qty.sum())} units)", x))
+        fill = np.minimum(qty[:, None], prep.avail)
+        units = fill.sum(axis=0).tolist()
+        total = sum(prep.order.qty.tolist())
+        for n, u in enumerate(units):
+            if u:
+                x = np.zeros_like(chosen)
+                x[:, n] = fill[:, n]
+                out.append((f"one package from {names[n]} ({km[n]:.0f} km, {u} of {total} units)", x))
         out.append(("ship nothing now (every unit pays the lost-sale/backorder penalty)", np.zeros_like(chosen)))
         return out
 
@@ -731,7 +754,8 @@ class DecisionEngine:
         chosen = 0
         if cands:
             X = np.stack([x] + [c[1] for c in cands])
-            totals = self._totals(prep, X)
+            used = X.any(axis=1)
+            totals = self._totals(prep, X, used)
             score = totals if shadow is None else totals + (X * shadow[None]).sum(axis=(1, 2))
         if policy != "nearest" and cands:
             best = int(np.argmin(score))
@@ -742,6 +766,7 @@ class DecisionEngine:
             x = X[chosen]
         shipments, parts = self._shipments(prep, x)
         unfilled = order.qty - x.sum(axis=1)
+        short = int(sum(unfilled.tolist()))
         npk = len(shipments)
         cost = {
             "shipping_package": parts[0],
@@ -749,61 +774,73 @@ class DecisionEngine:
             "shipping_distance": parts[2],
             "handling": parts[3],
             "split_penalty": self.split_penalty * max(npk - 1, 0),
-            "lost_penalty": float(unfilled @ prep.lost_cost),
+            "lost_penalty": self.lost_sale_penalty * short,
         }
         total = 0.0
         for key in COST_KEYS:
             total += cost[key]
         if npk == 0:
             status = _NO_STOCK_STATUS[self.no_stock]
-        elif unfilled.any():
+        elif short:
             status = "partial"
         else:
             status = "allocated"
         alternatives = []
-        seen = {x.tobytes()}
-        for i in (np.argsort(totals, kind="stable") if cands else ()):
-            if i == chosen:
-                continue
-            key = X[i].tobytes()
-            if key in seen:
-                continue
-            seen.add(key)
-            alt = {"nodes": [self.node_ids[n] for n in np.flatnonzero(X[i].sum(axis=0) > 0)],
-                   "total": float(totals[i]), "why": why[i],
-                   "units": int(X[i].sum())}
-            if shadow is not None:
-                alt["score"] = float(score[i])
-            alternatives.append(alt)
+        if cands:
+            seen = {x.tobytes()}
+            names = self.node_ids
+            used_l = used.tolist()
+            units = X.sum(axis=(1, 2)).tolist()
+            tot_l = totals.tolist()
+            score_l = score.tolist()
+            for i in np.argsort(totals, kind="stable").tolist():
+                if i == chosen:
+                    continue
+                key = X[i].tobytes()
+                if key in seen:
+                    continue
+                seen.add(key)
+                alt = {"nodes": [names[n] for n, u in enumerate(used_l[i]) if u], "total": tot_l[i], "why": why[i],
+                       "units": units[i]}
+                if shadow is not None:
+                    alt["score"] = score_l[i]
+                alternatives.append(alt)
         promised = max((s.promised_h for s in shipments), default=None)
         return Decision(order.order_id, status, shipments, unfilled, promised, cost, total, policy, alternatives)
 
     def _shipments(self, prep: _Prep, x: np.ndarray) -> tuple[list[Shipment], tuple[float, float, float, float]]:
         """One Shipment per shipping node, and the summed (package, weight, distance, handling) costs."""
+        # Plain Python over a handful of lines and nodes: cheaper than numpy calls on tiny arrays.
         order = prep.order
         st = self.services
         r = order.region
+        xl = x.tolist()
+        skus = order.skus.tolist()
+        qty = order.qty.tolist()
+        w = prep.weight.tolist()
         out = []
         pk = wt = ds = hd = 0.0
-        for n in np.flatnonzero(x.sum(axis=0) > 0):
-            n = int(n)
-            col = x[:, n]
-            m = col > 0
-            q = col[m]
+        for n in range(self.n_nodes):
+            lines = [l for l in range(len(xl)) if xl[l][n] > 0]
+            if not lines:
+                continue
             k = int(prep.svc[n])
-            kg = float(prep.weight[m] @ q)
-            c_pkg = float(prep.pkg_fixed[n] + prep.unit_rate[n] * q.sum())
-            c_wt = float(prep.unit_kg[m, n] @ q)
+            q = [xl[l][n] for l in lines]
+            units = sum(q)
+            kg = sum(w[l] * xl[l][n] for l in lines)
+            c_pkg = float(prep.pkg_fixed[n]) + float(st.per_unit[k]) * units
+            c_wt = float(st.per_kg[k]) * kg
             c_ds = float(prep.pkg_dist[n])
-            c_hd = float(prep.pkg_handling[n] + prep.unit_handling[m, n] @ q)
+            c_hd = float(self.handling_order[n]) + float(self.handling_line[n]) * sum(xl[l][n] / qty[l] for l in lines)
             transit = float(st.transit_h[n, r, k])
             ship_by = float(prep.ship_by[n])
             # Packed by ship_by at the latest: the promise module adds transit and rounds to the end of the day.
             due = promise(ship_by, transit, float(st.pickup_h[n, k]), pickup_days=st.pickup_days[k],
                           start_weekday=self.start_weekday).delivery_h
-            out.append(Shipment(n, order.skus[m].astype(np.int64), q.astype(np.int64), st.carrier[k], st.service[k],
-                                st.level[k], float(self.node_region_km[n, r]), kg, ship_by, due,
-                                transit, {"package": c_pkg, "weight": c_wt, "distance": c_ds, "handling": c_hd}))
+            out.append(Shipment(n, np.array([skus[l] for l in lines], dtype=np.int64), np.array(q, dtype=np.int64),
+                                st.carrier[k], st.service[k], st.level[k], float(self.node_region_km[n, r]), kg,
+                                ship_by, due, transit,
+                                {"package": c_pkg, "weight": c_wt, "distance": c_ds, "handling": c_hd}))
             pk += c_pkg
             wt += c_wt
             ds += c_ds
@@ -840,13 +877,12 @@ class DecisionEngine:
             raise OmsimError(f"order {oid}: unknown carrier service {exc.args[0]!r}") from None
         pdays = [int(s.ship_by_h // 24) for s in ships]
         node_list = [int(s.node) for s in ships]
-        nodes = np.array(node_list, dtype=np.int64)
-        units = np.array([int(s.qty.sum()) for s in ships], dtype=np.int64)
+        unit_list = [sum(s.qty.tolist()) for s in ships]
         if len(set(node_list)) != len(node_list):
             raise OmsimError(f"order {oid}: two packages from the same node; a decision ships one package per node")
         if self._node_capped:
             orders_left, units_left = self._node_room(day)
-            for n, u in zip(node_list, units.tolist()):
+            for n, u in zip(node_list, unit_list):
                 if orders_left[n] < 1 or units_left[n] < u:
                     raise OmsimError(f"order {oid}: node {self.node_ids[n]} has no capacity left on day {day}")
         need: dict[tuple[int, int], int] = {}
@@ -857,22 +893,20 @@ class DecisionEngine:
             if book.remaining(k, d) < c:
                 raise OmsimError(f"order {oid}: carrier service {st.carrier[k]}/{st.service[k]} is full on day {d}")
         inv = self.inventory
-        for s in ships:
-            if len(set(s.skus.tolist())) != len(s.skus) or np.any(s.qty < 1):
-                raise OmsimError(f"order {oid}: a package lists a SKU twice or a quantity below 1")
-            free = inv.on_hand[s.node, s.skus] - inv.reserved[s.node, s.skus] - inv.safety[s.node, s.skus]
-            short = np.flatnonzero(s.qty > free)
-            if short.size:
-                j = int(s.skus[short[0]])
-                raise OmsimError(f"order {oid}: node {self.node_ids[s.node]} has only {max(int(free[short[0]]), 0)} "
-                                 f"units of {self.sku_ids[j]} available, the decision reserves {int(s.qty[short[0]])}; "
-                                 f"decide again")
-        # Pairs are distinct (one package per node, one line per SKU), so the check above is exact and
-        # line-by-line reservations cannot fail half-way.
-        for s in ships:
-            for j, q in zip(s.skus.tolist(), s.qty.tolist()):
-                inv.reserve(s.node, j, q, order_id=oid, t=t_h)
+        if len(ships) == 1:
+            s0 = ships[0]
+            all_nodes, all_skus, all_qty = [s0.node] * len(s0.skus), s0.skus, s0.qty
+        else:
+            all_nodes = [s.node for s in ships for _ in range(len(s.skus))]
+            all_skus = np.concatenate([s.skus for s in ships])
+            all_qty = np.concatenate([s.qty for s in ships])
+        try:
+            inv.reserve_many(all_nodes, all_skus, all_qty, order_id=oid, t=t_h)   # all or nothing
+        except OmsimError as exc:
+            raise OmsimError(f"order {oid}: the stock moved since the decision, decide again ({exc})") from None
         # From here nothing can fail.
+        nodes = np.array(node_list, dtype=np.int64)
+        units = np.array(unit_list, dtype=np.int64)
         o = self._orders_taken.get(day)
         if o is None:
             o = self._orders_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
@@ -952,9 +986,8 @@ class DecisionEngine:
         if not b.open[i]:
             raise OmsimError(f"order {order_id}: shipment {i} already shipped")
         s = ships[i]
-        self.inventory.consume_many(np.full(len(s.skus), s.node, dtype=np.int64), s.skus, s.qty,
-                                    order_id=order_id, t=t_h)  # all or nothing
-        self.node_backlog_units[s.node] -= int(s.qty.sum())
+        self.inventory.consume_many([s.node] * len(s.skus), s.skus, s.qty, order_id=order_id, t=t_h)  # all or nothing
+        self.node_backlog_units[s.node] -= sum(s.qty.tolist())
         b.open[i] = False
         b.open_count -= 1
         if b.open_count == 0:

@@ -60,7 +60,13 @@ def base_stock_fill_rate(lam: float, R: float, L: float, S: int) -> float:
     return 1.0 - (_expected_excess(lam * (L + R), S) - _expected_excess(lam * L, S)) / (lam * R)
 
 
-def one_sku_scenario(lam: float, L_days: float, base_days: float, days: int, warmup: int):
+def rq_fill_rate(lam: float, R: float, L: float, r: int, Q: int) -> float:
+    """Fill rate of periodic review (R, r, nQ) with backorders, Poisson demand: the inventory
+    position after a review is uniform on r+1..r+Q (Hadley-Whitin), so average the base-stock value."""
+    return float(np.mean([base_stock_fill_rate(lam, R, L, y) for y in range(r + 1, r + Q + 1)]))
+
+
+def one_sku_scenario(lam: float, L_days: float, base_days: float, days: int, warmup: int, **repl):
     from omsim.scenario import scenario_from_dict
     return scenario_from_dict({
         "horizon": {"days": days, "warmup_days": warmup},
@@ -73,7 +79,7 @@ def one_sku_scenario(lam: float, L_days: float, base_days: float, days: int, war
             "id": "W", "lat": 40.1, "lon": -75.1, "pickers": 20, "packers": 20,
             "stock": {"days_cover": base_days},
             "replenishment": {"policy": "base_stock", "base_days": base_days, "review_h": 24,
-                              "lead_time_days": L_days, "lead_time_sd_days": 0}}]},
+                              "lead_time_days": L_days, "lead_time_sd_days": 0, **repl}}]},
         "policies": {"no_stock": "backorder", "max_backorder_wait_h": 10000, "pick_error_rate": 0.0,
                      "routing": "s-shape", "batching": "fcfs"},
         "post_sales": {"return_probability": 0.0},
@@ -87,8 +93,23 @@ def test_base_stock_fill_rate_matches_the_analytic_value():
     theory = base_stock_fill_rate(lam, 1.0, L, S)
     assert 0.6 < theory < 0.95  # a regime where the test can tell policies apart
     rates = []
-    for seed in range(4):
+    for seed in range(3):
         sim = Simulation(one_sku_scenario(lam, L, base_days, days=90, warmup=5), seed)
         rates.append(sim.run().kpis["fill_rate"])
-    m, se = np.mean(rates), np.std(rates, ddof=1) / 2
+    m, se = np.mean(rates), np.std(rates, ddof=1) / np.sqrt(len(rates))
+    assert abs(m - theory) < 4 * se + 0.01, (m, theory, rates)
+
+
+@pytest.mark.slow
+def test_rq_fill_rate_matches_the_analytic_value():
+    lam, L, r_days, Q_days = 20.0, 2.0, 2.0, 1.5
+    r, Q = round(r_days * lam), round(Q_days * lam)
+    theory = rq_fill_rate(lam, 1.0, L, r, Q)
+    assert 0.6 < theory < 0.95
+    assert abs(theory - base_stock_fill_rate(lam, 1.0, L, r + 1)) > 0.05  # Q matters here
+    rates = []
+    for seed in range(3):
+        sc = one_sku_scenario(lam, L, (r + Q) / lam, days=90, warmup=5, policy="rQ", r_days=r_days, Q_days=Q_days)
+        rates.append(Simulation(sc, 100 + seed).run().kpis["fill_rate"])
+    m, se = np.mean(rates), np.std(rates, ddof=1) / np.sqrt(len(rates))
     assert abs(m - theory) < 4 * se + 0.01, (m, theory, rates)

@@ -5,10 +5,11 @@ pool of 2 spawned processes — and checks the two results tables are
 identical (same seeds → same numbers on any executor). With ``--dask`` it
 also runs on a 2-worker Dask ``LocalCluster`` and checks that table too.
 
-    python benchmarks/sweep.py                      # small-business, 2 x 2 grid x 2 replications, 7 days
+    python benchmarks/sweep.py                      # small-business, 2 x 2 grid x 2 replications, 21 days
     python benchmarks/sweep.py --days 3 --replications 3 --json out.json
 
-Timings on a shared machine are noisy. As a control, the same two executors
+Timings on a shared machine are noisy: "cores used" (CPU seconds / wall
+seconds) shows how much of the machine each executor actually got. As a control, the same two executors
 run a pure-Python CPU burn of the same shape: its speed-up is what this
 machine could give two processes at that moment (about 2 on two idle cores,
 about 1 when other jobs already use them), so read the sweep's speed-up
@@ -53,10 +54,18 @@ def control(jobs: int, n: int) -> tuple[float, float]:
     return t1, time.perf_counter() - t0
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the pool's workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def timed(tasks, **kw):
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     table = run_tasks(tasks, **kw)
-    return time.perf_counter() - t0, table
+    return time.perf_counter() - t0, cpu_seconds() - c0, table
 
 
 def main(argv=None) -> dict:
@@ -65,7 +74,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--set", dest="sets", action="append",
                     default=None, help="PATH=V1,V2 (default: pickers 2,3 and allocation nearest,cheapest)")
     ap.add_argument("--replications", "-r", type=int, default=2)
-    ap.add_argument("--days", type=int, default=7)
+    ap.add_argument("--days", type=int, default=21)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dask", action="store_true", help="also run on a 2-worker Dask LocalCluster")
     ap.add_argument("--json", dest="json_out", default=None, help="write the measurements here")
@@ -77,32 +86,34 @@ def main(argv=None) -> dict:
     tasks = make_tasks(sc, expand_grid([parse_set(s) for s in sets]), args.replications,
                        seed=args.seed, days=args.days)
 
-    t1, serial = timed(tasks, workers=1)
-    t2, pooled = timed(tasks, workers=2)
-    rows = [("1 worker (in process)", t1, serial), ("2 worker processes", t2, pooled)]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    t1, cpu1, serial = timed(tasks, workers=1)
+    t2, cpu2, pooled = timed(tasks, workers=2)
+    rows = [("1 worker (in process)", t1, cpu1, serial), ("2 worker processes", t2, cpu2, pooled)]
     if args.dask:
         import distributed
 
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                       dashboard_address=None) as cluster:
-            td, dsk = timed(tasks, scheduler=cluster.scheduler_address)
-        rows.append(("Dask LocalCluster, 2 workers", td, dsk))
+            td, _, dsk = timed(tasks, scheduler=cluster.scheduler_address)
+        rows.append(("Dask LocalCluster, 2 workers", td, float("nan"), dsk))  # workers are not our children
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} CPUs, load average {load:.1f} before the runs")
     print(f"scenario {sc.name}: {len(tasks)} runs ({', '.join(sets)}; "
           f"{args.replications} replications, {args.days} days)")
-    print(f"{'executor':32s} {'wall s':>8s} {'speed-up vs 1':>14s} {'same table':>11s}")
+    print(f"{'executor':32s} {'wall s':>8s} {'speed-up vs 1':>14s} {'same table':>11s} {'CPU s':>7s} "
+          f"{'cores used':>10s}")
     out = {"scenario": args.scenario, "runs": len(tasks), "days": args.days,
            "replications": args.replications, "sets": sets, "results": []}
-    for name, t, table in rows:
+    for name, t, cpu, table in rows:
         same = True
         try:
             pd.testing.assert_frame_equal(serial, table)
         except AssertionError:
             same = False
-        print(f"{name:32s} {t:8.2f} {t1 / t:14.2f} {str(same):>11s}")
-        out["results"].append({"executor": name, "seconds": t, "speedup": t1 / t, "identical": same})
+        print(f"{name:32s} {t:8.2f} {t1 / t:14.2f} {str(same):>11s} {cpu:7.2f} {cpu / t:10.2f}")
+        out["results"].append({"executor": name, "seconds": t, "speedup": t1 / t, "identical": same,
+                               "cpu_seconds": cpu})
     if not args.no_control:
         # Calibrate the burn to the sweep's mean run time, so the control has the same shape.
         t0 = time.perf_counter()

@@ -329,6 +329,7 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, *, kpis: Sequence[str] | No
         rel = diff / abs(ma) if ma and not math.isnan(ma) else math.nan
         rows.append({"kpi": k, "a": ma, "b": mb, "diff": diff, "ci_low": lo, "ci_high": hi,
                      "rel_diff": rel, "n": n, "significant": sig})
+
     def horizon(df):
         return float(df["days"].max()) if "days" in df and df["days"].notna().any() else None
 

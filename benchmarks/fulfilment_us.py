@@ -26,7 +26,8 @@ Policies, run on the same arrival sequences against the same stock:
   centre as one more candidate;
 * ``lookahead``: ``cheapest`` with each unit's cost raised by the shadow price
   of its stock from the fluid LP over the remaining expected demand,
-  re-solved every T/4 arrivals (``--quick`` large settings: solved once)
+  re-solved every T/4 arrivals (``--quick`` large settings: solved once; full
+  large runs re-solve by 100 subgradient steps from the previous prices)
   (Acimovic & Graves 2015);
 * ``batch``: the orders of each window of 20 arrivals re-optimised together
   with CP-SAT (shared stock; unit costs as in ``lookahead``), 1 s limit per
@@ -264,7 +265,8 @@ def policy_batch_cg(setting, net, inst, arr, window, refresh, lp_time_limit, cp_
         if shadow is None:
             shadow, next_refresh = first_prices, t0 + refresh
         elif t0 >= next_refresh:
-            shadow = lp_bound(setting, net, inst, stock, (setting.T - t0) / setting.T, lp_time_limit).shadow_price
+            shadow = lp_bound(setting, net, inst, stock, (setting.T - t0) / setting.T, lp_time_limit,
+                              warm=shadow).shadow_price
             next_refresh = t0 + refresh
         lo, hi = int(arr["line_ptr"][orders.start]), int(arr["line_ptr"][orders.stop])
         ptr = arr["line_ptr"][orders.start:orders.stop + 1] - lo
@@ -330,13 +332,19 @@ def policy_nearest_fallback_loop(net, inst, arr):
 LP_OPTIONS = {}  # set by main(): subgradient warm start and master iterations per setting
 
 
-def lp_bound(setting, net, inst, stock, fraction, time_limit_s):
-    """Method fluid LP (column generation) over the remaining horizon fraction."""
+def lp_bound(setting, net, inst, stock, fraction, time_limit_s, warm=None):
+    """Method fluid LP (column generation) over the remaining horizon fraction.
+
+    ``warm``: prices of a previous solve; the large settings then re-solve by
+    100 subgradient steps from them, without the master.
+    """
     J, K = net["unit"].shape
+    opts = dict(LP_OPTIONS.get(setting.name, {}))
+    if warm is not None and opts.get("subgradient_iterations"):
+        opts = dict(subgradient_iterations=100, max_iterations=0, initial_prices=warm)
     return solve_fluid_lp_methods(inst["type_ptr"], inst["type_items"], fluid_rates(setting, net, inst, fraction),
                                   stock, np.full((J, K), PACKAGE), net["unit"], net["lost_unit"],
-                                  np.full(J, net["lost_package"]), time_limit_s=time_limit_s,
-                                  **LP_OPTIONS.get(setting.name, {}))
+                                  np.full(J, net["lost_package"]), time_limit_s=time_limit_s, **opts)
 
 
 def policy_lookahead_cg(setting, net, inst, arr, refresh, lp_time_limit, first_prices=None):
@@ -346,12 +354,14 @@ def policy_lookahead_cg(setting, net, inst, arr, refresh, lp_time_limit, first_p
     stock = inst["stock"].copy()
     out = np.zeros((arr["line_ptr"][-1], K + 1), dtype=np.int64)
     n_lp, lp_s = 0, 0.0
+    prices = first_prices
     for orders, t0 in chunks(setting, arr, refresh):
         if t0 == arr["arrival"][0] and first_prices is not None:
             prices = first_prices
         else:
             t = time.perf_counter()
-            prices = lp_bound(setting, net, inst, stock, (setting.T - t0) / setting.T, lp_time_limit).shadow_price
+            prices = lp_bound(setting, net, inst, stock, (setting.T - t0) / setting.T, lp_time_limit,
+                              warm=prices).shadow_price
             lp_s += time.perf_counter() - t
             n_lp += 1
         lines = slice(int(arr["line_ptr"][orders.start]), int(arr["line_ptr"][orders.stop]))
@@ -386,7 +396,7 @@ def main(argv=None):
         large = setting.name.startswith("large")
         n_inst = args.instances or (1 if quick and large else 2 if quick else 5 if not large else 2)
         n_seq = args.sequences or (1 if quick and large else 2 if quick else 5 if not large else 2)
-        lp_limit = 45.0 if (quick and large) else 900.0
+        lp_limit = 35.0 if (quick and large) else 900.0
         if large:
             # the master LP of the large settings is slow (GLOP, ~10^4 rows, 10^5 columns): prices
             # come from subgradient steps; the full run then closes the gap with the master

@@ -57,8 +57,9 @@ class MethodLPResult:
     ----------
     status : str
         ``OPTIMAL`` when no column prices out (objective == bound within
-        ``tol``), ``TIME_LIMIT`` or ``ITERATION_LIMIT`` otherwise; a master
-        failure is reported by its GLOP status.
+        ``tol``), ``TIME_LIMIT`` or ``ITERATION_LIMIT`` otherwise,
+        ``BOUND_ONLY`` when no master was asked for (``max_iterations=0``); a
+        master failure is reported by its GLOP status.
     objective : float
         Final master LP objective (an upper estimate of the LP optimum).
     bound : float
@@ -94,7 +95,7 @@ class MethodLPResult:
 def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost,
                            lost_package_cost=None, time_limit_s: float = 300.0, tol: float = 1e-5,
                            max_iterations: int = 200, master: str = "GLOP",
-                           subgradient_iterations: int = 0) -> MethodLPResult:
+                           subgradient_iterations: int = 0, initial_prices=None) -> MethodLPResult:
     """Solve the method (per-order-assignment) fluid LP by column generation.
 
     Parameters
@@ -118,6 +119,9 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
         the kernel, no LP). On large instances this reaches a near-optimal
         bound far sooner than the master LP; the master then starts from the
         columns priced at the best prices found.
+    initial_prices : (I, K) float, optional
+        Start the subgradient steps from these prices (e.g. those of a
+        previous solve over a longer horizon) instead of zero.
 
     Returns
     -------
@@ -191,7 +195,7 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
         rows[:, K] = 1
         add_column(b, rows)
 
-    pi = np.zeros((I, K))
+    pi = np.zeros((I, K)) if initial_prices is None else np.maximum(0.0, np.array(initial_prices, dtype=float))
     best_bound, obj = -np.inf, np.inf
     best_pi = pi.copy()
     status, it = "ITERATION_LIMIT", 0
@@ -276,6 +280,8 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
         lost_pk = float(sum(v for v, c in zip(val, columns) if c[4] > 0))
     else:  # no master solution to read (the bound and prices are still valid)
         packages = lost_units = lost_pk = float("nan")
+    if max_iterations == 0:
+        status = "BOUND_ONLY"  # subgradient steps only: a valid bound, no master LP
     gap = (obj - best_bound) / abs(obj) if np.isfinite(obj) and obj != 0 else float("nan")
     return MethodLPResult(status, float(obj), float(best_bound), float(gap), best_pi, lost_units, packages, lost_pk,
                           float(rates.sum()), it, len(columns), master_s, pricing_s,

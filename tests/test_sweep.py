@@ -158,6 +158,8 @@ def test_write_produces_results_summary_and_figure(tmp_path):
     assert list(summary[PICKERS]) == [2, 3] and (summary["n"] == 3).all()
     np.testing.assert_allclose(summary["cost_per_order"],
                                table.groupby("point")["cost_per_order"].mean().to_numpy())
+    sd = table.groupby("point")["cost_per_order"].std(ddof=1).to_numpy()
+    np.testing.assert_allclose(summary["cost_per_order_ci95"], 4.302652729749464 * sd / np.sqrt(3))  # t(0.975, 2)
     meta = json.loads(paths["meta"].read_text())
     assert meta["factors"] == [{"path": PICKERS, "values": [2, 3]}] and meta["replications"] == 3
     assert paths["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

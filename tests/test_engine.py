@@ -755,3 +755,21 @@ def test_batch_without_competition_needs_no_solver():
     got = engine.decide_batch(orders, 0.0)
     assert engine.batch_results[-1]["status"] == "INDEPENDENT" and engine.batch_results[-1]["groups_solved"] == 0
     assert [d.total for d in got] == pytest.approx([d.total for d in alone])
+
+
+@given(t=st.floats(0, 400), backlog=st.integers(0, 40_000), units=st.integers(1, 50),
+       shifts=st.sampled_from([None, [{"start": 6, "end": 14}, {"start": 14, "end": 22}],
+                               [{"start": 22, "end": 30, "weekdays": [0, 1, 2, 3, 4]}],
+                               [{"start": 8, "end": 12}, {"start": 13, "end": 17, "weekdays": [0, 2, 4]}]]))
+@settings(max_examples=200, deadline=None)
+def test_cached_ready_time_equals_the_promise_module(t, backlog, units, shifts):
+    from omsim.fulfilment.promise import ready_time_h
+
+    nodes = {} if shifts is None else {0: {"shifts": shifts}}
+    sc = scenario_from_dict(small_scenario_dict(1, 1, 1, nodes=nodes))
+    engine = engine_with_stock(sc, [[1]])
+    engine.node_backlog_units[0] = backlog
+    wh = sc.network.warehouses[0]
+    for tt in (t, t + 0.25, t + 200.0):   # also after the cached fortnight has moved on
+        want = ready_time_h(tt, backlog, engine.labour_units_per_h[0], wh.shifts, engine.start_weekday, units)
+        assert engine._ready_h(tt, float(units))[0] == pytest.approx(want, abs=1e-9)

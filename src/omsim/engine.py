@@ -440,9 +440,10 @@ class DecisionEngine:
     def _ready_h(self, t_h: float, order_units: float) -> np.ndarray:
         """When each node would have packed this order after its backlog (promise.ready_time_h).
 
-        Fast path: when the work fits in the shift under way (or the next one),
-        the answer is read off the cached shift windows; otherwise the
-        promise module walks the calendar.
+        Fast path: the node's working windows for two weeks are cached (from
+        :func:`omsim.fulfilment.promise.shift_windows`) and walked from ``t_h``;
+        work that runs past them goes to the promise module, which walks the
+        calendar itself.
         """
         out = np.empty(self.n_nodes)
         back = self.node_backlog_units
@@ -455,10 +456,26 @@ class DecisionEngine:
                 w = self._windows[n] = (t0, t0 + 336.0, [a for a, _ in wins], [b for _, b in wins])
             starts, ends = w[2], w[3]
             i = bisect.bisect_right(starts, t_h) - 1
-            if i >= 0 and t_h < ends[i] and t_h + need <= ends[i]:
-                out[n] = t_h + need
-            elif i + 1 < len(starts) and (i < 0 or t_h >= ends[i]) and need <= ends[i + 1] - starts[i + 1]:
-                out[n] = starts[i + 1] + need
+            if need <= 0.0:
+                out[n] = t_h
+                continue
+            if i < 0 or t_h >= ends[i]:
+                i += 1                      # between windows: work starts with the next one
+                at = starts[i] if i < len(starts) else math.inf
+            else:
+                at = t_h
+            done = math.nan
+            while i < len(starts):
+                span = ends[i] - at
+                if need <= span:
+                    done = at + need
+                    break
+                need -= span
+                i += 1
+                if i < len(starts):
+                    at = starts[i]
+            if done == done:                # found inside the cached windows
+                out[n] = done
             else:
                 out[n] = ready_time_h(t_h, float(back[n]), self.labour_units_per_h[n], self._shifts[n],
                                       self.start_weekday, order_units)

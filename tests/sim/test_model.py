@@ -113,6 +113,9 @@ def test_event_log_tells_each_orders_story(run):
 def test_kpis_are_consistent_with_the_order_table(run):
     _, res = run
     k, o = res.kpis, res.orders
+    assert set(o["kind"]) <= {"order", "exchange", "remainder"}
+    assert k["remainders"] == int((o.kind == "remainder").sum())
+    o = o[o.kind != "remainder"]
     assert k["orders"] == len(o)
     assert k["orders_delivered"] == int(o.status.isin(["delivered", "returned"]).sum())
     for name in ("fill_rate", "on_time_rate", "perfect_order_rate", "split_shipment_rate", "pick_accuracy",
@@ -183,10 +186,29 @@ def test_backorders_are_cancelled_after_the_maximum_wait(run):
     ev, o = res.events, res.orders.set_index("order_id")
     c = ev[(ev.event == "cancelled") & (ev.detail == "max_wait")]
     wait = sim.sc.policies.max_backorder_wait_h
-    assert np.allclose(c.time_h.to_numpy(), o.loc[c.order_id, "created_h"].to_numpy() + wait)
+    # The wait counts from the customer's order (a remainder's parent).
+    root = [int(o.at[i, "parent_id"]) if o.at[i, "kind"] == "remainder" else i for i in c.order_id]
+    due = np.maximum(o.loc[root, "created_h"].to_numpy() + wait, o.loc[c.order_id, "created_h"].to_numpy())
+    assert np.allclose(c.time_h.to_numpy(), due)
     # Never-cancelled backorders are younger than the maximum wait at the end.
-    b = o[o.status == "backordered"]
+    b = o[(o.status == "backordered") & (o.kind != "remainder")]
     assert (b.created_h + wait >= sim.end_h - 1e-9).all()
+
+
+def test_partial_orders_backorder_their_remainder(run):
+    sim, res = run
+    o = res.orders.set_index("order_id")
+    rem = o[o.kind == "remainder"]
+    if sim.sc.policies.no_stock == "cancel":
+        assert rem.empty
+        return
+    assert len(rem) > 0  # the small scenario runs short of stock
+    parents = o.loc[rem.parent_id.astype(int)]
+    # Parent + remainder never ask for more than the customer ordered.
+    assert (parents["units_shipped"].to_numpy() + rem["units"].to_numpy() <= parents["units"].to_numpy()).all()
+    assert rem.status.isin(["backordered", "cancelled", "in_flight", "delivered", "returned"]).all()
+    ev = res.events
+    assert set(rem.index) <= set(ev.loc[ev.event == "backordered", "order_id"])
 
 
 def test_returns_restock_refund_and_exchange(run):
@@ -196,7 +218,7 @@ def test_returns_restock_refund_and_exchange(run):
     assert restocked_units == led.loc[led.reason == "restock", "delta"].sum()
     assert ev.loc[ev.event == "refunded", "detail"].astype(float).sum() == pytest.approx(res.kpis["refund_total"], abs=0.01)
     ex = ev[ev.event == "exchanged"]
-    kids = o[o.parent_id.notna()]
+    kids = o[o.kind == "exchange"]
     assert len(ex) == len(kids) == res.kpis["exchanges"]
     if len(ex):
         new_ids = ex.detail.str.replace("new_order:", "").astype(int).to_numpy()

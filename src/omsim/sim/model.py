@@ -42,6 +42,9 @@ from omsim.sim.queueing import Calendar, Station
 
 # Internal order states.
 PENDING, PAY_FAILED, ACTIVE, BACKORDERED, CANCELLED, DONE = range(6)
+#: Kinds of rows in the order table: a customer's order, an exchange (a new order
+#: for returned goods) and the backordered remainder of a partly allocated order.
+KINDS = ("order", "exchange", "remainder")
 #: Output statuses (``Result.orders.status``).
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
 
@@ -52,7 +55,7 @@ class OrderTable:
     _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
     _F8_ZERO = ("ship_cost", "handling_cost")
     _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines")
-    _SMALL = (("region", np.int32), ("level", np.int8), ("channel", np.int8), ("state", np.int8),
+    _SMALL = (("region", np.int32), ("level", np.int8), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
               ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))
 
     def __init__(self, capacity: int):
@@ -247,6 +250,8 @@ class Simulation:
             self.open_orders += 1
             log.add(t, oid, EV["allocated"] if st != "partial" else EV["partial"], -1,
                     log.code(f"{d.policy}:{k}pkg"))
+            if st == "partial" and not self.batch and self.pol.no_stock != "cancel" and ot.kind[oid] != 2:
+                self._remainder(oid, d, t)
             thr = self.pol.wave.backlog_threshold
             for j, sh in enumerate(d.shipments):
                 q = self.queue[sh.node]
@@ -260,7 +265,9 @@ class Simulation:
                 ot.state[oid] = BACKORDERED
                 ot.was_backordered[oid] = True
                 log.add(t, oid, EV["backordered"] if st == "backorder" else EV["held"])
-                self._at(float(ot.created_h[oid]) + self.pol.max_backorder_wait_h, self._expire, oid)
+                root = int(ot.parent[oid]) if ot.kind[oid] == 2 else oid
+                deadline = max(float(ot.created_h[root]) + self.pol.max_backorder_wait_h, t)
+                self._at(deadline, self._expire, oid)
         else:  # cancel (no stock under policy "cancel")
             ot.state[oid] = CANCELLED
             log.add(t, oid, EV["cancelled"], -1, log.code("no_stock"))
@@ -313,8 +320,8 @@ class Simulation:
             self._handle(oid, d, t, True)
             i += 1
 
-    def _new_order(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float) -> int:
-        """An exchange: a new order for the returned lines, allocated now."""
+    def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
+        """A new row of the order table derived from ``parent`` (exchange or remainder)."""
         ot = self.ot
         oid = ot.n
         ot.grow(oid + 1)
@@ -322,14 +329,40 @@ class Simulation:
         ot.created_h[oid] = ot.paid_h[oid] = t
         ot.region[oid], ot.level[oid], ot.channel[oid] = ot.region[parent], ot.level[parent], ot.channel[parent]
         ot.parent[oid] = parent
+        ot.kind[oid] = kind
         ot.units[oid] = int(qty.sum())
         ot.lines[oid] = skus.size
         self.extra_lines[oid] = (skus, qty)
-        self.log.add(t, oid, EV["created"], -1, self.log.code(f"exchange_of:{parent}"))
+        self.log.add(t, oid, EV["created"], -1, self.log.code(f"{KINDS[kind]}_of:{parent}"))
         self.log.add(t, oid, EV["paid"])
+        return oid
+
+    def _new_order(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float) -> int:
+        """An exchange: a new order for the returned lines, allocated now."""
+        oid = self._add_row(parent, skus, qty, t, 1)
         d = self._decide([self._order(oid)], t)[0]
         self._handle(oid, d, t, True)
         return oid
+
+    def _remainder(self, oid: int, d, t: float) -> None:
+        """Backorder the unfilled lines of a partly allocated order as a remainder row.
+
+        Only when the engine would backorder (or hold) them on their own now:
+        units it left unfilled although stock was there (more packages than
+        allowed, or dearer than a lost sale) stay lost sales, as it decided.
+        """
+        o = self._order(oid)
+        short = d.unfilled > 0
+        skus, qty = o.skus[short].astype(np.int64), d.unfilled[short].astype(np.int64)
+        probe = Order(order_id=self.ot.n, created_h=t, region=o.region, level=o.level, skus=skus, qty=qty,
+                      channel=o.channel, parent_id=oid)
+        d2 = self.engine.decide(probe, t)
+        if d2.shipments or d2.status not in ("backorder", "hold"):
+            return
+        rid = self._add_row(oid, skus, qty, t, 2)
+        self.engine.commit(d2, t)
+        self.ot.was_backordered[oid] = True
+        self._handle(rid, d2, t, True)
 
     # ----------------------------------------------------------------- floor
     def _waves(self):

@@ -131,7 +131,7 @@ def _rate(num, den) -> float:
 def build_result(sim) -> Result:
     """Turn a finished :class:`omsim.sim.model.Simulation` into a :class:`Result`."""
     from omsim.sim.demand import LEVELS
-    from omsim.sim.model import ACTIVE, BACKORDERED, CANCELLED, DONE, PAY_FAILED, PENDING, STATUSES
+    from omsim.sim.model import BACKORDERED, CANCELLED, KINDS, PAY_FAILED, PENDING, STATUSES
 
     ot, end = sim.ot, sim.end_h
     n = ot.n
@@ -162,13 +162,16 @@ def build_result(sim) -> Result:
         "level": np.asarray(LEVELS, dtype=object)[ot.level[sl]],
         "region": np.asarray([r.id for r in sim.sc.demand.regions], dtype=object)[ot.region[sl]],
         "parent_id": pd.arrays.IntegerArray(ot.parent[sl].copy(), ot.parent[sl] < 0),
+        "kind": np.asarray(KINDS, dtype=object)[ot.kind[sl]],
         "satisfaction": np.where(delivered, ot.satisfaction[sl], np.nan),
     })
     events = sim.log.frame(end)
     ledger = sim.engine.ledger_frame()
 
-    # ---- KPIs over orders created after the warm-up
-    m = ot.created_h[sl] >= sim.warmup_h
+    # ---- KPIs over orders (not remainders) created after the warm-up; costs over every row
+    kind = ot.kind[sl]
+    all_rows = ot.created_h[sl] >= sim.warmup_h
+    m = all_rows & (kind != 2)
     accepted = m & (state != PAY_FAILED) & (state != PENDING)
     dl = m & delivered
     shipped = m & (ot.units_shipped[sl] > 0)
@@ -179,8 +182,8 @@ def build_result(sim) -> Result:
     single = ot.packages[sl] <= 1
     wrong = ot.wrong[sl]
     cyc = (delivered_h - ot.created_h[sl])[dl]
-    shipping = float(np.nansum(ot.ship_cost[sl][m]))
-    handling = float(np.nansum(ot.handling_cost[sl][m]))
+    shipping = float(np.nansum(ot.ship_cost[sl][all_rows]))
+    handling = float(np.nansum(ot.handling_cost[sl][all_rows]))
     labour = 0.0
     shift_h = 0.0
     for i, wh in enumerate(sim.sc.network.warehouses):
@@ -234,6 +237,7 @@ def build_result(sim) -> Result:
         "return_rate": _rate((m & returned).sum(), dl.sum()),
         "refund_total": float(sim.refund_total),
         "exchanges": int(sim.exchanges),
+        "remainders": int((all_rows & (kind == 2)).sum()),
         "satisfaction_mean": float(np.nanmean(ot.satisfaction[sl][dl])) if dl.any() else float("nan"),
         "units_shipped": int(ot.units_shipped[sl].sum()),
         "days": int(sim.days),
@@ -241,7 +245,7 @@ def build_result(sim) -> Result:
     }
     daily = pd.DataFrame(sim.daily_rows)
     if len(daily):
-        created = ot.created_h[sl]
+        created = ot.created_h[sl][kind != 2]
         counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
         daily.insert(1, "orders", counts[: len(daily)])
         daily = daily[[c for c in daily.columns if not c.startswith("_")]]

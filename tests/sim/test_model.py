@@ -225,3 +225,21 @@ def test_returns_restock_refund_and_exchange(run):
         assert set(new_ids) == set(kids.order_id)
         assert np.allclose(kids.set_index("order_id").loc[new_ids, "created_h"].to_numpy(), ex.time_h.to_numpy())
         assert set(kids.parent_id.astype(int)) <= set(o.loc[o.status == "returned", "order_id"])
+
+
+def test_exchange_of_a_line_split_over_two_nodes_is_one_line():
+    sc = small_scenario(**{"demand.units_per_line": {"mean": 4, "max": 6},
+                           "post_sales.return_probability": 0.9, "post_sales.exchange_share": 1.0,
+                           "post_sales.damaged_share": 0.0,
+                           "network.warehouses.0.stock": {"days_cover": 0.7, "carry_share": 1.0},
+                           "network.warehouses.1.stock": {"days_cover": 0.7, "carry_share": 1.0}})
+    res = simulate(sc, seed=3, days=4)
+    led = res.ledger[res.ledger.reason == "ship"]
+    split_lines = led.groupby(["order_id", "sku"]).node.nunique()
+    assert (split_lines > 1).any()  # the case under test happens
+    kids = res.orders[res.orders.kind == "exchange"]
+    assert len(kids) > 0
+    # Each exchange asks for exactly the units its parent got and sent back (no damage here).
+    back = res.ledger[res.ledger.reason == "restock"].groupby("order_id").delta.sum()
+    for _, k in kids.iterrows():
+        assert k["units"] == back[int(k["parent_id"])]

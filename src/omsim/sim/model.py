@@ -545,7 +545,10 @@ class Simulation:
             all_qty.append(qty)
         if not all_skus:
             return
-        skus, qty = np.concatenate(all_skus), np.concatenate(all_qty)
+        # A line split over two nodes comes back in two packages: merge it again.
+        skus, inv_idx = np.unique(np.concatenate(all_skus).astype(np.int64), return_inverse=True)
+        qty = np.zeros(skus.size, dtype=np.int64)
+        np.add.at(qty, inv_idx, np.concatenate(all_qty).astype(np.int64))
         if exchange:
             new = self._new_order(oid, skus.astype(np.int64), qty.astype(np.int64), t)
             self.exchanges += 1

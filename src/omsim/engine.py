@@ -870,8 +870,8 @@ class DecisionEngine:
 
         All or nothing: when the state moved since ``decide`` and the decision
         no longer fits (stock, node or carrier capacity), raises and changes
-        nothing. A decision that ships nothing (backorder, hold, cancel) only
-        registers the order so that :meth:`cancel` knows it.
+        nothing. A backorder or hold (ships nothing) only registers the order
+        so that :meth:`cancel` knows it; a cancel decision leaves no trace.
 
         Raises
         ------
@@ -885,7 +885,8 @@ class DecisionEngine:
         day = int(t_h // 24)
         ships = decision.shipments
         if not ships:
-            self._open[oid] = _Booking(decision, day, [], [], [], 0)
+            if decision.status != "cancel":     # a cancelled order is over; backorders and holds wait
+                self._open[oid] = _Booking(decision, day, [], [], [], 0)
             return
         st = self.services
         try:

@@ -429,12 +429,16 @@ class Simulation:
         log = self.log
         log.add_many(finish, oids, EV["packed"], n)
         miss = log.code("next_pickup")
+        now = self.env.now
         for o, k, f in zip(oids.tolist(), ks.tolist(), finish.tolist()):
             ship_by = self.decisions[o].shipments[k].ship_by_h
             T = ship_by
-            if f > ship_by:
-                T = ship_by + 24.0 * math.ceil((f - ship_by) / 24.0 - 1e-12)
-                log.add(f, o, EV["missed_cutoff"], n, miss)
+            # The tote reaches staging whole, at its end: a package packed in time for a
+            # pickup that left while the rest of its tote was packed waits for the next one.
+            ready = f if f > ship_by else (now if now > ship_by else f)
+            if ready > ship_by:
+                T = ship_by + 24.0 * math.ceil((ready - ship_by) / 24.0 - 1e-12)
+                log.add(ready, o, EV["missed_cutoff"], n, miss)
             key = (n, T)
             b = self.pickups.get(key)
             if b is None:

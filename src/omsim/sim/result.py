@@ -1,9 +1,11 @@
 """What a run produces: KPIs, orders, events, ledger, daily series, scenario.
 
 KPI definitions (orders created after the warm-up; "accepted" = payment
-authorised; rates are shares in [0, 1]):
+authorised; rates are shares in [0, 1]). Rows of kind ``remainder`` (the
+backordered rest of a partly allocated order) are not orders of their own:
+they count in costs, units and the ledger, not in the order KPIs.
 
-``orders``                orders created (exchanges included)
+``orders``                orders created (exchanges included, remainders not)
 ``orders_delivered``      orders delivered by the horizon's end (returned ones included)
 ``fill_rate``             units allocated at the first decision / units of accepted orders
 ``on_time_rate``          delivered orders with ``delivered_h <= promised_h``
@@ -24,6 +26,15 @@ authorised; rates are shares in [0, 1]):
 ``return_rate``           delivered orders returned
 ``refund_total``          refunds paid for returns not exchanged
 ``satisfaction_mean``     mean 1-5 score of delivered orders
+
+Also reported: ``orders_accepted``, ``orders_shipped``, ``handling_cost``,
+``cost_per_order_{shipping,handling,labour}``, ``tours``,
+``packages_picked_per_tour``, ``payment_failure_rate``, ``exchanges``,
+``remainders``, ``units_shipped``, ``days``, ``seed``.
+
+The unfilled units of a partly allocated order that the engine chose not to
+ship although stock was there (package limit, or dearer than a lost sale) are
+lost sales; under ``no_stock: cancel`` every unfilled unit is.
 """
 from __future__ import annotations
 
@@ -50,7 +61,11 @@ class Result:
     orders
         One row per order: ``order_id, created_h, status, promised_h,
         delivered_h, units, units_shipped, packages, cost`` (+ ``level,
-        region, parent_id, satisfaction``).
+        region, parent_id, kind, satisfaction``). ``kind`` is ``order``,
+        ``exchange`` (a new order for returned goods; ``parent_id`` the
+        returned order) or ``remainder`` (the backordered rest of a partly
+        allocated order ``parent_id``). ``cost`` is shipping plus handling of
+        what shipped.
     events
         Every state change, in time order: ``time_h, order_id, event, node, detail``.
     ledger

@@ -26,8 +26,9 @@ Policies, run on the same arrival sequences against the same stock:
   centre as one more candidate;
 * ``lookahead``: ``cheapest`` with each unit's cost raised by the shadow price
   of its stock from the fluid LP over the remaining expected demand,
-  re-solved every T/4 arrivals (``--quick`` large settings: solved once; full
-  large runs re-solve by 100 subgradient steps from the previous prices)
+  re-solved every T/4 arrivals (``--quick`` large settings: every T/2); the
+  large settings re-solve by 100 (``--quick``: 60) subgradient steps from the
+  previous prices
   (Acimovic & Graves 2015);
 * ``batch``: the orders of each window of 20 arrivals re-optimised together
   with CP-SAT (shared stock; unit costs as in ``lookahead``), 1 s limit per
@@ -340,8 +341,9 @@ def lp_bound(setting, net, inst, stock, fraction, time_limit_s, warm=None):
     """
     J, K = net["unit"].shape
     opts = dict(LP_OPTIONS.get(setting.name, {}))
+    warm_steps = opts.pop("warm_steps", 100)
     if warm is not None and opts.get("subgradient_iterations"):
-        opts = dict(subgradient_iterations=100, max_iterations=0, initial_prices=warm)
+        opts = dict(subgradient_iterations=warm_steps, max_iterations=0, initial_prices=warm)
     return solve_fluid_lp_methods(inst["type_ptr"], inst["type_items"], fluid_rates(setting, net, inst, fraction),
                                   stock, np.full((J, K), PACKAGE), net["unit"], net["lost_unit"],
                                   np.full(J, net["lost_package"]), time_limit_s=time_limit_s, **opts)
@@ -379,7 +381,7 @@ def main(argv=None):
     ap.add_argument("--no-batch", action="store_true", help="skip the CP-SAT batch policy")
     ap.add_argument("--lp-steps", type=int, default=None,
                     help="subgradient steps before column generation on the large settings "
-                         "(default 200 with --quick, else 400)")
+                         "(default 120 with --quick, else 400)")
     ap.add_argument("--lp-master", choices=["yes", "no"], default=None,
                     help="run the GLOP master on the large settings (default: no with --quick, else yes)")
     ap.add_argument("--seed", type=int, default=2015)
@@ -400,10 +402,11 @@ def main(argv=None):
         if large:
             # the master LP of the large settings is slow (GLOP, ~10^4 rows, 10^5 columns): prices
             # come from subgradient steps; the full run then closes the gap with the master
-            steps = args.lp_steps if args.lp_steps is not None else (200 if quick else 400)
+            steps = args.lp_steps if args.lp_steps is not None else (120 if quick else 400)
             master = args.lp_master == "yes" if args.lp_master is not None else not quick
-            LP_OPTIONS[setting.name] = dict(subgradient_iterations=steps, **({} if master else {"max_iterations": 0}))
-        refresh = setting.T if quick and large else setting.T // 4
+            LP_OPTIONS[setting.name] = dict(subgradient_iterations=steps, warm_steps=60 if quick else 100,
+                                            **({} if master else {"max_iterations": 0}))
+        refresh = setting.T // 2 if quick and large else setting.T // 4
         do_batch = not args.no_batch and not large
         window, cp_limit = 20, 1.0
         net = load_network(setting)

@@ -54,3 +54,15 @@ def test_simulate_checks_its_arguments():
     r = simulate(sc, seed=1, days=2, progress=lambda d, D: seen.append((d, D)))
     assert seen == [(1, 2), (2, 2)]
     assert list(r.daily["day"]) == [0, 1] and r.daily["orders"].sum() == r.kpis["orders"]
+
+
+def test_replications_write_csvs_and_mean_kpis(tmp_path):
+    import json
+    reps = replicate(small_scenario(), 2, seed=1, days=1)
+    out = reps.write(tmp_path / "r")
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["replications"] == 2
+    assert k["orders"] == pytest.approx(reps.kpis["orders"].mean())
+    s = pd.read_csv(out / "summary.csv", index_col="kpi")
+    assert s.loc["orders", "mean"] == pytest.approx(reps.kpis["orders"].mean())
+    assert len(pd.read_csv(out / "replications.csv")) == 2

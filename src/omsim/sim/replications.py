@@ -40,13 +40,21 @@ class Replications:
     summary: pd.DataFrame
     results: list
 
-    def write(self, out_dir) -> None:
-        """Write ``replications.csv`` and ``summary.csv``."""
+    def write(self, out_dir):
+        """Write ``replications.csv`` (one row per replication), ``summary.csv``
+        (mean, std, 95 % CI per KPI) and ``kpis.json`` (the means, flat, like a
+        single run's, so reports read either)."""
         from pathlib import Path
+
+        from omsim.sim.result import kpis_json
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.kpis.to_csv(out / "replications.csv", index=False, float_format="%.9g")
-        self.summary.to_csv(out / "summary.csv", float_format="%.9g")
+        self.summary.to_csv(out / "summary.csv", index_label="kpi", float_format="%.9g")
+        means = {k: float(v) for k, v in self.summary["mean"].items()}
+        means["replications"] = int(len(self.kpis))
+        (out / "kpis.json").write_text(kpis_json(means), encoding="utf-8")
+        return out
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -61,11 +61,13 @@ def test_batch_of_two_equals_brute_force_over_stock_splits(case):
 
 
 def test_scale_rounds_costs_and_reports_exact_cost():
-    # costs 1.234 and 1.236 are equal at scale 100 (123.4 -> 123, 123.6 -> 124): still feasible
+    # at scale 100 the unit costs 1.234 and 1.236 become 123 and 124: the objective is in scaled
+    # units divided back, while ``cost`` is the exact float cost of the assignment
     res = solve_assignment([0, 1], [0], [1], [[1, 1]], [[0.0, 0.0]], [[1.234, 1.236]], [10.0], scale=100.0)
     assert res.status == "OPTIMAL"
     assert res.assign.tolist() == [[1, 0]]
     assert res.cost == pytest.approx(1.234)
+    assert res.objective == pytest.approx(1.23)
 
 
 def test_time_limit_reports_status_and_gap():

@@ -1,5 +1,20 @@
 """The SimPy model of the order cycle: demand → engine → floor → carriers → returns.
 
+Public API:
+
+- :func:`simulate` ``(scenario, seed=None, days=None, progress=None) -> Result``;
+- :func:`replicate` ``(scenario, replications, seed=None, days=None, progress=None) -> Replications``;
+- :class:`Result` (``kpis``, ``orders``, ``events``, ``ledger``, ``daily``,
+  ``inventory``, ``scenario``; ``write(out_dir)``) and :class:`Replications`
+  (``kpis`` per replication, ``summary`` with mean and 95 % CI; ``write``).
+
+Modules: :mod:`~omsim.sim.demand` (vectorised arrivals and payment),
+:mod:`~omsim.sim.queueing` (stations and shift calendars, validated against
+queueing theory), :mod:`~omsim.sim.floor` (the adapter to
+:mod:`omsim.warehouse`), :mod:`~omsim.sim.model` (the processes),
+:mod:`~omsim.sim.events` (the event log), :mod:`~omsim.sim.result`
+(KPI definitions) and :mod:`~omsim.sim.replications`.
+
 >>> import omsim
 >>> res = omsim.simulate(omsim.load_scenario(), seed=1, days=1)   # doctest: +SKIP
 >>> res.kpis["on_time_rate"]                                       # doctest: +SKIP

@@ -17,6 +17,10 @@ overhead):
   interleaving is exactly that of one event per order, at a fraction of the
   cost); the floor works per wave (release), per tour (pickers) and per tote
   (packers); carriers per pickup (one event per node and pickup time);
+- backorders (whole orders, or the remainder of a partly allocated one) wait
+  in a FIFO indexed by SKU and are asked again when a receipt or a restock
+  brings one of their SKUs, and at each day's start (capacity frees up);
+  they are cancelled after ``max_backorder_wait_h`` from the customer's order;
 - state changes that do not touch the engine (delivery, feedback, the return
   request) are logged at the time they happen when they become known, and the
   event log is put in time order at the end; state changes that do touch the

@@ -36,6 +36,8 @@ def test_utilisation_is_busy_over_shift_hours():
     busy = sum(s.busy_h for s in sim.pickers)
     shift = sum(s.servers * c.open_hours(0, 72.0) for s, c in zip(sim.pickers, sim.calendars))
     assert res.kpis["picker_utilisation"] == pytest.approx(busy / shift)
+    assert 0 < res.kpis["packer_utilisation"] < 1
+    assert res.kpis["pick_wait_mean_h"] >= 0
     # Every recorded tour took exactly its service time and started inside a shift.
     for st, cal in zip(sim.pickers, sim.calendars):
         s = np.asarray(st.start_h)

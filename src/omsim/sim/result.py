@@ -28,7 +28,8 @@ they count in costs, units and the ledger, not in the order KPIs.
 ``satisfaction_mean``     mean 1-5 score of delivered orders
 
 Also reported: ``orders_accepted``, ``orders_shipped``, ``handling_cost``,
-``cost_per_order_{shipping,handling,labour}``, ``tours``,
+``cost_per_order_{shipping,handling,labour}``, ``tours``, ``packer_utilisation``,
+``pick_wait_mean_h`` (tours' wait for a picker, shift closures included),
 ``packages_picked_per_tour``, ``payment_failure_rate``, ``exchanges``,
 ``remainders``, ``units_shipped``, ``days``, ``seed``.
 
@@ -206,6 +207,9 @@ def build_result(sim) -> Result:
         labour += (wh.pickers + wh.packers) * open_h * wh.labour_cost_per_h
         shift_h += wh.pickers * open_h
     busy = sum(st.busy_h for st in sim.pickers)
+    pack_busy = sum(st.busy_h for st in sim.packers)
+    pack_h = sum(st.servers * sim.calendars[i].open_hours(0.0, end) for i, st in enumerate(sim.packers))
+    waits = np.concatenate([st.waits_until(end) for st in sim.pickers]) if sim.pickers else np.zeros(0)
     n_ship = int(shipped.sum())
     n_pkg_picked = int(sum(st.jobs for st in sim.pickers))
     # Inventory value: mean of daily on-hand value (cost), start included.
@@ -242,6 +246,8 @@ def build_result(sim) -> Result:
         "pick_travel_per_order_m": _rate(sim.travel_m, _packages_released(sim)),
         "pick_accuracy": 1.0 - _rate(sim.pick_errors, sim.lines_picked) if sim.lines_picked else float("nan"),
         "picker_utilisation": _rate(busy, shift_h),
+        "packer_utilisation": _rate(pack_busy, pack_h),
+        "pick_wait_mean_h": float(waits.mean()) if waits.size else float("nan"),
         "tours": int(sim.tours),
         "packages_picked_per_tour": _rate(_packages_released(sim), sim.tours),
         "backorder_rate": _rate((ot.was_backordered[sl] & accepted).sum(), accepted.sum()),

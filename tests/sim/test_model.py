@@ -14,13 +14,16 @@ VARIANTS = {
     "no_scan": {"policies.scan_verification": False, "policies.pick_error_rate": 0.05},
     "nearest_threshold": {"policies.allocation": "nearest", "policies.wave": {"interval_h": 2, "backlog_threshold": 8}},
     "cancel_no_stock": {"policies.no_stock": "cancel"},
+    "night_weekday_shifts": {"network.warehouses.0.shifts": [{"start": 22, "end": 30, "weekdays": [0, 1, 2, 3, 4]}],
+                             "network.warehouses.1.shifts": [{"start": 9, "end": 13, "weekdays": [1, 3, 5]}],
+                             "horizon.start": "2026-12-03"},
     "batch_windows": {"policies.allocation": "batch", "policies.batch_time_limit_s": 0.2,
                       "policies.batching": "savings", "policies.routing": "optimal"},
 }
 
 
 @pytest.fixture(scope="module", params=[("base", 1), ("no_scan", 2), ("nearest_threshold", 3), ("cancel_no_stock", 4),
-                                        ("batch_windows", 5)],
+                                        ("night_weekday_shifts", 6), ("batch_windows", 5)],
                 ids=lambda p: f"{p[0]}-seed{p[1]}")
 def run(request):
     name, seed = request.param
@@ -246,3 +249,17 @@ def test_exchange_of_a_line_split_over_two_nodes_is_one_line():
     back = res.ledger[res.ledger.reason == "restock"].groupby("order_id").delta.sum()
     for _, k in kids.iterrows():
         assert k["units"] == back[int(k["parent_id"])]
+
+
+def test_pickers_and_packers_start_work_only_inside_shifts(run):
+    sim, _ = run
+    for stations in (sim.pickers, sim.packers):
+        for st, cal in zip(stations, sim.calendars):
+            s = np.asarray(st.start_h if st.record else [], dtype=float)
+            s = s[np.isfinite(s)]
+            assert all(cal.next_open(x) == x for x in s)
+    # Totes are packed after their tour was picked; tours start after their release.
+    for st in sim.pickers:
+        a, s = np.asarray(st.arrive_h), np.asarray(st.start_h)
+        ok = np.isfinite(s)
+        assert (s[ok] >= a[ok]).all()

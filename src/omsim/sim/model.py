@@ -168,7 +168,7 @@ class Simulation:
             cal = Calendar.from_shifts(wh.shifts, start_wd)
             self.calendars.append(cal)
             self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))
-            self.packers.append(Station(self.env, wh.packers, cal, name=f"{wh.id}/packers"))
+            self.packers.append(Station(self.env, wh.packers, cal, record=True, name=f"{wh.id}/packers"))
         self.queue: list[list[tuple[int, int]]] = [[] for _ in range(self.N)]
         self._release_due = [False] * self.N
         self.decisions: dict[int, object] = {}

@@ -72,7 +72,7 @@ def test_overrides_revalidate_and_name_the_path():
     sc = load_scenario()
     sc2 = sc.with_overrides({"network.warehouses[0].pickers": 12, "policies.allocation": "nearest"})
     assert sc2.network.warehouses[0].pickers == 12 and sc2.policies.allocation == "nearest"
-    assert sc.network.warehouses[0].pickers == 8  # the original is untouched
+    assert sc.network.warehouses[0].pickers == 2  # the original is untouched
     with pytest.raises(OmsimError, match=r"network\.warehouses\[0\]\.pickers"):
         sc.with_overrides({"network.warehouses[0].pickers": 0})
     with pytest.raises(OmsimError, match=r"no item \[9\]"):

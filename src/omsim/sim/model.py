@@ -122,7 +122,9 @@ class Simulation:
         self.warmup_h = 24.0 * min(sc.horizon.warmup_days, max(self.days - 1, 0))
         self.progress = progress
         self.streams = Streams(self.seed, replication)
-        self.engine = DecisionEngine.from_scenario(sc, self.streams)
+        # explain=False: the simulator never reads Decision.alternatives, and listing them costs about as
+        # much as the decision itself (the choice is the same: the kernel's assignment is exact).
+        self.engine = DecisionEngine.from_scenario(sc, self.streams, explain=False)
         self._initial_on_hand = self.engine.inventory.on_hand.copy()
         self.env = simpy.Environment()
         self.node_ids = sc.node_ids

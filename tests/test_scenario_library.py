@@ -118,7 +118,7 @@ def _sim():
 
 
 # baseline.yaml is default.yaml under another name (tested above): run it once.
-@pytest.mark.slow  # about 5-10 s per scenario
+# About 2-4 s per scenario (20 s in all on an idle machine).
 @pytest.mark.parametrize("path", [p for p in FILES if p.name != "baseline.yaml"], ids=lambda p: p.name)
 def test_every_scenario_runs_one_day_with_sensible_kpis(path):
     simulate = _sim()

@@ -32,7 +32,7 @@ def fmt_value(v) -> str:
 
 def kpi_kind(key: str) -> str:
     """'rate', 'money', 'hours' or 'plain', from the KPI's name."""
-    if key in RATE_LABELS or key.endswith("_rate") or key == "pick_accuracy":
+    if key in RATE_LABELS or key.endswith(("_rate", "_utilisation")) or key == "pick_accuracy":
         return "rate"
     if "cost" in key or key.endswith("_total"):
         return "money"

@@ -80,7 +80,7 @@ def test_schema_prints_json_schema():
     r = run("schema")
     assert r.exit_code == 0
     schema = json.loads(r.output)
-    assert schema["title"] == "omsim scenario" and "network" in schema["required"]
+    assert schema["title"] == "omsim scenario" and "network" in schema["then"]["required"]
 
 
 def test_simulate_missing_file_is_exit_2_without_traceback(tmp_path):

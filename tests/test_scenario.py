@@ -243,3 +243,63 @@ def test_layout_cells_must_split_evenly_into_blocks(tmp_path):
     raw["network"]["warehouses"][0]["layout"] = {"blocks": 3, "cells_per_aisle": 40}
     e = _bad(tmp_path, yaml.safe_dump(raw))
     assert "network.warehouses[0].layout" in e.message and "divisible by blocks" in e.message
+
+
+# ------------------------------------------------------------------ extends / set
+def test_variant_extends_base_merging_mappings_and_replacing_lists(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({**MINIMAL, "policies": {"allocation": "nearest", "max_packages": 2}}))
+    (tmp_path / "v.yaml").write_text(
+        "extends: base.yaml\nname: v\npolicies: {max_packages: 4}\n"
+        "demand: {regions: [{id: a, lat: 1, lon: 2}, {id: b, lat: 3, lon: 4}]}\n")
+    sc = load_scenario(tmp_path / "v.yaml")
+    assert sc.name == "v"
+    assert sc.policies.allocation == "nearest" and sc.policies.max_packages == 4  # merged key by key
+    assert [r.id for r in sc.demand.regions] == ["a", "b"]  # a list replaces
+    assert sc.node_ids == ["W1"]
+
+
+def test_set_overrides_with_wildcard_append_and_lists(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(MINIMAL))
+    (tmp_path / "v.yaml").write_text(
+        "extends: base.yaml\nset:\n"
+        "  - network.warehouses[+]: {id: W2, lat: 41, lon: -74}\n"
+        "  - network.warehouses[+]: {id: W3, lat: 42, lon: -73}\n"
+        "  - network.warehouses[*].pickers: 5\n"
+        "    network.warehouses[0].packers: 3\n")
+    sc = load_scenario(tmp_path / "v.yaml")
+    assert sc.node_ids == ["W1", "W2", "W3"]
+    assert [w.pickers for w in sc.network.warehouses] == [5, 5, 5]
+    assert [w.packers for w in sc.network.warehouses] == [3, 4, 4]
+
+
+def test_variant_chain_and_its_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(MINIMAL))
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nseed: 9\n")
+    (tmp_path / "c.yaml").write_text("extends: b.yaml\nset: {policies.routing: s-shape}\n")
+    sc = load_scenario(tmp_path / "c.yaml")
+    assert sc.seed == 9 and sc.policies.routing == "s-shape"
+    (tmp_path / "loop1.yaml").write_text("extends: loop2.yaml\n")
+    (tmp_path / "loop2.yaml").write_text("extends: loop1.yaml\n")
+    with pytest.raises(OmsimError, match="extends itself"):
+        load_scenario(tmp_path / "loop1.yaml")
+    (tmp_path / "orphan.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(OmsimError, match=r"orphan\.yaml: extends: base scenario .*nowhere\.yaml does not exist"):
+        load_scenario(tmp_path / "orphan.yaml")
+    (tmp_path / "badset.yaml").write_text("extends: a.yaml\nset:\n  network.warehouses[4].pickers: 2\n")
+    with pytest.raises(OmsimError, match=r"badset\.yaml: set: network\.warehouses\[4\]\.pickers: no item \[4\]"):
+        load_scenario(tmp_path / "badset.yaml")
+    (tmp_path / "badvalue.yaml").write_text("extends: a.yaml\nset:\n  network.warehouses[0].pickers: -1\n")
+    with pytest.raises(OmsimError, match=r"badvalue\.yaml: network\.warehouses\[0\]\.pickers"):
+        load_scenario(tmp_path / "badvalue.yaml")
+
+
+def test_library_variants_change_only_what_they_say():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    dflt = load_scenario()
+    assert base.model_dump(exclude={"name"}) == dflt.model_dump(exclude={"name"})
+    rate = load_scenario(ROOT / "scenarios" / "carrier-rate-increase.yaml")
+    assert rate.network == base.network and rate.demand == base.demand
+    assert rate.carriers[0].services[0].per_package == 6.14 and rate.carriers[1] == base.carriers[1]
+    four = load_scenario(ROOT / "scenarios" / "fourth-warehouse.yaml")
+    assert four.node_ids == base.node_ids + ["DFW"]
+    assert four.network.warehouses[:3] == base.network.warehouses

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from omsim.scenario import load_scenario
 
@@ -20,7 +19,8 @@ EXPECTED = {"default", "baseline", "peak-season", "fourth-warehouse", "carrier-r
 
 
 def raw(name):
-    return yaml.safe_load((LIB / f"{name}.yaml").read_text())
+    """The scenario as a mapping after its ``extends``/``set`` are applied."""
+    return load_scenario(LIB / f"{name}.yaml").raw()
 
 
 def test_library_has_the_planners_scenarios():

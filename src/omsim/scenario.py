@@ -513,13 +513,11 @@ class Scenario(_Model):
         return copy.deepcopy(self._raw) if self._raw is not None else self.model_dump(mode="json")
 
     def with_overrides(self, overrides: dict[str, Any]) -> "Scenario":
-        """A new scenario with dotted paths set, e.g. ``{"network.warehouses[0].pickers": 12}``.
+        """A new scenario with dotted paths set, e.g. ``{"network.warehouses[*].pickers": 12}``.
 
         The result is validated like a file; errors name the path.
         """
-        raw = self.raw()
-        for path, value in overrides.items():
-            set_path(raw, path, value, source=self._source)
+        raw = apply_overrides(self.raw(), overrides, source=self._source)
         return scenario_from_dict(raw, source=self._source, base_dir=self._base_dir)
 
 
@@ -532,7 +530,8 @@ def _unique_ids(items, what: str) -> None:
 
 
 # ================================================================ loading
-_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+|\+)\]")
+_APPEND = "+"
 
 
 def format_loc(loc) -> str:
@@ -553,7 +552,10 @@ def _parse_path(path: str, source: str) -> list:
     for m in _PATH_TOKEN.finditer(path):
         if m.start() != pos and path[pos:m.start()] != ".":
             raise OmsimError(f"{source}: bad field path {path!r}", file=source)
-        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        else:
+            parts.append(_APPEND if m.group(2) == _APPEND else int(m.group(2)))
         pos = m.end()
     if not parts or pos != len(path):
         raise OmsimError(f"{source}: bad field path {path!r}", file=source)
@@ -561,30 +563,98 @@ def _parse_path(path: str, source: str) -> list:
 
 
 def set_path(raw: dict, path: str, value: Any, *, source: str = "<scenario>") -> None:
-    """Set ``raw[path] = value`` for a dotted/indexed path, creating mappings on the way."""
+    """Set ``raw[path] = value`` for a dotted/indexed path, creating mappings on the way.
+
+    ``[i]`` indexes an existing list item; ``[+]`` appends a new item to a list
+    (``network.warehouses[+]`` adds a warehouse). Use :func:`expand_wildcards`
+    first for ``[*]``.
+    """
     parts = _parse_path(path, source)
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(part, int):
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = format_loc([p for p in parts[:i] if p != _APPEND])
+        if part == _APPEND:
+            if not isinstance(node, list):
+                raise OmsimError(f"{source}: {path}: {where} is not a list, so [+] cannot append", file=source)
+            node.append(value if last else ([] if isinstance(parts[i + 1], int) else {}))
+            node = node[-1]
+        elif isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
-                raise OmsimError(f"{source}: {path}: no item [{part}] at {format_loc(parts[:i])}", file=source)
+                raise OmsimError(f"{source}: {path}: no item [{part}] at {where}", file=source)
+            if last:
+                node[part] = value
             node = node[part]
         else:
             if not isinstance(node, dict):
-                raise OmsimError(f"{source}: {path}: {format_loc(parts[:i])} is not a mapping", file=source)
-            if part not in node or node[part] is None:
-                node[part] = [] if isinstance(nxt, int) else {}
+                raise OmsimError(f"{source}: {path}: {where} is not a mapping", file=source)
+            if last:
+                node[part] = value
+            elif part not in node or node[part] is None:
+                node[part] = [] if isinstance(parts[i + 1], int) or parts[i + 1] == _APPEND else {}
             node = node[part]
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or last >= len(node):
-            raise OmsimError(f"{source}: {path}: no item [{last}]", file=source)
-        node[last] = value
-    else:
-        if not isinstance(node, dict):
-            raise OmsimError(f"{source}: {path}: {format_loc(parts[:-1])} is not a mapping", file=source)
-        node[last] = value
+
+
+_WILDCARD_TOKEN = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+def expand_wildcards(raw: dict, path: str, *, source: str = "<scenario>") -> list[str]:
+    """``network.warehouses[*].pickers`` → one path per list item (``[0]``, ``[1]``, ...).
+
+    Sets a field on every warehouse (or carrier, ...) at once. Paths without
+    ``[*]`` come back unchanged.
+
+    Raises
+    ------
+    OmsimError
+        What precedes ``[*]`` is not a list in the scenario.
+    """
+    if "[*]" not in path:
+        return [path]
+    prefix, rest = path.split("[*]", 1)
+    node: Any = raw
+    for tok in _WILDCARD_TOKEN.findall(prefix):
+        if tok.startswith("["):
+            i = int(tok[1:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+        else:
+            node = node.get(tok) if isinstance(node, dict) else None
+        if node is None:
+            break
+    if not isinstance(node, list) or not node:
+        raise OmsimError(f"{source}: {path}: {prefix} is not a list in the scenario, so [*] has nothing to expand",
+                         file=source)
+    out = []
+    for i in range(len(node)):
+        out.extend(expand_wildcards(raw, f"{prefix}[{i}]{rest}", source=source))
+    return out
+
+
+def apply_overrides(raw: dict, overrides, *, source: str = "<scenario>") -> dict:
+    """Apply ``{path: value}`` overrides (``[*]`` and ``[+]`` allowed) to ``raw`` in place; returns it.
+
+    ``overrides`` is a mapping, or a list of mappings applied in order (so the
+    same path, e.g. ``network.warehouses[+]``, can appear more than once).
+    """
+    groups = overrides if isinstance(overrides, list) else [overrides]
+    for group in groups:
+        if not isinstance(group, dict):
+            raise OmsimError(f"{source}: expected a mapping of field paths to values (or a list of them), "
+                             f"got {type(group).__name__}", file=source)
+        for path, value in group.items():
+            for concrete in expand_wildcards(raw, str(path), source=source):
+                set_path(raw, concrete, value, source=source)
+    return raw
+
+
+def _deep_merge(base: Any, top: Any) -> Any:
+    """``top`` over ``base``: mappings merge key by key, anything else (lists too) replaces."""
+    if isinstance(base, dict) and isinstance(top, dict):
+        out = dict(base)
+        for k, v in top.items():
+            out[k] = _deep_merge(base[k], v) if k in base else v
+        return out
+    return copy.deepcopy(top)
 
 
 def _validation_messages(exc: ValidationError, source: str) -> list[str]:
@@ -652,6 +722,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         path = default_scenario_path()
     p = Path(path)
     source = str(path)
+    raw = _read_yaml(p, source)
+    raw = _resolve_extends(raw, p, source, chain=())
+    return scenario_from_dict(raw, source=source, base_dir=p.resolve().parent)
+
+
+def _read_yaml(p: Path, source: str):
+    """The parsed YAML of a scenario file, or an OmsimError naming it."""
     if not p.exists():
         raise OmsimError(f"{source}: no such file", file=source)
     if p.is_dir():
@@ -673,7 +750,37 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise OmsimError(f"{source}: not valid YAML{where}: {problem}", file=source) from None
     if raw is None:
         raise OmsimError(f"{source}: the file is empty; a scenario needs at least demand and network", file=source)
-    return scenario_from_dict(raw, source=source, base_dir=p.resolve().parent)
+    return raw
+
+
+def _resolve_extends(raw, p: Path, source: str, chain: tuple) -> Any:
+    """Merge a scenario onto the one it ``extends`` (recursively), then apply its ``set`` overrides.
+
+    A variant names its base (a path relative to itself), changes whole
+    sections by giving them (mappings merge key by key, lists replace), and
+    single fields with ``set: {path: value}`` (``[*]`` every item, ``[+]``
+    append). Relative CSV paths resolve against the variant's own folder.
+    """
+    if not isinstance(raw, dict) or ("extends" not in raw and "set" not in raw):
+        return raw
+    raw = dict(raw)
+    base_ref = raw.pop("extends", None)
+    overrides = raw.pop("set", None) or {}
+    if base_ref is not None:
+        if not isinstance(base_ref, str) or not base_ref.strip():
+            raise OmsimError(f"{source}: extends: expected the path of the base scenario file", file=source)
+        base_path = (p.resolve().parent / base_ref).resolve()
+        if base_path in chain or base_path == p.resolve():
+            raise OmsimError(f"{source}: extends: {base_ref} extends itself (cycle through "
+                             f"{' -> '.join(str(c) for c in chain + (base_path,))})", file=source)
+        if not base_path.exists():
+            raise OmsimError(f"{source}: extends: base scenario {base_path} does not exist", file=source)
+        base = _read_yaml(base_path, str(base_path))
+        base = _resolve_extends(base, base_path, str(base_path), chain + (p.resolve(),))
+        if not isinstance(base, dict):
+            raise OmsimError(f"{base_path}: the scenario must be a mapping of keys to values", file=str(base_path))
+        raw = _deep_merge(base, raw)
+    return apply_overrides(raw, overrides, source=f"{source}: set")
 
 
 def default_scenario_path() -> Path:
@@ -686,6 +793,15 @@ def json_schema() -> dict:
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "omsim scenario"
+    # A variant file names its base and may leave out what it inherits.
+    schema["properties"]["extends"] = {
+        "type": "string", "description": "Base scenario file (relative to this one); this file's keys merge onto it."}
+    schema["properties"]["set"] = {
+        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+        "description": "Field overrides applied after merging: {\"network.warehouses[*].pickers\": 3}; [+] appends."}
+    required = schema.pop("required", [])
+    schema["if"] = {"not": {"required": ["extends"]}}
+    schema["then"] = {"required": required}
     return schema
 
 

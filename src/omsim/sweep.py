@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import pandas as pd
 import yaml
 
 from omsim.errors import OmsimError
-from omsim.scenario import Scenario, load_scenario, scenario_from_dict, set_path
+from omsim.scenario import Scenario, apply_overrides, expand_wildcards, load_scenario, scenario_from_dict
 
 __all__ = [
     "Factor", "SweepTask", "SweepResult", "parse_set", "expand_grid", "make_tasks",
@@ -125,45 +124,8 @@ class SweepTask:
     def scenario(self) -> Scenario:
         """The grid point's validated scenario."""
         raw = json.loads(json.dumps(self.raw, default=str))  # a private copy, plain types
-        for path, value in self.overrides:
-            for concrete in expand_wildcards(raw, path, source=self.source):
-                set_path(raw, concrete, value, source=self.source)
+        apply_overrides(raw, dict(self.overrides), source=self.source)
         return scenario_from_dict(raw, source=self.source, base_dir=self.base_dir)
-
-
-_TOKEN = re.compile(r"[^.\[\]]+|\[\d+\]")
-
-
-def expand_wildcards(raw: Mapping, path: str, *, source: str = "<scenario>") -> list[str]:
-    """``network.warehouses[*].pickers`` → one path per list item (``[0]``, ``[1]``, ...).
-
-    Lets a sweep set a field on every warehouse (or carrier, ...) at once.
-    Paths without ``[*]`` come back unchanged.
-
-    Raises
-    ------
-    OmsimError
-        What precedes ``[*]`` is not a list in the scenario.
-    """
-    if "[*]" not in path:
-        return [path]
-    prefix, rest = path.split("[*]", 1)
-    node: Any = raw
-    for tok in _TOKEN.findall(prefix):
-        if tok.startswith("["):
-            i = int(tok[1:-1])
-            node = node[i] if isinstance(node, list) and i < len(node) else None
-        else:
-            node = node.get(tok) if isinstance(node, Mapping) else None
-        if node is None:
-            break
-    if not isinstance(node, list) or not node:
-        raise OmsimError(f"{source}: {path}: {prefix} is not a list in the scenario, so [*] has nothing to expand",
-                         file=source)
-    out = []
-    for i in range(len(node)):
-        out.extend(expand_wildcards(raw, f"{prefix}[{i}]{rest}", source=source))
-    return out
 
 
 def simulate_kpis(scenario: Scenario, seed: int, replication: int, days: int) -> dict[str, float]:

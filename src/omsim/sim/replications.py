@@ -7,20 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom (no SciPy).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
-
-
-def t975(dof: int) -> float:
-    """Student's t 0.975 quantile (table to 30 degrees of freedom, then the normal 1.96 + a correction)."""
-    if dof < 1:
-        return float("nan")
-    if dof <= len(_T975):
-        return _T975[dof - 1]
-    return 1.959964 + 2.4 / dof  # within 0.002 of the exact value beyond 30
-
+from omsim.stats import t_quantile
 
 @dataclass
 class Replications:
@@ -68,7 +55,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         k = x.size
         mean = float(x.mean()) if k else float("nan")
         sd = float(x.std(ddof=1)) if k > 1 else float("nan")
-        hw = t975(k - 1) * sd / math.sqrt(k) if k > 1 else float("nan")
+        hw = t_quantile(0.975, k - 1) * sd / math.sqrt(k) if k > 1 else float("nan")
         rows[c] = {"mean": mean, "std": sd, "half_width": hw, "low": mean - hw, "high": mean + hw, "n": k}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "std", "half_width", "low", "high", "n"])
 

@@ -120,3 +120,19 @@ def test_seed_starts_from_the_farthest_order_and_adds_the_nearest():
     res = batch_orders(LAYOUT, orders, [1, 1, 1, 1], 2, method="seed")
     assert res.batches == [[0, 1], [2, 3]]
     assert res.total_m == pytest.approx(batch_lengths(LAYOUT, orders, [[0, 1], [2, 3]]).sum())
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.sampled_from(["optimal", "s-shape", "combined"]))
+@settings(max_examples=25, deadline=None)
+def test_batched_evaluation_matches_one_route_per_batch(seed, n, routing):
+    # The evaluator gathers the batches' picks from one flat array and calls the routing kernel once;
+    # each batch must still get exactly the length of routing its picks on their own.
+    from omsim.warehouse.batching import _Evaluator
+
+    layout = Layout(blocks=2, aisles=5, cells_per_aisle=12)
+    rng = np.random.default_rng(seed)
+    picks = random_orders(rng, n, layout=layout)
+    batches = [sorted(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False).tolist()) for _ in range(6)]
+    got = _Evaluator(layout, picks, routing).lengths(batches)
+    for b, length in zip(batches, got):
+        assert length == route(layout, np.concatenate([picks[o] for o in b]), routing).length

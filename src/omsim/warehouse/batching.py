@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
 from omsim.errors import OmsimError
 from omsim.warehouse.layout import Layout, as_picks
-from omsim.warehouse.routing import route_lengths
+from omsim.warehouse.routing import ROUTING_METHODS, route_lengths
 
 __all__ = ["BatchResult", "BATCHING_METHODS", "batch_orders", "batch_lengths"]
 
@@ -81,7 +82,14 @@ class BatchResult:
 
 
 class _Evaluator:
-    """Tour lengths of candidate batches: one batched routing call per list of candidates."""
+    """Tour lengths of candidate batches: one batched routing call per list of candidates.
+
+    The picks of all orders are kept in one flat array; a list of candidate
+    batches becomes one gather of that array (the picks of each batch's
+    orders, in order) and one call of the routing method's batched kernel.
+    The picks were validated once by :func:`batch_orders`, so the kernel is
+    called without :func:`route_lengths`' checks.
+    """
 
     def __init__(self, layout: Layout, picks: list[np.ndarray], routing: str):
         self.layout = layout
@@ -89,22 +97,39 @@ class _Evaluator:
         self.routing = routing
         self.calls = 0
         self.routes = 0
+        self.count = np.array([p.shape[0] for p in picks], dtype=np.int64)
+        self.start = np.zeros(len(picks), dtype=np.int64)
+        if len(picks) > 1:
+            np.cumsum(self.count[:-1], out=self.start[1:])
+        self.flat = (np.ascontiguousarray(np.concatenate(picks), dtype=np.int64) if picks
+                     else np.zeros((0, 2), np.int64))
+        method = ROUTING_METHODS.get(routing)
+        self._kernel = method.lengths if method is not None else None
 
     def lengths(self, batches: list) -> np.ndarray:
         if not batches:
             return np.zeros(0)
-        parts, counts = [], []
-        for b in batches:
-            arrs = [self.picks[o] for o in b]
-            counts.append(sum(a.shape[0] for a in arrs))
-            parts.extend(arrs)
-        flat = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
-        off = np.zeros(len(batches) + 1, dtype=np.int64)
-        np.cumsum(counts, out=off[1:])
+        per = [len(b) for b in batches]
+        seq = np.fromiter(chain.from_iterable(batches), dtype=np.int64, count=sum(per))
+        return self.lengths_of(seq, np.asarray(per, dtype=np.int64))
+
+    def lengths_of(self, seq: np.ndarray, per: np.ndarray) -> np.ndarray:
+        """Lengths of the batches ``seq[0:per[0]]``, ``seq[per[0]:per[0] + per[1]]``, ... (order indices)."""
+        ln = self.count[seq]
+        ends = np.cumsum(ln)
+        total = int(ends[-1]) if ends.size else 0
+        # Picks of order seq[q] land at ends[q] - ln[q] ..; gather them from their place in self.flat.
+        idx = np.arange(total, dtype=np.int64) - np.repeat(ends - ln - self.start[seq], ln)
+        flat = self.flat[idx]
+        off = np.zeros(per.size + 1, dtype=np.int64)
+        last = np.cumsum(per)
+        nz = last > 0
+        off[1:][nz] = ends[last[nz] - 1]
         self.calls += 1
-        self.routes += len(batches)
-        return np.asarray(route_lengths(self.layout, np.ascontiguousarray(flat), self.routing, offsets=off),
-                          dtype=np.float64)
+        self.routes += int(per.size)
+        if self._kernel is not None:
+            return np.asarray(self._kernel(self.layout, flat, off), dtype=np.float64)
+        return np.asarray(route_lengths(self.layout, flat, self.routing, offsets=off), dtype=np.float64)
 
 
 def batch_lengths(layout: Layout, orders_picks, batches, routing: str = "optimal") -> np.ndarray:
@@ -155,14 +180,15 @@ def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[in
     n = sizes.size
     batches: list[list[int] | None] = [[o] for o in range(n)]
     load = sizes.astype(np.float64).copy()
-    length = ev.lengths([[o] for o in range(n)])
+    length = ev.lengths_of(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.int64))
     sav = np.full((n, n), -np.inf)
     iu, ju = np.triu_indices(n, 1)
     ok = load[iu] + load[ju] <= capacity + _EPS
     iu, ju = iu[ok], ju[ok]
     if iu.size:
-        merged = ev.lengths([[int(i), int(j)] for i, j in zip(iu, ju)])
+        merged = ev.lengths_of(np.column_stack([iu, ju]).ravel(), np.full(iu.size, 2, dtype=np.int64))
         sav[iu, ju] = length[iu] + length[ju] - merged
+    alive = np.ones(n, dtype=bool)
     while True:
         flat = int(np.argmax(sav))
         i, j = divmod(flat, n)
@@ -171,19 +197,27 @@ def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[in
         # Merge j into i; j's row and column die.
         batches[i] = batches[i] + batches[j]
         batches[j] = None
+        alive[j] = False
         load[i] += load[j]
         length[i] = length[i] + length[j] - sav[i, j]
         sav[j, :] = -np.inf
         sav[:, j] = -np.inf
         sav[i, :] = -np.inf
         sav[:, i] = -np.inf
-        others = [k for k in range(n) if k != i and batches[k] is not None and load[i] + load[k] <= capacity + _EPS]
-        if others:
-            merged = ev.lengths([batches[i] + batches[k] for k in others])
-            for k, m in zip(others, merged):
-                s = length[i] + length[k] - m
-                a, b = (i, k) if i < k else (k, i)
-                sav[a, b] = s
+        fit = alive & (load[i] + load <= capacity + _EPS)
+        fit[i] = False
+        others = np.flatnonzero(fit)
+        if others.size:
+            bi = batches[i]
+            seq: list[int] = []
+            per = np.empty(others.size, dtype=np.int64)
+            for q, k in enumerate(others.tolist()):
+                seq += bi
+                seq += batches[k]
+                per[q] = len(bi) + len(batches[k])
+            merged = ev.lengths_of(np.array(seq, dtype=np.int64), per)
+            s_ = length[i] + length[others] - merged
+            sav[np.minimum(others, i), np.maximum(others, i)] = s_
     return [b for b in batches if b is not None]
 
 

@@ -776,3 +776,125 @@ def test_cached_ready_time_equals_the_promise_module(t, backlog, units, shifts):
     for tt in (t, t + 0.25, t + 200.0):   # also after the cached fortnight has moved on
         want = ready_time_h(tt, backlog, engine.labour_units_per_h[0], wh.shifts, engine.start_weekday, units)
         assert engine._ready_h(tt, float(units))[0] == pytest.approx(want, abs=1e-9)
+
+
+# ----------------------------------------------------------------- decide_commit_many
+def _decision_key(d):
+    ships = [(s.node, s.skus.tolist(), s.qty.tolist(), s.carrier, s.service, s.level, s.distance_km, s.weight_kg,
+              s.ship_by_h, s.promised_h, s.transit_h, sorted(s.cost.items())) for s in d.shipments]
+    return (d.order_id, d.status, ships, d.unfilled.tolist(), d.promised_h, sorted(d.cost.items()), d.total,
+            d.policy, d.alternatives)
+
+
+@st.composite
+def small_sequences(draw):
+    """A small world with scarce stock and tight capacities, and 1-12 orders at non-decreasing times."""
+    N, R, S = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 4))
+    services = []
+    for k in range(draw(st.integers(1, 3))):
+        svc = {"id": f"s{k}", "level": draw(st.sampled_from(LEVELS)), "per_package": draw(money),
+               "per_kg": draw(money), "per_unit": draw(st.sampled_from([0.0, 0.5])),
+               "transit": {"base_days": draw(st.integers(0, 2)), "km_per_day": 1000, "max_days": 5},
+               "pickup_hour": draw(st.sampled_from([None, 12.0, 17.0]))}
+        cap = draw(st.one_of(st.none(), st.integers(1, 3)))
+        if cap is not None:
+            svc["daily_capacity"] = cap
+        services.append(svc)
+    policies = {"max_packages": draw(st.integers(1, 3)), "split_penalty": draw(money),
+                "lost_sale_penalty": draw(st.sampled_from([0.0, 5.0, 60.0])),
+                "carrier_selection": draw(st.sampled_from(["cheapest", "fastest"])),
+                "no_stock": draw(st.sampled_from(["backorder", "hold", "cancel"]))}
+    nodes = {n: {"handling_cost_per_order": draw(money), "pickup_hour": draw(st.sampled_from([10.0, 18.0])),
+                 "capacity_orders_per_day": draw(st.one_of(st.none(), st.integers(1, 4)))} for n in range(N)}
+    sc = scenario_from_dict(small_scenario_dict(N, R, S, services=services, policies=policies, nodes=nodes))
+    on_hand = np.array(draw(st.lists(st.integers(0, 4), min_size=N * S, max_size=N * S))).reshape(N, S)
+    orders, times, t = [], [], 0.0
+    for i in range(draw(st.integers(1, 12))):
+        t += draw(st.sampled_from([0.0, 0.5, 7.0, 30.0]))
+        L = draw(st.integers(1, min(S, 3)))
+        skus = draw(st.lists(st.integers(0, S - 1), min_size=L, max_size=L, unique=True))
+        qty = draw(st.lists(st.integers(1, 3), min_size=L, max_size=L))
+        orders.append(Order(i, t, draw(st.integers(0, R - 1)), draw(st.sampled_from(LEVELS)),
+                            np.array(skus, dtype=np.int64), np.array(qty, dtype=np.int64)))
+        times.append(t)
+    return sc, on_hand, orders, times
+
+
+def _one_by_one(engine, orders, times, policy=None, stop=None):
+    out = []
+    for o, t in zip(orders, times):
+        d = engine.decide(o, t, policy)
+        engine.commit(d, t)
+        out.append(d)
+        if stop is not None and stop(d):
+            break
+    return out
+
+
+def _outcome(fn, *args, **kw):
+    """(decision keys, None) or (None, the OmsimError's message): commit may refuse a decision whose
+    packages together exceed a service's last capacity of the day; both paths must then agree on that."""
+    try:
+        return [_decision_key(d) for d in fn(*args, **kw)], None
+    except OmsimError as exc:
+        return None, str(exc)
+
+
+@given(world=small_sequences(), policy=st.sampled_from([None, "nearest", "lookahead"]), explain=st.booleans(),
+       stop_partial=st.booleans())
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_decide_commit_many_equals_decide_then_commit(world, policy, explain, stop_partial):
+    sc, on_hand, orders, times = world
+    stop = (lambda d: d.status == "partial") if stop_partial else None
+    a = engine_with_stock(sc, on_hand, explain=explain)
+    b = engine_with_stock(sc, on_hand, explain=explain)
+    want = _outcome(_one_by_one, a, orders, times, policy, stop)
+    got = _outcome(b.decide_commit_many, orders, times, policy, stop=stop)
+    assert got == want
+    same_state(state(b), state(a))
+    assert b._full == a._full
+
+
+@given(world=small_sequences())
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_rate_shopping_equals_the_general_branch(world):
+    # _prepare ranks services before working out pickups when pickups cannot change the ranking;
+    # the general branch (every service's pickup, then the ranking) must give the same decisions.
+    sc, on_hand, orders, times = world
+    fast = engine_with_stock(sc, on_hand, explain=False)
+    general = engine_with_stock(sc, on_hand, explain=False)
+    general._shop_fast = False
+    want = _outcome(_one_by_one, general, orders, times)
+    got = _outcome(_one_by_one, fast, orders, times)
+    assert got == want
+    same_state(state(fast), state(general))
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), explain=st.booleans())
+@settings(max_examples=15, deadline=None)
+def test_decide_commit_many_equals_decide_then_commit_on_the_default_scenario(seed, n, explain):
+    sc = _default_scenario()
+    rng = np.random.default_rng(seed)
+    orders, times = [], np.sort(rng.uniform(0, 72, n))
+    for i in range(n):
+        L = int(rng.integers(1, 5))
+        skus = rng.choice(len(sc.sku_ids), size=L, replace=False).astype(np.int64)
+        # Big quantities of a few SKUs run some nodes out: partial orders and backorders happen too.
+        orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))), LEVELS[int(rng.integers(3))],
+                            skus, rng.integers(1, 400, L).astype(np.int64)))
+    a, b = _engine(sc, explain=explain), _engine(sc, explain=explain)
+    want = _one_by_one(a, orders, times.tolist())
+    got = b.decide_commit_many(orders, times)
+    assert [_decision_key(d) for d in got] == [_decision_key(d) for d in want]
+    same_state(state(b), state(a))
+
+
+def test_decide_commit_many_checks_its_times_and_orders():
+    sc = scenario_from_dict(small_scenario_dict(1, 1, 1))
+    engine = engine_with_stock(sc, [[5]])
+    with pytest.raises(OmsimError, match="2 orders but 1 decision times"):
+        engine.decide_commit_many([_order(0, [0], [1]), _order(1, [0], [1])], [0.0])
+    with pytest.raises(OmsimError):
+        engine.decide_commit_many([_order(0, [0], [1]), _order(1, [3], [1])], 0.0)
+    # The order before the malformed one stays committed, as with decide + commit in a loop.
+    assert engine.committed(0) is not None and int(engine.inventory.reserved.sum()) == 1

@@ -378,6 +378,8 @@ class DecisionEngine:
         self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left
         self._shop_cache: dict = {}
         self._lost_by_len: dict = {}
+        self._shop_fast = True                                 # False: always the general rate-shop branch (tests)
+        self._promise_memo: dict = {}                         # (ship_by, transit, service, node) -> promised_h
         self._rows = np.arange(N)
         self._pkg_extra = self.handling_order + self.split_penalty
         self._any_per_unit = bool(np.any(self.services.per_unit != 0))
@@ -552,6 +554,17 @@ class DecisionEngine:
         if self._any_per_unit:
             cost += per_unit * U
         ready = self._ready_h(t_h, U)                                  # (N,)
+        rows = self._rows
+        if self._shop_fast and not self._full and self.carrier_selection != "fastest" and st.every_day:
+            # The common case: the pickup does not rank the services (no full service-day, cheapest
+            # selection), so rate-shop first and work out the pickup of the chosen service only
+            # (the same arithmetic as the general branch below, on one column).
+            best = cost.argmin(axis=1)
+            svc = ks[best]
+            first = (ready // 24.0) * 24.0 + pickup[rows, best]
+            sb = np.where(first < ready - 1e-9, first + 24.0, first)
+            has_service = np.isfinite(cost[rows, best])
+            return self._prepare_rest(order, t_h, skus, qty, sl, avail, day, r, w, svc, sb, has_service)
         if st.every_day:
             first = (ready // 24.0)[:, None] * 24.0 + pickup
             ship_by = np.where(first < ready[:, None] - 1e-9, first + 24.0, first)
@@ -584,11 +597,15 @@ class DecisionEngine:
             key = np.where(delayed, key + _DELAY_RANK, key)
         # Ties go to the first listed service.
         best = key.argmin(axis=1)
-        rows = self._rows
         svc = ks[best]
         sb = ship_by[rows, best]
         has_service = np.isfinite(key[rows, best])
+        return self._prepare_rest(order, t_h, skus, qty, sl, avail, day, r, w, svc, sb, has_service)
 
+    def _prepare_rest(self, order, t_h, skus, qty, sl, avail, day, r, w, svc, sb, has_service) -> _Prep:
+        """_prepare after rate shopping: close the nodes that cannot ship, build the cost arrays."""
+        st = self.services
+        rows = self._rows
         # Nodes that cannot ship (no service, no capacity left today) see no stock.
         closed = ~has_service
         if self._node_capped:
@@ -742,6 +759,62 @@ class DecisionEngine:
             cands = self._candidates(prep, x, policy)
         return self._decision(prep, x, policy, cands, score_extra)
 
+    def decide_commit_many(self, orders, t_h, policy: str | None = None, *, stop=None) -> list[Decision]:
+        """Decide and commit orders in turn, each against the state the ones before it left.
+
+        Exactly ``decide(o, t)`` then ``commit(d, t)`` for each order in
+        sequence (same decisions, same state afterwards), without the
+        per-call overhead: the simulator hands its dispatcher's run of
+        arrivals over in one call. Unlike :meth:`decide_batch` (policy
+        ``batch``: a joint CP-SAT window), orders never see each other's
+        future: ``batch`` here means ``cheapest`` per order, as in ``decide``.
+
+        Parameters
+        ----------
+        orders
+            Sequence of :class:`~omsim.orders.Order`, in decision order.
+        t_h
+            Decision time: one float for all, or one per order (non-decreasing).
+        policy
+            As in :meth:`decide`.
+        stop
+            Optional ``callable(decision) -> bool``: stop after the first
+            decision for which it is true (that one is committed and returned),
+            so that the caller can act on it before the next order is decided.
+
+        Returns
+        -------
+        list of Decision
+            The committed decisions, one per order decided.
+
+        Raises
+        ------
+        OmsimError
+            A malformed order, or a time/order count mismatch; the orders
+            before it stay committed (as with a loop of decide and commit).
+        """
+        orders = orders if isinstance(orders, list) else list(orders)
+        if isinstance(t_h, (int, float, np.integer, np.floating)):
+            times = [float(t_h)] * len(orders)
+        else:
+            times = np.asarray(t_h, dtype=np.float64).reshape(-1).tolist()
+            if len(times) != len(orders):
+                raise OmsimError(f"decide_commit_many: {len(orders)} orders but {len(times)} decision times")
+        policy = self.policy if policy is None else policy
+        fast = policy in ("cheapest", "batch") and not self.explain
+        out: list[Decision] = []
+        for o, t in zip(orders, times):
+            if fast:
+                prep = self._prepare(o, t)
+                d = self._decision(prep, self._cheapest(prep), policy, [], None)
+            else:
+                d = self.decide(o, t, policy)
+            self.commit(d, t)
+            out.append(d)
+            if stop is not None and stop(d):
+                break
+        return out
+
     def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str) -> list[tuple[str, np.ndarray]]:
         """Other allocations a planner would ask about: nearest, cheapest, each node alone, nothing."""
         names = self.node_ids
@@ -852,8 +925,15 @@ class DecisionEngine:
             transit = float(st.transit_h[n, r, k])
             ship_by = float(prep.ship_by[n])
             # Packed by ship_by at the latest: the promise module adds transit and rounds to the end of the day.
-            due = promise(ship_by, transit, float(st.pickup_h[n, k]), pickup_days=st.pickup_days[k],
-                          start_weekday=self.start_weekday).delivery_h
+            # promise() is a pure function of these; pickups and transits take few distinct values.
+            pkey = (ship_by, transit, k, n)
+            due = self._promise_memo.get(pkey)
+            if due is None:
+                due = promise(ship_by, transit, float(st.pickup_h[n, k]), pickup_days=st.pickup_days[k],
+                              start_weekday=self.start_weekday).delivery_h
+                if len(self._promise_memo) > 100_000:
+                    self._promise_memo.clear()
+                self._promise_memo[pkey] = due
             out.append(Shipment(n, np.array([skus[l] for l in lines], dtype=np.int64), np.array(q, dtype=np.int64),
                                 st.carrier[k], st.service[k], st.level[k], float(self.node_region_km[n, r]), kg,
                                 ship_by, due, transit,
@@ -918,10 +998,11 @@ class DecisionEngine:
             all_nodes = [s.node for s in ships for _ in range(len(s.skus))]
             all_skus = np.concatenate([s.skus for s in ships])
             all_qty = np.concatenate([s.qty for s in ships])
-        try:
-            inv.reserve_many(all_nodes, all_skus, all_qty, order_id=oid, t=t_h)   # all or nothing
-        except OmsimError as exc:
-            raise OmsimError(f"order {oid}: the stock moved since the decision, decide again ({exc})") from None
+        if not self._reserve_lines(all_nodes, all_skus, all_qty):
+            try:
+                inv.reserve_many(all_nodes, all_skus, all_qty, order_id=oid, t=t_h)   # all or nothing
+            except OmsimError as exc:
+                raise OmsimError(f"order {oid}: the stock moved since the decision, decide again ({exc})") from None
         # From here nothing can fail.
         nodes = np.array(node_list, dtype=np.int64)
         units = np.array(unit_list, dtype=np.int64)
@@ -938,6 +1019,33 @@ class DecisionEngine:
                 self._full.add((d, k))
         self.node_backlog_units[nodes] += units
         self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
+
+    def _reserve_lines(self, nodes, skus, qty) -> bool:
+        """Inventory.reserve_many for a decision's lines (one per (node, SKU)): True when done, False
+        (nothing changed) when it does not fit or the lines are not plain distinct positions, so that the
+        caller lets reserve_many decide (and word the error)."""
+        inv = self.inventory
+        S = self.n_skus
+        nl = nodes if isinstance(nodes, list) else list(nodes)
+        sl = skus.tolist() if isinstance(skus, np.ndarray) else list(skus)
+        ql = qty.tolist() if isinstance(qty, np.ndarray) else list(qty)
+        if not (len(nl) == len(sl) == len(ql)):
+            return False
+        keys = []
+        for a, b, q in zip(nl, sl, ql):
+            if type(a) is not int or type(b) is not int or type(q) is not int or q < 0 or not 0 <= b < S \
+                    or not 0 <= a < self.n_nodes:
+                return False
+            keys.append(a * S + b)
+        if len(set(keys)) != len(keys):
+            return False
+        oh, rs, sf = inv.on_hand.ravel(), inv.reserved.ravel(), inv.safety.ravel()
+        for k, q in zip(keys, ql):
+            if q > oh.item(k) - rs.item(k) - sf.item(k):
+                return False
+        for k, q in zip(keys, ql):
+            rs[k] += q
+        return True
 
     def _prune(self, today: int) -> None:
         """Forget capacity counters of days long past (keeps memory bounded over long runs)."""

@@ -53,6 +53,10 @@ KINDS = ("order", "exchange", "remainder")
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
 
 
+def _is_partial(d) -> bool:
+    return d.status == "partial"
+
+
 class OrderTable:
     """Orders as columns; grows (doubling) when exchanges add orders."""
 
@@ -316,15 +320,42 @@ class Simulation:
                         self._handle(o, d, env.now, True)
                     i = j
             return
+        # Runs of orders go to the engine in one call. Handling a decision may schedule an event the
+        # next orders must not overtake: a wave release at the order's time (backlog threshold; then one
+        # order at a time) or a backorder's expiry, never before created_h + max_backorder_wait_h (the
+        # run stops short of that). A partial decision ends the run: its remainder is probed against
+        # the stock it left.
+        runs = self.pol.wave.backlog_threshold is None
+        created = ot.created_h
+        wait = self.pol.max_backorder_wait_h
+        eng = self.engine
+        stop = _is_partial
         while i < m:
             t = times[i]
-            if t > env.peek():
+            peek = env.peek()
+            if t > peek:
                 yield env.timeout(t - env.now)
                 continue
-            oid = ids[i]
-            d = self._decide([self._order(oid)], t)[0]
-            self._handle(oid, d, t, True)
-            i += 1
+            if not runs:
+                oid = ids[i]
+                d = self._decide([self._order(oid)], t)[0]
+                self._handle(oid, d, t, True)
+                i += 1
+                continue
+            bound = float(created[ids[i]]) + wait
+            j = i + 1
+            while j < m and times[j] <= peek:
+                c = float(created[ids[j]]) + wait
+                if c < bound:
+                    bound = c
+                if times[j] > bound:
+                    break
+                j += 1
+            chunk = ids[i:j]
+            decs = eng.decide_commit_many([self._order(o) for o in chunk], times[i:j], stop=stop)
+            for o, d, tt in zip(chunk, decs, times[i:j]):
+                self._handle(o, d, tt, True)
+            i += len(decs)
 
     def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
         """A new row of the order table derived from ``parent`` (exchange or remainder)."""

@@ -611,7 +611,8 @@ class DecisionEngine:
         if self._node_capped:
             orders_left, units_left = self._node_room(day)
             closed |= (orders_left <= 0) | (units_left <= 0)
-        if closed.any():
+        any_closed = bool(closed.any())
+        if any_closed:
             avail[:, closed] = 0
             svc = np.where(has_service, svc, -1)
         if self._unit_capped:
@@ -627,7 +628,7 @@ class DecisionEngine:
         kk = np.maximum(svc, 0)
         pkg_fixed = st.fixed[rows, r, kk]
         pkg_dist = st.dist[rows, r, kk]
-        if closed.any():
+        if any_closed:
             # Never used (no stock offered there); kept finite for the kernel.
             pkg_fixed = np.where(closed, 0.0, pkg_fixed)
             pkg_dist = np.where(closed, 0.0, pkg_dist)
@@ -1004,20 +1005,21 @@ class DecisionEngine:
             except OmsimError as exc:
                 raise OmsimError(f"order {oid}: the stock moved since the decision, decide again ({exc})") from None
         # From here nothing can fail.
-        nodes = np.array(node_list, dtype=np.int64)
-        units = np.array(unit_list, dtype=np.int64)
         o = self._orders_taken.get(day)
         if o is None:
             o = self._orders_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
             self._units_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
             self._prune(day)
-        o[nodes] += 1
-        self._units_taken[day][nodes] += units
+        ut = self._units_taken[day]
+        back = self.node_backlog_units
+        for n, u in zip(node_list, unit_list):      # distinct nodes (checked above): scalar updates
+            o[n] += 1
+            ut[n] += u
+            back[n] += u
         for (d, k), c in need.items():
             book.book(k, d, c)
             if book.remaining(k, d) < 1:
                 self._full.add((d, k))
-        self.node_backlog_units[nodes] += units
         self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
 
     def _reserve_lines(self, nodes, skus, qty) -> bool:

@@ -500,7 +500,7 @@ def test_unit_capacity_throttles_units_per_day():
 def test_carrier_capacity_moves_to_the_next_service_or_day():
     services = [{"id": "cheap", "level": "standard", "per_package": 1.0, "daily_capacity": 1},
                 {"id": "dear", "level": "standard", "per_package": 9.0, "daily_capacity": 1}]
-    sc = scenario_from_dict(small_scenario_dict(1, 1, 1, services=services))
+    sc = scenario_from_dict(small_scenario_dict(1, 1, 1, services=services, policies={"max_packages": 1}))
     engine = engine_with_stock(sc, [[10]])
     got = []
     for i in range(3):
@@ -796,11 +796,13 @@ def small_sequences(draw):
                "per_kg": draw(money), "per_unit": draw(st.sampled_from([0.0, 0.5])),
                "transit": {"base_days": draw(st.integers(0, 2)), "km_per_day": 1000, "max_days": 5},
                "pickup_hour": draw(st.sampled_from([None, 12.0, 17.0]))}
-        cap = draw(st.one_of(st.none(), st.integers(1, 3)))
+        services.append(svc)
+    max_packages = draw(st.integers(1, 3))
+    for svc in services:
+        cap = draw(st.one_of(st.none(), st.integers(max_packages, max_packages + 2)))
         if cap is not None:
             svc["daily_capacity"] = cap
-        services.append(svc)
-    policies = {"max_packages": draw(st.integers(1, 3)), "split_penalty": draw(money),
+    policies = {"max_packages": max_packages, "split_penalty": draw(money),
                 "lost_sale_penalty": draw(st.sampled_from([0.0, 5.0, 60.0])),
                 "carrier_selection": draw(st.sampled_from(["cheapest", "fastest"])),
                 "no_stock": draw(st.sampled_from(["backorder", "hold", "cancel"]))}
@@ -850,6 +852,7 @@ def test_decide_commit_many_equals_decide_then_commit(world, policy, explain, st
     b = engine_with_stock(sc, on_hand, explain=explain)
     want = _outcome(_one_by_one, a, orders, times, policy, stop)
     got = _outcome(b.decide_commit_many, orders, times, policy, stop=stop)
+    assert want[1] is None, want[1]   # a decision always fits at commit (tight service-days count as full)
     assert got == want
     same_state(state(b), state(a))
     assert b._full == a._full
@@ -898,3 +901,20 @@ def test_decide_commit_many_checks_its_times_and_orders():
         engine.decide_commit_many([_order(0, [0], [1]), _order(1, [3], [1])], 0.0)
     # The order before the malformed one stays committed, as with decide + commit in a loop.
     assert engine.committed(0) is not None and int(engine.inventory.reserved.sum()) == 1
+
+
+def test_multi_package_decision_always_fits_the_carriers_last_slots():
+    # Two nodes, one service with room for max_packages = 2 packages a day: an order split over both
+    # nodes takes the service's last two slots; after it the day counts as full (not one slot left
+    # over that a second split order could overbook), and every commit succeeds.
+    services = [{"id": "only", "level": "standard", "per_package": 1.0, "daily_capacity": 3}]
+    sc = scenario_from_dict(small_scenario_dict(2, 1, 2, services=services,
+                                                policies={"max_packages": 2, "split_penalty": 0.0}))
+    engine = engine_with_stock(sc, [[0, 0], [0, 0]])
+    for i in range(4):
+        engine.inventory.receive(0, 0, 1, t=0.0)
+        engine.inventory.receive(1, 1, 1, t=0.0)
+        d = engine.decide(_order(i, [0, 1], [1, 1]), 1.0)
+        engine.commit(d, 1.0)     # never "full": decide already saw the held-back slots
+    booked = [engine.carriers.capacity[0] - engine.carriers.remaining(0, day) for day in range(4)]
+    assert all(b <= 3 for b in booked) and sum(booked) == sum(len(engine.committed(i).shipments) for i in range(4))

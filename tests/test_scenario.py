@@ -303,3 +303,11 @@ def test_library_variants_change_only_what_they_say():
     four = load_scenario(ROOT / "scenarios" / "fourth-warehouse.yaml")
     assert four.node_ids == base.node_ids + ["DFW"]
     assert four.network.warehouses[:3] == base.network.warehouses
+
+
+def test_carrier_capacity_must_hold_one_order_of_packages(tmp_path):
+    raw = json.loads(json.dumps(MINIMAL))
+    raw["carriers"] = [{"id": "c", "services": [{"id": "s", "daily_capacity": 2}]}]
+    raw["policies"] = {"max_packages": 3}
+    e = _bad(tmp_path, yaml.safe_dump(raw))
+    assert "daily_capacity (2) must be at least policies.max_packages (3)" in e.message

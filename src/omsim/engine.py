@@ -1018,7 +1018,10 @@ class DecisionEngine:
             back[n] += u
         for (d, k), c in need.items():
             book.book(k, d, c)
-            if book.remaining(k, d) < 1:
+            # A service-day counts as full while it could not take every package of one
+            # order (decide rate-shops each node alone): the last max_packages - 1 slots
+            # are held back, so a decision that passed decide always fits at commit.
+            if book.remaining(k, d) < self.max_packages:
                 self._full.add((d, k))
         self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
 
@@ -1092,7 +1095,8 @@ class DecisionEngine:
                     o[s.node] -= 1
                     u[s.node] -= units
                 self.carriers.unbook(b.service[i], b.pickup_day[i], 1)
-                self._full.discard((b.pickup_day[i], b.service[i]))
+                if self.carriers.remaining(b.service[i], b.pickup_day[i]) >= self.max_packages:
+                    self._full.discard((b.pickup_day[i], b.service[i]))
         del self._open[order_id]
         return released
 

@@ -486,6 +486,13 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _cross(self):
         _unique_ids(self.carriers, "carrier")
+        for c in self.carriers:
+            for s in c.services:
+                if s.daily_capacity is not None and s.daily_capacity < self.policies.max_packages:
+                    # An order may put one package per node on the same service: the engine
+                    # holds that many slots back each day, so fewer could never be used.
+                    raise ValueError(f"carrier {c.id!r} service {s.id!r}: daily_capacity ({s.daily_capacity}) must be "
+                                     f"at least policies.max_packages ({self.policies.max_packages})")
         return self
 
     # -- convenience ---------------------------------------------------------

@@ -392,13 +392,16 @@ class CarrierBook:
         """
         km = np.asarray(distance_km, dtype=np.float64)
         cost = self.cost_matrix(km, units, weight_kg, packages)
-        ok = self._eligible(level, self.transit_h_matrix(km), max_transit_h)
+        transit = self.transit_h_matrix(km)
+        ok = self._eligible(level, transit, max_transit_h)
         if day is not None:
             room = self.remaining_all(day) >= packages
             ok = ok & room.reshape((-1,) + (1,) * km.ndim)
         cost = np.where(ok, cost, np.inf)
-        best = cost.argmin(axis=0)  # first listed wins ties
-        val = np.take_along_axis(cost, best[None, ...], axis=0)[0]
+        val = cost.min(axis=0)
+        # Ties as in quote(): equal cost goes to the faster service, then the first listed.
+        tied_transit = np.where(cost == val[None, ...], np.broadcast_to(transit, cost.shape), np.inf)
+        best = tied_transit.argmin(axis=0)
         return val, np.where(np.isfinite(val), best, -1)
 
     def quote(self, distance_km: float, units: int = 1, weight_kg: float = 0.0, level: str = "standard", *,

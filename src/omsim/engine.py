@@ -1299,7 +1299,9 @@ class DecisionEngine:
         avail = np.vstack([p.avail for p in preps])
         # A node an order cannot use (no service, no capacity) gets a prohibitive unit cost.
         unit = np.where(avail > 0, np.vstack([p.unit_cost for p in preps]), _FORBIDDEN)
-        pkg = np.vstack([p.package_cost for p in preps])
+        # The kernel's package cost carries the split penalty on every package; CP-SAT models it
+        # exactly (packages beyond an order's first), so take it out of the package cost here.
+        pkg = np.vstack([p.package_cost for p in preps]) - self.split_penalty
         lost = np.concatenate([p.lost_cost for p in preps])
         # Each order's own optimum against the whole stock. Where these do not compete for a unit they
         # are the window's optimum (the objective is a sum over orders; only stock couples them), so
@@ -1335,6 +1337,7 @@ class DecisionEngine:
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes[members])])
                 res = solve_assignment(sub_ptr, line_sku[lines], demand[lines], stock, pkg[members], unit[lines],
                                        lost[lines], max_packages=self.max_packages, scale=_BATCH_SCALE,
+                                       split_penalty=self.split_penalty,
                                        time_limit_s=limit, num_workers=1, seed=int(self.scenario.seed))
                 statuses.append(res.status)
                 wall += res.wall_time_s

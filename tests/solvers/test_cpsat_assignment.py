@@ -86,3 +86,38 @@ def test_time_limit_reports_status_and_gap():
         assert res.bound <= res.objective + 1e-9
         assert res.gap >= 0.0
     assert res.wall_time_s < 5.0
+
+
+def brute_force_with_split(stock, demand, package, unit, lost, split, k):
+    """Every integer assignment of one order: packages, split penalty beyond the first, units, lost units."""
+    L, N = unit.shape
+    best = float("inf")
+    per_line = [[x for x in itertools.product(*[range(min(int(demand[l]), int(stock[l, n])) + 1) for n in range(N)])
+                 if sum(x) <= demand[l]] for l in range(L)]
+    for choice in itertools.product(*per_line):
+        x = np.array(choice).reshape(L, N)
+        used = x.sum(axis=0) > 0
+        if used.sum() > k:
+            continue
+        cost = (package[used].sum() + split * max(int(used.sum()) - 1, 0) + (x * unit).sum()
+                + ((demand - x.sum(axis=1)) * lost).sum())
+        best = min(best, cost)
+    return best
+
+
+@given(st.data())
+@settings(max_examples=40, deadline=None)
+def test_split_penalty_is_paid_only_beyond_the_first_package(data):
+    L, N = data.draw(st.integers(1, 2)), 3
+    c = st.integers(0, 12).map(float)
+    stock = np.array(data.draw(st.lists(st.integers(0, 2), min_size=L * N, max_size=L * N))).reshape(L, N)
+    demand = np.array(data.draw(st.lists(st.integers(1, 2), min_size=L, max_size=L)))
+    package = np.array(data.draw(st.lists(c, min_size=N, max_size=N)))
+    unit = np.array(data.draw(st.lists(c, min_size=L * N, max_size=L * N))).reshape(L, N)
+    lost = np.array(data.draw(st.lists(c, min_size=L, max_size=L)))
+    split, k = data.draw(c), data.draw(st.integers(1, 3))
+    res = solve_assignment([0, L], np.arange(L), demand, stock, package[None, :], unit, lost,
+                           max_packages=k, scale=1.0, split_penalty=split, time_limit_s=10)
+    assert res.status == "OPTIMAL"
+    want = brute_force_with_split(stock, demand, package, unit, lost, split, k)
+    assert res.objective == pytest.approx(want) and res.cost == pytest.approx(want)

@@ -73,7 +73,7 @@ class AssignmentResult:
 
 def solve_assignment(line_ptr, line_sku, demand, stock, package_cost, unit_cost, lost_cost,
                      max_packages=None, scale: float = 1000.0, time_limit_s: float = 10.0,
-                     num_workers: int = 1, seed: int = 0) -> AssignmentResult:
+                     num_workers: int = 1, seed: int = 0, split_penalty=None) -> AssignmentResult:
     """Jointly source one or more orders that share stock, with CP-SAT.
 
     Parameters
@@ -94,6 +94,10 @@ def solve_assignment(line_ptr, line_sku, demand, stock, package_cost, unit_cost,
         Per unit left unfilled.
     max_packages : int, optional
         Per order; default no limit.
+    split_penalty : float or (B,) float, optional
+        Paid per package beyond an order's first: ``split * max(packages - 1, 0)``,
+        modelled exactly (not folded into the package cost, which would charge
+        the first package too and make shipping nothing look cheaper).
     scale : float
         Costs are multiplied by this and rounded to integers (CP-SAT needs
         integer objectives); choose it so that ``cost * scale`` is exact or
@@ -120,6 +124,7 @@ def solve_assignment(line_ptr, line_sku, demand, stock, package_cost, unit_cost,
     if P.ndim == 1:
         P = np.broadcast_to(P, (B, N))
     k = N if max_packages is None else min(int(max_packages), N)
+    split = np.zeros(B) if split_penalty is None else np.broadcast_to(np.asarray(split_penalty, dtype=np.float64), (B,))
 
     def iscale(v: float) -> int:
         return int(round(float(v) * scale))
@@ -152,6 +157,10 @@ def solve_assignment(line_ptr, line_sku, demand, stock, package_cost, unit_cost,
         opened = [y[b, n] for n in range(N) if (b, n) in y]
         if len(opened) > k:
             model.add(sum(opened) <= k)
+        if split[b] > 0 and len(opened) > 1:
+            extra = model.new_int_var(0, len(opened) - 1, f"split[{b}]")   # packages beyond the first
+            model.add(extra >= sum(opened) - 1)
+            objective.append(iscale(split[b]) * extra)
     for s in np.unique(sku):
         for n in range(N):
             users = [x[l, n] for l in np.nonzero(sku == s)[0] if (l, n) in x]
@@ -183,7 +192,7 @@ def solve_assignment(line_ptr, line_sku, demand, stock, package_cost, unit_cost,
     for b in range(B):
         rows = slice(ptr[b], ptr[b + 1])
         used = assign[rows].sum(axis=0) > 0
-        cost += float(P[b][used].sum() + (assign[rows] * C[rows]).sum()
+        cost += float(P[b][used].sum() + split[b] * max(int(used.sum()) - 1, 0) + (assign[rows] * C[rows]).sum()
                       + ((dem[rows] - assign[rows].sum(axis=1)) * lam[rows]).sum())
     gap = 0.0 if name == "OPTIMAL" else (obj - bound) / max(abs(obj), 1e-9)
     return AssignmentResult(assign, cost, obj, bound, gap, name, solver.wall_time)

@@ -311,3 +311,18 @@ def test_carrier_capacity_must_hold_one_order_of_packages(tmp_path):
     raw["policies"] = {"max_packages": 3}
     e = _bad(tmp_path, yaml.safe_dump(raw))
     assert "daily_capacity (2) must be at least policies.max_packages (3)" in e.message
+
+
+def test_layout_section_mirrors_the_warehouse_layout_type():
+    # The scenario's layout section is passed to omsim.warehouse.Layout as keyword arguments:
+    # the two must name the same fields with the same defaults.
+    import dataclasses
+
+    from omsim.scenario import LayoutSpec
+    from omsim.warehouse import Layout
+
+    spec = LayoutSpec().model_dump()
+    dom = {f.name: f.default for f in dataclasses.fields(Layout) if f.init}
+    assert spec == {k: dom[k] for k in spec}
+    assert set(spec) == set(dom)
+    Layout(**LayoutSpec(blocks=2, aisles=12, cells_per_aisle=40, depot="back").model_dump())

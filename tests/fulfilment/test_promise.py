@@ -179,3 +179,10 @@ def test_promise_is_monotone_and_never_before_t_plus_transit(t, dt, backlog, ext
     for a, b in ((p, later), (p, more)):
         assert b.ready_h >= a.ready_h - 1e-9 and b.pickup_h >= a.pickup_h - 1e-9
         assert b.delivery_h >= a.delivery_h - 1e-9
+
+
+def test_merge_intervals_unions_overlapping_and_touching():
+    from omsim.fulfilment.promise import merge_intervals
+
+    assert merge_intervals([(14, 22), (6, 14), (30, 31), (20, 23)]) == [(6, 23), (30, 31)]
+    assert merge_intervals([]) == []

@@ -6,6 +6,8 @@ from omsim.fulfilment.allocation import cheapest_assignment_sequential
 from omsim.solvers.lp_fluid import solve_fluid_lp
 from omsim.solvers.lp_fluid_cg import solve_fluid_lp_methods
 
+from test_lp_fluid import random_instance
+
 
 def test_triangle_order_where_per_item_lp_is_weaker():
     # one order type {a, b, c}; node 0 stocks a, b; node 1 b, c; node 2 a, c; packages cost 1,
@@ -19,17 +21,6 @@ def test_triangle_order_where_per_item_lp_is_weaker():
     assert res.objective == pytest.approx(2.0)
     assert res.bound == pytest.approx(2.0)
     assert res.packages == pytest.approx(2.0)
-
-
-def random_instance(rng, J=3, I=5, K=4, Q=6):
-    sizes = rng.integers(1, 4, Q)
-    ptr = np.concatenate([[0], np.cumsum(sizes)])
-    items = np.concatenate([rng.choice(I, s, replace=False) for s in sizes])
-    rate = rng.integers(0, 4, (J, Q)).astype(float)
-    stock = rng.integers(0, 6, (I, K)) * (rng.random((I, K)) < 0.7)
-    P = rng.uniform(3, 8, (J, K))
-    U = rng.uniform(0.5, 2.0, (J, K))
-    return ptr, items, rate, stock, P, U, np.full(J, 12.0), np.full(J, 10.0)
 
 
 @pytest.mark.parametrize("seed", range(8))

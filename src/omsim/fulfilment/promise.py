@@ -122,9 +122,13 @@ def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> l
                 lo, hi = max(d * 24.0 + a, t0_h), min(d * 24.0 + b, t1_h)
                 if hi > lo:
                     iv.append((lo, hi))
-    iv.sort()
+    return merge_intervals(iv)
+
+
+def merge_intervals(intervals) -> list[tuple[float, float]]:
+    """Sorted union of ``(start, end)`` intervals; touching ones merge."""
     merged: list[tuple[float, float]] = []
-    for a, b in iv:
+    for a, b in sorted(intervals):
         if merged and a <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:

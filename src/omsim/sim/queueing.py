@@ -20,6 +20,8 @@ import math
 import numpy as np
 import simpy
 
+from omsim.fulfilment.promise import merge_intervals
+
 
 @dataclass
 class Calendar:
@@ -60,13 +62,7 @@ class Calendar:
         if got is not None:
             return got
         wd = (self.start_weekday + day) % 7
-        iv = sorted((day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.windows if wd in wds)
-        merged: list[tuple[float, float]] = []
-        for a, b in iv:
-            if merged and a <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-            else:
-                merged.append((a, b))
+        merged = merge_intervals((day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.windows if wd in wds)
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[day] = merged

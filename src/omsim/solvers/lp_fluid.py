@@ -79,6 +79,15 @@ class FluidLPResult:
     solver: str
 
 
+def fluid_arrays(type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost, lost_package_cost):
+    """The fluid LPs' inputs as typed arrays (a missing lost-package cost is zero); shared by both formulations."""
+    R = np.asarray(rate, dtype=np.float64)
+    return (np.asarray(type_ptr, dtype=np.int64), np.asarray(type_items, dtype=np.int64), R,
+            np.asarray(stock, dtype=np.float64), np.asarray(package_cost, dtype=np.float64),
+            np.asarray(unit_cost, dtype=np.float64), np.asarray(lost_unit_cost, dtype=np.float64),
+            np.zeros(R.shape[0]) if lost_package_cost is None else np.asarray(lost_package_cost, dtype=np.float64))
+
+
 def solve_fluid_lp(type_ptr, type_items, rate, stock, package_cost, unit_cost, lost_unit_cost,
                    lost_package_cost=None, time_limit_s: float = 600.0, solver: str = "GLOP") -> FluidLPResult:
     """Solve the fluid LP and return the bound and the stock shadow prices.
@@ -118,14 +127,8 @@ def solve_fluid_lp(type_ptr, type_items, rate, stock, package_cost, unit_cost, l
     Inputs already validated by the caller; types with zero rate are skipped.
     """
     t0 = time.perf_counter()
-    ptr = np.asarray(type_ptr, dtype=np.int64)
-    items = np.asarray(type_items, dtype=np.int64)
-    R = np.asarray(rate, dtype=np.float64)
-    S = np.asarray(stock, dtype=np.float64)
-    P = np.asarray(package_cost, dtype=np.float64)
-    U = np.asarray(unit_cost, dtype=np.float64)
-    LU = np.asarray(lost_unit_cost, dtype=np.float64)
-    LP = np.zeros(R.shape[0]) if lost_package_cost is None else np.asarray(lost_package_cost, dtype=np.float64)
+    ptr, items, R, S, P, U, LU, LP = fluid_arrays(type_ptr, type_items, rate, stock, package_cost, unit_cost,
+                                                  lost_unit_cost, lost_package_cost)
     J, Q = R.shape
     I, K = S.shape
     sizes = np.diff(ptr)

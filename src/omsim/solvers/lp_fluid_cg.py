@@ -36,6 +36,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from omsim._kernels._alloc import cheapest_batch
+from omsim.solvers.lp_fluid import fluid_arrays
 
 __all__ = ["MethodLPResult", "solve_fluid_lp_methods"]
 
@@ -132,14 +133,8 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
     Inputs already validated by the caller.
     """
     t_start = time.perf_counter()
-    ptr = np.asarray(type_ptr, dtype=np.int64)
-    items = np.asarray(type_items, dtype=np.int64)
-    R = np.asarray(rate, dtype=np.float64)
-    S = np.asarray(stock, dtype=np.float64)
-    P = np.asarray(package_cost, dtype=np.float64)
-    U = np.asarray(unit_cost, dtype=np.float64)
-    LU = np.asarray(lost_unit_cost, dtype=np.float64)
-    LPk = np.zeros(R.shape[0]) if lost_package_cost is None else np.asarray(lost_package_cost, dtype=np.float64)
+    ptr, items, R, S, P, U, LU, LPk = fluid_arrays(type_ptr, type_items, rate, stock, package_cost, unit_cost,
+                                                   lost_unit_cost, lost_package_cost)
     J, Q = R.shape
     I, K = S.shape
     sizes = np.diff(ptr)

@@ -42,6 +42,9 @@ from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
+from omsim.sim.packages import PARTIAL as PARTIAL_CODE
+from omsim.sim.packages import STATUSES as DECISION_STATUSES
+from omsim.sim.packages import DecisionColumns, PackageTable, decision_columns, spans
 from omsim.sim.queueing import Calendar, Station
 
 # Internal order states.
@@ -53,16 +56,12 @@ KINDS = ("order", "exchange", "remainder")
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
 
 
-def _is_partial(d) -> bool:
-    return d.status == "partial"
-
-
 class OrderTable:
     """Orders as columns; grows (doubling) when exchanges add orders."""
 
     _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
     _F8_ZERO = ("ship_cost", "handling_cost")
-    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines")
+    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines", "pkg0")
     _SMALL = (("region", np.int32), ("level", np.int8), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
               ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))
 
@@ -79,6 +78,7 @@ class OrderTable:
             setattr(self, f, np.zeros(self.cap, dtype=dt))
         self.parent[:] = -1
         self.units_first[:] = -1
+        self.pkg0[:] = -1
 
     def _fields(self):
         return list(self._F8) + list(self._F8_ZERO) + list(self._I8) + [f for f, _ in self._SMALL]
@@ -92,7 +92,7 @@ class OrderTable:
             old = getattr(self, f)
             arr = np.empty(new, dtype=old.dtype)
             arr[: self.cap] = old
-            fill = np.nan if f in self._F8 else (-1 if f in ("parent", "units_first") else 0)
+            fill = np.nan if f in self._F8 else (-1 if f in ("parent", "units_first", "pkg0") else 0)
             arr[self.cap:] = fill
             setattr(self, f, arr)
         self.cap = new
@@ -175,9 +175,11 @@ class Simulation:
             self.calendars.append(cal)
             self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))
             self.packers.append(Station(self.env, wh.packers, cal, record=True, name=f"{wh.id}/packers"))
-        self.queue: list[list[tuple[int, int]]] = [[] for _ in range(self.N)]
+        # Packages (rows of self.P) waiting for their node's next wave, as arrays in decision order.
+        self.P = PackageTable(capacity=dem.n + 64, line_capacity=int(dem.line_ptr[-1]) + 64)
+        self.queue: list[list[np.ndarray]] = [[] for _ in range(self.N)]
+        self.queue_len = [0] * self.N
         self._release_due = [False] * self.N
-        self.decisions: dict[int, object] = {}
         # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
         # per (nearest node, SKU) for the replenishment reviews.
         self.backorders: dict[int, Order] = {}
@@ -185,10 +187,19 @@ class Simulation:
         self.bo_seq: dict[int, int] = {}
         self.bo_units = np.zeros((self.N, len(sc.sku_ids)), dtype=np.int64)
         self._bo_next = 0
-        self.pickups: dict[tuple[int, float], list[tuple[int, int]]] = {}
+        self.pickups: dict[tuple[int, float], list[np.ndarray]] = {}
         self.receipts: dict[float, list] = {}
-        self.delay = {(c, s.id): (s.delay.probability, s.delay.mean_h) for c, s in sc.services()}
-        self._ship_detail: dict[tuple[str, str], int] = {}
+        # Per carrier service (engine.services order): transit delay and the log detail of a shipment.
+        st = self.engine.services
+        delay = {(c, s.id): (s.delay.probability, s.delay.mean_h) for c, s in sc.services()}
+        dl = [delay.get((c, v), (0.0, 0.0)) for c, v in zip(st.carrier, st.service)]
+        self._delay_p = np.array([p for p, _ in dl], dtype=np.float64)
+        self._delay_mean = np.array([h for _, h in dl], dtype=np.float64)
+        self._svc_code = np.array([self.log.code(f"{c}/{v}") for c, v in zip(st.carrier, st.service)],
+                                  dtype=np.int32)
+        self._alloc_code = np.array([self.log.code(f"{pol.allocation}:{k}pkg") for k in range(sc.policies.max_packages + 1)],
+                                    dtype=np.int32)
+        self._score_code = np.array([self.log.code(f"{k / 10:.1f}") for k in range(51)], dtype=np.int32)
         self.rng_pick = self.streams["picking"]
         self.rng_transit = self.streams["transit"]
         self.rng_ret = self.streams["returns"]
@@ -229,58 +240,131 @@ class Simulation:
                      level=LEVELS[ot.level[oid]], skus=skus, qty=qty, channel=self.channels[ot.channel[oid]],
                      parent_id=None if par < 0 else par)
 
-    def _decide(self, orders: list[Order], t: float) -> list:
+    def _lines_of(self, oids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR lines (ptr, sku, qty) of generated orders ``oids`` (all < dem.n), in that order."""
+        dem = self.dem
+        ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
+        return ptr, dem.line_sku[idx], dem.line_qty[idx]
+
+    def _decide_run(self, oids: np.ndarray, times: np.ndarray, stop_on_partial: bool):
+        """Decide and commit a run of generated orders in turn (engine columns out)."""
+        ot = self.ot
+        if not hasattr(self.engine, "decide_commit_arrays"):  # TEMP until the engine's columnar path lands
+            decs = self.engine.decide_commit_many([self._order(o) for o in oids.tolist()], times,
+                                                  stop=(lambda d: d.status == "partial") if stop_on_partial else None)
+            return decision_columns(decs, self.engine)
+        ptr, sku, qty = self._lines_of(oids)
+        return self.engine.decide_commit_arrays(oids, times, ot.region[oids].astype(np.int64),
+                                                ot.level[oids].astype(np.int64), ptr, sku, qty,
+                                                stop_on_partial=stop_on_partial)
+
+    def _decide_one(self, oid: int, t: float) -> DecisionColumns:
+        """Decide (and commit) one order with the scenario's policy, as columns."""
         eng = self.engine
+        o = self._order(oid)
         if self.batch:
-            return eng.decide_batch(orders, t)
-        out = []
-        for o in orders:
+            d = eng.decide_batch([o], t)[0]
+        else:
             d = eng.decide(o, t)
             eng.commit(d, t)
-            out.append(d)
-        return out
+        return decision_columns([d], eng)
 
-    def _handle(self, oid: int, d, t: float, first: bool) -> None:
-        """Act on a committed decision."""
-        ot, log = self.ot, self.log
-        st = d.status
+    def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool) -> None:
+        """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders)."""
+        ot, log, P = self.ot, self.log, self.P
+        m = oids.size
+        if m == 0:
+            return
+        npk = np.diff(da.pkg_ptr[: m + 1])
+        st = da.status[:m]
+        lp = self._line_ptr_of(oids)
         if first:
-            short = d.unfilled > 0
-            ot.lines_short[oid] = int(short.sum())
-            ot.units_first[oid] = int(ot.units[oid] - d.unfilled.sum()) if d.shipments else 0
-        if d.shipments:
-            if oid in self.backorders:
-                self._drop_backorder(oid)
-            self.decisions[oid] = d
-            k = len(d.shipments)
-            ot.pending[oid] = k
-            ot.packages[oid] = k
-            ot.promised_h[oid] = d.promised_h if d.promised_h is not None else np.nan
-            ot.state[oid] = ACTIVE
-            self.open_orders += 1
-            log.add(t, oid, EV["allocated"] if st != "partial" else EV["partial"], -1,
-                    log.code(f"{d.policy}:{k}pkg"))
-            if st == "partial" and not self.batch and self.pol.no_stock != "cancel" and ot.kind[oid] != 2:
-                self._remainder(oid, d, t)
+            # Units the first decision left unfilled: lines short, units allocated at once.
+            base = int(lp[0])
+            unf = da.unfilled[: int(lp[-1]) - base]
+            rel = lp - base
+            short = np.add.reduceat((unf > 0).astype(np.int64), rel[:-1])
+            ot.lines_short[oids] = short
+            unf_units = np.add.reduceat(unf, rel[:-1])
+            ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - unf_units, 0)
+        has = npk > 0
+        if has.any():
+            ho = oids[has]
+            if self.backorders:
+                for o in ho.tolist():
+                    if o in self.backorders:
+                        self._drop_backorder(o)
+            P0 = int(da.pkg_ptr[0])
+            P1 = int(da.pkg_ptr[m])
+            rows = P.append(da, P0, P1, np.repeat(oids, npk), self._k_of(npk))
+            first_row = rows[0] + (da.pkg_ptr[:m] - P0)
+            ot.pkg0[ho] = first_row[has]
+            ot.pending[ho] = npk[has]
+            ot.packages[ho] = npk[has]
+            ot.promised_h[ho] = da.promised_h[:m][has]
+            ot.state[ho] = ACTIVE
+            self.open_orders += int(ho.size)
+            partial = st[has] == PARTIAL_CODE
+            tt = times[has]
+            det = self._alloc_code[np.minimum(npk[has], len(self._alloc_code) - 1)]
+            full = ~partial
+            if full.any():
+                log.add_many(tt[full], ho[full], EV["allocated"], -1, det[full])
+            if partial.any():
+                log.add_many(tt[partial], ho[partial], EV["partial"], -1, det[partial])
+                if not self.batch and self.pol.no_stock != "cancel":
+                    for j in np.flatnonzero(partial).tolist():
+                        o = int(ho[j])
+                        if ot.kind[o] != 2:
+                            i = int(np.flatnonzero(oids == o)[0])
+                            a = int(lp[i] - lp[0])
+                            b = int(lp[i + 1] - lp[0])
+                            self._remainder(o, da.unfilled[a:b], float(tt[j]))
+            # Packages join their node's wave queue in decision order.
+            pn = P.node[rows[0]:rows[1]]
+            ids = np.arange(rows[0], rows[1], dtype=np.int64)
             thr = self.pol.wave.backlog_threshold
-            for j, sh in enumerate(d.shipments):
-                q = self.queue[sh.node]
-                q.append((oid, j))
-                if thr is not None and len(q) >= thr and not self._release_due[sh.node]:
-                    self._release_due[sh.node] = True
-                    self._at(t, self._release, sh.node)
-        elif st in ("backorder", "hold"):
+            for n in np.unique(pn).tolist():
+                q = self.queue[n]
+                q.append(ids[pn == n])
+                self.queue_len[n] += int((pn == n).sum())
+                if thr is not None and self.queue_len[n] >= thr and not self._release_due[n]:
+                    self._release_due[n] = True
+                    self._at(float(times[-1]), self._release, n)
+        if not has.all():
+            for j in np.flatnonzero(~has).tolist():
+                self._no_shipment(int(oids[j]), int(st[j]), float(times[j]))
+
+    def _line_ptr_of(self, oids: np.ndarray) -> np.ndarray:
+        """Line offsets of ``oids`` as the engine saw them (concatenated in this order)."""
+        ln = self.ot.lines[oids]
+        ptr = np.zeros(oids.size + 1, dtype=np.int64)
+        np.cumsum(ln, out=ptr[1:])
+        return ptr
+
+    def _k_of(self, npk: np.ndarray) -> np.ndarray:
+        """Shipment index of each package: 0..npk[i]-1 per order."""
+        tot = int(npk.sum())
+        start = np.cumsum(npk) - npk
+        return np.arange(tot, dtype=np.int64) - np.repeat(start, npk)
+
+    def _no_shipment(self, oid: int, code: int, t: float) -> None:
+        """A decision that ships nothing: backorder, hold or cancel."""
+        ot, log = self.ot, self.log
+        status = DECISION_STATUSES[code]
+        if status in ("backorder", "hold"):
             if oid not in self.backorders:
                 self._add_backorder(oid)
                 ot.state[oid] = BACKORDERED
                 ot.was_backordered[oid] = True
-                log.add(t, oid, EV["backordered"] if st == "backorder" else EV["held"])
+                log.add(t, oid, EV["backordered"] if status == "backorder" else EV["held"])
                 root = int(ot.parent[oid]) if ot.kind[oid] == 2 else oid
                 deadline = max(float(ot.created_h[root]) + self.pol.max_backorder_wait_h, t)
                 self._at(deadline, self._expire, oid)
-        else:  # cancel (no stock under policy "cancel")
+        elif status == "cancel":  # no stock under policy "cancel"
             ot.state[oid] = CANCELLED
             log.add(t, oid, EV["cancelled"], -1, log.code("no_stock"))
+        # "partial"/"allocated" without shipments cannot happen
 
     def _expire(self, oid: int) -> None:
         """Cancel a backorder that waited too long."""
@@ -299,25 +383,23 @@ class Simulation:
         ok = np.isfinite(paid) & (paid < self.end_h)
         idx = np.flatnonzero(ok)
         idx = idx[np.argsort(paid[idx], kind="stable")]
-        times = paid[idx].tolist()
-        ids = idx.tolist()
-        i, m = 0, len(ids)
+        tarr = paid[idx]
+        times = tarr.tolist()
+        i, m = 0, len(times)
         if self.batch:
             w = self.pol.batch_window_h
             k = 1
+            eng = self.engine
             while i < m:
                 te = k * w
                 k += 1
                 if te > env.now:
                     yield env.timeout(te - env.now)
-                j = i
-                while j < m and times[j] < te:
-                    j += 1
+                j = int(np.searchsorted(tarr, te, side="left"))
                 if j > i:
-                    chunk = ids[i:j]
-                    decs = self._decide([self._order(o) for o in chunk], env.now)
-                    for o, d in zip(chunk, decs):
-                        self._handle(o, d, env.now, True)
+                    chunk = idx[i:j]
+                    decs = eng.decide_batch([self._order(o) for o in chunk.tolist()], env.now)
+                    self._accept(chunk, np.full(chunk.size, env.now), decision_columns(decs, eng), True)
                     i = j
             return
         # Runs of orders go to the engine in one call. Handling a decision may schedule an event the
@@ -326,10 +408,9 @@ class Simulation:
         # run stops short of that). A partial decision ends the run: its remainder is probed against
         # the stock it left.
         runs = self.pol.wave.backlog_threshold is None
-        created = ot.created_h
         wait = self.pol.max_backorder_wait_h
-        eng = self.engine
-        stop = _is_partial
+        dead = (ot.created_h[idx] + wait).tolist()
+        stop = not self.batch and self.pol.no_stock != "cancel"
         while i < m:
             t = times[i]
             peek = env.peek()
@@ -337,25 +418,25 @@ class Simulation:
                 yield env.timeout(t - env.now)
                 continue
             if not runs:
-                oid = ids[i]
-                d = self._decide([self._order(oid)], t)[0]
-                self._handle(oid, d, t, True)
-                i += 1
-                continue
-            bound = float(created[ids[i]]) + wait
-            j = i + 1
-            while j < m and times[j] <= peek:
-                c = float(created[ids[j]]) + wait
-                if c < bound:
-                    bound = c
-                if times[j] > bound:
-                    break
-                j += 1
-            chunk = ids[i:j]
-            decs = eng.decide_commit_many([self._order(o) for o in chunk], times[i:j], stop=stop)
-            for o, d, tt in zip(chunk, decs, times[i:j]):
-                self._handle(o, d, tt, True)
-            i += len(decs)
+                j = i + 1
+            else:
+                j = int(np.searchsorted(tarr, peek, side="right"))
+                bound = min(dead[i:j]) if j > i + 1 else dead[i]
+                if j > i + 1 and times[j - 1] > bound:
+                    # Shorten to the orders decided before the earliest expiry among them.
+                    j2 = i + 1
+                    bound = dead[i]
+                    while j2 < j:
+                        if dead[j2] < bound:
+                            bound = dead[j2]
+                        if times[j2] > bound:
+                            break
+                        j2 += 1
+                    j = j2
+            chunk = idx[i:j]
+            da = self._decide_run(chunk, tarr[i:j], stop)
+            self._accept(chunk[: da.n], tarr[i:i + da.n], da, True)
+            i += da.n
 
     def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
         """A new row of the order table derived from ``parent`` (exchange or remainder)."""
@@ -377,11 +458,10 @@ class Simulation:
     def _new_order(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float) -> int:
         """An exchange: a new order for the returned lines, allocated now."""
         oid = self._add_row(parent, skus, qty, t, 1)
-        d = self._decide([self._order(oid)], t)[0]
-        self._handle(oid, d, t, True)
+        self._accept(np.array([oid], dtype=np.int64), np.array([t]), self._decide_one(oid, t), True)
         return oid
 
-    def _remainder(self, oid: int, d, t: float) -> None:
+    def _remainder(self, oid: int, unfilled: np.ndarray, t: float) -> None:
         """Backorder the unfilled lines of a partly allocated order as a remainder row.
 
         Only when the engine would backorder (or hold) them on their own now:
@@ -389,8 +469,8 @@ class Simulation:
         allowed, or dearer than a lost sale) stay lost sales, as it decided.
         """
         o = self._order(oid)
-        short = d.unfilled > 0
-        skus, qty = o.skus[short].astype(np.int64), d.unfilled[short].astype(np.int64)
+        short = unfilled > 0
+        skus, qty = o.skus[short].astype(np.int64), unfilled[short].astype(np.int64)
         probe = Order(order_id=self.ot.n, created_h=t, region=o.region, level=o.level, skus=skus, qty=qty,
                       channel=o.channel, parent_id=oid)
         d2 = self.engine.decide(probe, t)
@@ -399,7 +479,7 @@ class Simulation:
         rid = self._add_row(oid, skus, qty, t, 2)
         self.engine.commit(d2, t)
         self.ot.was_backordered[oid] = True
-        self._handle(rid, d2, t, True)
+        self._accept(np.array([rid], dtype=np.int64), np.array([t]), decision_columns([d2], self.engine), True)
 
     # ----------------------------------------------------------------- floor
     def _waves(self):
@@ -416,38 +496,34 @@ class Simulation:
         if not q:
             return
         self.queue[n] = []
+        self.queue_len[n] = 0
+        pk = q[0] if len(q) == 1 else np.concatenate(q)
         t = self.env.now
-        floor = self.floors[n]
-        oids = np.fromiter((o for o, _ in q), dtype=np.int64, count=len(q))
-        ks = np.fromiter((k for _, k in q), dtype=np.int64, count=len(q))
-        shs = [self.decisions[o].shipments[k] for o, k in q]
-        nl = np.fromiter((s.skus.size for s in shs), dtype=np.int64, count=len(shs))
-        ptr = np.zeros(len(shs) + 1, dtype=np.int64)
-        np.cumsum(nl, out=ptr[1:])
-        sku = np.concatenate([s.skus for s in shs]).astype(np.int64)
-        qty = np.concatenate([s.qty for s in shs]).astype(np.int64)
-        units = np.add.reduceat(qty, ptr[:-1])
-        tours, lengths, picks = floor.tours(ptr, sku, units)
-        pick_h = floor.pick_hours(lengths, picks)
+        P = self.P
+        ptr, sku, _qty = P.lines(pk)
+        units = P.units[pk]
+        tours, lengths, picks = self.floors[n].tours(ptr, sku, units)
+        pick_h = self.floors[n].pick_hours(lengths, picks)
         err_line = self.rng_pick.random(sku.size) < self.pol.pick_error_rate
         errs = np.add.reduceat(err_line.astype(np.int64), ptr[:-1])
-        self.log.add_many(t, oids, EV["released"], n)
+        self.log.add_many(t, P.order[pk], EV["released"], n)
         self.travel_m += float(lengths.sum())
         self.tours += len(tours)
-        self.packages_released += len(q)
+        self.packages_released += int(pk.size)
         self.lines_picked += int(sku.size)
         self.pick_errors += int(errs.sum())
         st = self.pickers[n]
         for j, tour in enumerate(tours):
-            st.submit(float(pick_h[j]), self._picked, n, oids[tour], ks[tour], units[tour], errs[tour])
+            st.submit(float(pick_h[j]), self._picked, n, pk[tour], errs[tour])
 
-    def _picked(self, start: float, end: float, n: int, oids, ks, units, errs) -> None:
+    def _picked(self, start: float, end: float, n: int, pk, errs) -> None:
         day = min(int(start // 24.0), self.days)
         self.pick_busy_day[n, day] += end - start
         log = self.log
+        oids = self.P.order[pk]
         log.add_many(end, oids, EV["picked"], n)
         wh = self.sc.network.warehouses[n]
-        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * units) / 3600.0
+        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * self.P.units[pk]) / 3600.0
         bad = errs > 0
         if bad.any():
             if self.pol.scan_verification:
@@ -459,116 +535,127 @@ class Simulation:
                 self.pick_errors_shipped += int(errs[bad].sum())
                 log.add_many(end, oids[bad], EV["pick_error"], n, log.code("not_caught"))
         cum = np.cumsum(pack_h)
-        self.packers[n].submit(float(cum[-1]), self._packed, n, oids, ks, cum)
+        self.packers[n].submit(float(cum[-1]), self._packed, n, pk, cum)
 
-    def _packed(self, start: float, end: float, n: int, oids, ks, cum) -> None:
+    def _packed(self, start: float, end: float, n: int, pk, cum) -> None:
         finish = start + cum
-        log = self.log
-        log.add_many(finish, oids, EV["packed"], n)
-        miss = log.code("next_pickup")
+        log, P = self.log, self.P
+        log.add_many(finish, P.order[pk], EV["packed"], n)
         now = self.env.now
-        for o, k, f in zip(oids.tolist(), ks.tolist(), finish.tolist()):
-            ship_by = self.decisions[o].shipments[k].ship_by_h
-            T = ship_by
-            # The tote reaches staging whole, at its end: a package packed in time for a
-            # pickup that left while the rest of its tote was packed waits for the next one.
-            ready = f if f > ship_by else (now if now > ship_by else f)
-            if ready > ship_by:
-                T = ship_by + 24.0 * math.ceil((ready - ship_by) / 24.0 - 1e-12)
-                log.add(ready, o, EV["missed_cutoff"], n, miss)
-            key = (n, T)
+        ship_by = P.ship_by[pk]
+        # The tote reaches staging whole, at its end: a package packed in time for a
+        # pickup that left while the rest of its tote was packed waits for the next one.
+        ready = np.where(finish > ship_by, finish, np.where(now > ship_by, now, finish))
+        late = ready > ship_by
+        T = ship_by.copy()
+        if late.any():
+            T[late] = ship_by[late] + 24.0 * np.ceil((ready[late] - ship_by[late]) / 24.0 - 1e-12)
+            log.add_many(ready[late], P.order[pk[late]], EV["missed_cutoff"], n, log.code("next_pickup"))
+        for tv in np.unique(T).tolist():
+            key = (n, tv)
+            sel = pk[T == tv]
             b = self.pickups.get(key)
             if b is None:
                 b = self.pickups[key] = []
-                if T < self.end_h:
-                    self._at(T, self._pickup, key)
-            b.append((o, k))
+                if tv < self.end_h:
+                    self._at(tv, self._pickup, key)
+            b.append(sel)
 
     # --------------------------------------------------------------- carriers
     def _pickup(self, key) -> None:
         n, T = key
-        items = self.pickups.pop(key)
-        ot, log, eng = self.ot, self.log, self.engine
+        parts = self.pickups.pop(key)
+        pk = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        ot, log, P = self.ot, self.log, self.P
+        oids = P.order[pk]                      # distinct: one package per node and order
+        if hasattr(self.engine, "ship_many"):
+            self.engine.ship_many(oids, P.k[pk], T)
+        else:  # TEMP until the engine's ship_many lands
+            for o, k in zip(oids.tolist(), P.k[pk].tolist()):
+                self.engine.ship(o, k, T)
+        ot.units_shipped[oids] += P.units[pk]
+        ot.ship_cost[oids] += P.cost_ship[pk]
+        ot.handling_cost[oids] += P.cost_handling[pk]
+        svc = P.service[pk]
+        log.add_many(T, oids, EV["shipped"], n, self._svc_code[svc])
         rng = self.rng_transit
-        u = rng.random(len(items))
-        ex = rng.exponential(1.0, len(items))
-        for i, (o, k) in enumerate(items):
-            d = self.decisions[o]
-            sh = d.shipments[k]
-            eng.ship(o, k, T)
-            nu = int(sh.qty.sum())
-            ot.units_shipped[o] += nu
-            c = sh.cost
-            ot.ship_cost[o] += c.get("package", 0.0) + c.get("weight", 0.0) + c.get("distance", 0.0)
-            ot.handling_cost[o] += c.get("handling", 0.0)
-            dk = self._ship_detail.get((sh.carrier, sh.service))
-            if dk is None:
-                dk = self._ship_detail[(sh.carrier, sh.service)] = log.code(f"{sh.carrier}/{sh.service}")
-            log.add(T, o, EV["shipped"], n, dk)
-            p, mean_h = self.delay.get((sh.carrier, sh.service), (0.0, 0.0))
-            late = ex[i] * mean_h if u[i] < p else 0.0
-            arr = T + sh.transit_h + late
-            prev = ot.last_delivery_h[o]
-            if not (prev >= arr):
-                ot.last_delivery_h[o] = arr
-            self.shipments_today += 1
-            ot.pending[o] -= 1
-            if ot.pending[o] == 0:
-                self._complete(o)
+        m = pk.size
+        u = rng.random(m)
+        ex = rng.exponential(1.0, m)
+        late = np.where(u < self._delay_p[svc], ex * self._delay_mean[svc], 0.0)
+        arr = T + P.transit[pk] + late
+        ot.last_delivery_h[oids] = np.fmax(ot.last_delivery_h[oids], arr)
+        self.shipments_today += m
+        ot.pending[oids] -= 1
+        done = oids[ot.pending[oids] == 0]
+        if done.size:
+            self._complete(done)
 
-    def _complete(self, oid: int) -> None:
-        """All packages of the order are on their way: delivery, feedback, return."""
+    def _complete(self, oids: np.ndarray) -> None:
+        """All packages of these orders are on their way: delivery, feedback, return."""
         ot, log, ps = self.ot, self.log, self.sc.post_sales
-        d = self.decisions.pop(oid)
-        self.open_orders -= 1
-        ot.state[oid] = DONE
-        t_del = float(ot.last_delivery_h[oid])
-        ot.delivered_h[oid] = t_del
-        if t_del > self.end_h:
+        self.open_orders -= int(oids.size)
+        ot.state[oids] = DONE
+        t_del = ot.last_delivery_h[oids]
+        ot.delivered_h[oids] = t_del
+        keep = t_del <= self.end_h
+        oids, t_del = oids[keep], t_del[keep]
+        m = oids.size
+        if m == 0:
             return
-        log.add(t_del, oid, EV["delivered"])
+        log.add_many(t_del, oids, EV["delivered"])
         sat = ps.satisfaction
-        late_days = max(0.0, (t_del - ot.promised_h[oid]) / 24.0) if np.isfinite(ot.promised_h[oid]) else 0.0
-        score = (sat.base - sat.per_day_late * late_days - sat.wrong_item * bool(ot.wrong[oid])
-                 - sat.per_extra_package * max(int(ot.packages[oid]) - 1, 0)
-                 + sat.noise_sd * self.rng_fb.standard_normal())
-        score = min(5.0, max(1.0, score))
-        ot.satisfaction[oid] = score
-        log.add(t_del, oid, EV["feedback"], -1, log.code(f"{score:.1f}"))
+        prom = ot.promised_h[oids]
+        late_days = np.where(np.isfinite(prom), np.maximum(0.0, (t_del - prom) / 24.0), 0.0)
+        wrong = ot.wrong[oids]
+        score = (sat.base - sat.per_day_late * late_days - sat.wrong_item * wrong
+                 - sat.per_extra_package * np.maximum(ot.packages[oids] - 1, 0)
+                 + sat.noise_sd * self.rng_fb.standard_normal(m))
+        score = np.clip(score, 1.0, 5.0)
+        ot.satisfaction[oids] = score
+        log.add_many(t_del, oids, EV["feedback"], -1, self._score_code[np.rint(score * 10.0).astype(np.int64)])
         # Return: the probability of the order's units (by category), or the wrong-item one.
-        rng = self.rng_ret
-        u = rng.random(4)
-        skus = np.concatenate([s.skus for s in d.shipments])
-        qty = np.concatenate([s.qty for s in d.shipments])
-        ret = self.returnable[skus]
-        if not ret.any():
+        P = self.P
+        first = ot.pkg0[oids]
+        last = first + ot.packages[oids] - 1
+        ptr, idx = spans(P.line_a[first], P.line_b[last])
+        skus, qty = P.sku[idx], P.qty[idx]
+        ret_any = np.add.reduceat(self.returnable[skus].astype(np.int64), ptr[:-1]) > 0
+        p = np.add.reduceat(self.sku_return_p[skus] * qty, ptr[:-1]) / np.add.reduceat(qty, ptr[:-1])
+        p = np.where(wrong, ps.wrong_item_return_probability, p)
+        u = self.rng_ret.random((m, 3))
+        req = ret_any & (u[:, 0] < p)
+        if not req.any():
             return
-        if ot.wrong[oid]:
-            p = ps.wrong_item_return_probability
+        oids, t_del, u = oids[req], t_del[req], u[req]
+        if ps.return_delay_days > 0:
+            t_req = t_del - ps.return_delay_days * 24.0 * np.log1p(-u[:, 1])
         else:
-            p = float(np.dot(self.sku_return_p[skus], qty) / qty.sum())
-        if u[0] >= p:
-            return
-        t_req = t_del - ps.return_delay_days * 24.0 * math.log(1.0 - u[1]) if ps.return_delay_days > 0 else t_del
-        if t_req > self.end_h:
-            return
-        ot.returned_h[oid] = t_req
-        log.add(t_req, oid, EV["return_requested"])
+            t_req = t_del
+        ok = t_req <= self.end_h
+        oids, t_req, u = oids[ok], t_req[ok], u[ok]
+        ot.returned_h[oids] = t_req
+        log.add_many(t_req, oids, EV["return_requested"])
         t_arr = t_req + ps.return_transit_days * 24.0
         t_done = t_arr + ps.inspection_h
-        if t_arr <= self.end_h:
-            log.add(t_arr, oid, EV["return_received"])
-        if t_done <= self.end_h:
-            pkgs = [(s.node, s.skus[self.returnable[s.skus]], s.qty[self.returnable[s.skus]]) for s in d.shipments]
-            self._at(t_done, self._inspect, oid, pkgs, u[2] < ps.exchange_share)
+        arrived = t_arr <= self.end_h
+        log.add_many(t_arr[arrived], oids[arrived], EV["return_received"])
+        for o, td, ux in zip(oids.tolist(), t_done.tolist(), u[:, 2].tolist()):
+            if td <= self.end_h:
+                self._at(td, self._inspect, o, ux < ps.exchange_share)
 
     # -------------------------------------------------------------- post-sales
-    def _inspect(self, oid: int, pkgs, exchange: bool) -> None:
+    def _inspect(self, oid: int, exchange: bool) -> None:
         t = self.env.now
-        eng, log = self.engine, self.log
+        eng, log, P = self.engine, self.log, self.P
         share = self.sc.post_sales.damaged_share
         all_skus, all_qty = [], []
-        for node, skus, qty in pkgs:
+        r0 = int(self.ot.pkg0[oid])
+        for r in range(r0, r0 + int(self.ot.packages[oid])):
+            node = int(P.node[r])
+            a, b = int(P.line_a[r]), int(P.line_b[r])
+            keep = self.returnable[P.sku[a:b]]
+            skus, qty = P.sku[a:b][keep], P.qty[a:b][keep]
             if skus.size == 0:
                 continue
             dmg = self.rng_ret.binomial(qty, share)
@@ -677,13 +764,13 @@ class Simulation:
                 eng.cancel(oid, t)
                 d = eng.decide_batch([o], t)[0]
                 if d.shipments:
-                    self._handle(oid, d, t, False)
+                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_columns([d], eng), False)
                 continue
             d = eng.decide(o, t)
             if d.shipments:
                 eng.cancel(oid, t)  # the backorder was committed (registered) when taken
                 eng.commit(d, t)
-                self._handle(oid, d, t, False)
+                self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_columns([d], eng), False)
 
     # ------------------------------------------------------------------ daily
     def _daily(self):

@@ -1,12 +1,10 @@
 """Column buffers for the event log: every state change of every order.
 
-Rows are appended to typed arrays (8 + 8 + 1 + 2 + 4 bytes a row), never as
-Python objects, so a run of a million orders keeps its log in a few hundred
+Rows are appended to typed NumPy columns growing by doubling (8 + 8 + 1 + 2 + 4
+bytes a row), never as Python objects, so a run of a million orders keeps its log in a few hundred
 megabytes. Event names and details are interned as small integer codes.
 """
 from __future__ import annotations
-
-from array import array
 
 import numpy as np
 import pandas as pd
@@ -23,13 +21,14 @@ EV = {name: i for i, name in enumerate(EVENTS)}
 class EventLog:
     """Append-only event log in columns ``time_h, order_id, event, node, detail``."""
 
-    def __init__(self, node_ids: list[str]):
+    _COLS = (("t", np.float64), ("oid", np.int64), ("ev", np.int8), ("node", np.int16), ("detail", np.int32))
+
+    def __init__(self, node_ids: list[str], capacity: int = 1024):
         self.node_ids = list(node_ids)
-        self.t = array("d")
-        self.oid = array("q")
-        self.ev = array("b")
-        self.node = array("h")  # -1 = no node
-        self.detail = array("i")  # index into self.details
+        self.n = 0
+        self.cap = max(int(capacity), 16)
+        for f, dt in self._COLS:
+            setattr(self, f"_{f}", np.zeros(self.cap, dtype=dt))
         self.details: list[str] = [""]
         self._detail_code: dict[str, int] = {"": 0}
 
@@ -41,42 +40,64 @@ class EventLog:
             self.details.append(detail)
         return c
 
+    def _grow(self, need: int) -> None:
+        new = max(need, 2 * self.cap)
+        for f, dt in self._COLS:
+            old = getattr(self, f"_{f}")
+            arr = np.zeros(new, dtype=dt)
+            arr[: self.n] = old[: self.n]
+            setattr(self, f"_{f}", arr)
+        self.cap = new
+
     def add(self, t: float, oid: int, ev: int, node: int = -1, detail: int = 0) -> None:
         """One row (``ev`` and ``detail`` as codes)."""
-        self.t.append(t)
-        self.oid.append(oid)
-        self.ev.append(ev)
-        self.node.append(node)
-        self.detail.append(detail)
+        i = self.n
+        if i >= self.cap:
+            self._grow(i + 1)
+        self._t[i] = t
+        self._oid[i] = oid
+        self._ev[i] = ev
+        self._node[i] = node
+        self._detail[i] = detail
+        self.n = i + 1
 
     def add_many(self, t, oid, ev: int, node=-1, detail=0) -> None:
         """Many rows at once (arrays; scalars broadcast)."""
-        oid = np.asarray(oid, dtype=np.int64)
-        m = oid.size
+        m = len(oid)
         if m == 0:
             return
-        self.t.frombytes(np.broadcast_to(np.asarray(t, dtype=np.float64), (m,)).tobytes())
-        self.oid.frombytes(oid.tobytes())
-        self.ev.frombytes(np.full(m, ev, dtype=np.int8).tobytes())
-        self.node.frombytes(np.broadcast_to(np.asarray(node, dtype=np.int16), (m,)).tobytes())
-        self.detail.frombytes(np.broadcast_to(np.asarray(detail, dtype=np.int32), (m,)).tobytes())
+        a = self.n
+        b = a + m
+        if b > self.cap:
+            self._grow(b)
+        self._t[a:b] = t
+        self._oid[a:b] = oid
+        self._ev[a:b] = ev
+        self._node[a:b] = node
+        self._detail[a:b] = detail
+        self.n = b
+
+    @property
+    def t(self) -> np.ndarray:
+        """Times of the rows logged so far (a view)."""
+        return self._t[: self.n]
 
     def __len__(self) -> int:
-        return len(self.t)
+        return self.n
 
     def frame(self, end_h: float | None = None, *, in_time_order: bool = True) -> pd.DataFrame:
         """The log, in time order (stable: rows at equal times keep their logging order) or as logged."""
-        t = np.frombuffer(self.t, dtype=np.float64)
+        t = self._t[: self.n]
         keep = np.ones(t.size, dtype=bool) if end_h is None else t <= end_h
         order = np.argsort(t[keep], kind="stable") if in_time_order else np.arange(int(keep.sum()))
         sel = np.flatnonzero(keep)[order]
-        node = np.frombuffer(self.node, dtype=np.int16)[sel].astype(np.int64)
+        node = self._node[sel].astype(np.int64)
         names = np.asarray(self.node_ids + [""], dtype=object)
         return pd.DataFrame({
             "time_h": t[sel],
-            "order_id": np.frombuffer(self.oid, dtype=np.int64)[sel],
-            "event": pd.Categorical.from_codes(np.frombuffer(self.ev, dtype=np.int8)[sel].astype(np.int64),
+            "order_id": self._oid[sel],
+            "event": pd.Categorical.from_codes(self._ev[sel].astype(np.int64),
                                                categories=list(EVENTS)).astype(object),
             "node": names[node],  # -1 picks the trailing ""
-            "detail": np.asarray(self.details, dtype=object)[np.frombuffer(self.detail, dtype=np.int32)[sel]],
+            "detail": np.asarray(self.details, dtype=object)[self._detail[sel]],
         })

@@ -428,6 +428,10 @@ class Policies(_Model):
     batch_time_limit_s: Annotated[float, Field(gt=0)] = 2.0
     carrier_selection: Literal["cheapest", "fastest"] = "cheapest"
     batching: Literal["fcfs", "seed", "savings", "local-search"] = "savings"
+    batching_neighbours: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Granular savings: join each order only to its k nearest orders of the wave (faster, "
+                    "slightly different batches); null considers every pair (exact Clarke & Wright).")
     cart_capacity_units: PosInt = 30
     routing: Literal["optimal", "s-shape", "return", "midpoint", "largest-gap", "combined", "combined+", "ortools"] = "optimal"
     wave: Wave = Field(default_factory=Wave)

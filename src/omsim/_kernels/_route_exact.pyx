@@ -44,38 +44,7 @@ cdef void _sort_keys(int64_t* keys, Py_ssize_t n) noexcept nogil:
         keys[j + 1] = v
 
 
-cdef struct Geometry:
-    Py_ssize_t n_aisles
-    Py_ssize_t blocks
-    Py_ssize_t cells_per_aisle
-    Py_ssize_t cells_per_block
-    const double* cell_y
-    const double* cross_y
-    double pitch
-    Py_ssize_t depot_aisle
-    Py_ssize_t depot_cross
-    double depot_offset
-
-
-cdef struct DPTables:
-    const int* vert_next   # (S, blocks, 6)
-    const int* hv_ptr      # (S + 1,) valid cross-aisle combinations of state s: hv_ptr[s]:hv_ptr[s+1]
-    const int* hv_combo    # combination index (0 = no cross-aisle edge)
-    const int* hv_next     # next state
-    const int* hv_mask     # junctions left with non-zero degree
-    const int* hv_count    # cross-aisle edges in the combination
-    Py_ssize_t n_states
-    int done
-
-
-cdef struct Scratch:
-    int64_t* keys      # (max picks,)
-    int* cnt           # (n_aisles * blocks,) picks per sub-aisle
-    double* ymin       # (n_aisles * blocks,)
-    double* ymax
-    double* gap        # largest gap between adjacent picks of the sub-aisle
-    double* cur        # (S,)
-    double* nxt        # (S,)
+# Geometry, DPTables and Scratch are declared in _route_exact.pxd (shared with _batching).
 
 
 cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,

@@ -11,7 +11,7 @@ import numpy as np
 
 from omsim.scenario import slotting_table
 from omsim.warehouse import Layout
-from omsim.warehouse.batching import batch_orders
+from omsim.warehouse.batching import batch_orders_flat
 from omsim.warehouse.picktime import PickTimeModel
 from omsim.warehouse.slotting import slot
 
@@ -51,6 +51,7 @@ class Floor:
         self.batching = p.batching
         self.routing = p.routing
         self.capacity = int(p.cart_capacity_units)
+        self.neighbours = getattr(p, "batching_neighbours", None)
         self.pick_model = PickTimeModel.from_warehouse(wh)
         self.rng = batch_rng
 
@@ -69,12 +70,17 @@ class Floor:
         n = units.size
         if n == 0:
             return [], np.zeros(0), np.zeros(0, np.int64)
+        # Slotted locations are inside the layout: the flat, trusted entry skips per-order validation.
         loc = self.sku_loc[line_sku]
-        picks = [loc[line_ptr[i]:line_ptr[i + 1]] for i in range(n)]
-        res = batch_orders(self.layout, picks, units=units, capacity=self.capacity, method=self.batching,
-                           routing=self.routing, rng=self.rng, time_limit_s=1e6, max_rounds=LOCAL_SEARCH_ROUNDS)
+        ptr = np.ascontiguousarray(line_ptr, dtype=np.int64)
+        if ptr[0] != 0 or ptr[-1] != loc.shape[0]:
+            loc = np.ascontiguousarray(loc[ptr[0]:ptr[-1]])
+            ptr = ptr - ptr[0]
+        res = batch_orders_flat(self.layout, loc, ptr, units, float(self.capacity), self.batching, self.routing,
+                                rng=self.rng, time_limit_s=1e6, max_rounds=LOCAL_SEARCH_ROUNDS,
+                                neighbours=self.neighbours)
         tours = [np.asarray(b, dtype=np.int64) for b in res.batches]
-        lines = np.diff(line_ptr)
+        lines = np.diff(ptr)
         n_picks = np.array([int(lines[t].sum()) for t in tours], dtype=np.int64)
         return tours, np.asarray(res.lengths, dtype=np.float64), n_picks
 

@@ -22,6 +22,12 @@ methods in warehouses", IJPR 37(7)):
     start with one batch per order; repeatedly merge the two batches whose
     merge saves the most travel, ``L(A) + L(B) - L(A u B) >= 0``, among
     those that fit; after each merge the new batch's savings are recomputed.
+    With ``neighbours=k`` (granular savings, as in granular tabu search for
+    VRPs) an order is only joined to its ``k`` nearest orders (mean distance
+    from each of its picks to the other's nearest pick on the aisle graph,
+    both ways) and two batches are candidates for a merge only when some of
+    their orders are joined: far fewer tours to route, slightly different
+    batches. ``neighbours=None`` considers every pair (exact C&W).
 ``"local-search"``
     Savings, then iterated local search: best-improvement *relocate* (move an
     order to another batch) and *swap* (exchange two orders of different
@@ -29,8 +35,12 @@ methods in warehouses", IJPR 37(7)):
     and again, keeping the best solution, until ``time_limit_s`` or
     ``max_rounds`` perturbations. It never returns more travel than its start.
 
-All candidate evaluations of one step go to the routing kernel in one
-batched call.
+With exact routing (``"optimal"``, one or two blocks) savings runs in the
+Cython kernel :mod:`omsim._kernels._batching`, which calls the routing DP
+from C and routes a candidate only when an upper bound on its saving reaches
+the top (same batches as :func:`_savings`, its reference). Otherwise all
+candidate evaluations of one step go to the routing kernel in one batched
+call.
 """
 from __future__ import annotations
 
@@ -40,11 +50,13 @@ from itertools import chain
 
 import numpy as np
 
+from omsim._kernels import _batching
 from omsim.errors import OmsimError
+from omsim.warehouse import routing as _routing
 from omsim.warehouse.layout import Layout, as_picks
 from omsim.warehouse.routing import ROUTING_METHODS, route_lengths
 
-__all__ = ["BatchResult", "BATCHING_METHODS", "batch_orders", "batch_lengths"]
+__all__ = ["BatchResult", "BATCHING_METHODS", "batch_orders", "batch_orders_flat", "batch_lengths"]
 
 BATCHING_METHODS = ("fcfs", "seed", "savings", "local-search")
 
@@ -91,18 +103,22 @@ class _Evaluator:
     called without :func:`route_lengths`' checks.
     """
 
-    def __init__(self, layout: Layout, picks: list[np.ndarray], routing: str):
+    def __init__(self, layout: Layout, picks: list[np.ndarray] | None, routing: str, *,
+                 flat: np.ndarray | None = None, offsets: np.ndarray | None = None):
         self.layout = layout
-        self.picks = picks
         self.routing = routing
         self.calls = 0
         self.routes = 0
-        self.count = np.array([p.shape[0] for p in picks], dtype=np.int64)
-        self.start = np.zeros(len(picks), dtype=np.int64)
-        if len(picks) > 1:
+        if picks is not None:
+            self.count = np.array([p.shape[0] for p in picks], dtype=np.int64)
+            self.flat = (np.ascontiguousarray(np.concatenate(picks), dtype=np.int64) if picks
+                         else np.zeros((0, 2), np.int64))
+        else:  # already flat: orders' picks are flat[offsets[o]:offsets[o + 1]]
+            self.count = np.diff(offsets)
+            self.flat = flat
+        self.start = np.zeros(self.count.size, dtype=np.int64)
+        if self.count.size > 1:
             np.cumsum(self.count[:-1], out=self.start[1:])
-        self.flat = (np.ascontiguousarray(np.concatenate(picks), dtype=np.int64) if picks
-                     else np.zeros((0, 2), np.int64))
         method = ROUTING_METHODS.get(routing)
         self._kernel = method.lengths if method is not None else None
 
@@ -176,14 +192,17 @@ def _seed(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[int]]
     return batches
 
 
-def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[int]]:
+def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float, adj: np.ndarray | None = None) -> list[list[int]]:
+    """C&W savings with recomputation (reference of the kernel); ``adj``: granular neighbour graph."""
     n = sizes.size
     batches: list[list[int] | None] = [[o] for o in range(n)]
     load = sizes.astype(np.float64).copy()
     length = ev.lengths_of(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.int64))
+    adj = np.ones((n, n), dtype=bool) if adj is None else np.array(adj, dtype=bool)
+    np.fill_diagonal(adj, False)
     sav = np.full((n, n), -np.inf)
     iu, ju = np.triu_indices(n, 1)
-    ok = load[iu] + load[ju] <= capacity + _EPS
+    ok = (load[iu] + load[ju] <= capacity + _EPS) & adj[iu, ju]
     iu, ju = iu[ok], ju[ok]
     if iu.size:
         merged = ev.lengths_of(np.column_stack([iu, ju]).ravel(), np.full(iu.size, 2, dtype=np.int64))
@@ -194,17 +213,22 @@ def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[in
         i, j = divmod(flat, n)
         if not np.isfinite(sav[i, j]) or sav[i, j] < -_EPS:
             break
-        # Merge j into i; j's row and column die.
+        # Merge j into i; j's row and column die; i inherits j's neighbours.
         batches[i] = batches[i] + batches[j]
         batches[j] = None
         alive[j] = False
         load[i] += load[j]
         length[i] = length[i] + length[j] - sav[i, j]
+        adj[i, :] |= adj[j, :]
+        adj[:, i] |= adj[:, j]
+        adj[j, :] = False
+        adj[:, j] = False
+        adj[i, i] = False
         sav[j, :] = -np.inf
         sav[:, j] = -np.inf
         sav[i, :] = -np.inf
         sav[:, i] = -np.inf
-        fit = alive & (load[i] + load <= capacity + _EPS)
+        fit = alive & (load[i] + load <= capacity + _EPS) & adj[i]
         fit[i] = False
         others = np.flatnonzero(fit)
         if others.size:
@@ -219,6 +243,45 @@ def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[in
             s_ = length[i] + length[others] - merged
             sav[np.minimum(others, i), np.maximum(others, i)] = s_
     return [b for b in batches if b is not None]
+
+
+def _kernel_applies(layout: Layout, routing: str) -> bool:
+    """Whether the savings kernel routes exactly as ``routing`` would (exact DP, one or two blocks)."""
+    if routing != "optimal":
+        return False
+    m = ROUTING_METHODS.get("optimal")
+    if m is None or m.lengths is not _routing._optimal_lengths:
+        return False
+    return layout.blocks <= 2 or _routing._general_hook() is None
+
+
+def _neighbour_graph(layout: Layout, flat: np.ndarray, offsets: np.ndarray, neighbours: int | None) -> np.ndarray | None:
+    """Granular neighbour graph (kernel), or None when every pair is a candidate."""
+    n = offsets.size - 1
+    if neighbours is None or neighbours >= n - 1:
+        return None
+    adj = np.zeros((n, n), dtype=np.uint8)
+    _batching.neighbour_graph(np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), offsets,
+                              int(neighbours), layout.blocks, np.ascontiguousarray(layout.cell_y),
+                              np.ascontiguousarray(layout.cross_aisle_y), float(layout.aisle_pitch_m), adj)
+    return adj.astype(bool)
+
+
+def _savings_kernel(layout: Layout, flat: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, capacity: float,
+                    neighbours: int | None, lazy: bool = True) -> tuple[list[list[int]], np.ndarray, int]:
+    """Savings in the C kernel: (batches in order of their smallest order, sorted; lengths; tours routed)."""
+    n = offsets.size - 1
+    label = np.empty(n, dtype=np.int64)
+    length = np.empty(n, dtype=np.float64)
+    _t, geometry = _routing._kernel_args(layout)
+    routes = _batching.savings_batches(np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]),
+                                       offsets, np.ascontiguousarray(sizes, dtype=np.float64), float(capacity),
+                                       int(neighbours or 0), bool(lazy), *geometry, label, length)
+    # Orders grouped by batch (batches in order of their leader, the smallest index), ascending within.
+    order = np.argsort(label, kind="stable")
+    leaders, counts = np.unique(label, return_counts=True)
+    batches = [b.tolist() for b in np.split(order, np.cumsum(counts)[:-1])]
+    return batches, length[leaders], int(routes)
 
 
 # ------------------------------------------------------------------ local search
@@ -329,9 +392,17 @@ def _local_search(ev: _Evaluator, start: list[list[int]], sizes: np.ndarray, cap
 
 
 # ----------------------------------------------------------------------- public
+def _check_neighbours(neighbours) -> int | None:
+    if neighbours is None:
+        return None
+    if isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer)) or neighbours < 1:
+        raise OmsimError(f"neighbours: must be None (every pair) or an integer >= 1, got {neighbours!r}")
+    return int(neighbours)
+
+
 def batch_orders(layout: Layout, orders_picks, sizes=None, capacity=None, method: str = "fcfs",
                  routing: str = "optimal", time_limit_s: float = 1.0, rng=None, *,
-                 units=None, max_rounds: int = 100) -> BatchResult:
+                 units=None, max_rounds: int = 100, neighbours: int | None = None) -> BatchResult:
     """Group orders into picker tours under a cart capacity.
 
     Parameters
@@ -355,20 +426,27 @@ def batch_orders(layout: Layout, orders_picks, sizes=None, capacity=None, method
         ``numpy.random.Generator`` (or seed) for the local-search perturbations.
     max_rounds
         Perturbation rounds of ``"local-search"`` (it also stops at the time limit).
+    neighbours
+        Granular savings (``"savings"`` and the start of ``"local-search"``):
+        join each order to its ``neighbours`` nearest orders only; ``None``
+        (default) considers every pair (exact Clarke & Wright).
 
     Returns
     -------
     BatchResult
-        Batches (order indices), their route lengths and the total travel.
+        Batches (order indices, ascending; batches in order of their smallest
+        order), their route lengths and the total travel.
 
     Raises
     ------
     OmsimError
         Unknown method or routing, a non-positive capacity, negative or
-        mismatched sizes, or a pick outside the layout.
+        mismatched sizes, ``neighbours`` < 1, or a pick outside the layout.
     """
     if method not in BATCHING_METHODS:
         raise OmsimError(f"batching method {method!r} is unknown; choose one of: {', '.join(BATCHING_METHODS)}")
+    _routing._method(routing)
+    neighbours = _check_neighbours(neighbours)
     picks = [as_picks(layout, p, name=f"orders_picks[{i}]") for i, p in enumerate(orders_picks)]
     n = len(picks)
     if sizes is None:
@@ -381,11 +459,47 @@ def batch_orders(layout: Layout, orders_picks, sizes=None, capacity=None, method
         raise OmsimError("sizes: every order size must be a finite number >= 0")
     if capacity is None or not np.isfinite(float(capacity)) or float(capacity) <= 0:
         raise OmsimError(f"capacity: must be a positive number, got {capacity!r}")
-    capacity = float(capacity)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    if n:
+        np.cumsum([p.shape[0] for p in picks], out=offsets[1:])
+    flat = np.ascontiguousarray(np.concatenate(picks), dtype=np.int64) if n else np.zeros((0, 2), np.int64)
+    return batch_orders_flat(layout, flat, offsets, sizes, float(capacity), method, routing,
+                             time_limit_s=time_limit_s, rng=rng, max_rounds=max_rounds, neighbours=neighbours)
+
+
+def batch_orders_flat(layout: Layout, picks: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, capacity: float,
+                      method: str = "savings", routing: str = "optimal", *, time_limit_s: float = 1.0, rng=None,
+                      max_rounds: int = 100, neighbours: int | None = None) -> BatchResult:
+    """:func:`batch_orders` on flat data, for callers whose inputs are already validated.
+
+    Parameters
+    ----------
+    layout
+        The warehouse.
+    picks
+        ``(N, 2)`` C-contiguous int64 (aisle, cell) of all orders, inside the layout.
+    offsets
+        ``(n + 1,)`` int64 CSR offsets: order ``o`` has ``picks[offsets[o]:offsets[o + 1]]``.
+    sizes
+        ``(n,)`` finite sizes >= 0.
+    capacity
+        Cart capacity (> 0).
+    method, routing, time_limit_s, rng, max_rounds, neighbours
+        As for :func:`batch_orders` (valid values).
+
+    Returns
+    -------
+    BatchResult
+    """
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    sizes = np.ascontiguousarray(sizes, dtype=np.float64)
+    n = offsets.size - 1
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
-    ev = _Evaluator(layout, picks, routing)
+    ev = _Evaluator(layout, None, routing, flat=picks, offsets=offsets)
     info: dict = {}
+    lengths = None
+    kernel_routes = 0
     if n == 0:
         batches: list[list[int]] = []
     elif method == "fcfs":
@@ -393,12 +507,17 @@ def batch_orders(layout: Layout, orders_picks, sizes=None, capacity=None, method
     elif method == "seed":
         batches = _seed(ev, sizes, capacity)
     else:
-        batches = _savings(ev, sizes, capacity)
+        if _kernel_applies(layout, routing):
+            batches, lengths, kernel_routes = _savings_kernel(layout, picks, offsets, sizes, capacity, neighbours)
+        else:
+            batches = _savings(ev, sizes, capacity, _neighbour_graph(layout, picks, offsets, neighbours))
         if method == "local-search":
-            start_total = float(ev.lengths(batches).sum())
+            start_total = float(lengths.sum()) if lengths is not None else float(ev.lengths(batches).sum())
             batches, rounds = _local_search(ev, batches, sizes, capacity, time_limit_s, max_rounds, rng)
             info.update(start_total_m=start_total, rounds=rounds)
-    batches = [sorted(b) for b in batches]
-    lengths = ev.lengths(batches)
-    info.update(routing_calls=ev.calls, routes_evaluated=ev.routes)
+            lengths = None
+    if lengths is None:
+        batches = [sorted(b) for b in batches]
+        lengths = ev.lengths(batches)
+    info.update(routing_calls=ev.calls + (1 if kernel_routes else 0), routes_evaluated=ev.routes + kernel_routes)
     return BatchResult(batches, lengths, float(lengths.sum()), method, routing, info)

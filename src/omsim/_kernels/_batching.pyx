@@ -1,0 +1,426 @@
+# cython: language_level=3
+"""Clarke & Wright savings order batching with exact routing, in one C loop.
+
+The reference is ``omsim.warehouse.batching._savings`` (NumPy, one batched
+routing call per step); this kernel takes the same decisions — the merge of
+largest saving, ties to the first pair in row-major order of the upper
+triangle, ``j`` merged into ``i < j``, recomputation of the new batch's
+savings — but calls the exact DP (``_route_exact._solve``) straight from C.
+
+Two ways to evaluate fewer tours, both optional:
+
+* ``lazy``: a saving is first stored as an upper bound,
+  ``L(A) + L(B) - max(L(A), L(B), H(A u B))`` (a tour through a superset of
+  picks is no shorter, and any closed walk on the aisle grid travels at least
+  twice the x and y extents of what it visits, ``H``); a tour is routed only
+  when its bound reaches the top of the matrix. The merges are the same as
+  without it: an exact value is taken only when no bound could beat it, and a
+  bound that ties comes first in row-major order only if it is evaluated first.
+* ``neighbours > 0`` (granular savings): orders are joined only to their
+  ``neighbours`` nearest orders (mean nearest-pick distance on the aisle
+  graph, both ways); batches are candidates for a merge when any of their
+  orders are joined. This changes the batches.
+
+Inputs already validated by the caller.
+"""
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int64_t
+from libc.math cimport INFINITY, fabs
+
+from omsim._kernels._route_exact cimport Geometry, DPTables, Scratch, _solve, _alloc, _release, _fill
+
+# Same tolerance as the reference (capacity and "saving >= 0" checks).
+cdef double EPS = 1e-9
+
+
+cdef struct Work:
+    Py_ssize_t n
+    const int64_t* aisle
+    const int64_t* cell
+    const int64_t* start
+    int64_t* nxt       # (n,) next order of the same batch, -1 at its end
+    int64_t* tail      # (n,) last order of the batch led by i
+    int64_t* buf_a     # (N,) gathered picks of a candidate tour
+    int64_t* buf_c
+    double* sav        # (n, n) upper triangle: saving (exact or bound), -inf when no candidate
+    char* exact        # (n, n) sav holds an evaluated saving
+    char* adj          # (n, n) batches may merge (granular neighbour lists)
+    double* rb_val     # (n,) best entry of each row
+    int64_t* rb_col
+    int64_t* xlo       # (n,) aisle extent of each batch, depot included
+    int64_t* xhi
+    double* ylo        # (n,) y extent, depot included
+    double* yhi
+
+
+cdef Py_ssize_t _gather(Work* k, Py_ssize_t head, Py_ssize_t pos) noexcept nogil:
+    """Copy the picks of the batch led by ``head`` to the buffers from ``pos``; return the new end."""
+    cdef Py_ssize_t o = head, p
+    while o >= 0:
+        for p in range(k.start[o], k.start[o + 1]):
+            k.buf_a[pos] = k.aisle[p]
+            k.buf_c[pos] = k.cell[p]
+            pos += 1
+        o = k.nxt[o]
+    return pos
+
+
+cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const DPTables* t,
+                   Scratch* w) noexcept nogil:
+    """Optimal tour length of batch ``i`` (with batch ``j`` when ``j >= 0``)."""
+    cdef Py_ssize_t m = _gather(k, i, 0), lo
+    if j >= 0:
+        m = _gather(k, j, m)
+    if m == 0:
+        return 0.0
+    return _solve(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo)
+
+
+cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
+    cdef Py_ssize_t c, n = k.n
+    cdef double best = -INFINITY, v
+    cdef int64_t col = -1
+    for c in range(r + 1, n):
+        v = k.sav[r * n + c]
+        if v > best:
+            best = v
+            col = c
+    k.rb_val[r] = best
+    k.rb_col[r] = col
+
+
+cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, const Geometry* g) noexcept nogil:
+    """Upper bound on the saving of merging batches ``i`` and ``j`` (see the module docstring)."""
+    cdef double li = length[i], lj = length[j], m
+    cdef int64_t xl = k.xlo[i] if k.xlo[i] < k.xlo[j] else k.xlo[j]
+    cdef int64_t xh = k.xhi[i] if k.xhi[i] > k.xhi[j] else k.xhi[j]
+    cdef double yl = k.ylo[i] if k.ylo[i] < k.ylo[j] else k.ylo[j]
+    cdef double yh = k.yhi[i] if k.yhi[i] > k.yhi[j] else k.yhi[j]
+    m = 2.0 * g.pitch * (xh - xl) + 2.0 * (yh - yl) + 2.0 * g.depot_offset
+    if li > m:
+        m = li
+    if lj > m:
+        m = lj
+    # Slack for rounding: the stored lengths are sums of DP sums.
+    return (li + lj) - m + 1e-7 * (1.0 + li + lj)
+
+
+cdef double _pick_dist(Py_ssize_t a1, double y1, Py_ssize_t a2, double y2, const Geometry* g) noexcept nogil:
+    """Aisle-graph distance between two picks (no depot)."""
+    cdef Py_ssize_t b
+    cdef double best, v
+    if a1 == a2:
+        return fabs(y1 - y2)
+    best = INFINITY
+    for b in range(g.blocks + 1):
+        v = fabs(y1 - g.cross_y[b]) + fabs(y2 - g.cross_y[b])
+        if v < best:
+            best = v
+    return fabs(<double>(a1 - a2)) * g.pitch + best
+
+
+cdef double _order_dist(Work* k, Py_ssize_t u, Py_ssize_t v, const Geometry* g) noexcept nogil:
+    """Mean distance from each pick of one order to the nearest pick of the other, both ways, halved."""
+    cdef Py_ssize_t p, q
+    cdef double total = 0.0, best, d
+    cdef Py_ssize_t nu = k.start[u + 1] - k.start[u], nv = k.start[v + 1] - k.start[v]
+    if nu == 0 or nv == 0:
+        return 0.0
+    for p in range(k.start[u], k.start[u + 1]):
+        best = INFINITY
+        for q in range(k.start[v], k.start[v + 1]):
+            d = _pick_dist(k.aisle[p], g.cell_y[k.cell[p]], k.aisle[q], g.cell_y[k.cell[q]], g)
+            if d < best:
+                best = d
+        total += best / nu
+    for q in range(k.start[v], k.start[v + 1]):
+        best = INFINITY
+        for p in range(k.start[u], k.start[u + 1]):
+            d = _pick_dist(k.aisle[p], g.cell_y[k.cell[p]], k.aisle[q], g.cell_y[k.cell[q]], g)
+            if d < best:
+                best = d
+        total += best / nv
+    return 0.5 * total
+
+
+cdef void _neighbours(Work* k, Py_ssize_t kk, const Geometry* g, double* dist, char* taken) noexcept nogil:
+    """Join every order to its ``kk`` nearest orders (ties to the lower index); ``adj`` symmetric."""
+    cdef Py_ssize_t n = k.n, u, v, r, best_v
+    cdef double best
+    for u in range(n):
+        for v in range(u + 1, n):
+            dist[u * n + v] = _order_dist(k, u, v, g)
+            dist[v * n + u] = dist[u * n + v]
+    for u in range(n):
+        for v in range(n):
+            taken[v] = 0
+        taken[u] = 1
+        for r in range(kk):
+            best = INFINITY
+            best_v = -1
+            for v in range(n):
+                if not taken[v] and (best_v < 0 or dist[u * n + v] < best):
+                    best = dist[u * n + v]
+                    best_v = v
+            if best_v < 0:
+                break
+            taken[best_v] = 1
+            k.adj[u * n + best_v] = 1
+            k.adj[best_v * n + u] = 1
+
+
+def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pick; order o = start[o]:start[o+1]
+                    const int64_t[::1] cell,        # IN  (N,) cell of every pick
+                    const int64_t[::1] start,       # IN  (n + 1,) CSR offsets of the orders' picks
+                    const double[::1] sizes,        # IN  (n,) order sizes against the capacity
+                    double capacity,                # IN  cart capacity
+                    Py_ssize_t neighbours,          # IN  granular neighbour lists (0: every pair is a candidate)
+                    bint lazy,                      # IN  route a candidate only when its bound reaches the top
+                    Py_ssize_t n_aisles,            # IN  aisles in the layout
+                    Py_ssize_t blocks,              # IN  blocks in the layout
+                    const double[::1] cell_y,       # IN  (cells_per_aisle,) cell positions along an aisle
+                    const double[::1] cross_y,      # IN  (blocks + 1,) cross-aisle positions
+                    double pitch,                   # IN  aisle pitch
+                    Py_ssize_t depot_aisle,         # IN  depot aisle
+                    Py_ssize_t depot_cross,         # IN  cross aisle of the depot (0 = front)
+                    double depot_offset,            # IN  depot to cross aisle
+                    const int[:, :, ::1] vert_next,  # IN  DP tables (see _route_exact.exact_lengths)
+                    const int[::1] hv_ptr,          # IN
+                    const int[::1] hv_combo,        # IN
+                    const int[::1] hv_next,         # IN
+                    const int[::1] hv_mask,         # IN
+                    const int[::1] hv_count,        # IN
+                    int done,                       # IN
+                    int64_t[::1] label,             # OUT (n,) batch of each order: its smallest order index
+                    double[::1] length):            # OUT (n,) optimal tour length of batch i at i (0 elsewhere)
+    """Savings batching (C&W with recomputation); returns the number of tours routed."""
+    cdef Geometry g
+    cdef DPTables t
+    cdef Scratch w
+    cdef Work k
+    cdef Py_ssize_t n = start.shape[0] - 1, N = aisle.shape[0]
+    cdef double* load = NULL
+    cdef double* dist = NULL
+    cdef char* alive = NULL
+    cdef char* taken = NULL
+    cdef int64_t evaluations = 0
+    cdef int status = 0
+    cdef int64_t* null_i64 = NULL
+    if n == 0:
+        return 0
+    _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
+          depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
+    k.n = n
+    k.aisle = &aisle[0] if N else null_i64
+    k.cell = &cell[0] if N else null_i64
+    k.start = &start[0]
+    with nogil:
+        k.nxt = <int64_t*>malloc(n * sizeof(int64_t))
+        k.tail = <int64_t*>malloc(n * sizeof(int64_t))
+        k.buf_a = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+        k.buf_c = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+        k.sav = <double*>malloc(n * n * sizeof(double))
+        k.exact = <char*>malloc(n * n * sizeof(char))
+        k.adj = <char*>malloc(n * n * sizeof(char))
+        k.rb_val = <double*>malloc(n * sizeof(double))
+        k.rb_col = <int64_t*>malloc(n * sizeof(int64_t))
+        k.xlo = <int64_t*>malloc(n * sizeof(int64_t))
+        k.xhi = <int64_t*>malloc(n * sizeof(int64_t))
+        k.ylo = <double*>malloc(n * sizeof(double))
+        k.yhi = <double*>malloc(n * sizeof(double))
+        load = <double*>malloc(n * sizeof(double))
+        alive = <char*>malloc(n * sizeof(char))
+        if neighbours > 0:
+            dist = <double*>malloc(n * n * sizeof(double))
+            taken = <char*>malloc(n * sizeof(char))
+        status = _alloc(&w, N, n_aisles * blocks, t.n_states)
+        if (status != 0 or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
+                or k.sav == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
+                or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
+                or alive == NULL or (neighbours > 0 and (dist == NULL or taken == NULL))):
+            status = -1
+        else:
+            evaluations = _run(&k, &g, &t, &w, &sizes[0], capacity, neighbours, lazy, load, alive,
+                               dist, taken, &label[0], &length[0])
+        _release(&w)
+        free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.exact); free(k.adj)
+        free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
+        free(load); free(alive); free(dist); free(taken)
+    if status != 0:
+        raise MemoryError()
+    return evaluations
+
+
+cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, const double* sizes,
+                  double capacity, Py_ssize_t neighbours, bint lazy, double* load, char* alive,
+                  double* dist, char* taken, int64_t* label, double* length) noexcept nogil:
+    cdef Py_ssize_t n = k.n, i, j, c, r, o, best_r, lo_, hi_
+    cdef double s, best, y, ydep = g.cross_y[g.depot_cross]
+    cdef int64_t evaluations = 0
+    # One batch per order.
+    for o in range(n):
+        k.nxt[o] = -1
+        k.tail[o] = o
+        load[o] = sizes[o]
+        alive[o] = 1
+        k.xlo[o] = g.depot_aisle
+        k.xhi[o] = g.depot_aisle
+        k.ylo[o] = ydep
+        k.yhi[o] = ydep
+        for r in range(k.start[o], k.start[o + 1]):
+            if k.aisle[r] < k.xlo[o]:
+                k.xlo[o] = k.aisle[r]
+            if k.aisle[r] > k.xhi[o]:
+                k.xhi[o] = k.aisle[r]
+            y = g.cell_y[k.cell[r]]
+            if y < k.ylo[o]:
+                k.ylo[o] = y
+            if y > k.yhi[o]:
+                k.yhi[o] = y
+        length[o] = _route(k, o, -1, g, t, w)
+        evaluations += 1
+    for i in range(n * n):
+        k.sav[i] = -INFINITY
+        k.exact[i] = 0
+        k.adj[i] = 0 if (neighbours > 0 and neighbours < n - 1) else 1
+    if neighbours > 0 and neighbours < n - 1:
+        _neighbours(k, neighbours, g, dist, taken)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if k.adj[i * n + j] and load[i] + load[j] <= capacity + EPS:
+                if lazy:
+                    k.sav[i * n + j] = _bound(k, length, i, j, g)
+                else:
+                    k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+                    k.exact[i * n + j] = 1
+                    evaluations += 1
+        _row_best(k, i)
+    while True:
+        best = -INFINITY
+        best_r = -1
+        for r in range(n):
+            if k.rb_val[r] > best:
+                best = k.rb_val[r]
+                best_r = r
+        if best_r < 0:
+            break
+        i = best_r
+        j = k.rb_col[i]
+        if not k.exact[i * n + j]:
+            k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+            k.exact[i * n + j] = 1
+            evaluations += 1
+            _row_best(k, i)
+            continue
+        s = k.sav[i * n + j]
+        if s < -EPS:
+            break
+        # Merge j into i; j's row and column die.
+        k.nxt[k.tail[i]] = j
+        k.tail[i] = k.tail[j]
+        alive[j] = 0
+        load[i] += load[j]
+        length[i] = length[i] + length[j] - s
+        if k.xlo[j] < k.xlo[i]:
+            k.xlo[i] = k.xlo[j]
+        if k.xhi[j] > k.xhi[i]:
+            k.xhi[i] = k.xhi[j]
+        if k.ylo[j] < k.ylo[i]:
+            k.ylo[i] = k.ylo[j]
+        if k.yhi[j] > k.yhi[i]:
+            k.yhi[i] = k.yhi[j]
+        for c in range(n):
+            if k.adj[j * n + c]:
+                k.adj[i * n + c] = 1
+                k.adj[c * n + i] = 1
+            k.adj[j * n + c] = 0
+            k.adj[c * n + j] = 0
+            lo_ = c if c < j else j
+            hi_ = j if c < j else c
+            k.sav[lo_ * n + hi_] = -INFINITY
+            lo_ = c if c < i else i
+            hi_ = i if c < i else c
+            k.sav[lo_ * n + hi_] = -INFINITY
+            k.exact[lo_ * n + hi_] = 0
+        k.adj[i * n + i] = 0
+        for c in range(n):
+            if c == i or not alive[c] or not k.adj[i * n + c] or load[i] + load[c] > capacity + EPS:
+                continue
+            lo_ = c if c < i else i
+            hi_ = i if c < i else c
+            if lazy:
+                k.sav[lo_ * n + hi_] = _bound(k, length, i, c, g)
+            else:
+                k.sav[lo_ * n + hi_] = (length[i] + length[c]) - _route(k, i, c, g, t, w)
+                k.exact[lo_ * n + hi_] = 1
+                evaluations += 1
+        # Row bests: rows above j saw their (r, i) and (r, j) entries change.
+        k.rb_val[j] = -INFINITY
+        k.rb_col[j] = -1
+        for r in range(j):
+            if r == i:
+                continue
+            if k.rb_col[r] == i or k.rb_col[r] == j:
+                _row_best(k, r)
+            elif r < i and (k.sav[r * n + i] > k.rb_val[r]
+                            or (k.sav[r * n + i] == k.rb_val[r] and k.rb_val[r] > -INFINITY and i < k.rb_col[r])):
+                k.rb_val[r] = k.sav[r * n + i]
+                k.rb_col[r] = i
+        _row_best(k, i)
+    # Final batches: labels and their tour lengths routed afresh.
+    for i in range(n):
+        if not alive[i]:
+            continue
+        o = i
+        while o >= 0:
+            label[o] = i
+            if o != i:
+                length[o] = 0.0
+            o = k.nxt[o]
+        length[i] = _route(k, i, -1, g, t, w)
+        evaluations += 1
+    return evaluations
+
+
+def neighbour_graph(const int64_t[::1] aisle,       # IN  (N,) aisle of every pick; order o = start[o]:start[o+1]
+                    const int64_t[::1] cell,        # IN  (N,) cell of every pick
+                    const int64_t[::1] start,       # IN  (n + 1,) CSR offsets of the orders' picks
+                    Py_ssize_t neighbours,          # IN  nearest orders joined to each order (>= 1)
+                    Py_ssize_t blocks,              # IN  blocks in the layout
+                    const double[::1] cell_y,       # IN  (cells_per_aisle,) cell positions along an aisle
+                    const double[::1] cross_y,      # IN  (blocks + 1,) cross-aisle positions
+                    double pitch,                   # IN  aisle pitch
+                    unsigned char[:, ::1] adj):     # OUT (n, n) 1 where two orders are joined (symmetric), else 0
+    """Granular neighbour lists of :func:`savings_batches` (every order to its nearest ``neighbours``)."""
+    cdef Geometry g
+    cdef Work k
+    cdef Py_ssize_t n = start.shape[0] - 1, N = aisle.shape[0], i
+    cdef double* dist = NULL
+    cdef char* taken = NULL
+    cdef int64_t* null_i64 = NULL
+    if n == 0:
+        return
+    g.blocks = blocks
+    g.cell_y = &cell_y[0]
+    g.cross_y = &cross_y[0]
+    g.pitch = pitch
+    k.n = n
+    k.aisle = &aisle[0] if N else null_i64
+    k.cell = &cell[0] if N else null_i64
+    k.start = &start[0]
+    with nogil:
+        dist = <double*>malloc(n * n * sizeof(double))
+        taken = <char*>malloc(n * sizeof(char))
+        k.adj = <char*>malloc(n * n * sizeof(char))
+        if dist != NULL and taken != NULL and k.adj != NULL:
+            for i in range(n * n):
+                k.adj[i] = 0
+            _neighbours(&k, neighbours, &g, dist, taken)
+            for i in range(n * n):
+                adj[i // n, i % n] = k.adj[i]
+    ok = dist != NULL and taken != NULL and k.adj != NULL
+    free(dist)
+    free(taken)
+    free(k.adj)
+    if not ok:
+        raise MemoryError()

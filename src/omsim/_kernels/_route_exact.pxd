@@ -1,0 +1,57 @@
+# cython: language_level=3
+"""C-level entry to the exact routing DP (for kernels that route many candidate tours).
+
+``_solve`` is the DP of ``_route_exact.pyx``; a caller fills a ``Geometry``
+and ``DPTables`` once with ``_fill``, allocates a ``Scratch`` with ``_alloc``
+(released with ``_release``) and calls ``_solve`` per tour without the GIL.
+"""
+from libc.stdint cimport int64_t
+
+
+cdef struct Geometry:
+    Py_ssize_t n_aisles
+    Py_ssize_t blocks
+    Py_ssize_t cells_per_aisle
+    Py_ssize_t cells_per_block
+    const double* cell_y
+    const double* cross_y
+    double pitch
+    Py_ssize_t depot_aisle
+    Py_ssize_t depot_cross
+    double depot_offset
+
+
+cdef struct DPTables:
+    const int* vert_next   # (S, blocks, 6)
+    const int* hv_ptr      # (S + 1,) valid cross-aisle combinations of state s: hv_ptr[s]:hv_ptr[s+1]
+    const int* hv_combo    # combination index (0 = no cross-aisle edge)
+    const int* hv_next     # next state
+    const int* hv_mask     # junctions left with non-zero degree
+    const int* hv_count    # cross-aisle edges in the combination
+    Py_ssize_t n_states
+    int done
+
+
+cdef struct Scratch:
+    int64_t* keys      # (max picks,)
+    int* cnt           # (n_aisles * blocks,) picks per sub-aisle
+    double* ymin       # (n_aisles * blocks,)
+    double* ymax
+    double* gap        # largest gap between adjacent picks of the sub-aisle
+    double* cur        # (S,)
+    double* nxt        # (S,)
+
+
+cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                   const Geometry* g, const DPTables* t, Scratch* w,
+                   int* bp_prev, int* bp_choice, Py_ssize_t* lo_out) noexcept nogil
+
+cdef int _alloc(Scratch* w, Py_ssize_t max_n, Py_ssize_t n_sub, Py_ssize_t S) noexcept nogil
+
+cdef void _release(Scratch* w) noexcept nogil
+
+cdef void _fill(Geometry* g, DPTables* t, Py_ssize_t n_aisles, Py_ssize_t blocks,
+                const double[::1] cell_y, const double[::1] cross_y, double pitch,
+                Py_ssize_t depot_aisle, Py_ssize_t depot_cross, double depot_offset,
+                const int[:, :, ::1] vert_next, const int[::1] hv_ptr, const int[::1] hv_combo,
+                const int[::1] hv_next, const int[::1] hv_mask, const int[::1] hv_count, int done)

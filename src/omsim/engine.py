@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from omsim._kernels import _alloc
+from omsim._kernels import _alloc, _decide
 from omsim.catalogue import abc_classes, popularity
 from omsim.errors import OmsimError
 from omsim.fulfilment import allocation as _allocation
@@ -68,14 +68,18 @@ from omsim.fulfilment.inventory import InboundPO, Inventory
 from omsim.fulfilment.replenishment import ReorderPolicy, order_quantities
 from omsim.fulfilment.promise import ALL_DAYS, next_cutoff_h, promise, ready_time_h, shift_windows
 from omsim.geo import distance_matrix_km
-from omsim.orders import COST_KEYS, Decision, Order, Shipment
+from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Order, Shipment
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
 
-__all__ = ["DecisionEngine", "initial_stock", "expected_daily_units", "labour_units_per_h"]
+__all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "initial_stock", "expected_daily_units",
+           "labour_units_per_h"]
 
 _LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
 _NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
+_STATUS_CODE = {s: i for i, s in enumerate(DECISION_STATUSES)}
+_CANCEL = _STATUS_CODE["cancel"]
+_PARTIAL = _STATUS_CODE["partial"]
 # How many days ahead a package may wait for carrier capacity before the node gives up on that service.
 _MAX_PICKUP_DAYS = 7
 # Added to a service's rank when capacity pushes it past its first pickup (ranks it after all on-time ones).
@@ -293,6 +297,205 @@ class _Booking:
     open_count: int = 0
 
 
+@dataclass
+class DecisionArrays:
+    """Committed decisions of a run of orders, as columns (see :meth:`DecisionEngine.decide_commit_arrays`).
+
+    The arrays are read-only views of the engine's record of the run (the
+    orders still open are served from it); copy them to keep them changed.
+
+    Attributes
+    ----------
+    n
+        Orders decided: the first ``n`` of the input.
+    status
+        (n,) int8, index into :data:`DECISION_STATUSES`.
+    promised_h
+        (n,) float64, latest promise over the order's packages (nan when nothing ships).
+    total
+        (n,) float64, :attr:`~omsim.orders.Decision.total`.
+    pkg_ptr
+        (n+1,) int64: the packages of order i are rows ``pkg_ptr[i]:pkg_ptr[i+1]``, in shipment order.
+    unfilled
+        Units not allocated per input line, aligned with the lines ``line_ptr[0]:line_ptr[n]``.
+    pkg_node, pkg_service
+        (P,) int64 node and service (index into ``engine.services``) per package.
+    pkg_ship_by_h, pkg_promised_h, pkg_transit_h, pkg_kg
+        (P,) float64, as :class:`~omsim.orders.Shipment`.
+    pkg_cost_package, pkg_cost_weight, pkg_cost_distance, pkg_cost_handling
+        (P,) float64, the shipment's ``cost`` entries.
+    pkg_line_ptr
+        (P+1,) int64: the lines of package p are ``pkg_sku[a:b]``, ``pkg_qty[a:b]`` with
+        ``a, b = pkg_line_ptr[p], pkg_line_ptr[p+1]`` (in the order's line order).
+    pkg_sku, pkg_qty
+        int64 lines of the packages.
+    """
+
+    n: int
+    status: np.ndarray
+    promised_h: np.ndarray
+    total: np.ndarray
+    pkg_ptr: np.ndarray
+    unfilled: np.ndarray
+    pkg_node: np.ndarray
+    pkg_service: np.ndarray
+    pkg_ship_by_h: np.ndarray
+    pkg_promised_h: np.ndarray
+    pkg_transit_h: np.ndarray
+    pkg_kg: np.ndarray
+    pkg_cost_package: np.ndarray
+    pkg_cost_weight: np.ndarray
+    pkg_cost_distance: np.ndarray
+    pkg_cost_handling: np.ndarray
+    pkg_line_ptr: np.ndarray
+    pkg_sku: np.ndarray
+    pkg_qty: np.ndarray
+
+
+class _Run:
+    """The record of one run of orders decided as columns: inputs, output buffers, package open flags.
+
+    Sized for the worst case (every order at most min(max_packages, N)
+    packages, every line in one package), so the kernel never runs out.
+    """
+
+    _OUT_I = ("pkg_node", "pkg_service", "pkg_day")
+    _OUT_F = ("pkg_ship_by", "pkg_promised", "pkg_transit", "pkg_kg", "pkg_c_package", "pkg_c_weight",
+              "pkg_c_distance", "pkg_c_handling")
+
+    def __init__(self, engine, oid_keys, t, region, level, ptr, sku, qty, policy):
+        n, M = len(oid_keys), int(ptr[-1])
+        P = n * max(1, min(engine.max_packages, engine.n_nodes))
+        self.engine = engine
+        self.oids = oid_keys                  # order ids as the caller gave them (dict keys of engine._open)
+        self.t, self.region, self.level = t, region, level
+        self.ptr, self.sku, self.qty = ptr, sku, qty
+        self.policy = policy
+        self.status = np.zeros(n, dtype=np.int8)
+        self.promised = np.full(n, np.nan)
+        self.total = np.zeros(n)
+        self.pkg_ptr = np.zeros(n + 1, dtype=np.int64)
+        self.unfilled = np.zeros(M, dtype=np.int64)
+        for name in self._OUT_I:
+            setattr(self, name, np.zeros(P, dtype=np.int64))
+        for name in self._OUT_F:
+            setattr(self, name, np.zeros(P))
+        self.pkg_line_ptr = np.zeros(P + 1, dtype=np.int64)
+        self.pkg_sku = np.zeros(M, dtype=np.int64)
+        self.pkg_qty = np.zeros(M, dtype=np.int64)
+        self.pkg_open = bytearray(b"\x01") * P   # 1 while the package has not shipped
+        self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
+        self.P = 0                                # packages written
+        self.PL = 0                               # package lines written
+
+    def arrays(self, m: int) -> DecisionArrays:
+        """Read-only views of the first m orders."""
+        P, PL = int(self.pkg_ptr[m]), int(self.pkg_line_ptr[int(self.pkg_ptr[m])])
+
+        def ro(a):
+            v = a.view()
+            v.flags.writeable = False
+            return v
+
+        return DecisionArrays(
+            m, ro(self.status[:m]), ro(self.promised[:m]), ro(self.total[:m]), ro(self.pkg_ptr[:m + 1]),
+            ro(self.unfilled[:int(self.ptr[m])]), ro(self.pkg_node[:P]), ro(self.pkg_service[:P]),
+            ro(self.pkg_ship_by[:P]), ro(self.pkg_promised[:P]), ro(self.pkg_transit[:P]), ro(self.pkg_kg[:P]),
+            ro(self.pkg_c_package[:P]), ro(self.pkg_c_weight[:P]), ro(self.pkg_c_distance[:P]),
+            ro(self.pkg_c_handling[:P]), ro(self.pkg_line_ptr[:P + 1]), ro(self.pkg_sku[:PL]), ro(self.pkg_qty[:PL]))
+
+    def write(self, i: int, d: Decision) -> None:
+        """Record a Decision (made by the Python path) as row i."""
+        st = self.engine.services
+        self.status[i] = _STATUS_CODE[d.status]
+        self.promised[i] = np.nan if d.promised_h is None else d.promised_h
+        self.total[i] = d.total
+        self.unfilled[self.ptr[i]:self.ptr[i + 1]] = d.unfilled
+        P, PL = self.P, self.PL
+        for s in d.shipments:
+            self.pkg_node[P] = s.node
+            self.pkg_service[P] = st.index[(s.carrier, s.service)]
+            self.pkg_day[P] = int(s.ship_by_h // 24)
+            self.pkg_ship_by[P] = s.ship_by_h
+            self.pkg_promised[P] = s.promised_h
+            self.pkg_transit[P] = s.transit_h
+            self.pkg_kg[P] = s.weight_kg
+            c = s.cost
+            self.pkg_c_package[P], self.pkg_c_weight[P] = c["package"], c["weight"]
+            self.pkg_c_distance[P], self.pkg_c_handling[P] = c["distance"], c["handling"]
+            k = len(s.skus)
+            self.pkg_sku[PL:PL + k] = s.skus
+            self.pkg_qty[PL:PL + k] = s.qty
+            PL += k
+            P += 1
+            self.pkg_line_ptr[P] = PL
+        self.pkg_ptr[i + 1] = P
+        self.P, self.PL = P, PL
+        self.decisions[i] = d
+
+    def decision(self, i: int) -> Decision:
+        """Row i as a Decision (the same object on every call)."""
+        d = self.decisions.get(i)
+        if d is not None:
+            return d
+        eng = self.engine
+        st = eng.services
+        r = int(self.region[i])
+        p0, p1 = int(self.pkg_ptr[i]), int(self.pkg_ptr[i + 1])
+        lp = self.pkg_line_ptr
+        ships = []
+        pk = wt = ds = hd = 0.0
+        for p in range(p0, p1):
+            n, k = int(self.pkg_node[p]), int(self.pkg_service[p])
+            a, b = int(lp[p]), int(lp[p + 1])
+            cost = {"package": float(self.pkg_c_package[p]), "weight": float(self.pkg_c_weight[p]),
+                    "distance": float(self.pkg_c_distance[p]), "handling": float(self.pkg_c_handling[p])}
+            ships.append(Shipment(n, self.pkg_sku[a:b].copy(), self.pkg_qty[a:b].copy(), st.carrier[k], st.service[k],
+                                  st.level[k], float(eng.node_region_km[n, r]), float(self.pkg_kg[p]),
+                                  float(self.pkg_ship_by[p]), float(self.pkg_promised[p]), float(self.pkg_transit[p]),
+                                  cost))
+            pk += cost["package"]
+            wt += cost["weight"]
+            ds += cost["distance"]
+            hd += cost["handling"]
+        unfilled = self.unfilled[self.ptr[i]:self.ptr[i + 1]].copy()
+        npk = len(ships)
+        cost = {"shipping_package": pk, "shipping_weight": wt, "shipping_distance": ds, "handling": hd,
+                "split_penalty": eng.split_penalty * max(npk - 1, 0),
+                "lost_penalty": eng.lost_sale_penalty * int(sum(unfilled.tolist()))}
+        promised = max((s.promised_h for s in ships), default=None)
+        d = Decision(self.oids[i], DECISION_STATUSES[int(self.status[i])], ships, unfilled, promised, cost,
+                     float(self.total[i]), self.policy, [])
+        self.decisions[i] = d
+        return d
+
+
+class _ArrBooking:
+    """A committed order decided as columns: row i of a _Run (its Decision is built only when asked for)."""
+
+    __slots__ = ("run", "i", "day", "p0", "npk", "open_count")
+
+    def __init__(self, run: _Run, i: int, day: int, p0: int, npk: int):
+        self.run, self.i, self.day, self.p0, self.npk, self.open_count = run, i, day, p0, npk, npk
+
+    @property
+    def decision(self) -> Decision:
+        return self.run.decision(self.i)
+
+    @property
+    def open(self) -> list[bool]:
+        """Per shipment: not yet shipped (a copy)."""
+        return [bool(v) for v in self.run.pkg_open[self.p0:self.p0 + self.npk]]
+
+    @property
+    def service(self) -> list[int]:
+        return self.run.pkg_service[self.p0:self.p0 + self.npk].tolist()
+
+    @property
+    def pickup_day(self) -> list[int]:
+        return self.run.pkg_day[self.p0:self.p0 + self.npk].tolist()
+
+
 class DecisionEngine:
     """Sourcing, carrier and promise decisions over the state of a fulfilment network.
 
@@ -451,11 +654,7 @@ class DecisionEngine:
         back = self.node_backlog_units
         for n in range(self.n_nodes):
             need = (float(back[n]) + order_units) / self.labour_units_per_h[n]
-            w = self._windows[n]
-            if w is None or not (w[0] <= t_h < w[1] - 168.0):
-                t0 = math.floor(t_h / 24.0) * 24.0
-                wins = shift_windows(self._shifts[n], t0, t0 + 336.0, self.start_weekday)
-                w = self._windows[n] = (t0, t0 + 336.0, [a for a, _ in wins], [b for _, b in wins])
+            w = self._window(n, t_h)
             starts, ends = w[2], w[3]
             i = bisect.bisect_right(starts, t_h) - 1
             if need <= 0.0:
@@ -482,6 +681,15 @@ class DecisionEngine:
                 out[n] = ready_time_h(t_h, float(back[n]), self.labour_units_per_h[n], self._shifts[n],
                                       self.start_weekday, order_units)
         return out
+
+    def _window(self, n: int, t_h: float):
+        """Node n's cached working windows (t0, t1, starts, ends), refreshed when not valid at ``t_h``."""
+        w = self._windows[n]
+        if w is None or not (w[0] <= t_h < w[1] - 168.0):
+            t0 = math.floor(t_h / 24.0) * 24.0
+            wins = shift_windows(self._shifts[n], t0, t0 + 336.0, self.start_weekday)
+            w = self._windows[n] = (t0, t0 + 336.0, [a for a, _ in wins], [b for _, b in wins])
+        return w
 
     # ------------------------------------------------------------------ validation
     def _check_order(self, order: Order) -> tuple[np.ndarray, np.ndarray, list, list]:
@@ -816,6 +1024,379 @@ class DecisionEngine:
                 break
         return out
 
+    # ------------------------------------------------------------------ columnar fast path
+    def decide_commit_arrays(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, *,
+                             stop_on_partial: bool = False) -> DecisionArrays:
+        """Decide and commit a run of orders given as columns; :meth:`decide_commit_many` without objects.
+
+        Exactly ``decide(o, t)`` then ``commit(d, t)`` for each order in turn
+        with the engine's policy: the same decisions, the same state after.
+        With policy ``cheapest`` or ``batch`` and ``explain=False`` the whole
+        run is decided in a compiled loop over the engine's state
+        (:mod:`omsim._kernels._decide`); the rare steps it does not cover (a
+        ready time past the cached shift windows, the split-penalty re-solve,
+        ...) go through the Python path for that order only. Other policies
+        loop through the Python path.
+
+        Parameters
+        ----------
+        order_ids
+            (n,) int, distinct and not open.
+        t_h
+            (n,) float decision times (or one float for all).
+        region
+            (n,) int region index per order.
+        level
+            (n,) int service level code, index into ``omsim.scenario.SERVICE_LEVELS``.
+        line_ptr
+            (n+1,) int: the lines of order i are ``line_sku[line_ptr[i]:line_ptr[i+1]]`` (at least one).
+        line_sku, line_qty
+            int SKU index (distinct within an order) and units (>= 1) per line.
+        stop_on_partial
+            Stop after the first order whose status is ``partial`` (it is
+            committed and included), so that the caller can act on it first.
+
+        Returns
+        -------
+        DecisionArrays
+            The first ``n`` orders' decisions (all unless stopped).
+
+        Raises
+        ------
+        OmsimError
+            Malformed input (nothing is committed then), or a decision the
+            state refuses at commit (the orders before it stay committed, as
+            with a loop of decide and commit).
+        """
+        oids, t, reg, lev, ptr, sku, qty = self._check_columns(order_ids, t_h, region, level, line_ptr, line_sku,
+                                                                line_qty)
+        keys = oids.tolist()
+        run = _Run(self, keys, t, reg, lev, ptr, sku, qty, self.policy)
+        self._decide_run(run, stop_on_partial)
+        return run.arrays(run.done)
+
+    def _check_columns(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty):
+        """Validate decide_commit_arrays' columns; int64/float64 contiguous copies, line_ptr from 0."""
+        def ints(x, what):
+            a = np.asarray(x)
+            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+                raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
+            return np.ascontiguousarray(a, dtype=np.int64)
+
+        oids = ints(order_ids, "order_ids")
+        n = oids.size
+        t = np.asarray(t_h, dtype=np.float64)
+        t = np.full(n, float(t)) if t.ndim == 0 else np.ascontiguousarray(t.reshape(-1))
+        reg, lev = ints(region, "region"), ints(level, "level")
+        ptr = ints(line_ptr, "line_ptr")
+        sku_all, qty_all = ints(line_sku, "line_sku"), ints(line_qty, "line_qty")
+        if not (t.size == reg.size == lev.size == n) or ptr.size != n + 1:
+            raise OmsimError(f"decide_commit_arrays: {n} order ids, {t.size} times, {reg.size} regions, "
+                             f"{lev.size} levels and {ptr.size} line pointers (expected n, n, n, n, n + 1)")
+        if sku_all.size != qty_all.size:
+            raise OmsimError("decide_commit_arrays: line_sku and line_qty must have the same length")
+        lens = np.diff(ptr)
+        if n and (ptr[0] < 0 or ptr[-1] > sku_all.size or np.any(lens < 1)):
+            bad = int(np.argmax(lens < 1)) if np.any(lens < 1) else 0
+            raise OmsimError(f"decide_commit_arrays: line_ptr must rise by at least one line per order within "
+                             f"the {sku_all.size} lines (order {int(oids[bad])})")
+        base = int(ptr[0]) if n else 0
+        sku = sku_all[base:int(ptr[-1]) if n else 0].copy()
+        qty = qty_all[base:int(ptr[-1]) if n else 0].copy()
+        ptr = ptr - base
+
+        def first_bad(mask_orders, msg):
+            if np.any(mask_orders):
+                i = int(np.argmax(mask_orders))
+                raise OmsimError(f"order {int(oids[i])}: {msg}")
+
+        first_bad(~np.isfinite(t), "decision time must be finite")
+        first_bad((reg < 0) | (reg >= self.n_regions), f"region is not a region index (0..{self.n_regions - 1})")
+        first_bad((lev < 0) | (lev >= len(SERVICE_LEVELS)),
+                  f"unknown service level code; expected 0..{len(SERVICE_LEVELS) - 1} ({', '.join(SERVICE_LEVELS)})")
+        if sku.size:
+            owner = np.repeat(np.arange(n), lens)
+            bad_line = (sku < 0) | (sku >= self.n_skus)
+            first_bad(np.bincount(owner[bad_line], minlength=n) > 0, f"SKU index out of range (0..{self.n_skus - 1})")
+            first_bad(np.bincount(owner[qty < 1], minlength=n) > 0, "every line needs a quantity >= 1")
+            key = owner * self.n_skus + sku
+            srt = np.sort(key)
+            dup = srt[1:][srt[1:] == srt[:-1]]
+            if dup.size:
+                raise OmsimError(f"order {int(oids[int(dup[0] // self.n_skus)])}: a SKU appears on two lines; merge them")
+        return oids, t, reg, lev, ptr, sku, qty
+
+    def _kernel_covers(self, policy: str) -> bool:
+        """Whether the compiled loop can decide for this engine and policy (else the Python path)."""
+        st = self.services
+        return (policy in ("cheapest", "batch") and not self.explain and self.carrier_selection != "fastest"
+                and st.every_day and bool(np.all((st.pickup_h >= 0.0) & (st.pickup_h < 24.0)))
+                and bool(np.all(np.isfinite(self.labour_units_per_h) & (self.labour_units_per_h > 0)))
+                and self.no_stock in _NO_STOCK_STATUS)
+
+    def _decide_run(self, run: _Run, stop_on_partial: bool, stop=None) -> None:
+        """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided)."""
+        n = len(run.oids)
+        run.done = 0
+        if n == 0:
+            return
+        keys = run.oids
+        fresh = len(set(keys)) == n and not any(k in self._open for k in keys)
+        if self._kernel_covers(run.policy) and fresh:
+            self._decide_run_compiled(run, stop_on_partial, stop)
+            return
+        # The Python path (also where an id repeats or is open: commit then raises at the right order).
+        for i in range(n):
+            d = self._decide_one(run, i)
+            run.write(i, d)
+            run.done = i + 1
+            if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
+                break
+
+    def _order_of(self, run: _Run, i: int) -> Order:
+        a, b = int(run.ptr[i]), int(run.ptr[i + 1])
+        return Order(run.oids[i], float(run.t[i]), int(run.region[i]), SERVICE_LEVELS[int(run.level[i])],
+                     run.sku[a:b].copy(), run.qty[a:b].copy())
+
+    def _decide_one(self, run: _Run, i: int) -> Decision:
+        """decide + commit of row i through the Python path."""
+        o = self._order_of(run, i)
+        t = float(run.t[i])
+        if run.policy in ("cheapest", "batch") and not self.explain:
+            prep = self._prepare(o, t)
+            d = self._decision(prep, self._cheapest(prep), run.policy, [], None)
+        else:
+            d = self.decide(o, t, run.policy)
+        self.commit(d, t)
+        return d
+
+    def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
+        """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide)."""
+        st = self.services
+        N, K = self.n_nodes, len(st.carrier)
+        n = len(run.oids)
+        days = (run.t // 24.0).astype(np.int64)
+        day0 = int(days.min())
+        D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8     # ready within two weeks, pickups a week on
+        elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)
+        elig = np.concatenate(st.eligible).astype(np.int64)
+        lp = self.max_packages
+        flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
+                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], bool(stop_on_partial)], dtype=np.int64)
+        params = np.array([self.split_penalty, self.lost_sale_penalty])
+        c64 = np.ascontiguousarray
+        static = (c64(self.sku_weight_kg, dtype=np.float64), c64(st.fixed), c64(st.dist), c64(st.transit_h),
+                  c64(st.per_kg, dtype=np.float64), c64(st.per_unit, dtype=np.float64), c64(st.pickup_h),
+                  c64(st.capacity, dtype=np.float64), elig_ptr, elig, c64(self.labour_units_per_h, dtype=np.float64),
+                  c64(self.handling_order), c64(self.handling_line), c64(self._pkg_extra),
+                  c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags)
+        inv = self.inventory
+        book = self.carriers
+        cap = st.capacity
+        booked = np.zeros((D, K), dtype=np.int64)
+        full = np.zeros((D, K), dtype=np.uint8)
+        touched = np.zeros(D, dtype=np.uint8)
+        ctl = np.zeros(7, dtype=np.int64)
+        ctl[6] = day0
+        state = {}
+
+        def load_window():
+            # carrier bookings of the window's days (unlimited services: only what this run books counts)
+            booked[:] = 0
+            full[:] = 0
+            for d in range(D):
+                rem = book.remaining_all(day0 + d)
+                booked[d] = np.where(np.isfinite(cap), cap - rem, 0.0).astype(np.int64)
+            for d, k in self._full:
+                if 0 <= d - day0 < D:
+                    full[d - day0, k] = 1
+            state["booked0"] = booked.copy()
+
+        def load_day(day):
+            o = self._orders_taken.get(day)
+            if o is None:
+                state["new"] = True
+                o, u = np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64)
+            else:
+                state["new"] = False
+                u = self._units_taken[day]
+            state["o"], state["u"] = o, u
+            ctl[4], ctl[5] = day, 0
+
+        def load_windows():
+            wins = self._windows
+            lo = np.array([w[0] if w is not None else np.inf for w in wins])
+            hi = np.array([w[1] - 168.0 if w is not None else -np.inf for w in wins])
+            sizes = [len(w[2]) if w is not None else 0 for w in wins]
+            ptr = np.cumsum([0] + sizes).astype(np.int64)
+            ws = np.array([a for w in wins if w is not None for a in w[2]] or [0.0])
+            we = np.array([b for w in wins if w is not None for b in w[3]] or [0.0])
+            state["win"] = (lo, hi, ptr, ws, we)
+
+        def store():
+            # carrier bookings and full service-days back to the book and the engine; the day's counters
+            delta = booked - state["booked0"]
+            for d, k in zip(*np.nonzero(delta)):
+                book.book(int(k), day0 + int(d), int(delta[d, k]))
+            for d, k in zip(*np.nonzero(full)):
+                self._full.add((day0 + int(d), int(k)))
+            touched[:] = 0
+            if ctl[5] and state["new"]:
+                day = int(ctl[4])
+                self._orders_taken[day], self._units_taken[day] = state["o"], state["u"]
+                self._prune(day)
+                state["new"] = False
+            load_window()
+
+        load_window()
+        load_day(int(days[0]))
+        load_windows()
+        i = 0
+        try:
+            while i < n:
+                ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), run.P, run.PL
+                rc = _decide.decide_commit_run(
+                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *state["win"],
+                    inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units, state["o"], state["u"],
+                    booked, full, touched, ctl,
+                    run.status, run.promised, run.total, run.pkg_ptr, run.unfilled, run.pkg_node, run.pkg_service,
+                    run.pkg_day, run.pkg_ship_by, run.pkg_promised, run.pkg_transit, run.pkg_kg, run.pkg_c_package,
+                    run.pkg_c_weight, run.pkg_c_distance, run.pkg_c_handling, run.pkg_line_ptr, run.pkg_sku,
+                    run.pkg_qty)
+                j = int(ctl[0])
+                run.P, run.PL = int(ctl[2]), int(ctl[3])
+                self._register(run, i, j, days)
+                i = run.done = j
+                if stop is not None and j > 0 and stop(run.decision(j - 1)):
+                    break
+                if rc == _decide.DONE:
+                    continue
+                if rc == _decide.STOP_PARTIAL:
+                    break
+                if rc == _decide.NEW_DAY:
+                    store()
+                    load_day(int(days[i]))
+                elif rc == _decide.STALE_WINDOWS:
+                    t = float(run.t[i])
+                    for nn in range(N):
+                        self._window(nn, t)
+                    load_windows()
+                else:   # FALLBACK: this order through the Python path, against the state written back
+                    store()
+                    d = self._decide_one(run, i)
+                    run.write(i, d)
+                    i = run.done = i + 1
+                    load_window()
+                    load_day(int(ctl[4]))
+                    load_windows()
+                    if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
+                        break
+        finally:
+            store()
+
+    def _register(self, run: _Run, a: int, b: int, days: np.ndarray) -> None:
+        """Open bookings for rows a..b-1 decided by the kernel (a cancel decision leaves no trace)."""
+        if b <= a:
+            return
+        keys = run.oids
+        st = run.status[a:b].tolist()
+        ptr = run.pkg_ptr[a:b + 1].tolist()
+        dl = days[a:b].tolist()
+        opened = self._open
+        for j in range(b - a):
+            p0 = ptr[j]
+            npk = ptr[j + 1] - p0
+            if npk or st[j] != _CANCEL:
+                opened[keys[a + j]] = _ArrBooking(run, a + j, dl[j], p0, npk)
+
+    def ship_many(self, order_ids, shipment_indices, t_h: float) -> None:
+        """Hand packages to their carriers: ``ship(o, k, t_h)`` for each pair in turn, in one step.
+
+        The same state and the same ledger rows (in the same order) as that
+        loop; all or nothing: nothing changes when a pair is refused.
+
+        Parameters
+        ----------
+        order_ids, shipment_indices
+            Equal-length sequences: the package ``shipment_indices[j]`` of order ``order_ids[j]``.
+        t_h
+            When (not before the last ledger row).
+
+        Raises
+        ------
+        OmsimError
+            An order not open, a bad index, or a package already shipped (or listed twice).
+        """
+        oids = np.asarray(order_ids).reshape(-1).tolist()
+        ks = np.asarray(shipment_indices).reshape(-1).tolist()
+        if len(oids) != len(ks):
+            raise OmsimError(f"ship_many: {len(oids)} order ids but {len(ks)} shipment indices")
+        if not oids:
+            return
+        t = float(t_h)
+        groups: dict[int, list] = {}       # id(run) -> [run, rows, seqs]
+        legacy = []                        # (seq, booking, index)
+        seen = set()
+        opened = self._open
+        for j, (o, k) in enumerate(zip(oids, ks)):
+            b = opened.get(o)
+            if b is None:
+                raise OmsimError(f"order {o}: not committed (or already shipped or cancelled)")
+            if type(k) is not int:
+                k = int(k)
+            if type(b) is _ArrBooking:
+                if not 0 <= k < b.npk:
+                    raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
+                row = b.p0 + k
+                if not b.run.pkg_open[row] or (o, k) in seen:
+                    raise OmsimError(f"order {o}: shipment {k} already shipped")
+                g = groups.get(id(b.run))
+                if g is None:
+                    g = groups[id(b.run)] = [b.run, [], []]
+                g[1].append(row)
+                g[2].append(j)
+            else:
+                if not 0 <= k < len(b.decision.shipments):
+                    raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
+                if not b.open[k] or (o, k) in seen:
+                    raise OmsimError(f"order {o}: shipment {k} already shipped")
+                legacy.append((j, b, k))
+            seen.add((o, k))
+        parts = []
+        for run, rows, seqs in groups.values():
+            rows = np.asarray(rows, dtype=np.int64)
+            a = run.pkg_line_ptr[rows]
+            cnt = run.pkg_line_ptr[rows + 1] - a
+            starts = np.repeat(a - np.cumsum(cnt) + cnt, cnt)
+            idx = starts + np.arange(int(cnt.sum()))
+            parts.append((np.repeat(np.asarray(seqs, dtype=np.int64), cnt), np.repeat(run.pkg_node[rows], cnt),
+                          run.pkg_sku[idx], run.pkg_qty[idx]))
+        for j, b, k in legacy:
+            s = b.decision.shipments[k]
+            m = len(s.skus)
+            parts.append((np.full(m, j, dtype=np.int64), np.full(m, s.node, dtype=np.int64),
+                          np.asarray(s.skus, dtype=np.int64), np.asarray(s.qty, dtype=np.int64)))
+        seq, node, sku, qty = (np.concatenate(c) for c in zip(*parts)) if len(parts) > 1 else parts[0]
+        # consume_many writes a package's rows by (node, sku): by SKU within the package.
+        order = np.lexsort((sku, seq))
+        seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
+        refs = np.empty(len(oids), dtype=object)
+        refs[:] = oids
+        self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
+        # From here nothing can fail.
+        np.subtract.at(self.node_backlog_units, node, qty)
+        for run, rows, seqs in groups.values():
+            po = run.pkg_open
+            for row in rows:
+                po[row] = 0
+        for j, b, k in legacy:
+            b.open[k] = False
+        for o in oids:
+            b = opened[o]
+            b.open_count -= 1
+            if b.open_count == 0:
+                del opened[o]
+
     def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str) -> list[tuple[str, np.ndarray]]:
         """Other allocations a planner would ask about: nearest, cheapest, each node alone, nothing."""
         names = self.node_ids
@@ -1076,6 +1657,8 @@ class DecisionEngine:
             The order is not committed (or is already fully shipped or cancelled).
         """
         b = self._booking(order_id)
+        if type(b) is _ArrBooking:
+            return self._cancel_arrays(order_id, b, t_h)
         released = 0
         ships = b.decision.shipments
         idx = [i for i, open_ in enumerate(b.open) if open_]
@@ -1100,6 +1683,33 @@ class DecisionEngine:
         del self._open[order_id]
         return released
 
+    def _cancel_arrays(self, order_id, b: "_ArrBooking", t_h: float) -> int:
+        """cancel() of an order decided as columns (the same steps on its package rows)."""
+        run = b.run
+        rows = [p for p in range(b.p0, b.p0 + b.npk) if run.pkg_open[p]]
+        released = 0
+        if rows:
+            lp = run.pkg_line_ptr
+            nodes = np.concatenate([np.full(int(lp[p + 1] - lp[p]), run.pkg_node[p], dtype=np.int64) for p in rows])
+            skus = np.concatenate([run.pkg_sku[lp[p]:lp[p + 1]] for p in rows])
+            qty = np.concatenate([run.pkg_qty[lp[p]:lp[p + 1]] for p in rows])
+            self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
+            o = self._orders_taken.get(b.day)
+            u = self._units_taken.get(b.day)
+            for p in rows:
+                n, k, d = int(run.pkg_node[p]), int(run.pkg_service[p]), int(run.pkg_day[p])
+                units = int(run.pkg_qty[lp[p]:lp[p + 1]].sum())
+                released += units
+                self.node_backlog_units[n] -= units
+                if o is not None:
+                    o[n] -= 1
+                    u[n] -= units
+                self.carriers.unbook(k, d, 1)
+                if self.carriers.remaining(k, d) >= self.max_packages:
+                    self._full.discard((d, k))
+        del self._open[order_id]
+        return released
+
     def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
         """Hand one package to its carrier: its reserved units leave stock (ledger ``ship``).
 
@@ -1111,6 +1721,10 @@ class DecisionEngine:
             Unknown order, bad index, or the package already shipped.
         """
         b = self._booking(order_id)
+        if type(b) is _ArrBooking:
+            s = b.decision.shipments[int(shipment_index)] if 0 <= int(shipment_index) < b.npk else None
+            self.ship_many([order_id], [shipment_index], t_h)
+            return s
         ships = b.decision.shipments
         i = int(shipment_index)
         if not 0 <= i < len(ships):

@@ -669,6 +669,72 @@ class Inventory:
             self._ledger.extend(t, i, j, -total[keep], _CODE["ship"], order_id)
             self._t_last = t
 
+    def consume_lines(self, nodes, skus, qtys, order_ids, t: float = 0.0) -> None:
+        """Ship reserved units of many packages at once, all or nothing: one ``ship`` ledger row per line.
+
+        The rows are written in the order given (lines with zero units
+        write none), each with its own ``order_id``; a repeated (node, SKU)
+        is checked on its total. So :meth:`consume_many` for each package in
+        turn equals one call with the packages' lines concatenated, each
+        package's lines sorted by SKU (the order ``consume_many`` writes).
+
+        Parameters
+        ----------
+        nodes, skus, qtys
+            Equal-length integer arrays (positions).
+        order_ids
+            One order id per line (array-like), or one for all.
+        t
+            Time in hours (not before the last ledger row).
+
+        Raises
+        ------
+        OmsimError
+            A position out of range, a negative quantity, or more units than
+            reserved at some (node, SKU); nothing changes.
+        """
+        t = self._time(t)
+        nodes = np.asarray(nodes)
+        skus = np.asarray(skus)
+        qtys = np.asarray(qtys)
+        m = nodes.size
+        if nodes.ndim != 1 or skus.shape != nodes.shape or qtys.shape != nodes.shape:
+            raise OmsimError("inventory: node, sku and quantity arrays must be 1-d and of the same length")
+        for arr, what in ((nodes, "node"), (skus, "sku"), (qtys, "quantity")):
+            if m and arr.dtype.kind not in "iu":
+                raise OmsimError(f"inventory: {what} must be integers (positions, units)")
+        nodes, skus, qtys = (a.astype(np.int64, copy=False) for a in (nodes, skus, qtys))
+        if np.ndim(order_ids) == 0 or isinstance(order_ids, (str, bytes)):
+            refs = order_ids
+        else:
+            refs = np.asarray(order_ids, dtype=object).reshape(-1)
+            if refs.size != m:
+                raise OmsimError(f"inventory: {refs.size} order ids for {m} lines")
+        if m == 0:
+            self._t_last = t
+            return
+        for arr, n, what in ((nodes, self.n_nodes, "node"), (skus, self.n_skus, "sku")):
+            if arr.min() < 0 or arr.max() >= n:
+                raise OmsimError(f"inventory: {what} position out of range (0..{n - 1})")
+        if qtys.min() < 0:
+            k = int(np.argmax(qtys < 0))
+            raise OmsimError(f"inventory: quantity must be >= 0, got {int(qtys[k])} at {self._name(nodes[k], skus[k])}")
+        flat = nodes * self.n_skus + skus
+        keys, inv = np.unique(flat, return_inverse=True)
+        total = np.zeros(keys.size, dtype=np.int64)
+        np.add.at(total, inv, qtys)
+        first = refs if np.ndim(refs) == 0 else refs[int(np.argmax(total[inv] > self.reserved.ravel()[keys][inv]))]
+        self._check_many(keys, total, self._limit(keys, "reserved"), "consume", first, "reserved")
+        self._add(self.reserved, keys, total, -1)
+        self._add(self.on_hand, keys, total, -1)
+        keep = qtys > 0
+        if not keep.all():
+            nodes, skus, qtys = nodes[keep], skus[keep], qtys[keep]
+            refs = refs if np.ndim(refs) == 0 else refs[keep]
+        if qtys.size:
+            self._ledger.extend(t, nodes, skus, -qtys, _CODE["ship"], refs)
+        self._t_last = t
+
     # ---------------------------------------------------------------- ledger
     def _log(self, t: float, i: int, j: int, delta: int, reason: str, ref) -> None:
         self._ledger.append(t, i, j, delta, _CODE[reason], ref)

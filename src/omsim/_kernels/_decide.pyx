@@ -1,0 +1,514 @@
+"""Decide and commit a run of orders in turn, in C (policy ``cheapest``, no explanations).
+
+The reference is the Python path of :class:`omsim.engine.DecisionEngine`:
+``_prepare`` (stock available to promise, rate shopping with full carrier
+service-days, ``_ready_h``), ``_prepare_rest`` (nodes closed by service or
+capacity, cost arrays), ``_cheapest`` (the exact kernel of :mod:`._alloc`,
+compiled in here unchanged), ``_decision``/``_shipments`` (packages, costs,
+promise) and ``commit`` (reservations, node counters, carrier bookings, full
+service-days). Every floating-point expression is evaluated in the order the
+reference evaluates it, so the decisions are the same bit for bit.
+
+The kernel stops (and says why in its return code) where the reference needs
+something it does not hold: a new day (node counters of another day), a
+node's cached shift windows not valid at the order's time, or anything it
+does not cover (work past the cached windows, a pickup day outside the
+carrier window, the split-penalty re-solve of an order that would ship
+nothing, a decision that does not fit at commit). The caller then does that
+step in Python and calls again from the order it stopped at; nothing of the
+stopped order has been changed.
+
+Pickups are every day (the caller checks); the pickup of service ``k`` at
+node ``n`` is ``pickup[n, k]`` hours after midnight.
+"""
+include "_alloc.pyx"
+
+from libc.math cimport floor, ceil, fmod, copysign, INFINITY, NAN, isfinite
+from libc.stdint cimport int8_t, uint8_t
+
+# Return codes (ctl[0] is the order the kernel stopped at).
+cdef enum:
+    _DONE = 0            # every order up to ctl[1] decided and committed
+    _STOP_PARTIAL = 1    # stopped after a partial order (stop_on_partial)
+    _NEW_DAY = 2         # order ctl[0] is on another day than ctl[4]: load that day's node counters
+    _STALE_WINDOWS = 3   # some node's cached shift windows are not valid at order ctl[0]'s time
+    _FALLBACK = 4        # order ctl[0] must be decided and committed by the Python path
+
+DONE, STOP_PARTIAL, NEW_DAY, STALE_WINDOWS, FALLBACK = _DONE, _STOP_PARTIAL, _NEW_DAY, _STALE_WINDOWS, _FALLBACK
+
+cdef double _EPS = 1e-9           # promise._EPS
+cdef double _DELAY_RANK = 1e12    # engine._DELAY_RANK
+cdef int _MAX_PICKUP_DAYS = 7     # engine._MAX_PICKUP_DAYS
+
+
+cdef inline double _floordiv(double a, double b) noexcept nogil:
+    """Python's (and numpy's) float ``a // b``: fmod-based, not floor(a / b)."""
+    cdef double mod = fmod(a, b)
+    cdef double div = (a - mod) / b
+    cdef double fl
+    if mod != 0.0:
+        if (b < 0) != (mod < 0):
+            div -= 1.0
+    if div != 0.0:
+        fl = floor(div)
+        if div - fl > 0.5:
+            fl += 1.0
+        return fl
+    return copysign(0.0, a / b)
+
+
+cdef inline double _next_cutoff(double t, double cutoff) noexcept nogil:
+    """promise.next_cutoff_h for a service that picks up every day."""
+    cdef double day = floor(t / 24.0)
+    if day * 24.0 + cutoff < t - _EPS:
+        day += 1.0
+    return day * 24.0 + cutoff
+
+
+cdef inline int _ready(double t, double units, int64_t back, double labour, const int64_t* wptr,
+                       const double* ws, const double* we, Py_ssize_t n, double* out) noexcept nogil:
+    """DecisionEngine._ready_h for one node over its cached windows; 1 when the work runs past them."""
+    cdef double need = (<double> back + units) / labour
+    cdef Py_ssize_t lo = wptr[n], cnt = wptr[n + 1] - wptr[n]
+    cdef Py_ssize_t a = 0, b = cnt, mid, i
+    cdef double at, span
+    while a < b:                       # bisect_right(starts, t)
+        mid = (a + b) // 2
+        if t < ws[lo + mid]:
+            b = mid
+        else:
+            a = mid + 1
+    i = a - 1
+    if need <= 0.0:
+        out[0] = t
+        return 0
+    if i < 0 or t >= we[lo + i]:
+        i += 1
+        at = ws[lo + i] if i < cnt else INFINITY
+    else:
+        at = t
+    while i < cnt:
+        span = we[lo + i] - at
+        if need <= span:
+            out[0] = at + need
+            return 0
+        need -= span
+        i += 1
+        if i < cnt:
+            at = ws[lo + i]
+    return 1
+
+
+def decide_commit_run(
+        const double[::1] t_h,                 # IN    (n,) decision time per order
+        const int64_t[::1] region,             # IN    (n,) region index
+        const int64_t[::1] level,              # IN    (n,) service level rank
+        const int64_t[::1] line_ptr,           # IN    (n+1,) lines of order i: line_ptr[i]-line_ptr[0] ..
+        const int64_t[::1] line_sku,           # IN    (M,) SKU per line, distinct within an order
+        const int64_t[::1] line_qty,           # IN    (M,) units per line, >= 1
+        const double[::1] sku_kg,              # IN    (S,) weight per unit
+        const double[:, :, ::1] fixed,         # IN    (N, R, K) per_package + zone surcharge (inf: not offered)
+        const double[:, :, ::1] dist,          # IN    (N, R, K) per_km x km
+        const double[:, :, ::1] transit,       # IN    (N, R, K) planned transit hours
+        const double[::1] per_kg,              # IN    (K,)
+        const double[::1] per_unit,            # IN    (K,)
+        const double[:, ::1] pickup,           # IN    (N, K) pickup hour of day, every day
+        const double[::1] capacity,            # IN    (K,) carrier packages per day (inf: unlimited)
+        const int64_t[::1] elig_ptr,           # IN    (V+1,) services meeting level v: elig[elig_ptr[v]:..]
+        const int64_t[::1] elig,               # IN    service indices, listed order
+        const double[::1] labour,              # IN    (N,) units per working hour, > 0
+        const double[::1] handling_order,      # IN    (N,)
+        const double[::1] handling_line,       # IN    (N,)
+        const double[::1] pkg_extra,           # IN    (N,) handling_order + split_penalty
+        const int64_t[::1] cap_orders,         # IN    (N,) orders per day
+        const int64_t[::1] cap_units,          # IN    (N,) units per day
+        const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
+        const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
+                                               #        max_packages, no_stock status code, stop_on_partial]
+        const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
+        const double[::1] win_hi,              # IN    (N,)
+        const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
+        const double[::1] win_start,           # IN    window starts, ascending per node
+        const double[::1] win_end,             # IN    window ends
+        const int64_t[:, ::1] on_hand,         # IN    (N, S)
+        int64_t[:, ::1] reserved,              # INOUT (N, S)
+        const int64_t[:, ::1] safety,          # IN    (N, S)
+        int64_t[::1] backlog,                  # INOUT (N,) units committed, not shipped
+        int64_t[::1] orders_taken,             # INOUT (N,) orders taken on day ctl[4]
+        int64_t[::1] units_taken,              # INOUT (N,) units taken on day ctl[4]
+        int64_t[:, ::1] booked,                # INOUT (D, K) carrier packages booked, days ctl[6]..
+        uint8_t[:, ::1] full,                  # INOUT (D, K) service-day counts as full
+        uint8_t[::1] touched,                  # INOUT (D,) a booking was made that day
+        int64_t[::1] ctl,                      # INOUT [next order, end, packages written, package lines
+                                               #        written, day, day's counters used, first window day]
+        int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
+        double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
+        double[::1] total,                     # OUT   (n,) total cost
+        int64_t[::1] pkg_ptr,                  # OUT   (n+1,) packages of order i: pkg_ptr[i]:pkg_ptr[i+1]
+        int64_t[::1] unfilled,                 # OUT   (M,) units not allocated per line
+        int64_t[::1] pkg_node,                 # OUT   (P,)
+        int64_t[::1] pkg_service,              # OUT   (P,)
+        int64_t[::1] pkg_day,                  # OUT   (P,) carrier capacity day (ship_by // 24)
+        double[::1] pkg_ship_by,               # OUT   (P,)
+        double[::1] pkg_promised,              # OUT   (P,)
+        double[::1] pkg_transit,               # OUT   (P,)
+        double[::1] pkg_kg,                    # OUT   (P,)
+        double[::1] pkg_c_package,             # OUT   (P,)
+        double[::1] pkg_c_weight,              # OUT   (P,)
+        double[::1] pkg_c_distance,            # OUT   (P,)
+        double[::1] pkg_c_handling,            # OUT   (P,)
+        int64_t[::1] pkg_line_ptr,             # OUT   (P+1,) lines of package p
+        int64_t[::1] pkg_sku,                  # OUT   (PL,)
+        int64_t[::1] pkg_qty):                 # OUT   (PL,)
+    """Decide and commit orders ctl[0]..ctl[1]-1 in turn; returns a code (_DONE, _STOP_PARTIAL, ...)."""
+    cdef Py_ssize_t N = fixed.shape[0], K = fixed.shape[2], D = booked.shape[0]
+    cdef Py_ssize_t i, l, n, j, k, q, m, L, lo, hi, e0, e1, best_j, npk, nd, r_
+    cdef Py_ssize_t i_end = ctl[1], base = line_ptr[0], maxL = 1
+    cdef int64_t P = ctl[2], PL = ctl[3], cur_day = ctl[4], day0 = ctl[6], day, d, s, a, units, usum, short
+    cdef int64_t u
+    cdef double t, W, U, rd, fl, c, first, sb_, sb0, key, best_key, best_sb, kg, hsum, c_pkg, c_wt, c_ds, c_hd
+    cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = params[0], lost_pen = params[1]
+    cdef int tries, rc = _DONE, code
+    cdef bint any_per_unit = flags[0] != 0, node_capped = flags[1] != 0, unit_capped = flags[2] != 0
+    cdef bint stop_partial = flags[6] != 0, any_closed, shipped, bad
+    cdef Py_ssize_t k_max = flags[3]
+    cdef int64_t max_packages = flags[4], no_stock = flags[5]
+    cdef int64_t room, take, ol, ul
+    cdef Work w
+    cdef int64_t* avail = NULL
+    cdef int64_t* x = NULL
+    cdef double* ucost = NULL
+    cdef double* lost = NULL
+    cdef double* pcost = NULL
+    cdef double* pfix = NULL
+    cdef double* pdis = NULL
+    cdef double* sb = NULL
+    cdef int64_t* svc = NULL
+    cdef char* closed = NULL
+    cdef int64_t* nd_day = NULL
+    cdef int64_t* nd_k = NULL
+    cdef int64_t* nd_c = NULL
+    cdef int64_t* p_units = NULL
+    for i in range(ctl[0], i_end):
+        if line_ptr[i + 1] - line_ptr[i] > maxL:
+            maxL = line_ptr[i + 1] - line_ptr[i]
+    with nogil:
+        code = _alloc_work(&w, maxL, N)
+        avail = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+        x = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+        ucost = <double*> malloc(maxL * N * sizeof(double))
+        lost = <double*> malloc(maxL * sizeof(double))
+        pcost = <double*> malloc(N * sizeof(double))
+        pfix = <double*> malloc(N * sizeof(double))
+        pdis = <double*> malloc(N * sizeof(double))
+        sb = <double*> malloc(N * sizeof(double))
+        svc = <int64_t*> malloc(N * sizeof(int64_t))
+        closed = <char*> malloc(N * sizeof(char))
+        nd_day = <int64_t*> malloc(N * sizeof(int64_t))
+        nd_k = <int64_t*> malloc(N * sizeof(int64_t))
+        nd_c = <int64_t*> malloc(N * sizeof(int64_t))
+        p_units = <int64_t*> malloc(N * sizeof(int64_t))
+        if (code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
+                or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
+                or nd_k == NULL or nd_c == NULL or p_units == NULL):
+            rc = -1
+        i = ctl[0]
+        while rc == _DONE and i < i_end:
+            t = t_h[i]
+            lo = line_ptr[i] - base
+            hi = line_ptr[i + 1] - base
+            L = hi - lo
+            r_ = region[i]
+            day = <int64_t> _floordiv(t, 24.0)
+            if day != cur_day:
+                rc = _NEW_DAY
+                break
+            for n in range(N):
+                if not (win_lo[n] <= t < win_hi[n]):
+                    rc = _STALE_WINDOWS
+                    break
+            if rc != _DONE:
+                break
+            # ---- _prepare: available to promise (L, N)
+            for l in range(L):
+                s = line_sku[lo + l]
+                for n in range(N):
+                    a = on_hand[n, s] - reserved[n, s] - safety[n, s]
+                    avail[l * N + n] = a if a > 0 else 0
+            W = 0.0
+            usum = 0
+            for l in range(L):
+                W += sku_kg[line_sku[lo + l]] * <double> line_qty[lo + l]
+                usum += line_qty[lo + l]
+            U = <double> usum
+            # ---- rate shop one service per node (ready time, pickups, full service-days)
+            e0 = elig_ptr[level[i]]
+            e1 = elig_ptr[level[i] + 1]
+            bad = False
+            for n in range(N):
+                if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd):
+                    bad = True
+                    break
+                fl = _floordiv(rd, 24.0) * 24.0
+                best_j = e0
+                best_key = 0.0
+                best_sb = 0.0
+                for j in range(e0, e1):
+                    k = elig[j]
+                    c = (fixed[n, r_, k] + dist[n, r_, k]) + per_kg[k] * W
+                    if any_per_unit:
+                        c = c + per_unit[k] * U
+                    first = fl + pickup[n, k]
+                    sb_ = first + 24.0 if first < rd - 1e-9 else first
+                    sb0 = sb_
+                    tries = 0
+                    while True:
+                        d = <int64_t> _floordiv(sb_, 24.0) - day0
+                        if d < 0 or d >= D:
+                            bad = True
+                            break
+                        if not full[d, k]:
+                            break
+                        tries += 1
+                        if tries > _MAX_PICKUP_DAYS:
+                            sb_ = INFINITY
+                            break
+                        sb_ = _next_cutoff(sb_ + 1.0, pickup[n, k])
+                    if bad:
+                        break
+                    key = c
+                    if not isfinite(sb_):
+                        key = INFINITY
+                    elif sb_ > sb0:
+                        key = key + _DELAY_RANK
+                    if j == e0 or key < best_key:
+                        best_key = key
+                        best_j = j
+                        best_sb = sb_
+                if bad:
+                    break
+                svc[n] = elig[best_j]
+                sb[n] = best_sb
+                closed[n] = not isfinite(best_key)
+            if bad:
+                rc = _FALLBACK
+                break
+            # ---- _prepare_rest: nodes that cannot ship see no stock; cost arrays
+            any_closed = False
+            for n in range(N):
+                if closed[n]:
+                    svc[n] = -1
+                if node_capped and (cap_orders[n] - orders_taken[n] <= 0 or cap_units[n] - units_taken[n] <= 0):
+                    closed[n] = True
+                if closed[n]:
+                    any_closed = True
+                    for l in range(L):
+                        avail[l * N + n] = 0
+            if unit_capped:
+                for n in range(N):
+                    ul = cap_units[n] - units_taken[n]
+                    a = 0
+                    for l in range(L):
+                        a += avail[l * N + n] if avail[l * N + n] < line_qty[lo + l] else line_qty[lo + l]
+                    if ul < a:
+                        room = ul
+                        for l in range(L):
+                            take = avail[l * N + n]
+                            if line_qty[lo + l] < take:
+                                take = line_qty[lo + l]
+                            if room < take:
+                                take = room
+                            avail[l * N + n] = take
+                            room -= take
+            for n in range(N):
+                k = svc[n] if svc[n] > 0 else 0
+                if closed[n]:
+                    pfix[n] = 0.0
+                    pdis[n] = 0.0
+                else:
+                    pfix[n] = fixed[n, r_, k]
+                    pdis[n] = dist[n, r_, k]
+                pcost[n] = (pfix[n] + pdis[n]) + pkg_extra[n]
+                for l in range(L):
+                    c = sku_kg[line_sku[lo + l]] * per_kg[k] + (1.0 / <double> line_qty[lo + l]) * handling_line[n]
+                    if any_per_unit:
+                        c = c + per_unit[k]
+                    ucost[l * N + n] = c
+            for l in range(L):
+                lost[l] = lost_pen
+            # ---- _cheapest: the exact kernel of _alloc
+            w.L = L
+            w.N = N
+            w.K = k_max if k_max < N else N
+            w.dem = &line_qty[lo]
+            w.avail = avail
+            w.pcost = pcost
+            w.ucost = ucost
+            w.lost = lost
+            _solve(&w, x)
+            shipped = False
+            for m in range(L * N):
+                if x[m] != 0:
+                    shipped = True
+                    break
+            if split > 0 and not shipped:
+                for m in range(L * N):
+                    if avail[m] != 0:
+                        bad = True     # the re-solve without one split penalty: the Python path does it
+                        break
+                if bad:
+                    rc = _FALLBACK
+                    break
+            # ---- commit checks (the Python path raises when these fail; they never should)
+            npk = 0
+            nd = 0
+            for n in range(N):
+                units = 0
+                for l in range(L):
+                    u = x[l * N + n]
+                    if u > 0:
+                        units += u
+                        s = line_sku[lo + l]
+                        if u > on_hand[n, s] - reserved[n, s] - safety[n, s]:
+                            bad = True
+                if units == 0:
+                    continue
+                p_units[n] = units
+                npk += 1
+                if node_capped and (cap_orders[n] - orders_taken[n] < 1 or cap_units[n] - units_taken[n] < units):
+                    bad = True
+                d = <int64_t> _floordiv(sb[n], 24.0)
+                for q in range(nd):
+                    if nd_day[q] == d and nd_k[q] == svc[n]:
+                        nd_c[q] += 1
+                        break
+                else:
+                    nd_day[nd] = d
+                    nd_k[nd] = svc[n]
+                    nd_c[nd] = 1
+                    nd += 1
+            for q in range(nd):
+                if nd_day[q] - day0 < 0 or nd_day[q] - day0 >= D:
+                    bad = True
+                elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
+                    bad = True
+            if bad:
+                rc = _FALLBACK
+                break
+            # ---- _decision / _shipments: packages in node order
+            pk = 0.0
+            wt = 0.0
+            ds = 0.0
+            hd = 0.0
+            prom = -INFINITY
+            pkg_ptr[i] = P
+            for n in range(N):
+                shipped = False
+                for l in range(L):
+                    if x[l * N + n] > 0:
+                        shipped = True
+                        break
+                if not shipped:
+                    continue
+                k = svc[n]
+                kg = 0.0
+                hsum = 0.0
+                pkg_line_ptr[P] = PL
+                for l in range(L):
+                    u = x[l * N + n]
+                    if u > 0:
+                        kg += sku_kg[line_sku[lo + l]] * <double> u
+                        hsum += <double> u / <double> line_qty[lo + l]
+                        pkg_sku[PL] = line_sku[lo + l]
+                        pkg_qty[PL] = u
+                        PL += 1
+                        reserved[n, line_sku[lo + l]] += u
+                units = p_units[n]
+                c_pkg = pfix[n] + per_unit[k] * <double> units
+                c_wt = per_kg[k] * kg
+                c_ds = pdis[n]
+                c_hd = handling_order[n] + handling_line[n] * hsum
+                # promise(): the pickup at ship_by plus transit, rounded up to the end of the arrival day
+                cut = _next_cutoff(sb[n], pickup[n, k])
+                arrive = cut + transit[n, r_, k]
+                due = ceil(arrive / 24.0 - _EPS / 24.0) * 24.0
+                if arrive > due:
+                    due = arrive
+                if due > prom:
+                    prom = due
+                pkg_node[P] = n
+                pkg_service[P] = k
+                pkg_day[P] = <int64_t> _floordiv(sb[n], 24.0)
+                pkg_ship_by[P] = sb[n]
+                pkg_promised[P] = due
+                pkg_transit[P] = transit[n, r_, k]
+                pkg_kg[P] = kg
+                pkg_c_package[P] = c_pkg
+                pkg_c_weight[P] = c_wt
+                pkg_c_distance[P] = c_ds
+                pkg_c_handling[P] = c_hd
+                pk += c_pkg
+                wt += c_wt
+                ds += c_ds
+                hd += c_hd
+                P += 1
+                pkg_line_ptr[P] = PL
+                # commit: node counters
+                orders_taken[n] += 1
+                units_taken[n] += units
+                backlog[n] += units
+            pkg_ptr[i + 1] = P
+            short = 0
+            for l in range(L):
+                a = line_qty[lo + l]
+                for n in range(N):
+                    a -= x[l * N + n]
+                unfilled[lo + l] = a
+                short += a
+            tot = 0.0
+            tot += pk
+            tot += wt
+            tot += ds
+            tot += hd
+            tot += split * <double> (npk - 1 if npk > 1 else 0)
+            tot += lost_pen * <double> short
+            total[i] = tot
+            if npk == 0:
+                status[i] = <int8_t> no_stock
+                promised[i] = NAN
+            else:
+                status[i] = 1 if short > 0 else 0
+                promised[i] = prom
+                ctl[5] = 1
+                # commit: carrier capacity, and service-days that could not take a whole order count as full
+                for q in range(nd):
+                    d = nd_day[q] - day0
+                    booked[d, nd_k[q]] += nd_c[q]
+                    touched[d] = 1
+                    if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
+                        full[d, nd_k[q]] = 1
+            i += 1
+            if stop_partial and status[i - 1] == 1:
+                rc = _STOP_PARTIAL
+                break
+        ctl[0] = i
+        ctl[2] = P
+        ctl[3] = PL
+        _free_work(&w)
+        free(avail)
+        free(x)
+        free(ucost)
+        free(lost)
+        free(pcost)
+        free(pfix)
+        free(pdis)
+        free(sb)
+        free(svc)
+        free(closed)
+        free(nd_day)
+        free(nd_k)
+        free(nd_c)
+        free(p_units)
+    if rc == -1:
+        raise MemoryError()
+    return rc

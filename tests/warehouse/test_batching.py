@@ -136,3 +136,139 @@ def test_batched_evaluation_matches_one_route_per_batch(seed, n, routing):
     got = _Evaluator(layout, picks, routing).lengths(batches)
     for b, length in zip(batches, got):
         assert length == route(layout, np.concatenate([picks[o] for o in b]), routing).length
+
+
+# ------------------------------------------------------------ savings kernel
+def neighbour_graph_reference(layout, orders, k):
+    """Each order joined to its k nearest (mean nearest-pick aisle-graph distance both ways, ties to the lower index)."""
+    n = len(orders)
+    ys, cross, pitch = layout.cell_y, layout.cross_aisle_y, float(layout.aisle_pitch_m)
+
+    def pick_dist(p, q):
+        (a1, c1), (a2, c2) = p, q
+        y1, y2 = float(ys[c1]), float(ys[c2])
+        if a1 == a2:
+            return abs(y1 - y2)
+        return abs(float(a1 - a2)) * pitch + min(abs(y1 - float(c)) + abs(y2 - float(c)) for c in cross)
+
+    def order_dist(u, v):
+        if len(u) == 0 or len(v) == 0:
+            return 0.0
+        total = 0.0  # one running sum, u's picks first, as the kernel adds them (same rounding)
+        for p in u:
+            total += min(pick_dist(p, q) for q in v) / len(u)
+        for q in v:
+            total += min(pick_dist(p, q) for p in u) / len(v)
+        return 0.5 * total
+
+    d = [[order_dist(orders[u].tolist(), orders[v].tolist()) if u < v else None for v in range(n)] for u in range(n)]
+    adj = np.zeros((n, n), dtype=bool)
+    for u in range(n):
+        near = sorted((d[min(u, v)][max(u, v)], v) for v in range(n) if v != u)[:k]
+        for _, v in near:
+            adj[u, v] = adj[v, u] = True
+    return adj
+
+
+def random_wave(rng, blocks, n):
+    layout = Layout(blocks=blocks, aisles=int(rng.integers(2, 9)), cells_per_aisle=6 * blocks,
+                    depot_aisle=0, depot=["front", "back"][int(rng.integers(2))], depot_offset_m=float(rng.integers(0, 3)))
+    orders = random_orders(rng, n, max_lines=4, layout=layout)
+    if n > 2 and rng.random() < 0.2:
+        orders[int(rng.integers(n))] = np.zeros((0, 2), dtype=np.int64)  # an order with nothing to pick
+    return layout, orders
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 14))
+@settings(max_examples=40, deadline=None)
+def test_neighbour_graph_kernel_matches_reference(seed, blocks, n):
+    from omsim.warehouse.batching import _neighbour_graph
+
+    rng = np.random.default_rng(seed)
+    layout, orders = random_wave(rng, blocks, n)
+    k = int(rng.integers(1, n + 1))
+    flat = np.concatenate(orders).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(o) for o in orders])]).astype(np.int64)
+    got = _neighbour_graph(layout, flat, offsets, k)
+    want = neighbour_graph_reference(layout, orders, k)
+    if k >= n - 1:
+        assert got is None and want.sum() == n * (n - 1)  # every pair
+    else:
+        assert np.array_equal(got, want)
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 18), st.sampled_from([3, 6, 10, 40]),
+       st.sampled_from([None, 1, 2, 4]), st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_savings_kernel_takes_the_merges_of_the_python_reference(seed, blocks, n, capacity, neighbours, lazy):
+    # Small integer layouts give many equal savings: the kernel must break ties exactly like np.argmax.
+    from omsim.warehouse.batching import _Evaluator, _savings, _savings_kernel
+
+    rng = np.random.default_rng(seed)
+    layout, orders = random_wave(rng, blocks, n)
+    sizes = rng.integers(1, 5, n).astype(float)
+    flat = np.concatenate(orders).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(o) for o in orders])]).astype(np.int64)
+    adj = None if neighbours is None or neighbours >= n - 1 else neighbour_graph_reference(layout, orders, neighbours)
+    ref = _savings(_Evaluator(layout, orders, "optimal"), sizes, float(capacity), adj)
+    batches, lengths, routes = _savings_kernel(layout, flat, offsets, sizes, float(capacity), neighbours, lazy=lazy)
+    assert batches == sorted(sorted(b) for b in ref)
+    for b, length in zip(batches, lengths):
+        picks = np.concatenate([orders[o] for o in b])
+        assert length == (route(layout, picks).length if len(picks) else 0.0)
+    assert routes >= n  # every order routed alone at least
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 30), st.sampled_from([1, 3, 5]))
+@settings(max_examples=25, deadline=None)
+def test_granular_savings_is_a_partition_under_capacity_with_true_lengths(seed, n, neighbours):
+    rng = np.random.default_rng(seed)
+    layout = Layout(blocks=2, aisles=8, cells_per_aisle=20)
+    orders = random_orders(rng, n, max_lines=3, layout=layout)
+    sizes = rng.integers(1, 4, n).astype(float)
+    res = batch_orders(layout, orders, sizes, 8, method="savings", neighbours=neighbours)
+    check_partition(res, n, sizes, 8)
+    singles = [route(layout, np.concatenate([orders[o] for o in b])).length for b in res.batches]
+    assert res.lengths.tolist() == singles
+    # Only merges that save travel: never more than routing every order alone.
+    assert res.total_m <= sum(route(layout, o).length for o in orders) + 1e-9
+    exact = batch_orders(layout, orders, sizes, 8, method="savings")
+    assert batch_orders(layout, orders, sizes, 8, method="savings", neighbours=n - 1).batches == exact.batches
+
+
+def test_savings_kernel_and_python_path_agree_through_batch_orders():
+    # "optimal" on 2 blocks goes through the kernel; the same method registered under
+    # another name takes the NumPy path: same batches, same lengths.
+    from omsim.warehouse.routing import ROUTING_METHODS, register_method
+
+    m = ROUTING_METHODS["optimal"]
+    register_method("optimal-numpy-path", m.route, m.lengths, optimal=True)
+    try:
+        rng = np.random.default_rng(7)
+        layout = Layout(blocks=2, aisles=10, cells_per_aisle=20)
+        orders = random_orders(rng, 40, max_lines=3, layout=layout)
+        sizes = rng.integers(1, 4, 40).astype(float)
+        for nb in (None, 3):
+            a = batch_orders(layout, orders, sizes, 12, method="savings", neighbours=nb)
+            b = batch_orders(layout, orders, sizes, 12, method="savings", routing="optimal-numpy-path", neighbours=nb)
+            assert a.batches == b.batches and a.lengths.tolist() == b.lengths.tolist()
+            assert a.info["routes_evaluated"] < b.info["routes_evaluated"]  # the bound spares tours
+    finally:
+        del ROUTING_METHODS["optimal-numpy-path"]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_neighbours_must_be_a_positive_integer(bad):
+    with pytest.raises(OmsimError, match="neighbours"):
+        batch_orders(LAYOUT, [[[0, 0]], [[1, 1]]], capacity=3, method="savings", neighbours=bad)
+
+
+def test_local_search_starts_from_granular_savings():
+    rng = np.random.default_rng(3)
+    orders = random_orders(rng, 12)
+    sizes = rng.integers(1, 4, 12).astype(float)
+    start = batch_orders(LAYOUT, orders, sizes, 6, method="savings", neighbours=2)
+    res = batch_orders(LAYOUT, orders, sizes, 6, method="local-search", neighbours=2, max_rounds=3, rng=0)
+    assert res.info["start_total_m"] == pytest.approx(start.total_m)
+    assert res.total_m <= start.total_m + 1e-9
+    check_partition(res, 12, sizes, 6)

@@ -263,3 +263,22 @@ def test_pickers_and_packers_start_work_only_inside_shifts(run):
         a, s = np.asarray(st.arrive_h), np.asarray(st.start_h)
         ok = np.isfinite(s)
         assert (s[ok] >= a[ok]).all()
+
+
+@pytest.mark.parametrize("variant,seed,days", [("base", 1, 6), ("night_weekday_shifts", 6, 5), ("cancel_no_stock", 4, 5)])
+def test_looking_ahead_to_the_next_barrier_decides_exactly_as_one_event_at_a_time(variant, seed, days):
+    # The dispatcher decides every order up to the next event that may change the engine's
+    # decisions, past the floor's events in between. Stopping at every SimPy event instead
+    # (the interleaving of one process per order) must give the same run, row for row.
+    sc = small_scenario(**VARIANTS[variant])
+    out = []
+    for look in (True, False):
+        sim = Simulation(sc, seed, days=days)
+        sim.look_ahead = look
+        out.append(sim.run())
+    ahead, stepwise = out
+    k = ahead.kpis
+    assert len(ahead.orders) > 400 and k["return_rate"] > 0 and k["backorder_rate"] + k["cancel_rate"] > 0
+    pd.testing.assert_frame_equal(ahead.orders, stepwise.orders)
+    pd.testing.assert_frame_equal(ahead.events, stepwise.events)
+    pd.testing.assert_frame_equal(ahead.ledger, stepwise.ledger)

@@ -177,7 +177,7 @@ class Simulation:
             self.packers.append(Station(self.env, wh.packers, cal, record=True, name=f"{wh.id}/packers"))
         # Packages (rows of self.P) waiting for their node's next wave, as arrays in decision order.
         self.P = PackageTable(capacity=dem.n + 64, line_capacity=int(dem.line_ptr[-1]) + 64)
-        self.queue: list[list[np.ndarray]] = [[] for _ in range(self.N)]
+        self.queue: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.N)]
         self.queue_len = [0] * self.N
         self._release_due = [False] * self.N
         # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
@@ -199,6 +199,14 @@ class Simulation:
                                   dtype=np.int32)
         self._alloc_code = np.array([self.log.code(f"{pol.allocation}:{k}pkg") for k in range(sc.policies.max_packages + 1)],
                                     dtype=np.int32)
+        # Dispatcher barriers (see _next_barrier): every possible pickup time and every midnight.
+        self._barriers: list[float] = []
+        cut = np.unique(st.pickup_h.ravel() % 24.0)
+        d24 = 24.0 * np.arange(self.days + 2)
+        self._fixed_barriers = np.unique(np.concatenate([(d24[:, None] + cut[None, :]).ravel(), d24[1:]]))
+        #: Look ahead to the next barrier (False: stop every run at SimPy's next event, as one order at a
+        #: time would; the two give the same results, see tests/sim/test_model.py).
+        self.look_ahead = True
         self._score_code = np.array([self.log.code(f"{k / 10:.1f}") for k in range(51)], dtype=np.int32)
         self.rng_pick = self.streams["picking"]
         self.rng_transit = self.streams["transit"]
@@ -226,6 +234,31 @@ class Simulation:
         """Call ``fn(*args)`` at absolute time ``t`` (>= now)."""
         ev = self.env.timeout(max(t - self.env.now, 0.0))
         ev.callbacks.append(lambda _e: fn(*args))
+
+    def _at_engine(self, t: float, fn, *args) -> None:
+        """As :meth:`_at`, for an event that changes what the engine decides (a barrier for the dispatcher)."""
+        heapq.heappush(self._barriers, t)
+        self._at(t, fn, *args)
+
+    def _next_barrier(self) -> float:
+        """The time of the next event after now that may change the engine's decisions.
+
+        Scheduled ones (receipts, return inspections, reviews) are in a heap;
+        carrier pickups (ship) and day starts (backorders asked again) are
+        looked up in the table of every possible pickup time and midnight,
+        since a pickup is scheduled only once its first package is packed,
+        possibly after the dispatcher has looked ahead.
+        """
+        now = self.env.now
+        h = self._barriers
+        while h and h[0] <= now:
+            heapq.heappop(h)
+        nxt = h[0] if h else math.inf
+        fixed = self._fixed_barriers
+        i = int(np.searchsorted(fixed, now, side="right"))
+        if i < fixed.size and fixed[i] < nxt:
+            nxt = float(fixed[i])
+        return nxt
 
     # ---------------------------------------------------------------- orders
     def _order(self, oid: int) -> Order:
@@ -280,12 +313,9 @@ class Simulation:
         lp = self._line_ptr_of(oids)
         if first:
             # Units the first decision left unfilled: lines short, units allocated at once.
-            base = int(lp[0])
-            unf = da.unfilled[: int(lp[-1]) - base]
-            rel = lp - base
-            short = np.add.reduceat((unf > 0).astype(np.int64), rel[:-1])
-            ot.lines_short[oids] = short
-            unf_units = np.add.reduceat(unf, rel[:-1])
+            unf = da.unfilled[: int(lp[-1])]
+            ot.lines_short[oids] = np.add.reduceat((unf > 0).astype(np.int64), lp[:-1])
+            unf_units = np.add.reduceat(unf, lp[:-1])
             ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - unf_units, 0)
         has = npk > 0
         if has.any():
@@ -312,28 +342,27 @@ class Simulation:
                 log.add_many(tt[full], ho[full], EV["allocated"], -1, det[full])
             if partial.any():
                 log.add_many(tt[partial], ho[partial], EV["partial"], -1, det[partial])
-                if not self.batch and self.pol.no_stock != "cancel":
-                    for j in np.flatnonzero(partial).tolist():
-                        o = int(ho[j])
-                        if ot.kind[o] != 2:
-                            i = int(np.flatnonzero(oids == o)[0])
-                            a = int(lp[i] - lp[0])
-                            b = int(lp[i + 1] - lp[0])
-                            self._remainder(o, da.unfilled[a:b], float(tt[j]))
-            # Packages join their node's wave queue in decision order.
+            # Packages join their node's wave queue in decision order, with their decision time.
             pn = P.node[rows[0]:rows[1]]
             ids = np.arange(rows[0], rows[1], dtype=np.int64)
+            pt = np.repeat(times, npk)
             thr = self.pol.wave.backlog_threshold
             for n in np.unique(pn).tolist():
-                q = self.queue[n]
-                q.append(ids[pn == n])
-                self.queue_len[n] += int((pn == n).sum())
+                sel = pn == n
+                self.queue[n].append((ids[sel], pt[sel]))
+                self.queue_len[n] += int(sel.sum())
                 if thr is not None and self.queue_len[n] >= thr and not self._release_due[n]:
                     self._release_due[n] = True
                     self._at(float(times[-1]), self._release, n)
         if not has.all():
             for j in np.flatnonzero(~has).tolist():
                 self._no_shipment(int(oids[j]), int(st[j]), float(times[j]))
+        if not self.batch and self.pol.no_stock != "cancel":
+            # Last, as in decision order: a partial decision ends the dispatcher's run.
+            for i in np.flatnonzero(st == PARTIAL_CODE).tolist():
+                o = int(oids[i])
+                if ot.kind[o] != 2:
+                    self._remainder(o, da.unfilled[int(lp[i]):int(lp[i + 1])], float(times[i]))
 
     def _line_ptr_of(self, oids: np.ndarray) -> np.ndarray:
         """Line offsets of ``oids`` as the engine saw them (concatenated in this order)."""
@@ -360,7 +389,7 @@ class Simulation:
                 log.add(t, oid, EV["backordered"] if status == "backorder" else EV["held"])
                 root = int(ot.parent[oid]) if ot.kind[oid] == 2 else oid
                 deadline = max(float(ot.created_h[root]) + self.pol.max_backorder_wait_h, t)
-                self._at(deadline, self._expire, oid)
+                self._at(deadline, self._expire, oid)  # changes no decision of another order: no barrier
         elif status == "cancel":  # no stock under policy "cancel"
             ot.state[oid] = CANCELLED
             log.add(t, oid, EV["cancelled"], -1, log.code("no_stock"))
@@ -402,37 +431,24 @@ class Simulation:
                     self._accept(chunk, np.full(chunk.size, env.now), decision_columns(decs, eng), True)
                     i = j
             return
-        # Runs of orders go to the engine in one call. Handling a decision may schedule an event the
-        # next orders must not overtake: a wave release at the order's time (backlog threshold; then one
-        # order at a time) or a backorder's expiry, never before created_h + max_backorder_wait_h (the
-        # run stops short of that). A partial decision ends the run: its remainder is probed against
-        # the stock it left.
+        # Runs of orders go to the engine in one call: every order up to the next event that may change
+        # what the engine decides (a barrier: a pickup, a receipt, a review, a return put back in stock,
+        # a day start), past the floor's events in between, which no decision reads: their packages wait
+        # in the wave queue with their decision time, and a release takes only those decided by then.
+        # A backorder's expiry changes no other order's decision. With a backlog threshold a release
+        # follows the order that fills the queue: one order at a time. A partial decision ends the run:
+        # its remainder is probed against the stock it left.
         runs = self.pol.wave.backlog_threshold is None
-        wait = self.pol.max_backorder_wait_h
-        dead = (ot.created_h[idx] + wait).tolist()
         stop = not self.batch and self.pol.no_stock != "cancel"
+        look = self.look_ahead and runs
+        yield env.timeout(0)   # after every process's first step at time 0 (the first reviews)
         while i < m:
             t = times[i]
-            peek = env.peek()
-            if t > peek:
+            bound = self._next_barrier() if look else env.peek()
+            if t > bound:
                 yield env.timeout(t - env.now)
                 continue
-            if not runs:
-                j = i + 1
-            else:
-                j = int(np.searchsorted(tarr, peek, side="right"))
-                bound = min(dead[i:j]) if j > i + 1 else dead[i]
-                if j > i + 1 and times[j - 1] > bound:
-                    # Shorten to the orders decided before the earliest expiry among them.
-                    j2 = i + 1
-                    bound = dead[i]
-                    while j2 < j:
-                        if dead[j2] < bound:
-                            bound = dead[j2]
-                        if times[j2] > bound:
-                            break
-                        j2 += 1
-                    j = j2
+            j = int(np.searchsorted(tarr, bound, side="right")) if runs else i + 1
             chunk = idx[i:j]
             da = self._decide_run(chunk, tarr[i:j], stop)
             self._accept(chunk[: da.n], tarr[i:i + da.n], da, True)
@@ -495,10 +511,21 @@ class Simulation:
         q = self.queue[n]
         if not q:
             return
-        self.queue[n] = []
-        self.queue_len[n] = 0
-        pk = q[0] if len(q) == 1 else np.concatenate(q)
         t = self.env.now
+        # Only packages decided by now (the dispatcher may have decided later ones already).
+        if q[-1][1][-1] <= t:
+            self.queue[n] = []
+            self.queue_len[n] = 0
+            pk = q[0][0] if len(q) == 1 else np.concatenate([a for a, _ in q])
+        else:
+            pk = np.concatenate([a for a, _ in q])
+            pt = np.concatenate([b for _, b in q])
+            cut = int(np.searchsorted(pt, t, side="right"))
+            self.queue[n] = [(pk[cut:], pt[cut:])]
+            self.queue_len[n] = int(pk.size - cut)
+            pk = pk[:cut]
+            if cut == 0:
+                return
         P = self.P
         ptr, sku, _qty = P.lines(pk)
         units = P.units[pk]
@@ -642,7 +669,7 @@ class Simulation:
         log.add_many(t_arr[arrived], oids[arrived], EV["return_received"])
         for o, td, ux in zip(oids.tolist(), t_done.tolist(), u[:, 2].tolist()):
             if td <= self.end_h:
-                self._at(td, self._inspect, o, ux < ps.exchange_share)
+                self._at_engine(td, self._inspect, o, ux < ps.exchange_share)
 
     # -------------------------------------------------------------- post-sales
     def _inspect(self, oid: int, exchange: bool) -> None:
@@ -725,8 +752,9 @@ class Simulation:
                 if b is None:
                     b = self.receipts[eta] = []
                     if eta < self.end_h:
-                        self._at(eta, self._receive, eta)
+                        self._at_engine(eta, self._receive, eta)
                 b.append(po)
+            heapq.heappush(self._barriers, t + dt)
             yield self.env.timeout(dt)
 
     def _receive(self, eta: float) -> None:

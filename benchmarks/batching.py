@@ -8,9 +8,18 @@ tours, the picker hours (:class:`~omsim.warehouse.picktime.PickTimeModel`
 defaults), the wall time and the routes evaluated. Several instances are
 averaged.
 
+With ``--waves`` it measures instead the waves of the bundled default scenario
+(recorded from a simulated day: 3 warehouses, 2-block layouts, cart capacity
+30 units) batched by savings with exact routing: exact Clarke & Wright
+(``neighbours=None``, the kernel) against the NumPy reference (``_savings``,
+the peer) and granular savings for several ``neighbours`` k — travel as a
+ratio to exact savings, µs per package (batching + routing, best of
+``--repeat``), tours routed per package.
+
 Usage::
 
     python benchmarks/batching.py [--quick] [--orders 100] [--capacity 24] [--json out.json]
+    python benchmarks/batching.py --waves [--days 1] [--neighbours 2 3 4 6 8] [--repeat 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -32,8 +41,91 @@ def make_orders(rng, layout, n):
     return orders, sizes
 
 
+def record_waves(days: int, seed: int = 1) -> list:
+    """The waves the default scenario releases in ``days`` days: (layout, picks, offsets, units, capacity)."""
+    import omsim
+    from omsim.sim import floor as _floor
+    from omsim.sim.model import Simulation
+
+    waves = []
+    original = _floor.Floor.tours
+
+    def record(self, line_ptr, line_sku, units):
+        ptr = np.asarray(line_ptr, dtype=np.int64)
+        loc = np.ascontiguousarray(self.sku_loc[line_sku][ptr[0]:ptr[-1]])
+        waves.append((self.layout, loc, ptr - ptr[0], np.asarray(units, dtype=np.float64), float(self.capacity)))
+        return original(self, line_ptr, line_sku, units)
+
+    _floor.Floor.tours = record
+    try:
+        Simulation(omsim.load_scenario(), seed, days).run()
+    finally:
+        _floor.Floor.tours = original
+    return waves
+
+
+def waves_study(args) -> list[dict]:
+    from omsim.warehouse.batching import _Evaluator, _savings, batch_orders_flat
+
+    waves = record_waves(args.days)
+    packages = sum(w[3].size for w in waves)
+
+    def timed(fn):
+        best, out = np.inf, None
+        for _ in range(args.repeat):
+            t0 = time.process_time()
+            out = fn()
+            best = min(best, time.process_time() - t0)
+        return best, out
+
+    def run(method, neighbours):
+        res = [batch_orders_flat(lay, loc, ptr, units, cap, method, "optimal", neighbours=neighbours)
+               for lay, loc, ptr, units, cap in waves]
+        return (sum(r.total_m for r in res), sum(len(r) for r in res),
+                sum(r.info["routes_evaluated"] for r in res))
+
+    def reference():
+        total = 0.0
+        for lay, loc, ptr, units, cap in waves:
+            ev = _Evaluator(lay, None, "optimal", flat=loc, offsets=ptr)
+            total += float(ev.lengths([sorted(b) for b in _savings(ev, units, cap)]).sum())
+        return total
+
+    rows = []
+    t_ref, ref_total = timed(reference)
+    t_ex, (ex_total, ex_tours, ex_routes) = timed(lambda: run("savings", None))
+    if abs(ref_total - ex_total) > 1e-6 * ex_total:
+        raise SystemExit(f"kernel and reference disagree: {ex_total} vs {ref_total}")
+    rows.append(dict(variant="savings (NumPy reference)", neighbours=None, travel_m=ref_total, tours=ex_tours,
+                     us_per_package=1e6 * t_ref / packages, routes_per_package=float("nan")))
+    rows.append(dict(variant="savings exact (kernel)", neighbours=None, travel_m=ex_total, tours=ex_tours,
+                     us_per_package=1e6 * t_ex / packages, routes_per_package=ex_routes / packages))
+    for k in args.neighbours:
+        t, (total, tours, routes) = timed(lambda: run("savings", k))
+        rows.append(dict(variant=f"granular k={k}", neighbours=k, travel_m=total, tours=tours,
+                         us_per_package=1e6 * t / packages, routes_per_package=routes / packages))
+    t, (total, tours, routes) = timed(lambda: run("fcfs", None))
+    rows.append(dict(variant="fcfs", neighbours=None, travel_m=total, tours=tours,
+                     us_per_package=1e6 * t / packages, routes_per_package=routes / packages))
+    print(f"Default scenario waves: {len(waves)} waves, {packages} packages "
+          f"(mean {packages / len(waves):.1f}, max {max(w[3].size for w in waves)} per wave), "
+          f"{args.days} day(s); CPU time, best of {args.repeat}")
+    print(f"{'variant':<28}{'travel m':>11}{'vs exact':>10}{'tours':>7}{'us/package':>12}{'x exact':>9}"
+          f"{'routes/pkg':>12}")
+    for r in rows:
+        r["travel_vs_exact"] = r["travel_m"] / ex_total
+        r["time_vs_exact"] = r["us_per_package"] / rows[1]["us_per_package"]
+        print(f"{r['variant']:<28}{r['travel_m']:>11,.0f}{100 * (r['travel_vs_exact'] - 1):>+9.2f}%{r['tours']:>7}"
+              f"{r['us_per_package']:>12.1f}{r['time_vs_exact']:>9.2f}{r['routes_per_package']:>12.2f}")
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--waves", action="store_true", help="default-scenario waves: exact vs granular savings")
+    ap.add_argument("--days", type=int, default=1, help="--waves: simulated days of waves")
+    ap.add_argument("--neighbours", type=int, nargs="+", default=[2, 3, 4, 6, 8, 12], help="--waves: k values")
+    ap.add_argument("--repeat", type=int, default=3, help="--waves: timing repetitions (best)")
     ap.add_argument("--quick", action="store_true", help="CI-size run (seconds)")
     ap.add_argument("--orders", type=int, default=100)
     ap.add_argument("--capacity", type=float, default=24.0, help="cart capacity in items")
@@ -43,6 +135,13 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=str, default=None)
     args = ap.parse_args(argv)
+    if args.waves:
+        rows = waves_study(args)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(dict(rows=rows, args={k: v for k, v in vars(args).items() if k != "json"},
+                               python=platform.python_version()), fh, indent=2)
+        return
     if args.quick:
         args.orders, args.instances, args.time_limit = 40, 2, 0.5
     layout = Layout(aisles=10, cells_per_aisle=30, aisle_pitch_m=3.0)

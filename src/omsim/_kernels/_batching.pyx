@@ -12,8 +12,10 @@ Two ways to evaluate fewer tours, both optional:
 * ``lazy``: a saving is first stored as an upper bound,
   ``L(A) + L(B) - max(L(A), L(B), H(A u B))`` (a tour through a superset of
   picks is no shorter, and any closed walk on the aisle grid travels at least
-  twice the x and y extents of what it visits, ``H``); a tour is routed only
-  when its bound reaches the top of the matrix. The merges are the same as
+  twice the x and y extents of what it visits, ``H``); after ``j`` merges
+  into ``i`` also ``s(i u j, c) <= s(i, c) + L(i u j) - L(i)`` (and the same
+  from ``j``'s side), with the old saving exact or itself a bound. A tour is
+  routed only when its bound reaches the top of the matrix. The merges are the same as
   without it: an exact value is taken only when no bound could beat it, and a
   bound that ties comes first in row-major order only if it is evaluated first.
 * ``neighbours > 0`` (granular savings): orders are joined only to their
@@ -43,6 +45,7 @@ cdef struct Work:
     int64_t* buf_a     # (N,) gathered picks of a candidate tour
     int64_t* buf_c
     double* sav        # (n, n) upper triangle: saving (exact or bound), -inf when no candidate
+    double* ub         # (n, n) upper triangle: upper bound on the saving of every live pair (exact if evaluated)
     char* exact        # (n, n) sav holds an evaluated saving
     char* adj          # (n, n) batches may merge (granular neighbour lists)
     double* rb_val     # (n,) best entry of each row
@@ -220,6 +223,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         k.buf_a = <int64_t*>malloc((N + 1) * sizeof(int64_t))
         k.buf_c = <int64_t*>malloc((N + 1) * sizeof(int64_t))
         k.sav = <double*>malloc(n * n * sizeof(double))
+        k.ub = <double*>malloc(n * n * sizeof(double))
         k.exact = <char*>malloc(n * n * sizeof(char))
         k.adj = <char*>malloc(n * n * sizeof(char))
         k.rb_val = <double*>malloc(n * sizeof(double))
@@ -235,7 +239,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
             taken = <char*>malloc(n * sizeof(char))
         status = _alloc(&w, N, n_aisles * blocks, t.n_states)
         if (status != 0 or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
-                or k.sav == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
+                or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
                 or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
                 or alive == NULL or (neighbours > 0 and (dist == NULL or taken == NULL))):
             status = -1
@@ -243,7 +247,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
             evaluations = _run(&k, &g, &t, &w, &sizes[0], capacity, neighbours, lazy, load, alive,
                                dist, taken, &label[0], &length[0])
         _release(&w)
-        free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.exact); free(k.adj)
+        free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
         free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
         free(load); free(alive); free(dist); free(taken)
     if status != 0:
@@ -254,8 +258,9 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
 cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, const double* sizes,
                   double capacity, Py_ssize_t neighbours, bint lazy, double* load, char* alive,
                   double* dist, char* taken, int64_t* label, double* length) noexcept nogil:
-    cdef Py_ssize_t n = k.n, i, j, c, r, o, best_r, lo_, hi_
-    cdef double s, best, y, ydep = g.cross_y[g.depot_cross]
+    cdef Py_ssize_t n = k.n, i, j, c, r, o, best_r, ic, jc
+    cdef double s, best, y, ydep = g.cross_y[g.depot_cross], li_old, lj, u, v
+    cdef bint granular = neighbours > 0 and neighbours < n - 1
     cdef int64_t evaluations = 0
     # One batch per order.
     for o in range(n):
@@ -282,16 +287,18 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
     for i in range(n * n):
         k.sav[i] = -INFINITY
         k.exact[i] = 0
-        k.adj[i] = 0 if (neighbours > 0 and neighbours < n - 1) else 1
-    if neighbours > 0 and neighbours < n - 1:
+        k.adj[i] = 0 if granular else 1
+    if granular:
         _neighbours(k, neighbours, g, dist, taken)
     for i in range(n):
         for j in range(i + 1, n):
+            k.ub[i * n + j] = _bound(k, length, i, j, g)
             if k.adj[i * n + j] and load[i] + load[j] <= capacity + EPS:
                 if lazy:
-                    k.sav[i * n + j] = _bound(k, length, i, j, g)
+                    k.sav[i * n + j] = k.ub[i * n + j]
                 else:
                     k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+                    k.ub[i * n + j] = k.sav[i * n + j]
                     k.exact[i * n + j] = 1
                     evaluations += 1
         _row_best(k, i)
@@ -308,6 +315,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         j = k.rb_col[i]
         if not k.exact[i * n + j]:
             k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+            k.ub[i * n + j] = k.sav[i * n + j]
             k.exact[i * n + j] = 1
             evaluations += 1
             _row_best(k, i)
@@ -320,6 +328,8 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         k.tail[i] = k.tail[j]
         alive[j] = 0
         load[i] += load[j]
+        li_old = length[i]
+        lj = length[j]
         length[i] = length[i] + length[j] - s
         if k.xlo[j] < k.xlo[i]:
             k.xlo[i] = k.xlo[j]
@@ -335,24 +345,33 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                 k.adj[c * n + i] = 1
             k.adj[j * n + c] = 0
             k.adj[c * n + j] = 0
-            lo_ = c if c < j else j
-            hi_ = j if c < j else c
-            k.sav[lo_ * n + hi_] = -INFINITY
-            lo_ = c if c < i else i
-            hi_ = i if c < i else c
-            k.sav[lo_ * n + hi_] = -INFINITY
-            k.exact[lo_ * n + hi_] = 0
         k.adj[i * n + i] = 0
         for c in range(n):
-            if c == i or not alive[c] or not k.adj[i * n + c] or load[i] + load[c] > capacity + EPS:
+            jc = (c * n + j) if c < j else (j * n + c)
+            ic = (c * n + i) if c < i else (i * n + c)
+            k.sav[jc] = -INFINITY
+            k.sav[ic] = -INFINITY
+            k.exact[ic] = 0
+            if c == i or not alive[c]:
                 continue
-            lo_ = c if c < i else i
-            hi_ = i if c < i else c
+            # L(i u c) >= L(i_old u c) and >= L(j u c): the new saving is at most an old one
+            # (or its bound) plus what the merge added to the batch's length.
+            u = _bound(k, length, i, c, g)
+            v = (length[i] - li_old) + k.ub[ic] + 1e-9 * (1.0 + length[i] + length[c])
+            if v < u:
+                u = v
+            v = (length[i] - lj) + k.ub[jc] + 1e-9 * (1.0 + length[i] + length[c])
+            if v < u:
+                u = v
+            k.ub[ic] = u
+            if not k.adj[i * n + c] or load[i] + load[c] > capacity + EPS:
+                continue
             if lazy:
-                k.sav[lo_ * n + hi_] = _bound(k, length, i, c, g)
+                k.sav[ic] = u
             else:
-                k.sav[lo_ * n + hi_] = (length[i] + length[c]) - _route(k, i, c, g, t, w)
-                k.exact[lo_ * n + hi_] = 1
+                k.sav[ic] = (length[i] + length[c]) - _route(k, i, c, g, t, w)
+                k.ub[ic] = k.sav[ic]
+                k.exact[ic] = 1
                 evaluations += 1
         # Row bests: rows above j saw their (r, i) and (r, j) entries change.
         k.rb_val[j] = -INFINITY

@@ -494,8 +494,8 @@ def batch_orders_flat(layout: Layout, picks: np.ndarray, offsets: np.ndarray, si
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     sizes = np.ascontiguousarray(sizes, dtype=np.float64)
     n = offsets.size - 1
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
+    if method == "local-search" and not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)  # only local search draws (a fresh Generator costs ~30 us)
     ev = _Evaluator(layout, None, routing, flat=picks, offsets=offsets)
     info: dict = {}
     lengths = None

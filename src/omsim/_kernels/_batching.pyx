@@ -23,16 +23,23 @@ Two ways to evaluate fewer tours, both optional:
   graph, both ways); batches are candidates for a merge when any of their
   orders are joined. This changes the batches.
 
+Every batch keeps the DP vectors of its own tour at the start of each aisle
+(recorded when it is routed alone, or adopted from the candidate tour that
+became it); a candidate ``A u B`` resumes the DP from ``A``'s vector at the
+first aisle of ``B``'s picks — the same numbers as a run from the start.
+
 Inputs already validated by the caller.
 """
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY, fabs
 
-from omsim._kernels._route_exact cimport Geometry, DPTables, Scratch, _solve, _alloc, _release, _fill
+from omsim._kernels._route_exact cimport Geometry, DPTables, Scratch, _solve_from, _alloc, _release, _fill
 
 # Same tolerance as the reference (capacity and "saving >= 0" checks).
 cdef double EPS = 1e-9
+# Largest store of recorded DP vectors (doubles, 64 MB); beyond it tours are routed from scratch.
+cdef Py_ssize_t POOL_MAX = 8 * 1024 * 1024
 
 
 cdef struct Work:
@@ -54,12 +61,24 @@ cdef struct Work:
     int64_t* xhi
     double* ylo        # (n,) y extent, depot included
     double* yhi
+    int64_t* pmin      # (n,) first aisle with a pick of each batch (n_aisles if none)
+    # DP vectors at the start of every aisle of each batch's own tour (the prefix a candidate
+    # tour shares with it): batch i's are pool[slot[i]], aisles flo[i]..fhi[i]; slot n is the
+    # scratch the last routed pair recorded into (adopted by the batch when that pair merges).
+    double* pool       # ((n + 1) * n_aisles * S,) or NULL when too large: no reuse
+    int64_t* slot      # (n + 1,)
+    int64_t* flo
+    int64_t* fhi
+    char* fok          # (n,) batch i's vectors are recorded
+    Py_ssize_t stride  # n_aisles * S
+    Py_ssize_t S
+    Py_ssize_t last_i, last_j, last_lo, last_hi
 
 
 cdef Py_ssize_t _gather(Work* k, Py_ssize_t head, Py_ssize_t pos) noexcept nogil:
     """Copy the picks of the batch led by ``head`` to the buffers from ``pos``; return the new end."""
     cdef Py_ssize_t o = head, p
-    while o >= 0:
+    while o >= 0:  # head < 0: no batch
         for p in range(k.start[o], k.start[o + 1]):
             k.buf_a[pos] = k.aisle[p]
             k.buf_c[pos] = k.cell[p]
@@ -70,13 +89,71 @@ cdef Py_ssize_t _gather(Work* k, Py_ssize_t head, Py_ssize_t pos) noexcept nogil
 
 cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const DPTables* t,
                    Scratch* w) noexcept nogil:
-    """Optimal tour length of batch ``i`` (with batch ``j`` when ``j >= 0``)."""
-    cdef Py_ssize_t m = _gather(k, i, 0), lo
-    if j >= 0:
-        m = _gather(k, j, m)
+    """Optimal tour length of batch ``i`` with batch ``j``, resuming from either's recorded DP when possible.
+
+    The tour's own DP vectors are recorded in the scratch slot (see ``Work``).
+    """
+    cdef Py_ssize_t m = _gather(k, i, 0), lo, hi, x, y, r, src = -1, start = -1, skip = 0, q
+    cdef double length
+    cdef double* rec
+    cdef double* from_
+    m = _gather(k, j, m)
+    k.last_i = -1
     if m == 0:
         return 0.0
-    return _solve(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo)
+    if k.pool == NULL:
+        return _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, NULL)
+    for q in range(2):
+        x = i if q == 0 else j
+        y = j if q == 0 else i
+        if not k.fok[x] or k.pmin[y] < k.flo[x]:
+            continue  # nothing recorded, or y's picks start left of x's tour
+        r = k.pmin[y] if k.pmin[y] < k.fhi[x] else k.fhi[x]
+        if r - k.flo[x] > skip:
+            skip = r - k.flo[x]
+            src = x
+            start = r
+    rec = k.pool + k.slot[k.n] * k.stride
+    if src >= 0:
+        from_ = k.pool + k.slot[src] * k.stride
+        for q in range(skip * k.S):  # the shared prefix, so that the scratch holds the whole tour
+            rec[q] = from_[q]
+        length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, start, from_ + skip * k.S, rec)
+    else:
+        length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, rec)
+    k.last_i = i
+    k.last_j = j
+    k.last_lo = lo
+    k.last_hi = hi
+    return length
+
+
+cdef void _adopt(Work* k, Py_ssize_t i) noexcept nogil:
+    """Batch ``i``'s DP vectors are those the last routed tour recorded."""
+    cdef int64_t tmp = k.slot[i]
+    k.slot[i] = k.slot[k.n]
+    k.slot[k.n] = tmp
+    k.flo[i] = k.last_lo
+    k.fhi[i] = k.last_hi
+    k.fok[i] = 1
+    k.last_i = -1
+
+
+cdef double _route_alone(Work* k, Py_ssize_t i, bint record, const Geometry* g, const DPTables* t,
+                         Scratch* w) noexcept nogil:
+    """Optimal tour length of batch ``i`` (recording its DP vectors if asked)."""
+    cdef Py_ssize_t m = _gather(k, i, 0), lo, hi
+    cdef double length
+    if m == 0:
+        return 0.0
+    if not record or k.pool == NULL:
+        return _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, NULL)
+    length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL,
+                         k.pool + k.slot[i] * k.stride)
+    k.flo[i] = lo
+    k.fhi[i] = hi
+    k.fok[i] = 1
+    return length
 
 
 cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
@@ -232,6 +309,16 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         k.xhi = <int64_t*>malloc(n * sizeof(int64_t))
         k.ylo = <double*>malloc(n * sizeof(double))
         k.yhi = <double*>malloc(n * sizeof(double))
+        k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
+        k.slot = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+        k.flo = <int64_t*>malloc(n * sizeof(int64_t))
+        k.fhi = <int64_t*>malloc(n * sizeof(int64_t))
+        k.fok = <char*>malloc(n * sizeof(char))
+        k.S = t.n_states
+        k.stride = n_aisles * t.n_states
+        k.pool = NULL
+        if (n + 1) * k.stride <= POOL_MAX:  # else route every tour from scratch
+            k.pool = <double*>malloc((n + 1) * k.stride * sizeof(double))
         load = <double*>malloc(n * sizeof(double))
         alive = <char*>malloc(n * sizeof(char))
         if neighbours > 0:
@@ -241,6 +328,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         if (status != 0 or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
                 or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
                 or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
+                or k.pmin == NULL or k.slot == NULL or k.flo == NULL or k.fhi == NULL or k.fok == NULL
                 or alive == NULL or (neighbours > 0 and (dist == NULL or taken == NULL))):
             status = -1
         else:
@@ -249,6 +337,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         _release(&w)
         free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
         free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
+        free(k.pmin); free(k.slot); free(k.flo); free(k.fhi); free(k.fok); free(k.pool)
         free(load); free(alive); free(dist); free(taken)
     if status != 0:
         raise MemoryError()
@@ -263,9 +352,14 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
     cdef bint granular = neighbours > 0 and neighbours < n - 1
     cdef int64_t evaluations = 0
     # One batch per order.
+    for o in range(n + 1):
+        k.slot[o] = o
+    k.last_i = -1
     for o in range(n):
         k.nxt[o] = -1
         k.tail[o] = o
+        k.fok[o] = 0
+        k.pmin[o] = g.n_aisles
         load[o] = sizes[o]
         alive[o] = 1
         k.xlo[o] = g.depot_aisle
@@ -277,12 +371,14 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                 k.xlo[o] = k.aisle[r]
             if k.aisle[r] > k.xhi[o]:
                 k.xhi[o] = k.aisle[r]
+            if k.aisle[r] < k.pmin[o]:
+                k.pmin[o] = k.aisle[r]
             y = g.cell_y[k.cell[r]]
             if y < k.ylo[o]:
                 k.ylo[o] = y
             if y > k.yhi[o]:
                 k.yhi[o] = y
-        length[o] = _route(k, o, -1, g, t, w)
+        length[o] = _route_alone(k, o, True, g, t, w)
         evaluations += 1
     for i in range(n * n):
         k.sav[i] = -INFINITY
@@ -324,6 +420,14 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         if s < -EPS:
             break
         # Merge j into i; j's row and column die.
+        if k.pool != NULL:
+            if k.last_i >= 0 and ((k.last_i == i and k.last_j == j) or (k.last_i == j and k.last_j == i)):
+                _adopt(k, i)  # the merged tour was the last one routed: its DP is recorded
+            else:
+                k.fok[i] = 0
+            k.fok[j] = 0
+        if k.pmin[j] < k.pmin[i]:
+            k.pmin[i] = k.pmin[j]
         k.nxt[k.tail[i]] = j
         k.tail[i] = k.tail[j]
         alive[j] = 0
@@ -396,7 +500,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             if o != i:
                 length[o] = 0.0
             o = k.nxt[o]
-        length[i] = _route(k, i, -1, g, t, w)
+        length[i] = _route_alone(k, i, False, g, t, w)
         evaluations += 1
     return evaluations
 

@@ -1,7 +1,8 @@
 # cython: language_level=3
 """C-level entry to the exact routing DP (for kernels that route many candidate tours).
 
-``_solve`` is the DP of ``_route_exact.pyx``; a caller fills a ``Geometry``
+``_solve`` is the DP of ``_route_exact.pyx`` (``_solve_from`` can resume it
+from a DP vector recorded by another tour, see its docstring); a caller fills a ``Geometry``
 and ``DPTables`` once with ``_fill``, allocates a ``Scratch`` with ``_alloc``
 (released with ``_release``) and calls ``_solve`` per tour without the GIL.
 """
@@ -45,6 +46,11 @@ cdef struct Scratch:
 cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
                    const Geometry* g, const DPTables* t, Scratch* w,
                    int* bp_prev, int* bp_choice, Py_ssize_t* lo_out) noexcept nogil
+
+cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                        const Geometry* g, const DPTables* t, Scratch* w,
+                        int* bp_prev, int* bp_choice, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil
 
 cdef int _alloc(Scratch* w, Py_ssize_t max_n, Py_ssize_t n_sub, Py_ssize_t S) noexcept nogil
 

@@ -51,7 +51,25 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
                    const Geometry* g, const DPTables* t, Scratch* w,
                    int* bp_prev, int* bp_choice, Py_ssize_t* lo_out) noexcept nogil:
     """Length of an optimal tour through ``n`` picks; fills back-pointers if given."""
-    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi
+    cdef Py_ssize_t hi
+    return _solve_from(aisle, cell, n, g, t, w, bp_prev, bp_choice, lo_out, &hi, -1, NULL, NULL)
+
+
+cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                        const Geometry* g, const DPTables* t, Scratch* w,
+                        int* bp_prev, int* bp_choice, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil:
+    """``_solve``, optionally resumed and recording the DP at every aisle.
+
+    ``start >= 0`` begins at aisle ``start`` (``lo <= start <= hi``) from the
+    DP vector ``start_vec`` (``S`` values) that another tour recorded there; the
+    caller guarantees that both tours have the same ``lo`` and the same picks
+    in the aisles before ``start``, so the result is bit for bit that of a
+    full run. ``record`` (``(hi - lo + 1) * S``, may be NULL) receives the DP
+    vector at the start of every aisle ``a`` at ``(a - lo) * S`` (from
+    ``start`` on when resumed).
+    """
+    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi, first
     cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states
     cdef int nxt_s
     cdef double y, yl, yh, ln, v
@@ -59,6 +77,7 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
     cdef double* tmp
     if n == 0:
         lo_out[0] = g.depot_aisle
+        hi_out[0] = g.depot_aisle
         return 0.0
     lo = g.depot_aisle
     hi = g.depot_aisle
@@ -70,6 +89,7 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
             hi = a
         w.keys[i] = a * C + cell[i]
     lo_out[0] = lo
+    hi_out[0] = hi
     _sort_keys(w.keys, n)
     for sid in range(lo * K, (hi + 1) * K):
         w.cnt[sid] = 0
@@ -86,11 +106,20 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
         w.ymax[sid] = y
         w.cnt[sid] += 1
 
-    for s in range(S):
-        w.cur[s] = INFINITY
-    w.cur[0] = 0.0
-    stage = 0
-    for a in range(lo, hi + 1):
+    if start >= 0:
+        first = start
+        for s in range(S):
+            w.cur[s] = start_vec[s]
+    else:
+        first = lo
+        for s in range(S):
+            w.cur[s] = INFINITY
+        w.cur[0] = 0.0
+    stage = (first - lo) * (K + 1)
+    for a in range(first, hi + 1):
+        if record != NULL:
+            for s in range(S):
+                record[(a - lo) * S + s] = w.cur[s]
         for b in range(K):
             sid = a * K + b
             yl = g.cross_y[b]

@@ -171,8 +171,13 @@ def neighbour_graph_reference(layout, orders, k):
 
 
 def random_wave(rng, blocks, n):
-    layout = Layout(blocks=blocks, aisles=int(rng.integers(2, 9)), cells_per_aisle=6 * blocks,
-                    depot_aisle=0, depot=["front", "back"][int(rng.integers(2))], depot_offset_m=float(rng.integers(0, 3)))
+    aisles = int(rng.integers(2, 9))
+    # Round metres give many equal savings (ties); odd ones give lengths that float64 rounds.
+    odd = rng.random() < 0.3
+    layout = Layout(blocks=blocks, aisles=aisles, cells_per_aisle=6 * blocks, depot_aisle=int(rng.integers(aisles)),
+                    depot=["front", "back"][int(rng.integers(2))], depot_offset_m=float(rng.integers(0, 3)),
+                    aisle_pitch_m=2.7 if odd else 3.0, cell_length_m=1.3 if odd else 1.0,
+                    cross_aisle_m=2.2 if odd else 1.0)
     orders = random_orders(rng, n, max_lines=4, layout=layout)
     if n > 2 and rng.random() < 0.2:
         orders[int(rng.integers(n))] = np.zeros((0, 2), dtype=np.int64)  # an order with nothing to pick
@@ -197,9 +202,9 @@ def test_neighbour_graph_kernel_matches_reference(seed, blocks, n):
         assert np.array_equal(got, want)
 
 
-@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 18), st.sampled_from([3, 6, 10, 40]),
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 22), st.sampled_from([3, 6, 10, 40]),
        st.sampled_from([None, 1, 2, 4]), st.booleans())
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_savings_kernel_takes_the_merges_of_the_python_reference(seed, blocks, n, capacity, neighbours, lazy):
     # Small integer layouts give many equal savings: the kernel must break ties exactly like np.argmax.
     from omsim.warehouse.batching import _Evaluator, _savings, _savings_kernel

@@ -21,7 +21,9 @@ Two ways to evaluate fewer tours, both optional:
 * ``neighbours > 0`` (granular savings): orders are joined only to their
   ``neighbours`` nearest orders (mean nearest-pick distance on the aisle
   graph, both ways); batches are candidates for a merge when any of their
-  orders are joined. This changes the batches.
+  orders are joined. When no joined pair is left to merge, the remaining
+  batches become candidates for any merge (they are few: this fills the
+  carts). This changes the batches.
 
 Every batch keeps the DP vectors of its own tour at the start of each aisle
 (recorded when it is routed alone, or adopted from the candidate tour that
@@ -405,8 +407,26 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             if k.rb_val[r] > best:
                 best = k.rb_val[r]
                 best_r = r
-        if best_r < 0:
-            break
+        if best_r < 0 or (k.exact[best_r * n + k.rb_col[best_r]] and best < -EPS):
+            if not granular:
+                break
+            # Granular phase over: the few batches left may merge with any other (fills the carts).
+            granular = False
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if (alive[i] and alive[j] and not k.adj[i * n + j]
+                            and load[i] + load[j] <= capacity + EPS):
+                        k.adj[i * n + j] = 1
+                        k.adj[j * n + i] = 1
+                        if lazy:
+                            k.sav[i * n + j] = k.ub[i * n + j]
+                        else:
+                            k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+                            k.ub[i * n + j] = k.sav[i * n + j]
+                            k.exact[i * n + j] = 1
+                            evaluations += 1
+                _row_best(k, i)
+            continue
         i = best_r
         j = k.rb_col[i]
         if not k.exact[i * n + j]:
@@ -417,8 +437,6 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             _row_best(k, i)
             continue
         s = k.sav[i * n + j]
-        if s < -EPS:
-            break
         # Merge j into i; j's row and column die.
         if k.pool != NULL:
             if k.last_i >= 0 and ((k.last_i == i and k.last_j == j) or (k.last_i == j and k.last_j == i)):

@@ -26,8 +26,10 @@ methods in warehouses", IJPR 37(7)):
     VRPs) an order is only joined to its ``k`` nearest orders (mean distance
     from each of its picks to the other's nearest pick on the aisle graph,
     both ways) and two batches are candidates for a merge only when some of
-    their orders are joined: far fewer tours to route, slightly different
-    batches. ``neighbours=None`` considers every pair (exact C&W).
+    their orders are joined; when no joined pair is left, the remaining
+    batches may merge with any other (this fills the carts). Far fewer tours
+    to route, slightly different batches. ``neighbours=None`` considers every
+    pair (exact C&W).
 ``"local-search"``
     Savings, then iterated local search: best-improvement *relocate* (move an
     order to another batch) and *swap* (exchange two orders of different
@@ -193,11 +195,16 @@ def _seed(ev: _Evaluator, sizes: np.ndarray, capacity: float) -> list[list[int]]
 
 
 def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float, adj: np.ndarray | None = None) -> list[list[int]]:
-    """C&W savings with recomputation (reference of the kernel); ``adj``: granular neighbour graph."""
+    """C&W savings with recomputation (reference of the kernel); ``adj``: granular neighbour graph.
+
+    With ``adj``, merges are first restricted to joined batches; when none is
+    left, any two remaining batches may merge.
+    """
     n = sizes.size
     batches: list[list[int] | None] = [[o] for o in range(n)]
     load = sizes.astype(np.float64).copy()
     length = ev.lengths_of(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.int64))
+    granular = adj is not None
     adj = np.ones((n, n), dtype=bool) if adj is None else np.array(adj, dtype=bool)
     np.fill_diagonal(adj, False)
     sav = np.full((n, n), -np.inf)
@@ -212,7 +219,25 @@ def _savings(ev: _Evaluator, sizes: np.ndarray, capacity: float, adj: np.ndarray
         flat = int(np.argmax(sav))
         i, j = divmod(flat, n)
         if not np.isfinite(sav[i, j]) or sav[i, j] < -_EPS:
-            break
+            if not granular:
+                break
+            # Granular phase over: the batches left may merge with any other (fills the carts).
+            granular = False
+            live = np.flatnonzero(alive)
+            a, b = np.triu_indices(live.size, 1)
+            a, b = live[a], live[b]
+            new = ~adj[a, b] & (load[a] + load[b] <= capacity + _EPS)
+            a, b = a[new], b[new]
+            adj[a, b] = adj[b, a] = True
+            if a.size:
+                seq: list[int] = []
+                for p, q in zip(a.tolist(), b.tolist()):
+                    seq += batches[p]
+                    seq += batches[q]
+                per = np.array([len(batches[p]) + len(batches[q]) for p, q in zip(a.tolist(), b.tolist())],
+                               dtype=np.int64)
+                sav[a, b] = length[a] + length[b] - ev.lengths_of(np.array(seq, dtype=np.int64), per)
+            continue
         # Merge j into i; j's row and column die; i inherits j's neighbours.
         batches[i] = batches[i] + batches[j]
         batches[j] = None

@@ -355,8 +355,8 @@ class DecisionArrays:
 class _Run:
     """The record of one run of orders decided as columns: inputs, output buffers, package open flags.
 
-    Sized for the worst case (every order at most min(max_packages, N)
-    packages, every line in one package), so the kernel never runs out.
+    Sized for the worst case (every order and every line in min(max_packages, N)
+    packages), so the kernel never runs out.
     """
 
     _OUT_I = ("pkg_node", "pkg_service", "pkg_day")
@@ -381,8 +381,9 @@ class _Run:
         for name in self._OUT_F:
             setattr(self, name, np.zeros(P))
         self.pkg_line_ptr = np.zeros(P + 1, dtype=np.int64)
-        self.pkg_sku = np.zeros(M, dtype=np.int64)
-        self.pkg_qty = np.zeros(M, dtype=np.int64)
+        kmax = max(1, min(engine.max_packages, engine.n_nodes))
+        self.pkg_sku = np.zeros(M * kmax, dtype=np.int64)      # a line may be split over kmax packages
+        self.pkg_qty = np.zeros(M * kmax, dtype=np.int64)
         self.pkg_open = bytearray(b"\x01") * P   # 1 while the package has not shipped
         self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
         self.P = 0                                # packages written
@@ -1075,13 +1076,18 @@ class DecisionEngine:
         self._decide_run(run, stop_on_partial)
         return run.arrays(run.done)
 
+    _COLUMN_ERRORS = {1: "decision time must be finite", 2: "region is not a region index",
+                      3: "unknown service level code (expected an index into SERVICE_LEVELS)",
+                      4: "an order needs at least one line, within line_sku", 5: "SKU index out of range",
+                      6: "every line needs a quantity >= 1", 7: "a SKU appears on two lines; merge them"}
+
     def _check_columns(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty):
-        """Validate decide_commit_arrays' columns; int64/float64 contiguous copies, line_ptr from 0."""
+        """Validate decide_commit_arrays' columns; int64/float64 contiguous arrays, line_ptr from 0."""
         def ints(x, what):
             a = np.asarray(x)
             if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
                 raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
-            return np.ascontiguousarray(a, dtype=np.int64)
+            return a if a.dtype == np.int64 and a.flags.c_contiguous else np.ascontiguousarray(a, dtype=np.int64)
 
         oids = ints(order_ids, "order_ids")
         n = oids.size
@@ -1089,50 +1095,36 @@ class DecisionEngine:
         t = np.full(n, float(t)) if t.ndim == 0 else np.ascontiguousarray(t.reshape(-1))
         reg, lev = ints(region, "region"), ints(level, "level")
         ptr = ints(line_ptr, "line_ptr")
-        sku_all, qty_all = ints(line_sku, "line_sku"), ints(line_qty, "line_qty")
-        if not (t.size == reg.size == lev.size == n) or ptr.size != n + 1:
+        sku, qty = ints(line_sku, "line_sku"), ints(line_qty, "line_qty")
+        if not (t.size == reg.size == lev.size == n) or ptr.size != n + 1 or sku.size != qty.size:
             raise OmsimError(f"decide_commit_arrays: {n} order ids, {t.size} times, {reg.size} regions, "
-                             f"{lev.size} levels and {ptr.size} line pointers (expected n, n, n, n, n + 1)")
-        if sku_all.size != qty_all.size:
-            raise OmsimError("decide_commit_arrays: line_sku and line_qty must have the same length")
-        lens = np.diff(ptr)
-        if n and (ptr[0] < 0 or ptr[-1] > sku_all.size or np.any(lens < 1)):
-            bad = int(np.argmax(lens < 1)) if np.any(lens < 1) else 0
-            raise OmsimError(f"decide_commit_arrays: line_ptr must rise by at least one line per order within "
-                             f"the {sku_all.size} lines (order {int(oids[bad])})")
-        base = int(ptr[0]) if n else 0
-        sku = sku_all[base:int(ptr[-1]) if n else 0].copy()
-        qty = qty_all[base:int(ptr[-1]) if n else 0].copy()
-        ptr = ptr - base
-
-        def first_bad(mask_orders, msg):
-            if np.any(mask_orders):
-                i = int(np.argmax(mask_orders))
-                raise OmsimError(f"order {int(oids[i])}: {msg}")
-
-        first_bad(~np.isfinite(t), "decision time must be finite")
-        first_bad((reg < 0) | (reg >= self.n_regions), f"region is not a region index (0..{self.n_regions - 1})")
-        first_bad((lev < 0) | (lev >= len(SERVICE_LEVELS)),
-                  f"unknown service level code; expected 0..{len(SERVICE_LEVELS) - 1} ({', '.join(SERVICE_LEVELS)})")
-        if sku.size:
-            owner = np.repeat(np.arange(n), lens)
-            bad_line = (sku < 0) | (sku >= self.n_skus)
-            first_bad(np.bincount(owner[bad_line], minlength=n) > 0, f"SKU index out of range (0..{self.n_skus - 1})")
-            first_bad(np.bincount(owner[qty < 1], minlength=n) > 0, "every line needs a quantity >= 1")
-            key = owner * self.n_skus + sku
-            srt = np.sort(key)
-            dup = srt[1:][srt[1:] == srt[:-1]]
-            if dup.size:
-                raise OmsimError(f"order {int(oids[int(dup[0] // self.n_skus)])}: a SKU appears on two lines; merge them")
+                             f"{lev.size} levels, {ptr.size} line pointers (expected n, n, n, n, n + 1) and "
+                             f"{sku.size} SKUs for {qty.size} quantities")
+        i, code = _decide.check_orders(t, reg, lev, ptr, sku, qty, self.n_regions, len(SERVICE_LEVELS),
+                                       self.n_skus)
+        if code:
+            raise OmsimError(f"order {int(oids[i])}: {self._COLUMN_ERRORS[code]}")
+        if n == 0:
+            ptr = np.zeros(1, dtype=np.int64)
+        elif ptr[0] != 0:
+            base = int(ptr[0])
+            sku, qty, ptr = sku[base:int(ptr[-1])], qty[base:int(ptr[-1])], ptr - base
         return oids, t, reg, lev, ptr, sku, qty
 
     def _kernel_covers(self, policy: str) -> bool:
         """Whether the compiled loop can decide for this engine and policy (else the Python path)."""
-        st = self.services
-        return (policy in ("cheapest", "batch") and not self.explain and self.carrier_selection != "fastest"
-                and st.every_day and bool(np.all((st.pickup_h >= 0.0) & (st.pickup_h < 24.0)))
-                and bool(np.all(np.isfinite(self.labour_units_per_h) & (self.labour_units_per_h > 0)))
-                and self.no_stock in _NO_STOCK_STATUS)
+        if policy not in ("cheapest", "batch") or self.explain or self.carrier_selection == "fastest" \
+                or self.no_stock not in _NO_STOCK_STATUS:
+            return False
+        ok = getattr(self, "_kernel_network_ok", None)
+        if ok is None:
+            # Every-day pickups at valid hours and positive labour rates: what the kernel's calendar covers.
+            st = self.services
+            lab = self.labour_units_per_h
+            ok = self._kernel_network_ok = bool(
+                st.every_day and np.all((st.pickup_h >= 0.0) & (st.pickup_h < 24.0))
+                and np.all(np.isfinite(lab) & (lab > 0)))
+        return ok
 
     def _decide_run(self, run: _Run, stop_on_partial: bool, stop=None) -> None:
         """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided)."""
@@ -1170,19 +1162,20 @@ class DecisionEngine:
         self.commit(d, t)
         return d
 
-    def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
-        """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide)."""
+    def _kernel_static(self):
+        """The engine's constant arrays and parameters as the kernel takes them (cached)."""
+        key = (self.split_penalty, self.lost_sale_penalty, self.max_packages, self.no_stock, self._any_per_unit,
+               self._node_capped, self._unit_capped)
+        got = getattr(self, "_kstatic", None)
+        if got is not None and got[0] == key:
+            return got[1]
         st = self.services
-        N, K = self.n_nodes, len(st.carrier)
-        n = len(run.oids)
-        days = (run.t // 24.0).astype(np.int64)
-        day0 = int(days.min())
-        D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8     # ready within two weeks, pickups a week on
+        N = self.n_nodes
         elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)
         elig = np.concatenate(st.eligible).astype(np.int64)
         lp = self.max_packages
         flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
-                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], bool(stop_on_partial)], dtype=np.int64)
+                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0], dtype=np.int64)
         params = np.array([self.split_penalty, self.lost_sale_penalty])
         c64 = np.ascontiguousarray
         static = (c64(self.sku_weight_kg, dtype=np.float64), c64(st.fixed), c64(st.dist), c64(st.transit_h),
@@ -1190,23 +1183,64 @@ class DecisionEngine:
                   c64(st.capacity, dtype=np.float64), elig_ptr, elig, c64(self.labour_units_per_h, dtype=np.float64),
                   c64(self.handling_order), c64(self.handling_line), c64(self._pkg_extra),
                   c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags)
+        self._kstatic = (key, static)
+        return static
+
+    def _kernel_windows(self):
+        """Every node's cached shift windows packed as the kernel takes them (cached while unchanged)."""
+        wins = self._windows
+        got = getattr(self, "_kwin", None)
+        if got is not None and len(got[0]) == len(wins) and all(a is b for a, b in zip(got[0], wins)):
+            return got[1]
+        lo = np.array([w[0] if w is not None else np.inf for w in wins])
+        hi = np.array([w[1] - 168.0 if w is not None else -np.inf for w in wins])
+        sizes = [len(w[2]) if w is not None else 0 for w in wins]
+        ptr = np.cumsum([0] + sizes).astype(np.int64)
+        ws = np.array([a for w in wins if w is not None for a in w[2]] + [0.0])
+        we = np.array([b for w in wins if w is not None for b in w[3]] + [0.0])
+        packed = (lo, hi, ptr, ws, we)
+        self._kwin = (list(wins), packed)
+        return packed
+
+    def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
+        """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide).
+
+        The kernel works on the inventory and backlog arrays in place, on the
+        node counters of one day (the engine's own arrays when that day has
+        them) and on a dense window of carrier bookings and full service-days
+        from the first order's day on, written back to the CarrierBook and
+        ``_full`` whenever Python takes over and at the end.
+        """
+        st = self.services
+        N, K = self.n_nodes, len(st.carrier)
+        n = len(run.oids)
+        days = (run.t // 24.0).astype(np.int64)
+        day0 = int(days.min())
+        # Ready within two weeks (the cached windows), pickups at most a week later: days beyond are never read.
+        D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8
+        static = self._kernel_static()
+        flags = static[-1]
+        flags[6] = bool(stop_on_partial)
         inv = self.inventory
         book = self.carriers
         cap = st.capacity
+        finite = np.isfinite(cap)
+        booked_all = book._booked           # read only: bookings go through book.book()
         booked = np.zeros((D, K), dtype=np.int64)
         full = np.zeros((D, K), dtype=np.uint8)
         touched = np.zeros(D, dtype=np.uint8)
-        ctl = np.zeros(7, dtype=np.int64)
+        ctl = np.zeros(8, dtype=np.int64)
         ctl[6] = day0
         state = {}
 
         def load_window():
-            # carrier bookings of the window's days (unlimited services: only what this run books counts)
+            # carrier bookings of the window's days (unlimited services: only what this run books matters)
             booked[:] = 0
             full[:] = 0
             for d in range(D):
-                rem = book.remaining_all(day0 + d)
-                booked[d] = np.where(np.isfinite(cap), cap - rem, 0.0).astype(np.int64)
+                b = booked_all.get(day0 + d)
+                if b is not None:
+                    booked[d] = np.where(finite, b, 0)
             for d, k in self._full:
                 if 0 <= d - day0 < D:
                     full[d - day0, k] = 1
@@ -1223,40 +1257,32 @@ class DecisionEngine:
             state["o"], state["u"] = o, u
             ctl[4], ctl[5] = day, 0
 
-        def load_windows():
-            wins = self._windows
-            lo = np.array([w[0] if w is not None else np.inf for w in wins])
-            hi = np.array([w[1] - 168.0 if w is not None else -np.inf for w in wins])
-            sizes = [len(w[2]) if w is not None else 0 for w in wins]
-            ptr = np.cumsum([0] + sizes).astype(np.int64)
-            ws = np.array([a for w in wins if w is not None for a in w[2]] or [0.0])
-            we = np.array([b for w in wins if w is not None for b in w[3]] or [0.0])
-            state["win"] = (lo, hi, ptr, ws, we)
-
         def store():
             # carrier bookings and full service-days back to the book and the engine; the day's counters
-            delta = booked - state["booked0"]
-            for d, k in zip(*np.nonzero(delta)):
-                book.book(int(k), day0 + int(d), int(delta[d, k]))
-            for d, k in zip(*np.nonzero(full)):
-                self._full.add((day0 + int(d), int(k)))
-            touched[:] = 0
+            if touched.any():
+                delta = booked - state["booked0"]
+                for d, k in zip(*np.nonzero(delta)):
+                    book.book(int(k), day0 + int(d), int(delta[d, k]))
+                for d, k in zip(*np.nonzero(full)):
+                    self._full.add((day0 + int(d), int(k)))
+                touched[:] = 0
+                state["booked0"] = booked.copy()
             if ctl[5] and state["new"]:
                 day = int(ctl[4])
                 self._orders_taken[day], self._units_taken[day] = state["o"], state["u"]
                 self._prune(day)
                 state["new"] = False
-            load_window()
+                load_window()       # the prune may have dropped full service-days of the window
 
         load_window()
         load_day(int(days[0]))
-        load_windows()
+        win = self._kernel_windows()
         i = 0
         try:
             while i < n:
                 ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), run.P, run.PL
                 rc = _decide.decide_commit_run(
-                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *state["win"],
+                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *win,
                     inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units, state["o"], state["u"],
                     booked, full, touched, ctl,
                     run.status, run.promised, run.total, run.pkg_ptr, run.unfilled, run.pkg_node, run.pkg_service,
@@ -1280,7 +1306,7 @@ class DecisionEngine:
                     t = float(run.t[i])
                     for nn in range(N):
                         self._window(nn, t)
-                    load_windows()
+                    win = self._kernel_windows()
                 else:   # FALLBACK: this order through the Python path, against the state written back
                     store()
                     d = self._decide_one(run, i)
@@ -1288,7 +1314,7 @@ class DecisionEngine:
                     i = run.done = i + 1
                     load_window()
                     load_day(int(ctl[4]))
-                    load_windows()
+                    win = self._kernel_windows()
                     if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
                         break
         finally:

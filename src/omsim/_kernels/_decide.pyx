@@ -140,7 +140,9 @@ def decide_commit_run(
         uint8_t[:, ::1] full,                  # INOUT (D, K) service-day counts as full
         uint8_t[::1] touched,                  # INOUT (D,) a booking was made that day
         int64_t[::1] ctl,                      # INOUT [next order, end, packages written, package lines
-                                               #        written, day, day's counters used, first window day]
+                                               #        written, day, day's counters used, first window day,
+                                               #        OUT why FALLBACK: 1 ready past the windows, 2 pickup
+                                               #        outside the window, 3 split re-solve, 4 commit refused]
         int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
         double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
         double[::1] total,                     # OUT   (n,) total cost
@@ -248,6 +250,7 @@ def decide_commit_run(
             for n in range(N):
                 if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd):
                     bad = True
+                    ctl[7] = 1
                     break
                 fl = _floordiv(rd, 24.0) * 24.0
                 best_j = e0
@@ -266,6 +269,7 @@ def decide_commit_run(
                         d = <int64_t> _floordiv(sb_, 24.0) - day0
                         if d < 0 or d >= D:
                             bad = True
+                            ctl[7] = 2
                             break
                         if not full[d, k]:
                             break
@@ -357,6 +361,7 @@ def decide_commit_run(
                         bad = True     # the re-solve without one split penalty: the Python path does it
                         break
                 if bad:
+                    ctl[7] = 3
                     rc = _FALLBACK
                     break
             # ---- commit checks (the Python path raises when these fail; they never should)
@@ -393,6 +398,7 @@ def decide_commit_run(
                 elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
                     bad = True
             if bad:
+                ctl[7] = 4
                 rc = _FALLBACK
                 break
             # ---- _decision / _shipments: packages in node order
@@ -512,3 +518,54 @@ def decide_commit_run(
     if rc == -1:
         raise MemoryError()
     return rc
+
+
+def check_orders(const double[::1] t_h,          # IN (n,) decision times
+                 const int64_t[::1] region,      # IN (n,)
+                 const int64_t[::1] level,       # IN (n,)
+                 const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
+                 const int64_t[::1] line_sku,    # IN (M,)
+                 const int64_t[::1] line_qty,    # IN (M,)
+                 int64_t n_regions,              # IN
+                 int64_t n_levels,               # IN
+                 int64_t n_skus):                # IN
+    """The first malformed order and why: ``(i, code)``, ``(-1, 0)`` when every order is fine.
+
+    Codes: 1 time not finite, 2 region out of range, 3 level out of range,
+    4 no lines (or lines outside the arrays), 5 SKU out of range,
+    6 quantity < 1, 7 a SKU on two lines (DecisionEngine._check_order's checks).
+    """
+    cdef Py_ssize_t n = t_h.shape[0], M = line_sku.shape[0], i, a, b, l, m
+    cdef int code = 0
+    with nogil:
+        for i in range(n):
+            if not isfinite(t_h[i]):
+                code = 1
+            elif region[i] < 0 or region[i] >= n_regions:
+                code = 2
+            elif level[i] < 0 or level[i] >= n_levels:
+                code = 3
+            else:
+                a = line_ptr[i]
+                b = line_ptr[i + 1]
+                if a < 0 or b > M or b <= a:
+                    code = 4
+                else:
+                    for l in range(a, b):
+                        if line_sku[l] < 0 or line_sku[l] >= n_skus:
+                            code = 5
+                            break
+                        if line_qty[l] < 1:
+                            code = 6
+                            break
+                        for m in range(a, l):
+                            if line_sku[m] == line_sku[l]:
+                                code = 7
+                                break
+                        if code:
+                            break
+            if code:
+                break
+    if code:
+        return i, code
+    return -1, 0

@@ -373,3 +373,48 @@ def test_orders_decided_as_columns_are_committed_orders_for_the_rest_of_the_api(
         a.ship(o, k, 6.0)
     assert_same_state(a, b)
     assert b.open_orders == 0
+
+
+@given(world=worlds(), k=st.integers(1, 30), bad_at=st.one_of(st.none(), st.integers(0, 30)))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_decide_commit_many_through_the_kernel_equals_the_loop(world, k, bad_at):
+    # decide_commit_many takes the compiled path: the same Decisions, stop() called once per decision
+    # (here: stop after the k-th, a stateful callable), and a malformed order raises after the ones before
+    # it are committed.
+    sc, on_hand, safety, units_cap, orders, times = world
+    if bad_at is not None and bad_at < len(orders):
+        o = orders[bad_at]
+        orders = list(orders)
+        orders[bad_at] = Order(o.order_id, o.created_h, o.region, o.level, o.skus, o.qty * 0)
+    a, b = _pair(sc, on_hand, safety, units_cap)
+    seen = {"a": 0, "b": 0}
+
+    def stopper(tag):
+        def stop(d):
+            seen[tag] += 1
+            return seen[tag] == k
+        return stop
+
+    def loop():
+        out = []
+        for o, t in zip(orders, times):
+            d = a.decide(o, t)
+            a.commit(d, t)
+            out.append(d)
+            if stopper_a(d):
+                break
+        return out
+
+    stopper_a = stopper("a")
+    want = got = None
+    try:
+        want = [decision_key(d) for d in loop()]
+    except OmsimError as exc:
+        want = str(exc)
+    try:
+        got = [decision_key(d) for d in b.decide_commit_many(orders, times, stop=stopper("b"))]
+    except OmsimError as exc:
+        got = str(exc)
+    assert got == want
+    assert seen["a"] == seen["b"]
+    assert_same_state(a, b)

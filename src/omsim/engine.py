@@ -388,6 +388,8 @@ class _Run:
         self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
         self.P = 0                                # packages written
         self.PL = 0                               # package lines written
+        self.done = 0                             # orders decided
+        self.stopped = False                      # the run ended early (stop_on_partial or stop)
 
     def arrays(self, m: int) -> DecisionArrays:
         """Read-only views of the first m orders."""
@@ -1011,6 +1013,8 @@ class DecisionEngine:
             if len(times) != len(orders):
                 raise OmsimError(f"decide_commit_many: {len(orders)} orders but {len(times)} decision times")
         policy = self.policy if policy is None else policy
+        if orders and self._kernel_covers(policy):
+            return self._decide_commit_many_compiled(orders, times, policy, stop)
         fast = policy in ("cheapest", "batch") and not self.explain
         out: list[Decision] = []
         for o, t in zip(orders, times):
@@ -1130,6 +1134,7 @@ class DecisionEngine:
         """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided)."""
         n = len(run.oids)
         run.done = 0
+        run.stopped = False
         if n == 0:
             return
         keys = run.oids
@@ -1143,6 +1148,7 @@ class DecisionEngine:
             run.write(i, d)
             run.done = i + 1
             if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
+                run.stopped = True
                 break
 
     def _order_of(self, run: _Run, i: int) -> Order:
@@ -1289,15 +1295,17 @@ class DecisionEngine:
                     run.pkg_day, run.pkg_ship_by, run.pkg_promised, run.pkg_transit, run.pkg_kg, run.pkg_c_package,
                     run.pkg_c_weight, run.pkg_c_distance, run.pkg_c_handling, run.pkg_line_ptr, run.pkg_sku,
                     run.pkg_qty)
-                j = int(ctl[0])
+                i0, j = i, int(ctl[0])
                 run.P, run.PL = int(ctl[2]), int(ctl[3])
                 self._register(run, i, j, days)
                 i = run.done = j
-                if stop is not None and j > 0 and stop(run.decision(j - 1)):
+                if stop is not None and j > i0 and stop(run.decision(j - 1)):
+                    run.stopped = True
                     break
                 if rc == _decide.DONE:
                     continue
                 if rc == _decide.STOP_PARTIAL:
+                    run.stopped = True
                     break
                 if rc == _decide.NEW_DAY:
                     store()
@@ -1316,6 +1324,7 @@ class DecisionEngine:
                     load_day(int(ctl[4]))
                     win = self._kernel_windows()
                     if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
+                        run.stopped = True
                         break
         finally:
             store()
@@ -1422,6 +1431,48 @@ class DecisionEngine:
             b.open_count -= 1
             if b.open_count == 0:
                 del opened[o]
+
+    def _decide_commit_many_compiled(self, orders: list, times: list, policy: str, stop) -> list[Decision]:
+        """decide_commit_many through the compiled loop: the orders as columns, Decisions built from them.
+
+        The orders up to the first malformed one (or one with a non-integer
+        id or a non-finite time) are decided; then the Python path decides
+        that one, which raises as the reference loop would.
+        """
+        good = len(orders)
+        for j, (o, t) in enumerate(zip(orders, times)):
+            try:
+                self._check_order(o)
+            except OmsimError:
+                good = j
+                break
+            if not isinstance(o.order_id, (int, np.integer)) or not math.isfinite(t):
+                good = j
+                break
+        out: list[Decision] = []
+        if good:
+            head = orders[:good]
+            lens = [len(o.skus) for o in head]
+            ptr = np.zeros(good + 1, dtype=np.int64)
+            np.cumsum(lens, out=ptr[1:])
+            sku = np.concatenate([o.skus for o in head]).astype(np.int64, copy=False)
+            qty = np.concatenate([o.qty for o in head]).astype(np.int64, copy=False)
+            run = _Run(self, [o.order_id for o in head], np.array(times[:good], dtype=np.float64),
+                       np.array([o.region for o in head], dtype=np.int64),
+                       np.array([_LEVEL_RANK[o.level] for o in head], dtype=np.int64), ptr, sku, qty, policy)
+            self._decide_run(run, False, stop)
+            out = [run.decision(i) for i in range(run.done)]
+            if run.stopped:
+                return out
+        if good < len(orders):
+            o, t = orders[good], times[good]
+            d = self.decide(o, t, policy)       # raises: malformed order or time
+            self.commit(d, t)
+            out.append(d)
+            rest = self.decide_commit_many(orders[good + 1:], times[good + 1:], policy, stop=stop) \
+                if not (stop is not None and stop(d)) else []
+            out.extend(rest)
+        return out
 
     def _candidates(self, prep: _Prep, chosen: np.ndarray, policy: str) -> list[tuple[str, np.ndarray]]:
         """Other allocations a planner would ask about: nearest, cheapest, each node alone, nothing."""

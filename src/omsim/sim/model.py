@@ -771,34 +771,54 @@ class Simulation:
         if not self.backorders:
             return
         inv = self.engine.inventory
-        # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
-        # cannot be allocated, so asking the engine again would only repeat "backorder".
-        free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
         if skus is None:
-            cand = list(self.backorders)
+            # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
+            # cannot be allocated, so asking the engine again would only repeat "backorder".
+            free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
+            cand = [o for o, order in self.backorders.items() if free[order.skus].any()]
         else:
+            # Only backorders needing one of these SKUs, when it has a free unit somewhere.
+            sk = np.fromiter(skus, dtype=np.int64, count=len(skus))
+            free_sk = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk]).max(axis=0) > 0
             got: set[int] = set()
-            for j in skus:
-                if free[j]:
-                    got |= self.bo_by_sku.get(j, set())
+            for j in sk[free_sk].tolist():
+                got |= self.bo_by_sku.get(j, set())
             cand = sorted(got, key=self.bo_seq.__getitem__)
+        if not cand:
+            return
         eng = self.engine
-        for oid in cand:
-            o = self.backorders.get(oid)
-            if o is None or not free[o.skus].any():
-                continue
-            if self.batch:
+        if self.batch:
+            for oid in cand:
+                o = self.backorders.get(oid)
+                if o is None:
+                    continue
                 # decide_batch commits: drop the registered backorder first.
                 eng.cancel(oid, t)
                 d = eng.decide_batch([o], t)[0]
                 if d.shipments:
                     self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_columns([d], eng), False)
-                continue
-            d = eng.decide(o, t)
-            if d.shipments:
-                eng.cancel(oid, t)  # the backorder was committed (registered) when taken
-                eng.commit(d, t)
-                self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_columns([d], eng), False)
+            return
+        # Decided in turn, each against the stock the ones before it left (one engine call per run;
+        # a partial ends a run: its remainder is probed first). A backorder decided again is
+        # registered again; one that ships leaves the backorders in _accept.
+        for oid in cand:
+            eng.cancel(oid, t)      # a backorder holds nothing: this only forgets its registration
+        ids = np.array(cand, dtype=np.int64)
+        orders = [self.backorders[o] for o in cand]
+        ln = np.fromiter((o.skus.size for o in orders), dtype=np.int64, count=len(orders))
+        ptr = np.zeros(ids.size + 1, dtype=np.int64)
+        np.cumsum(ln, out=ptr[1:])
+        sku = np.concatenate([o.skus for o in orders]).astype(np.int64, copy=False)
+        qty = np.concatenate([o.qty for o in orders]).astype(np.int64, copy=False)
+        region = self.ot.region[ids].astype(np.int64)
+        level = self.ot.level[ids].astype(np.int64)
+        i = 0
+        while i < ids.size:
+            a = int(ptr[i])
+            da = eng.decide_commit_arrays(ids[i:], np.full(ids.size - i, t), region[i:], level[i:], ptr[i:] - a,
+                                          sku[a:], qty[a:], stop_on_partial=True)
+            self._accept(ids[i:i + da.n], np.full(da.n, t), da, False)
+            i += da.n
 
     # ------------------------------------------------------------------ daily
     def _daily(self):

@@ -69,11 +69,14 @@ cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
     vector at the start of every aisle ``a`` at ``(a - lo) * S`` (from
     ``start`` on when resumed).
     """
-    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi, first
+    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi, first, q, nk
     cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states
     cdef int nxt_s
-    cdef double y, yl, yh, ln, v
+    cdef double y, yl, yh, ln, v, cs
     cdef double cost[6]
+    cdef Py_ssize_t ks[6]
+    cdef const int* row
+    cdef bint special
     cdef double* tmp
     if n == 0:
         lo_out[0] = g.depot_aisle
@@ -137,18 +140,24 @@ cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
                 cost[3] = 2.0 * (ln - w.gap[sid]) if w.cnt[sid] >= 2 else INFINITY
                 cost[4] = 2.0 * (w.ymax[sid] - yl)
                 cost[5] = 2.0 * (yh - w.ymin[sid])
+            nk = 0  # the configurations this sub-aisle allows, in index order
+            for k in range(6):
+                if cost[k] != INFINITY:
+                    ks[nk] = k
+                    nk += 1
             for s in range(S):
                 w.nxt[s] = INFINITY
             for s in range(S):
-                if w.cur[s] == INFINITY:
+                cs = w.cur[s]
+                if cs == INFINITY:
                     continue
-                for k in range(6):
-                    if cost[k] == INFINITY:
-                        continue
-                    nxt_s = t.vert_next[(s * K + b) * 6 + k]
+                row = t.vert_next + (s * K + b) * 6
+                for q in range(nk):
+                    k = ks[q]
+                    nxt_s = row[k]
                     if nxt_s < 0:
                         continue
-                    v = w.cur[s] + cost[k]
+                    v = cs + cost[k]
                     if v < w.nxt[nxt_s]:
                         w.nxt[nxt_s] = v
                         if bp_prev != NULL:
@@ -159,12 +168,24 @@ cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
             w.nxt = tmp
             stage += 1
         # Cross-aisle edges to the next aisle; none leave the last aisle.
+        special = a == hi or a == g.depot_aisle
         for s in range(S):
             w.nxt[s] = INFINITY
         for s in range(S):
-            if w.cur[s] == INFINITY:
+            cs = w.cur[s]
+            if cs == INFINITY:
                 continue
             e_end = t.hv_ptr[s + 1]
+            if not special:  # the usual aisle: every combination is allowed
+                for e in range(t.hv_ptr[s], e_end):
+                    nxt_s = t.hv_next[e]
+                    v = cs + t.hv_count[e] * g.pitch
+                    if v < w.nxt[nxt_s]:
+                        w.nxt[nxt_s] = v
+                        if bp_prev != NULL:
+                            bp_prev[stage * S + nxt_s] = <int>s
+                            bp_choice[stage * S + nxt_s] = t.hv_combo[e]
+                continue
             for e in range(t.hv_ptr[s], e_end):
                 if a == hi and t.hv_combo[e] != 0:
                     break  # entries are in combination order, 0 first

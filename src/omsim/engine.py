@@ -384,7 +384,7 @@ class _Run:
         kmax = max(1, min(engine.max_packages, engine.n_nodes))
         self.pkg_sku = np.zeros(M * kmax, dtype=np.int64)      # a line may be split over kmax packages
         self.pkg_qty = np.zeros(M * kmax, dtype=np.int64)
-        self.pkg_open = bytearray(b"\x01") * P   # 1 while the package has not shipped
+        self.pkg_open = np.ones(P, dtype=np.uint8)   # 1 while the package has not shipped
         self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
         self.P = 0                                # packages written
         self.PL = 0                               # package lines written
@@ -488,7 +488,7 @@ class _ArrBooking:
     @property
     def open(self) -> list[bool]:
         """Per shipment: not yet shipped (a copy)."""
-        return [bool(v) for v in self.run.pkg_open[self.p0:self.p0 + self.npk]]
+        return [bool(v) for v in self.run.pkg_open[self.p0:self.p0 + self.npk].tolist()]
 
     @property
     def service(self) -> list[int]:
@@ -1369,10 +1369,44 @@ class DecisionEngine:
         if not oids:
             return
         t = float(t_h)
+        opened = self._open
+        bks = [opened.get(o) for o in oids]
+        run = getattr(bks[0], "run", None)
+        if run is not None and all(type(b) is _ArrBooking and b.run is run for b in bks):
+            # One run of orders decided as columns (the common case): every step vectorised.
+            m = len(bks)
+            k = np.asarray(ks, dtype=np.int64)
+            p0 = np.fromiter((b.p0 for b in bks), dtype=np.int64, count=m)
+            npk = np.fromiter((b.npk for b in bks), dtype=np.int64, count=m)
+            rows = p0 + k
+            ok = bool(np.all((k >= 0) & (k < npk)))
+            if ok:
+                ok = bool(np.all(run.pkg_open[rows])) and np.unique(rows).size == m
+            if ok:
+                lp = run.pkg_line_ptr
+                a = lp[rows]
+                cnt = lp[rows + 1] - a
+                idx = np.repeat(a - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+                seq = np.repeat(np.arange(m), cnt)
+                node = np.repeat(run.pkg_node[rows], cnt)
+                sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]
+                # consume_many writes a package's rows by (node, sku): by SKU within the package.
+                order = np.lexsort((sku, seq))
+                seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
+                refs = np.empty(m, dtype=object)
+                refs[:] = oids
+                self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
+                np.subtract.at(self.node_backlog_units, node, qty)
+                run.pkg_open[rows] = 0
+                for o, b in zip(oids, bks):
+                    b.open_count -= 1
+                    if b.open_count == 0:
+                        del opened[o]
+                return
+            # else: the general path below finds the first bad pair and says what is wrong
         groups: dict[int, list] = {}       # id(run) -> [run, rows, seqs]
         legacy = []                        # (seq, booking, index)
         seen = set()
-        opened = self._open
         for j, (o, k) in enumerate(zip(oids, ks)):
             b = opened.get(o)
             if b is None:
@@ -1421,9 +1455,7 @@ class DecisionEngine:
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
         for run, rows, seqs in groups.values():
-            po = run.pkg_open
-            for row in rows:
-                po[row] = 0
+            run.pkg_open[rows] = 0
         for j, b, k in legacy:
             b.open[k] = False
         for o in oids:
@@ -1799,9 +1831,7 @@ class DecisionEngine:
         """
         b = self._booking(order_id)
         if type(b) is _ArrBooking:
-            s = b.decision.shipments[int(shipment_index)] if 0 <= int(shipment_index) < b.npk else None
-            self.ship_many([order_id], [shipment_index], t_h)
-            return s
+            return self._ship_arrays(order_id, b, shipment_index, t_h)
         ships = b.decision.shipments
         i = int(shipment_index)
         if not 0 <= i < len(ships):
@@ -1812,6 +1842,27 @@ class DecisionEngine:
         self.inventory.consume_many([s.node] * len(s.skus), s.skus, s.qty, order_id=order_id, t=t_h)  # all or nothing
         self.node_backlog_units[s.node] -= sum(s.qty.tolist())
         b.open[i] = False
+        b.open_count -= 1
+        if b.open_count == 0:
+            del self._open[order_id]
+        return s
+
+    def _ship_arrays(self, order_id, b: "_ArrBooking", shipment_index, t_h: float) -> Shipment:
+        """ship() of an order decided as columns: the same steps on its package row."""
+        run = b.run
+        i = int(shipment_index)
+        if not 0 <= i < b.npk:
+            raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {b.npk})")
+        row = b.p0 + i
+        if not run.pkg_open[row]:
+            raise OmsimError(f"order {order_id}: shipment {i} already shipped")
+        a, c = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
+        n = int(run.pkg_node[row])
+        qty = run.pkg_qty[a:c]
+        self.inventory.consume_many([n] * (c - a), run.pkg_sku[a:c], qty, order_id=order_id, t=t_h)  # all or nothing
+        self.node_backlog_units[n] -= sum(qty.tolist())
+        s = b.decision.shipments[i]
+        run.pkg_open[row] = 0
         b.open_count -= 1
         if b.open_count == 0:
             del self._open[order_id]

@@ -274,18 +274,17 @@ class Simulation:
                      parent_id=None if par < 0 else par)
 
     def _lines_of(self, oids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CSR lines (ptr, sku, qty) of generated orders ``oids`` (all < dem.n), in that order."""
+        """CSR lines (ptr, sku, qty) of orders ``oids``, in that order."""
         dem = self.dem
+        if oids.size == 1 and oids[0] >= dem.n:
+            skus, qty = self.extra_lines[int(oids[0])]
+            return np.array([0, skus.size], dtype=np.int64), skus.astype(np.int64), qty.astype(np.int64)
         ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
         return ptr, dem.line_sku[idx], dem.line_qty[idx]
 
     def _decide_run(self, oids: np.ndarray, times: np.ndarray, stop_on_partial: bool):
         """Decide and commit a run of generated orders in turn (engine columns out)."""
         ot = self.ot
-        if not hasattr(self.engine, "decide_commit_arrays"):  # TEMP until the engine's columnar path lands
-            decs = self.engine.decide_commit_many([self._order(o) for o in oids.tolist()], times,
-                                                  stop=(lambda d: d.status == "partial") if stop_on_partial else None)
-            return decision_columns(decs, self.engine)
         ptr, sku, qty = self._lines_of(oids)
         return self.engine.decide_commit_arrays(oids, times, ot.region[oids].astype(np.int64),
                                                 ot.level[oids].astype(np.int64), ptr, sku, qty,
@@ -294,13 +293,12 @@ class Simulation:
     def _decide_one(self, oid: int, t: float) -> DecisionColumns:
         """Decide (and commit) one order with the scenario's policy, as columns."""
         eng = self.engine
-        o = self._order(oid)
         if self.batch:
-            d = eng.decide_batch([o], t)[0]
-        else:
-            d = eng.decide(o, t)
-            eng.commit(d, t)
-        return decision_columns([d], eng)
+            return decision_columns([eng.decide_batch([self._order(oid)], t)[0]], eng)
+        o = np.array([oid], dtype=np.int64)
+        ptr, sku, qty = self._lines_of(o)
+        return eng.decide_commit_arrays(o, np.array([t]), self.ot.region[o].astype(np.int64),
+                                        self.ot.level[o].astype(np.int64), ptr, sku, qty)
 
     def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool) -> None:
         """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders)."""
@@ -595,11 +593,7 @@ class Simulation:
         pk = parts[0] if len(parts) == 1 else np.concatenate(parts)
         ot, log, P = self.ot, self.log, self.P
         oids = P.order[pk]                      # distinct: one package per node and order
-        if hasattr(self.engine, "ship_many"):
-            self.engine.ship_many(oids, P.k[pk], T)
-        else:  # TEMP until the engine's ship_many lands
-            for o, k in zip(oids.tolist(), P.k[pk].tolist()):
-                self.engine.ship(o, k, T)
+        self.engine.ship_many(oids, P.k[pk], T)
         ot.units_shipped[oids] += P.units[pk]
         ot.ship_cost[oids] += P.cost_ship[pk]
         ot.handling_cost[oids] += P.cost_handling[pk]

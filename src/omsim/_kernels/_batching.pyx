@@ -10,9 +10,11 @@ savings — but calls the exact DP (``_route_exact._solve``) straight from C.
 Two ways to evaluate fewer tours, both optional:
 
 * ``lazy``: a saving is first stored as an upper bound,
-  ``L(A) + L(B) - max(L(A), L(B), H(A u B))`` (a tour through a superset of
-  picks is no shorter, and any closed walk on the aisle grid travels at least
-  twice the x and y extents of what it visits, ``H``); after ``j`` merges
+  ``L(A) + L(B) - max(L(A) + G(A, B), L(B) + G(B, A), H(A u B))`` (a tour
+  through a superset of picks is no shorter, by at least the way ``G`` beyond
+  ``A``'s aisles and cross aisles that clamping it to them drops; any closed
+  walk on the aisle grid travels at least twice the x and y extents of what
+  it visits, ``H``); after ``j`` merges
   into ``i`` also ``s(i u j, c) <= s(i, c) + L(i u j) - L(i)`` (and the same
   from ``j``'s side), with the old saving exact or itself a bound. A tour is
   routed only when its bound reaches the top of the matrix. The merges are the same as
@@ -171,18 +173,48 @@ cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
     k.rb_col[r] = col
 
 
+cdef double _growth(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noexcept nogil:
+    """Travel a tour through batch ``x`` must add to also visit batch ``y``.
+
+    Clamping a tour of ``x u y`` to ``x``'s aisles and to the cross aisles
+    around ``x``'s picks (the depot included) leaves a tour of ``x``; it drops
+    at least twice the way beyond them in each direction.
+    """
+    cdef double d = 0.0, top = g.cross_y[g.blocks], bottom = g.cross_y[0]
+    cdef Py_ssize_t b
+    if k.xhi[y] > k.xhi[x]:
+        d += 2.0 * g.pitch * (k.xhi[y] - k.xhi[x])
+    if k.xlo[y] < k.xlo[x]:
+        d += 2.0 * g.pitch * (k.xlo[x] - k.xlo[y])
+    for b in range(g.blocks + 1):
+        if g.cross_y[b] >= k.yhi[x]:
+            top = g.cross_y[b]
+            break
+    for b in range(g.blocks, -1, -1):
+        if g.cross_y[b] <= k.ylo[x]:
+            bottom = g.cross_y[b]
+            break
+    if k.yhi[y] > top:
+        d += 2.0 * (k.yhi[y] - top)
+    if k.ylo[y] < bottom:
+        d += 2.0 * (bottom - k.ylo[y])
+    return d
+
+
 cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, const Geometry* g) noexcept nogil:
     """Upper bound on the saving of merging batches ``i`` and ``j`` (see the module docstring)."""
-    cdef double li = length[i], lj = length[j], m
+    cdef double li = length[i], lj = length[j], m, v
     cdef int64_t xl = k.xlo[i] if k.xlo[i] < k.xlo[j] else k.xlo[j]
     cdef int64_t xh = k.xhi[i] if k.xhi[i] > k.xhi[j] else k.xhi[j]
     cdef double yl = k.ylo[i] if k.ylo[i] < k.ylo[j] else k.ylo[j]
     cdef double yh = k.yhi[i] if k.yhi[i] > k.yhi[j] else k.yhi[j]
     m = 2.0 * g.pitch * (xh - xl) + 2.0 * (yh - yl) + 2.0 * g.depot_offset
-    if li > m:
-        m = li
-    if lj > m:
-        m = lj
+    v = li + _growth(k, i, j, g)
+    if v > m:
+        m = v
+    v = lj + _growth(k, j, i, g)
+    if v > m:
+        m = v
     # Slack for rounding: the stored lengths are sums of DP sums.
     return (li + lj) - m + 1e-7 * (1.0 + li + lj)
 

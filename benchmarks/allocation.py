@@ -14,9 +14,24 @@ and checks that the kernel's totals equal the reference on the orders both
 solved. Target: >= 100,000 batched decisions/s for 3-line orders over 10 nodes
 with ``max_packages=3``.
 
+Then the engine end to end on the bundled default scenario (a stream of
+random orders over a few days; decide + commit with the scenario's policy,
+``explain=False``, as the simulator runs it), µs per order, side by side:
+
+* ``decide_commit_arrays``: the columnar path (one compiled loop);
+* ``decide_commit_many``: the same loop behind Order/Decision objects;
+* ``decide + commit``: the Python path one order at a time (the reference,
+  on the first ``--python-orders`` orders);
+
+and shipping every package committed: ``ship_many`` (lots of
+``--ship-lot`` packages) against a loop of ``ship``. The decisions of the
+three paths must be identical (checked). Targets (issue 5): <= ~10 µs per
+order for decide + commit, <= ~3 µs per package shipped.
+
 Usage::
 
-    python benchmarks/allocation.py [--orders 20000] [--k 3] [--json out.json]
+    python benchmarks/allocation.py [--orders 20000] [--k 3] [--engine-orders 20000] [--only engine]
+                                    [--json out.json]
 """
 from __future__ import annotations
 
@@ -50,6 +65,98 @@ def rate(fn, budget_s, max_calls):
     return n / (time.perf_counter() - t0), n
 
 
+def engine_orders(sc, n, seed):
+    """n random orders on scenario sc as columns: 1-4 lines, 1-2 units, times over 5 days."""
+    from omsim.scenario import SERVICE_LEVELS
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 24 * 5, n))
+    L = rng.integers(1, 5, n)
+    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
+    sku = np.concatenate([rng.choice(len(sc.sku_ids), size=int(k), replace=False) for k in L]).astype(np.int64)
+    qty = rng.integers(1, 3, int(ptr[-1])).astype(np.int64)
+    reg = rng.integers(len(sc.demand.regions), size=n).astype(np.int64)
+    lev = rng.integers(len(SERVICE_LEVELS), size=n).astype(np.int64)
+    return np.arange(n, dtype=np.int64), t, reg, lev, ptr, sku, qty
+
+
+def engine_bench(args):
+    """decide_commit_arrays vs decide_commit_many vs the Python path; ship_many vs ship (default scenario)."""
+    from omsim import load_scenario
+    from omsim.engine import DECISION_STATUSES, DecisionEngine
+    from omsim.orders import Order
+    from omsim.rng import Streams
+    from omsim.scenario import SERVICE_LEVELS
+
+    sc = load_scenario()
+    n = args.engine_orders
+    oids, t, reg, lev, ptr, sku, qty = engine_orders(sc, n, args.seed)
+    orders = [Order(int(oids[i]), float(t[i]), int(reg[i]), SERVICE_LEVELS[int(lev[i])], sku[ptr[i]:ptr[i + 1]],
+                    qty[ptr[i]:ptr[i + 1]]) for i in range(n)]
+
+    def fresh():
+        return DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+
+    rows, keys = [], {}
+    eng = fresh()
+    t0 = time.perf_counter()
+    da = eng.decide_commit_arrays(oids, t, reg, lev, ptr, sku, qty)
+    us_arrays = (time.perf_counter() - t0) / n * 1e6
+    keys["arrays"] = list(zip(da.status.tolist(), da.total.tolist()))
+    ship_engines = {"ship_many": eng}
+    eng = fresh()
+    t0 = time.perf_counter()
+    decs = eng.decide_commit_many(orders, t)
+    us_many = (time.perf_counter() - t0) / n * 1e6
+    keys["many"] = [(DECISION_STATUSES.index(d.status), d.total) for d in decs]
+    ship_engines["ship"] = eng
+    m = min(n, args.python_orders)
+    eng = fresh()
+    t0 = time.perf_counter()
+    ref = []
+    for o, tt in zip(orders[:m], t[:m].tolist()):
+        d = eng.decide(o, tt)
+        eng.commit(d, tt)
+        ref.append((DECISION_STATUSES.index(d.status), d.total))
+    us_python = (time.perf_counter() - t0) / m * 1e6
+    match = keys["arrays"] == keys["many"] and keys["arrays"][:m] == ref
+    print(f"\nengine decide + commit, default scenario, {n} orders (Python path: first {m}), one core")
+    hdr = f"{'path':>22} {'us/order':>9} {'orders/s':>10} {'vs python':>10}"
+    print(hdr)
+    print("-" * len(hdr))
+    for name, us in (("decide_commit_arrays", us_arrays), ("decide_commit_many", us_many),
+                     ("decide + commit", us_python)):
+        print(f"{name:>22} {us:9.2f} {1e6 / us:10,.0f} {us_python / us:10.1f}")
+        rows.append(dict(path=name, us_per_order=us, orders_per_s=1e6 / us, speedup_vs_python=us_python / us))
+    # ship every committed package at the end of day 6, in lots
+    npk = np.diff(da.pkg_ptr)
+    po = np.repeat(oids[:da.n], npk)
+    pk = np.arange(int(npk.sum())) - np.repeat(da.pkg_ptr[:-1], npk)
+    lot = args.ship_lot
+    T = 24.0 * 6
+    t0 = time.perf_counter()
+    e = ship_engines["ship_many"]
+    for s in range(0, po.size, lot):
+        e.ship_many(po[s:s + lot], pk[s:s + lot], T)
+    us_ship_many = (time.perf_counter() - t0) / max(po.size, 1) * 1e6
+    t0 = time.perf_counter()
+    e = ship_engines["ship"]
+    for o, k in zip(po.tolist(), pk.tolist()):
+        e.ship(o, k, T)
+    us_ship = (time.perf_counter() - t0) / max(po.size, 1) * 1e6
+    same_ledger = ship_engines["ship"].ledger_frame().astype(str).equals(ship_engines["ship_many"].ledger_frame().astype(str))
+    match = match and same_ledger
+    print(f"\nshipping {po.size} packages (lots of {lot})")
+    print(f"{'ship_many':>22} {us_ship_many:9.2f} us/package {us_ship / us_ship_many:10.1f}x")
+    print(f"{'ship (loop)':>22} {us_ship:9.2f} us/package {1.0:10.1f}x")
+    rows.append(dict(path="ship_many", us_per_package=us_ship_many, speedup_vs_ship=us_ship / us_ship_many))
+    rows.append(dict(path="ship", us_per_package=us_ship))
+    print(f"\ntargets: decide+commit {us_arrays:.2f} us/order (goal <= ~10): {'met' if us_arrays <= 10 else 'NOT met'}; "
+          f"ship {us_ship_many:.2f} us/package (goal <= ~3): {'met' if us_ship_many <= 3 else 'NOT met'}; "
+          f"identical decisions and ledgers: {match}")
+    return rows, match
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--orders", type=int, default=20000, help="orders per batched measurement")
@@ -57,9 +164,24 @@ def main(argv=None):
     ap.add_argument("--ref-budget", type=float, default=1.0, help="seconds per reference measurement")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=str, default=None, help="write results as JSON to this path")
+    ap.add_argument("--engine-orders", type=int, default=20000, help="orders for the engine comparison")
+    ap.add_argument("--python-orders", type=int, default=2000, help="orders timed on the Python path")
+    ap.add_argument("--ship-lot", type=int, default=200, help="packages per ship_many call")
+    ap.add_argument("--only", choices=["all", "kernel", "engine"], default="all")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     rows = []
+    engine_rows, engine_match = [], True
+    if args.only in ("all", "engine"):
+        engine_rows, engine_match = engine_bench(args)
+    if args.only == "engine":
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"benchmark": "allocation", "rows": [], "engine": engine_rows}, f, indent=1)
+        if not engine_match:
+            raise SystemExit("the engine's paths disagree")
+        return
+    print()
     print(f"cheapest allocation, max_packages={args.k}, {args.orders} orders per batch, one core")
     hdr = f"{'nodes':>5} {'lines':>5} {'batched/s':>12} {'single/s':>10} {'reference/s':>12} {'batch/ref':>10} {'match':>6}"
     print(hdr)
@@ -91,9 +213,11 @@ def main(argv=None):
           f"(goal >= 100,000): {'met' if target['batched_per_s'] >= 1e5 else 'NOT met'}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"benchmark": "allocation", "rows": rows}, f, indent=1)
+            json.dump({"benchmark": "allocation", "rows": rows, "engine": engine_rows}, f, indent=1)
     if not all(r["match"] for r in rows):
         raise SystemExit("kernel and reference disagree")
+    if not engine_match:
+        raise SystemExit("the engine's paths disagree")
 
 
 if __name__ == "__main__":

@@ -306,60 +306,75 @@ class Simulation:
         m = oids.size
         if m == 0:
             return
-        npk = np.diff(da.pkg_ptr[: m + 1])
+        pp = da.pkg_ptr[: m + 1]
+        npk = pp[1:] - pp[:-1]
         st = da.status[:m]
-        lp = self._line_ptr_of(oids)
+        lp = None
         if first:
             # Units the first decision left unfilled: lines short, units allocated at once.
+            lp = self._line_ptr_of(oids)
             unf = da.unfilled[: int(lp[-1])]
-            ot.lines_short[oids] = np.add.reduceat((unf > 0).astype(np.int64), lp[:-1])
-            unf_units = np.add.reduceat(unf, lp[:-1])
-            ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - unf_units, 0)
-        has = npk > 0
-        if has.any():
-            ho = oids[has]
+            ot.lines_short[oids] = np.add.reduceat((unf > 0).view(np.int8), lp[:-1], dtype=np.int64)
+            ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - np.add.reduceat(unf, lp[:-1]), 0)
+        P0, P1 = int(pp[0]), int(pp[-1])
+        every = False
+        if P1 > P0:
+            every = P1 - P0 == m and bool((npk == 1).all())   # one package each (the common case): no masks
+            if every:
+                has, ho, hn, ht = None, oids, npk, times
+                rows = P.append(da, P0, P1, oids, np.zeros(m, dtype=np.int64))
+            else:
+                has = npk > 0
+                ho, hn, ht = oids[has], npk[has], times[has]
+                rows = P.append(da, P0, P1, np.repeat(oids, npk), self._k_of(npk))
             if self.backorders:
                 for o in ho.tolist():
                     if o in self.backorders:
                         self._drop_backorder(o)
-            P0 = int(da.pkg_ptr[0])
-            P1 = int(da.pkg_ptr[m])
-            rows = P.append(da, P0, P1, np.repeat(oids, npk), self._k_of(npk))
-            first_row = rows[0] + (da.pkg_ptr[:m] - P0)
-            ot.pkg0[ho] = first_row[has]
-            ot.pending[ho] = npk[has]
-            ot.packages[ho] = npk[has]
-            ot.promised_h[ho] = da.promised_h[:m][has]
+            first_row = rows[0] + (pp[:-1] - P0)
+            ot.pkg0[ho] = first_row if every else first_row[has]
+            ot.pending[ho] = hn
+            ot.packages[ho] = hn
+            ot.promised_h[ho] = da.promised_h[:m] if every else da.promised_h[:m][has]
             ot.state[ho] = ACTIVE
             self.open_orders += int(ho.size)
-            partial = st[has] == PARTIAL_CODE
-            tt = times[has]
-            det = self._alloc_code[np.minimum(npk[has], len(self._alloc_code) - 1)]
-            full = ~partial
-            if full.any():
-                log.add_many(tt[full], ho[full], EV["allocated"], -1, det[full])
-            if partial.any():
-                log.add_many(tt[partial], ho[partial], EV["partial"], -1, det[partial])
+            hs = st if every else st[has]
+            det = self._alloc_code[np.minimum(hn, len(self._alloc_code) - 1)]
+            partial = hs == PARTIAL_CODE
+            if not partial.any():
+                log.add_many(ht, ho, EV["allocated"], -1, det)
+            else:
+                full = ~partial
+                log.add_many(ht[full], ho[full], EV["allocated"], -1, det[full])
+                log.add_many(ht[partial], ho[partial], EV["partial"], -1, det[partial])
             # Packages join their node's wave queue in decision order, with their decision time.
             pn = P.node[rows[0]:rows[1]]
             ids = np.arange(rows[0], rows[1], dtype=np.int64)
-            pt = np.repeat(times, npk)
+            pt = times if every else np.repeat(times, npk)
             thr = self.pol.wave.backlog_threshold
-            for n in np.unique(pn).tolist():
+            for n in range(self.N):
                 sel = pn == n
-                self.queue[n].append((ids[sel], pt[sel]))
-                self.queue_len[n] += int(sel.sum())
+                c = int(np.count_nonzero(sel))
+                if not c:
+                    continue
+                if c == pn.size:
+                    self.queue[n].append((ids, pt))
+                else:
+                    self.queue[n].append((ids[sel], pt[sel]))
+                self.queue_len[n] += c
                 if thr is not None and self.queue_len[n] >= thr and not self._release_due[n]:
                     self._release_due[n] = True
                     self._at(float(times[-1]), self._release, n)
-        if not has.all():
-            for j in np.flatnonzero(~has).tolist():
+        if not every:
+            for j in np.flatnonzero(npk == 0).tolist():
                 self._no_shipment(int(oids[j]), int(st[j]), float(times[j]))
         if not self.batch and self.pol.no_stock != "cancel":
             # Last, as in decision order: a partial decision ends the dispatcher's run.
             for i in np.flatnonzero(st == PARTIAL_CODE).tolist():
                 o = int(oids[i])
                 if ot.kind[o] != 2:
+                    if lp is None:
+                        lp = self._line_ptr_of(oids)
                     self._remainder(o, da.unfilled[int(lp[i]):int(lp[i + 1])], float(times[i]))
 
     def _line_ptr_of(self, oids: np.ndarray) -> np.ndarray:

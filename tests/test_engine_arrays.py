@@ -162,7 +162,7 @@ def worlds(draw):
         services.append(svc)
     policies = {"max_packages": max_packages, "split_penalty": draw(st.sampled_from([0.0, 3.0, 25.0])),
                 "lost_sale_penalty": draw(st.sampled_from([0.0, 2.0, 5.0, 60.0])),
-                "allocation": draw(st.sampled_from(["cheapest", "cheapest", "batch"])),
+                "allocation": draw(st.sampled_from(["cheapest", "cheapest", "batch", "nearest"])),
                 "no_stock": draw(st.sampled_from(["backorder", "hold", "cancel"]))}
     if busy:
         policies["split_penalty"] = draw(st.sampled_from([0.0, 0.0, 3.0]))

@@ -393,3 +393,53 @@ def test_many_short_and_long_allocations_follow_the_same_rules(lines, stock):
     assert sorted(zip(ships["node"], ships["sku"], -ships["delta"])) == sorted(
         (i, j, q) for (i, j), q in total.items() if q > 0)
     assert inv.reserved.sum() == 0 and np.array_equal(inv.ledger_on_hand(), inv.on_hand)
+
+
+@given(packages=st.lists(st.tuples(st.integers(0, 2), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                                                             min_size=1, max_size=4, unique_by=lambda x: x[0])),
+                         max_size=12),
+       stock=st.lists(st.integers(0, 6), min_size=12, max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_consume_lines_equals_consume_many_package_by_package(packages, stock):
+    # The reference: consume_many once per package (node, its SKU lines), each with its own order id.
+    # consume_lines gets the same lines concatenated, each package's lines sorted by SKU.
+    on_hand = np.array(stock).reshape(3, 4)
+    a = Inventory(on_hand)
+    a.reserved[:] = on_hand           # everything reserved: shipping may still ask for too much
+    b = a.copy()
+    try:
+        for p, (node, lines) in enumerate(packages):
+            a.consume_many([node] * len(lines), [s for s, _ in lines], [q for _, q in lines], order_id=f"o{p}", t=2.0)
+        want = None
+    except OmsimError as exc:
+        want = exc
+    rows = [(p, node, s, q) for p, (node, lines) in enumerate(packages) for s, q in sorted(lines)]
+    args = [np.array([r[i] for r in rows], dtype=np.int64) for i in (1, 2, 3)]
+    refs = [f"o{r[0]}" for r in rows]
+    if want is not None:
+        before = (b.on_hand.copy(), b.reserved.copy(), len(b))
+        with pytest.raises(OmsimError, match="cannot consume"):
+            b.consume_lines(*args, refs, t=2.0)
+        assert np.array_equal(before[0], b.on_hand) and np.array_equal(before[1], b.reserved) and len(b) == before[2]
+        return
+    b.consume_lines(*args, refs, t=2.0)
+    assert np.array_equal(a.on_hand, b.on_hand) and np.array_equal(a.reserved, b.reserved)
+    pd.testing.assert_frame_equal(a.ledger_frame(), b.ledger_frame())
+
+
+def test_consume_lines_checks_its_input():
+    inv = Inventory([[3, 3]])
+    inv.reserve_many([0, 0], [0, 1], [2, 2])
+    with pytest.raises(OmsimError, match="same length"):
+        inv.consume_lines([0], [0, 1], [1, 1], "o", 1.0)
+    with pytest.raises(OmsimError, match="sku position out of range"):
+        inv.consume_lines([0], [2], [1], "o", 1.0)
+    with pytest.raises(OmsimError, match="quantity must be >= 0"):
+        inv.consume_lines([0], [0], [-1], "o", 1.0)
+    with pytest.raises(OmsimError, match="1 order ids for 2 lines"):
+        inv.consume_lines([0, 0], [0, 1], [1, 1], ["o"], 1.0)
+    inv.consume_lines([0, 0, 0], [0, 1, 0], [1, 2, 1], ["a", "b", "c"], 1.0)
+    assert inv.on_hand.tolist() == [[1, 1]] and inv.reserved.tolist() == [[0, 0]]
+    assert inv.ledger_frame()["order_id"].tolist()[-3:] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="before the last ledger entry"):
+        inv.consume_lines([0], [0], [0], "o", 0.5)

@@ -684,45 +684,43 @@ class Simulation:
     def _inspect(self, oid: int, exchange: bool) -> None:
         t = self.env.now
         eng, log, P = self.engine, self.log, self.P
-        share = self.sc.post_sales.damaged_share
-        all_skus, all_qty = [], []
         r0 = int(self.ot.pkg0[oid])
-        for r in range(r0, r0 + int(self.ot.packages[oid])):
-            node = int(P.node[r])
-            a, b = int(P.line_a[r]), int(P.line_b[r])
-            keep = self.returnable[P.sku[a:b]]
-            skus, qty = P.sku[a:b][keep], P.qty[a:b][keep]
-            if skus.size == 0:
-                continue
-            dmg = self.rng_ret.binomial(qty, share)
-            for s, q, dm in zip(skus.tolist(), qty.tolist(), dmg.tolist()):
-                if q - dm > 0:
-                    eng.restock(node, s, q - dm, oid, t)
-                    self.units_restocked += q - dm
-                if dm > 0:
-                    eng.scrap(node, s, dm, oid, t)
-                    self.units_scrapped += dm
-            log.add(t, oid, EV["restocked"], node, log.code(str(int(qty.sum() - dmg.sum()))))
-            if dmg.sum():
-                log.add(t, oid, EV["scrapped"], node, log.code(str(int(dmg.sum()))))
-            all_skus.append(skus)
-            all_qty.append(qty)
-        if not all_skus:
+        rows = np.arange(r0, r0 + int(self.ot.packages[oid]), dtype=np.int64)
+        ptr, idx = spans(P.line_a[rows], P.line_b[rows])
+        keep = self.returnable[P.sku[idx]]
+        if not keep.any():
             return
+        node = np.repeat(P.node[rows], np.diff(ptr))[keep]
+        skus, qty = P.sku[idx][keep], P.qty[idx][keep]
+        dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
+        back = qty - dmg
+        for n, s, q, dm in zip(node.tolist(), skus.tolist(), back.tolist(), dmg.tolist()):
+            if q > 0:
+                eng.restock(n, s, q, oid, t)
+            if dm > 0:
+                eng.scrap(n, s, dm, oid, t)
+        self.units_restocked += int(back.sum())
+        self.units_scrapped += int(dmg.sum())
+        # One restocked (and scrapped) row per package that brought something back.
+        for n in dict.fromkeys(node.tolist()):
+            at = node == n
+            log.add(t, oid, EV["restocked"], n, log.code(str(int(back[at].sum()))))
+            d = int(dmg[at].sum())
+            if d:
+                log.add(t, oid, EV["scrapped"], n, log.code(str(d)))
         # A line split over two nodes comes back in two packages: merge it again.
-        skus, inv_idx = np.unique(np.concatenate(all_skus).astype(np.int64), return_inverse=True)
-        qty = np.zeros(skus.size, dtype=np.int64)
-        np.add.at(qty, inv_idx, np.concatenate(all_qty).astype(np.int64))
+        if skus.size > 1:
+            skus, inv_idx = np.unique(skus, return_inverse=True)
+            qty = np.bincount(inv_idx, weights=qty).astype(np.int64)
         if exchange:
-            new = self._new_order(oid, skus.astype(np.int64), qty.astype(np.int64), t)
+            new = self._new_order(oid, skus, qty, t)
             self.exchanges += 1
             log.add(t, oid, EV["exchanged"], -1, log.code(f"new_order:{new}"))
-            self._retry_backorders(t, set(skus.tolist()))
         else:
             amount = float(np.dot(self.price[skus], qty))
             self.refund_total += amount
             log.add(t, oid, EV["refunded"], -1, log.code(f"{amount:.2f}"))
-            self._retry_backorders(t, set(skus.tolist()))
+        self._retry_backorders(t, set(skus.tolist()))
 
     # -------------------------------------------------------------- inventory
     def _add_backorder(self, oid: int) -> None:

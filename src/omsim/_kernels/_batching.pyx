@@ -44,6 +44,9 @@ from omsim._kernels._route_exact cimport Geometry, DPTables, Scratch, _solve_fro
 cdef double EPS = 1e-9
 # Largest store of recorded DP vectors (doubles, 64 MB); beyond it tours are routed from scratch.
 cdef Py_ssize_t POOL_MAX = 8 * 1024 * 1024
+# Recently routed pair tours whose DP vectors are kept (a merge usually follows its evaluation closely).
+cdef enum:
+    RING = 16
 
 
 cdef struct Work:
@@ -67,16 +70,21 @@ cdef struct Work:
     double* yhi
     int64_t* pmin      # (n,) first aisle with a pick of each batch (n_aisles if none)
     # DP vectors at the start of every aisle of each batch's own tour (the prefix a candidate
-    # tour shares with it): batch i's are pool[slot[i]], aisles flo[i]..fhi[i]; slot n is the
-    # scratch the last routed pair recorded into (adopted by the batch when that pair merges).
-    double* pool       # ((n + 1) * n_aisles * S,) or NULL when too large: no reuse
-    int64_t* slot      # (n + 1,)
+    # tour shares with it): batch i's are pool[slot[i]], aisles flo[i]..fhi[i]. Slots n .. n+RING-1
+    # are a ring where the last routed pairs record theirs (tag_i, tag_j, tag_lo, tag_hi; tag_i < 0:
+    # free); the batch a pair becomes adopts them when that pair merges.
+    double* pool       # ((n + RING) * n_aisles * S,) or NULL when too large: no reuse
+    int64_t* slot      # (n + RING,)
     int64_t* flo
     int64_t* fhi
     char* fok          # (n,) batch i's vectors are recorded
     Py_ssize_t stride  # n_aisles * S
     Py_ssize_t S
-    Py_ssize_t last_i, last_j, last_lo, last_hi
+    Py_ssize_t tag_i[RING]
+    Py_ssize_t tag_j[RING]
+    Py_ssize_t tag_lo[RING]
+    Py_ssize_t tag_hi[RING]
+    Py_ssize_t ring    # next ring entry to write
 
 
 cdef Py_ssize_t _gather(Work* k, Py_ssize_t head, Py_ssize_t pos) noexcept nogil:
@@ -102,7 +110,6 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
     cdef double* rec
     cdef double* from_
     m = _gather(k, j, m)
-    k.last_i = -1
     if m == 0:
         return 0.0
     if k.pool == NULL:
@@ -117,7 +124,7 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
             skip = r - k.flo[x]
             src = x
             start = r
-    rec = k.pool + k.slot[k.n] * k.stride
+    rec = k.pool + k.slot[k.n + k.ring] * k.stride
     if src >= 0:
         from_ = k.pool + k.slot[src] * k.stride
         for q in range(skip * k.S):  # the shared prefix, so that the scratch holds the whole tour
@@ -125,22 +132,33 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
         length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, start, from_ + skip * k.S, rec)
     else:
         length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, rec)
-    k.last_i = i
-    k.last_j = j
-    k.last_lo = lo
-    k.last_hi = hi
+    k.tag_i[k.ring] = i
+    k.tag_j[k.ring] = j
+    k.tag_lo[k.ring] = lo
+    k.tag_hi[k.ring] = hi
+    k.ring = (k.ring + 1) % RING
     return length
 
 
-cdef void _adopt(Work* k, Py_ssize_t i) noexcept nogil:
-    """Batch ``i``'s DP vectors are those the last routed tour recorded."""
-    cdef int64_t tmp = k.slot[i]
-    k.slot[i] = k.slot[k.n]
-    k.slot[k.n] = tmp
-    k.flo[i] = k.last_lo
-    k.fhi[i] = k.last_hi
-    k.fok[i] = 1
-    k.last_i = -1
+cdef void _adopt(Work* k, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """Batch ``j`` merges into ``i``: take the DP vectors of their tour if the ring holds them."""
+    cdef Py_ssize_t r
+    cdef int64_t tmp
+    k.fok[i] = 0
+    k.fok[j] = 0
+    for r in range(RING):
+        if (k.tag_i[r] == i and k.tag_j[r] == j) or (k.tag_i[r] == j and k.tag_j[r] == i):
+            tmp = k.slot[i]
+            k.slot[i] = k.slot[k.n + r]
+            k.slot[k.n + r] = tmp
+            k.flo[i] = k.tag_lo[r]
+            k.fhi[i] = k.tag_hi[r]
+            k.fok[i] = 1
+            break
+    for r in range(RING):  # tours with i or j are not tours of the batches any more
+        if k.tag_i[r] == i or k.tag_j[r] == i or k.tag_i[r] == j or k.tag_j[r] == j:
+            k.tag_i[r] = -1
+            k.tag_j[r] = -1
 
 
 cdef double _route_alone(Work* k, Py_ssize_t i, bint record, const Geometry* g, const DPTables* t,
@@ -344,15 +362,15 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         k.ylo = <double*>malloc(n * sizeof(double))
         k.yhi = <double*>malloc(n * sizeof(double))
         k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
-        k.slot = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+        k.slot = <int64_t*>malloc((n + RING) * sizeof(int64_t))
         k.flo = <int64_t*>malloc(n * sizeof(int64_t))
         k.fhi = <int64_t*>malloc(n * sizeof(int64_t))
         k.fok = <char*>malloc(n * sizeof(char))
         k.S = t.n_states
         k.stride = n_aisles * t.n_states
         k.pool = NULL
-        if (n + 1) * k.stride <= POOL_MAX:  # else route every tour from scratch
-            k.pool = <double*>malloc((n + 1) * k.stride * sizeof(double))
+        if (n + RING) * k.stride <= POOL_MAX:  # else route every tour from scratch
+            k.pool = <double*>malloc((n + RING) * k.stride * sizeof(double))
         load = <double*>malloc(n * sizeof(double))
         alive = <char*>malloc(n * sizeof(char))
         if neighbours > 0:
@@ -386,9 +404,12 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
     cdef bint granular = neighbours > 0 and neighbours < n - 1
     cdef int64_t evaluations = 0
     # One batch per order.
-    for o in range(n + 1):
+    for o in range(n + RING):
         k.slot[o] = o
-    k.last_i = -1
+    for r in range(RING):
+        k.tag_i[r] = -1
+        k.tag_j[r] = -1
+    k.ring = 0
     for o in range(n):
         k.nxt[o] = -1
         k.tail[o] = o
@@ -471,11 +492,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         s = k.sav[i * n + j]
         # Merge j into i; j's row and column die.
         if k.pool != NULL:
-            if k.last_i >= 0 and ((k.last_i == i and k.last_j == j) or (k.last_i == j and k.last_j == i)):
-                _adopt(k, i)  # the merged tour was the last one routed: its DP is recorded
-            else:
-                k.fok[i] = 0
-            k.fok[j] = 0
+            _adopt(k, i, j)
         if k.pmin[j] < k.pmin[i]:
             k.pmin[i] = k.pmin[j]
         k.nxt[k.tail[i]] = j

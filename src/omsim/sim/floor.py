@@ -29,7 +29,7 @@ class Floor:
     wh
         The scenario's ``Warehouse`` record.
     scenario
-        The scenario (policies: batching, routing, cart capacity).
+        The scenario (policies: batching, ``batching_neighbours``, routing, cart capacity).
     popularity
         (S,) SKU demand shares (class-based slotting).
     rng

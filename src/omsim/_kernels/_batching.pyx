@@ -5,7 +5,7 @@ The reference is ``omsim.warehouse.batching._savings`` (NumPy, one batched
 routing call per step); this kernel takes the same decisions — the merge of
 largest saving, ties to the first pair in row-major order of the upper
 triangle, ``j`` merged into ``i < j``, recomputation of the new batch's
-savings — but calls the exact DP (``_route_exact._solve``) straight from C.
+savings — but calls the exact DP (``_route_exact._solve_from``) straight from C.
 
 Two ways to evaluate fewer tours, both optional:
 
@@ -14,12 +14,12 @@ Two ways to evaluate fewer tours, both optional:
   through a superset of picks is no shorter, by at least the way ``G`` beyond
   ``A``'s aisles and cross aisles that clamping it to them drops; any closed
   walk on the aisle grid travels at least twice the x and y extents of what
-  it visits, ``H``); after ``j`` merges
-  into ``i`` also ``s(i u j, c) <= s(i, c) + L(i u j) - L(i)`` (and the same
-  from ``j``'s side), with the old saving exact or itself a bound. A tour is
-  routed only when its bound reaches the top of the matrix. The merges are the same as
+  it visits, ``H``); after ``j`` merges into ``i`` also
+  ``s(i u j, c) <= s(i, c) + L(i u j) - L(i)`` (and the same from ``j``'s
+  side), with the old saving exact or itself a bound. A tour is routed only
+  when its bound reaches the top of the matrix. The merges are the same as
   without it: an exact value is taken only when no bound could beat it, and a
-  bound that ties comes first in row-major order only if it is evaluated first.
+  bound that ties with it earlier in row-major order is evaluated first.
 * ``neighbours > 0`` (granular savings): orders are joined only to their
   ``neighbours`` nearest orders (mean nearest-pick distance on the aisle
   graph, both ways); batches are candidates for a merge when any of their

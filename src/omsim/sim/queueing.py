@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import heapq
 import math
+from collections import deque
 
 import numpy as np
 import simpy
@@ -104,7 +106,17 @@ class Station:
 
     Notes
     -----
-    ``busy_h`` accumulates service hours; ``jobs`` counts finished jobs.
+    ``busy_h`` accumulates service hours and ``jobs`` counts jobs, both when
+    a job ends.
+
+    A job's start is known the moment it is submitted: jobs are served in
+    arrival order, each by the server that frees up first, so its start is
+    the later of its arrival and that server's free time, moved to the next
+    opening when the station is closed then (the server is held meanwhile,
+    which keeps the FIFO order), and starts never decrease. So a job is one
+    SimPy event, at its end, instead of a process with a resource request
+    and timeouts; the times are those of that process (the queueing tests
+    hold it to Erlang C and Little's law).
     """
 
     def __init__(self, env: simpy.Environment, servers: int, calendar: Calendar | None = None,
@@ -113,72 +125,86 @@ class Station:
             raise ValueError("a station needs at least one server")
         self.env = env
         self.servers = int(servers)
-        self.resource = simpy.Resource(env, capacity=self.servers)
         self.calendar = calendar
         self.name = name
         self.busy_h = 0.0
         self.jobs = 0
-        self._holding = 0  # jobs holding a server until the station opens
+        self._free = [0.0] * self.servers     # heap: when each server is free of the jobs given to it
+        self._starts: deque[float] = deque()  # starts of jobs that have not started (non-decreasing)
+        self._spans: list[tuple[float, float]] = []   # heap of (end, start) of jobs not yet ended
         self.record = record
         self.arrive_h: list[float] = []
-        self.start_h: list[float] = []
-        self.end_h: list[float] = []
+        self._start: list[float] = []
+        self._end: list[float] = []
 
-    def submit(self, service_h: float, on_done: Callable | None = None, *args) -> simpy.Process:
-        """Queue a job of ``service_h`` hours; ``on_done(start_h, end_h, *args)`` runs when it ends."""
-        return self.env.process(self._job(float(service_h), on_done, args))
+    def submit(self, service_h: float, on_done: Callable | None = None, *args) -> simpy.Event:
+        """Queue a job of ``service_h`` hours; ``on_done(start_h, end_h, *args)`` runs when it ends.
 
-    def _job(self, service_h: float, on_done, args):
+        Returns the SimPy event of its end.
+        """
         env = self.env
-        k = -1
+        now = env.now
+        service_h = float(service_h)
+        free = heapq.heappop(self._free)
+        start = free if free > now else now
+        if self.calendar is not None:
+            start = self.calendar.next_open(start)
+        end = start + service_h
+        heapq.heappush(self._free, end)
+        if start > now:
+            self._starts.append(start)
+        heapq.heappush(self._spans, (end, start))
         if self.record:
-            # Recorded on arrival so that jobs still waiting at the end are counted too.
-            k = len(self.arrive_h)
-            self.arrive_h.append(env.now)
-            self.start_h.append(math.nan)
-            self.end_h.append(math.nan)
-        req = self.resource.request()
-        yield req
-        try:
-            if self.calendar is not None:
-                t_open = self.calendar.next_open(env.now)
-                if t_open > env.now:
-                    self._holding += 1
-                    yield env.timeout(t_open - env.now)
-                    self._holding -= 1
-            start = env.now
-            if k >= 0:
-                self.start_h[k] = start
-            yield env.timeout(service_h)
-        finally:
-            self.resource.release(req)
+            self.arrive_h.append(now)
+            self._start.append(start)
+            self._end.append(end)
+        ev = env.timeout(end - now)
+        ev.callbacks.append(lambda _e: self._done(service_h, start, end, on_done, args))
+        return ev
+
+    def _done(self, service_h, start, end, on_done, args) -> None:
         self.busy_h += service_h
         self.jobs += 1
-        if k >= 0:
-            self.end_h[k] = env.now
         if on_done is not None:
-            on_done(start, env.now, *args)
+            on_done(start, end, *args)
 
     @property
     def queue_length(self) -> int:
         """Jobs waiting to start now (for a server, or holding one until the station opens)."""
-        return len(self.resource.queue) + self._holding
+        q, now = self._starts, self.env.now
+        while q and q[0] <= now:
+            q.popleft()
+        return len(q)
 
     @property
     def in_service(self) -> int:
         """Jobs in service now."""
-        return self.resource.count - self._holding
+        h, now = self._spans, self.env.now
+        while h and h[0][0] <= now:
+            heapq.heappop(h)
+        return sum(1 for _e, s in h if s <= now)
+
+    @property
+    def start_h(self) -> list[float]:
+        """Start of each recorded job, NaN while it has not started."""
+        now = self.env.now
+        return [s if s <= now else math.nan for s in self._start]
+
+    @property
+    def end_h(self) -> list[float]:
+        """End of each recorded job, NaN while it has not ended."""
+        now = self.env.now
+        return [e if e <= now else math.nan for e in self._end]
 
     def waits(self) -> np.ndarray:
         """Waiting times of recorded jobs that started (hours)."""
-        s = np.asarray(self.start_h, dtype=np.float64)
+        s = np.asarray(self._start, dtype=np.float64)
         w = s - np.asarray(self.arrive_h, dtype=np.float64)
-        return w[np.isfinite(s)]
+        return w[s <= self.env.now]
 
     def waits_until(self, t: float) -> np.ndarray:
         """Time each recorded job arrived by ``t`` spent waiting before ``t`` (hours)."""
         a = np.asarray(self.arrive_h, dtype=np.float64)
-        s = np.asarray(self.start_h, dtype=np.float64)
-        s = np.where(np.isfinite(s), np.minimum(s, t), t)
+        s = np.minimum(np.asarray(self._start, dtype=np.float64), t)
         keep = a <= t
         return (s - a)[keep]

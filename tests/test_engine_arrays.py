@@ -174,8 +174,9 @@ def worlds(draw):
                 "pickup_hour": draw(st.sampled_from([10.0, 18.0])),
                 "capacity_orders_per_day": draw(st.one_of(st.none(), st.integers(1, 4 if not busy else 40)))}
         if slow:
-            node.update(pickers=1, packers=1, pack_time_per_unit_s=3600.0 * draw(st.sampled_from([1, 20])),
-                        shifts=[{"start": draw(st.sampled_from([0.0, 9.0, 22.0])), "end": draw(st.sampled_from([23.0, 30.0])),
+            # Odd rates and hours, so that the calendar arithmetic rounds (the walk must round alike).
+            node.update(pickers=1, packers=1, pack_time_per_unit_s=3600.0 * draw(st.sampled_from([1.3, 17.7])),
+                        shifts=[{"start": draw(st.sampled_from([0.0, 9.1, 22.0])), "end": draw(st.sampled_from([23.3, 30.0])),
                                  "weekdays": draw(st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True))}])
         nodes[n] = node
     sc = scenario_from_dict(small_scenario_dict(N, R, S, services=services, policies=policies, nodes=nodes))
@@ -418,3 +419,26 @@ def test_decide_commit_many_through_the_kernel_equals_the_loop(world, k, bad_at)
     assert got == want
     assert seen["a"] == seen["b"]
     assert_same_state(a, b)
+
+
+@given(shifts=st.lists(st.tuples(st.floats(0, 23.9), st.floats(0.1, 24), st.lists(st.integers(0, 6), min_size=1,
+                                                                                  max_size=7, unique=True)),
+                       min_size=1, max_size=3),
+       wd=st.integers(0, 6), labour=st.floats(0.01, 50),
+       calls=st.lists(st.tuples(st.floats(0, 2000), st.integers(0, 10_000), st.floats(0, 50)), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_kernel_calendar_walk_equals_promise_ready_time_h(shifts, wd, labour, calls):
+    # The kernel's ready time beyond the cached windows against promise.ready_time_h (the reference),
+    # bit for bit: odd shift hours (overlapping, across midnight), rates and backlogs of years.
+    from omsim.fulfilment.promise import _normalise_shifts, ready_time_h
+
+    sh = [(a, min(a + d, 48.0), days) for a, d, days in shifts]
+    norm = _normalise_shifts(sh)
+    t = np.array([c[0] for c in calls])
+    back = np.array([c[1] for c in calls], dtype=np.int64)
+    units = np.array([c[2] for c in calls])
+    out = np.empty(len(calls))
+    _decide.ready_calendar(t, back, units, labour, np.array([a for a, _, _ in norm]), np.array([b for _, b, _ in norm]),
+                           np.array([sum(1 << d for d in w) for _, _, w in norm], dtype=np.int64), wd, out)
+    want = [ready_time_h(float(t[i]), float(back[i]), labour, sh, wd, float(units[i])) for i in range(len(calls))]
+    assert out.tolist() == want

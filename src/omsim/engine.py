@@ -66,7 +66,7 @@ from omsim.fulfilment import allocation as _allocation
 from omsim.fulfilment.carriers import CarrierBook
 from omsim.fulfilment.inventory import InboundPO, Inventory
 from omsim.fulfilment.replenishment import ReorderPolicy, order_quantities
-from omsim.fulfilment.promise import ALL_DAYS, next_cutoff_h, promise, ready_time_h, shift_windows
+from omsim.fulfilment.promise import ALL_DAYS, _normalise_shifts, next_cutoff_h, promise, ready_time_h, shift_windows
 from omsim.geo import distance_matrix_km
 from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Order, Shipment
 from omsim.rng import Streams
@@ -1181,14 +1181,21 @@ class DecisionEngine:
         elig = np.concatenate(st.eligible).astype(np.int64)
         lp = self.max_packages
         flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
-                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0], dtype=np.int64)
+                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday], dtype=np.int64)
+        # The shifts as promise.ready_time_h reads them (normalised: end after start, weekday sets).
+        norm = [_normalise_shifts(sh) for sh in self._shifts]
+        sh_ptr = np.cumsum([0] + [len(x) for x in norm]).astype(np.int64)
+        sh_start = np.array([a for x in norm for a, _, _ in x] + [0.0])
+        sh_end = np.array([b for x in norm for _, b, _ in x] + [0.0])
+        sh_days = np.array([sum(1 << d for d in wds) for x in norm for _, _, wds in x] + [0], dtype=np.int64)
         params = np.array([self.split_penalty, self.lost_sale_penalty])
         c64 = np.ascontiguousarray
         static = (c64(self.sku_weight_kg, dtype=np.float64), c64(st.fixed), c64(st.dist), c64(st.transit_h),
                   c64(st.per_kg, dtype=np.float64), c64(st.per_unit, dtype=np.float64), c64(st.pickup_h),
                   c64(st.capacity, dtype=np.float64), elig_ptr, elig, c64(self.labour_units_per_h, dtype=np.float64),
                   c64(self.handling_order), c64(self.handling_line), c64(self._pkg_extra),
-                  c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags)
+                  c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags,
+                  sh_ptr, sh_start, sh_end, sh_days)
         self._kstatic = (key, static)
         return static
 
@@ -1225,6 +1232,7 @@ class DecisionEngine:
         # Ready within two weeks (the cached windows), pickups at most a week later: days beyond are never read.
         D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8
         static = self._kernel_static()
+        static, shifts = static[:-4], static[-4:]
         flags = static[-1]
         flags[6] = bool(stop_on_partial)
         inv = self.inventory
@@ -1243,10 +1251,11 @@ class DecisionEngine:
             # carrier bookings of the window's days (unlimited services: only what this run books matters)
             booked[:] = 0
             full[:] = 0
-            for d in range(D):
-                b = booked_all.get(day0 + d)
-                if b is not None:
-                    booked[d] = np.where(finite, b, 0)
+            days_in = range(day0, day0 + D) if D <= len(booked_all) else list(booked_all)
+            for day in days_in:
+                b = booked_all.get(day)
+                if b is not None and 0 <= day - day0 < D:
+                    booked[day - day0] = np.where(finite, b, 0)
             for d, k in self._full:
                 if 0 <= d - day0 < D:
                     full[d - day0, k] = 1
@@ -1288,7 +1297,7 @@ class DecisionEngine:
             while i < n:
                 ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), run.P, run.PL
                 rc = _decide.decide_commit_run(
-                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *win,
+                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *win, *shifts,
                     inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units, state["o"], state["u"],
                     booked, full, touched, ctl,
                     run.status, run.promised, run.total, run.pkg_ptr, run.unfilled, run.pkg_node, run.pkg_service,
@@ -1315,6 +1324,13 @@ class DecisionEngine:
                     for nn in range(N):
                         self._window(nn, t)
                     win = self._kernel_windows()
+                elif int(ctl[7]) == 2 and D < 1 << 16:
+                    # A pickup beyond the carrier window (a long backlog): write back, widen, go on in C.
+                    store()
+                    D *= 4
+                    booked, full, touched = (np.zeros((D, K), dtype=np.int64), np.zeros((D, K), dtype=np.uint8),
+                                             np.zeros(D, dtype=np.uint8))
+                    load_window()
                 else:   # FALLBACK: this order through the Python path, against the state written back
                     store()
                     d = self._decide_one(run, i)

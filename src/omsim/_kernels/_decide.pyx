@@ -12,9 +12,10 @@ reference evaluates it, so the decisions are the same bit for bit.
 The kernel stops (and says why in its return code) where the reference needs
 something it does not hold: a new day (node counters of another day), a
 node's cached shift windows not valid at the order's time, or anything it
-does not cover (work past the cached windows, a pickup day outside the
+does not cover (a week without working hours, a pickup day outside the
 carrier window, the split-penalty re-solve of an order that would ship
-nothing, a decision that does not fit at commit). The caller then does that
+nothing, a decision that does not fit at commit). Work that runs past the
+cached windows walks the shift calendar as ``promise.ready_time_h`` does. The caller then does that
 step in Python and calls again from the order it stopped at; nothing of the
 stopped order has been changed.
 
@@ -99,6 +100,84 @@ cdef inline int _ready(double t, double units, int64_t back, double labour, cons
     return 1
 
 
+cdef Py_ssize_t _shift_windows(const double* sa, const double* sb, const int64_t* sd, Py_ssize_t ns,
+                               double t0, double t1, int64_t wd0, double* lo, double* hi) noexcept nogil:
+    """promise.shift_windows: merged working intervals overlapping [t0, t1), clipped; returns their count.
+
+    ``sa``, ``sb``, ``sd``: the node's normalised shifts (start, end, weekday bit mask). The
+    buffers hold 16 x ns intervals (at most 12 days x ns for a week-long span).
+    """
+    cdef Py_ssize_t m = 0, j, q
+    cdef double d, d1 = floor(t1 / 24.0) + 1.0, a, b, x, y
+    cdef int64_t wd
+    d = floor(t0 / 24.0) - 2.0
+    while d < d1:
+        wd = (wd0 + <int64_t> d) % 7
+        if wd < 0:
+            wd += 7
+        for j in range(ns):
+            if (sd[j] >> wd) & 1:
+                a = d * 24.0 + sa[j]
+                if t0 > a:
+                    a = t0
+                b = d * 24.0 + sb[j]
+                if t1 < b:
+                    b = t1
+                if b > a:
+                    # insertion in (start, end) order, as sorted() orders the tuples
+                    q = m
+                    while q > 0 and (lo[q - 1] > a or (lo[q - 1] == a and hi[q - 1] > b)):
+                        lo[q] = lo[q - 1]
+                        hi[q] = hi[q - 1]
+                        q -= 1
+                    lo[q] = a
+                    hi[q] = b
+                    m += 1
+        d += 1.0
+    # merge_intervals: touching ones merge
+    q = 0
+    for j in range(m):
+        x = lo[j]
+        y = hi[j]
+        if q > 0 and x <= hi[q - 1]:
+            if y > hi[q - 1]:
+                hi[q - 1] = y
+        else:
+            lo[q] = x
+            hi[q] = y
+            q += 1
+    return q
+
+
+cdef int _ready_calendar(double t_h, double units, int64_t back, double labour, const double* sa,
+                         const double* sb, const int64_t* sd, Py_ssize_t ns, int64_t wd0, double* lo, double* hi,
+                         double* out) noexcept nogil:
+    """promise.ready_time_h (its week skipping and calendar walk); 1 when the shifts have no working hours."""
+    cdef double need = (<double> back + units) / labour
+    cdef double t = t_h, week = 0.0, k
+    cdef Py_ssize_t m, j
+    if need <= 0.0:
+        out[0] = t_h
+        return 0
+    m = _shift_windows(sa, sb, sd, ns, t, t + 168.0, wd0, lo, hi)
+    for j in range(m):
+        week += hi[j] - lo[j]
+    if week <= 0.0:
+        return 1
+    k = floor(need / week) - 1.0
+    if k > 0:
+        t += 168.0 * k
+        need -= week * k
+    while True:
+        m = _shift_windows(sa, sb, sd, ns, t, t + 168.0, wd0, lo, hi)
+        for j in range(m):
+            if need <= hi[j] - lo[j]:
+                out[0] = lo[j] + need
+                return 0
+            need -= hi[j] - lo[j]
+        t += 168.0
+
+
 def decide_commit_run(
         const double[::1] t_h,                 # IN    (n,) decision time per order
         const int64_t[::1] region,             # IN    (n,) region index
@@ -124,12 +203,17 @@ def decide_commit_run(
         const int64_t[::1] cap_units,          # IN    (N,) units per day
         const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
         const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
-                                               #        max_packages, no_stock status code, stop_on_partial]
+                                               #        max_packages, no_stock status code, stop_on_partial,
+                                               #        weekday of day 0]
         const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
         const double[::1] win_hi,              # IN    (N,)
         const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
         const double[::1] win_start,           # IN    window starts, ascending per node
         const double[::1] win_end,             # IN    window ends
+        const int64_t[::1] sh_ptr,             # IN    (N+1,) shifts of node n: sh_ptr[n]:sh_ptr[n+1]
+        const double[::1] sh_start,            # IN    shift start, hours after midnight
+        const double[::1] sh_end,              # IN    shift end (> start, at most 48)
+        const int64_t[::1] sh_days,            # IN    weekdays of the shift, bit mask (bit 0 = Monday)
         const int64_t[:, ::1] on_hand,         # IN    (N, S)
         int64_t[:, ::1] reserved,              # INOUT (N, S)
         const int64_t[:, ::1] safety,          # IN    (N, S)
@@ -141,7 +225,7 @@ def decide_commit_run(
         uint8_t[::1] touched,                  # INOUT (D,) a booking was made that day
         int64_t[::1] ctl,                      # INOUT [next order, end, packages written, package lines
                                                #        written, day, day's counters used, first window day,
-                                               #        OUT why FALLBACK: 1 ready past the windows, 2 pickup
+                                               #        OUT why FALLBACK: 1 shifts without hours, 2 pickup
                                                #        outside the window, 3 split re-solve, 4 commit refused]
         int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
         double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
@@ -191,6 +275,13 @@ def decide_commit_run(
     cdef int64_t* nd_k = NULL
     cdef int64_t* nd_c = NULL
     cdef int64_t* p_units = NULL
+    cdef double* cal_lo = NULL
+    cdef double* cal_hi = NULL
+    cdef Py_ssize_t max_ns = 1
+    cdef int64_t wd0 = flags[7]
+    for n in range(N):
+        if sh_ptr[n + 1] - sh_ptr[n] > max_ns:
+            max_ns = sh_ptr[n + 1] - sh_ptr[n]
     for i in range(ctl[0], i_end):
         if line_ptr[i + 1] - line_ptr[i] > maxL:
             maxL = line_ptr[i + 1] - line_ptr[i]
@@ -210,7 +301,9 @@ def decide_commit_run(
         nd_k = <int64_t*> malloc(N * sizeof(int64_t))
         nd_c = <int64_t*> malloc(N * sizeof(int64_t))
         p_units = <int64_t*> malloc(N * sizeof(int64_t))
-        if (code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
+        cal_lo = <double*> malloc(16 * max_ns * sizeof(double))
+        cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
+        if (cal_lo == NULL or cal_hi == NULL or code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
                 or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
                 or nd_k == NULL or nd_c == NULL or p_units == NULL):
             rc = -1
@@ -248,7 +341,11 @@ def decide_commit_run(
             e1 = elig_ptr[level[i] + 1]
             bad = False
             for n in range(N):
-                if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd):
+                if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd) \
+                        and _ready_calendar(t, U, backlog[n], labour[n], &sh_start[sh_ptr[n]], &sh_end[sh_ptr[n]],
+                                            &sh_days[sh_ptr[n]], sh_ptr[n + 1] - sh_ptr[n], wd0, cal_lo, cal_hi,
+                                            &rd):
+                    # past the cached windows the calendar is walked as promise.ready_time_h walks it
                     bad = True
                     ctl[7] = 1
                     break
@@ -515,6 +612,8 @@ def decide_commit_run(
         free(nd_k)
         free(nd_c)
         free(p_units)
+        free(cal_lo)
+        free(cal_hi)
     if rc == -1:
         raise MemoryError()
     return rc
@@ -569,3 +668,30 @@ def check_orders(const double[::1] t_h,          # IN (n,) decision times
     if code:
         return i, code
     return -1, 0
+
+
+def ready_calendar(const double[::1] t_h,          # IN  (m,) now
+                   const int64_t[::1] backlog,     # IN  (m,) units waiting
+                   const double[::1] units,        # IN  (m,) units of the order
+                   double labour,                  # IN  units per working hour, > 0
+                   const double[::1] sh_start,     # IN  (ns,) normalised shifts: start hour
+                   const double[::1] sh_end,       # IN  (ns,) end hour (> start, <= 48)
+                   const int64_t[::1] sh_days,     # IN  (ns,) weekday bit masks
+                   int64_t start_weekday,          # IN  weekday of day 0
+                   double[::1] out):               # OUT (m,) ready time (nan: no working hours)
+    """promise.ready_time_h for many (time, backlog, units) at one node: the calendar walk the kernel uses."""
+    cdef Py_ssize_t m = t_h.shape[0], ns = sh_start.shape[0], i
+    cdef double* lo = <double*> malloc(16 * (ns if ns > 0 else 1) * sizeof(double))
+    cdef double* hi = <double*> malloc(16 * (ns if ns > 0 else 1) * sizeof(double))
+    if lo == NULL or hi == NULL:
+        free(lo)
+        free(hi)
+        raise MemoryError()
+    with nogil:
+        for i in range(m):
+            if _ready_calendar(t_h[i], units[i], backlog[i], labour, &sh_start[0] if ns else NULL,
+                               &sh_end[0] if ns else NULL, &sh_days[0] if ns else NULL, ns, start_weekday,
+                               lo, hi, &out[i]):
+                out[i] = NAN
+    free(lo)
+    free(hi)

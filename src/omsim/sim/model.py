@@ -186,6 +186,7 @@ class Simulation:
         self.bo_by_sku: dict[int, set[int]] = defaultdict(set)
         self.bo_seq: dict[int, int] = {}
         self.bo_units = np.zeros((self.N, len(sc.sku_ids)), dtype=np.int64)
+        self._home = np.argmin(self.engine.node_region_km, axis=0).tolist()   # nearest node per region
         self._bo_next = 0
         self.pickups: dict[tuple[int, float], list[np.ndarray]] = {}
         self.receipts: dict[float, list] = {}
@@ -507,8 +508,12 @@ class Simulation:
             return
         rid = self._add_row(oid, skus, qty, t, 2)
         self.engine.commit(d2, t)
-        self.ot.was_backordered[oid] = True
-        self._accept(np.array([rid], dtype=np.int64), np.array([t]), decision_columns([d2], self.engine), True)
+        ot = self.ot
+        ot.was_backordered[oid] = True
+        # What _accept does with a first decision that ships nothing: every line is short.
+        ot.lines_short[rid] = skus.size
+        ot.units_first[rid] = 0
+        self._no_shipment(rid, DECISION_STATUSES.index(d2.status), t)
 
     # ----------------------------------------------------------------- floor
     def _waves(self):
@@ -730,16 +735,14 @@ class Simulation:
         self._bo_next += 1
         for j in o.skus.tolist():
             self.bo_by_sku[j].add(oid)
-        home = int(np.argmin(self.engine.node_region_km[:, o.region]))
-        self.bo_units[home, o.skus] += o.qty
+        self.bo_units[self._home[o.region], o.skus] += o.qty
 
     def _drop_backorder(self, oid: int) -> None:
         o = self.backorders.pop(oid)
         del self.bo_seq[oid]
         for j in o.skus.tolist():
             self.bo_by_sku[j].discard(oid)
-        home = int(np.argmin(self.engine.node_region_km[:, o.region]))
-        self.bo_units[home, o.skus] -= o.qty
+        self.bo_units[self._home[o.region], o.skus] -= o.qty
 
     def _backorder_units(self) -> np.ndarray:
         """(N, S) backordered units, each order counted at its nearest node."""

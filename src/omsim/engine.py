@@ -1171,7 +1171,9 @@ class DecisionEngine:
     def _kernel_static(self):
         """The engine's constant arrays and parameters as the kernel takes them (cached)."""
         key = (self.split_penalty, self.lost_sale_penalty, self.max_packages, self.no_stock, self._any_per_unit,
-               self._node_capped, self._unit_capped)
+               self._node_capped, self._unit_capped, self.start_weekday,
+               *(id(a) for a in (self.sku_weight_kg, self.labour_units_per_h, self.handling_order, self.handling_line,
+                                 self._pkg_extra, self.capacity_orders, self.capacity_units, self.services)))
         got = getattr(self, "_kstatic", None)
         if got is not None and got[0] == key:
             return got[1]

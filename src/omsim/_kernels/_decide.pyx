@@ -279,6 +279,32 @@ def decide_commit_run(
     cdef double* cal_hi = NULL
     cdef Py_ssize_t max_ns = 1
     cdef int64_t wd0 = flags[7]
+    cdef Py_ssize_t S = on_hand.shape[1], n_orders = i_end - ctl[0], n_lines
+    # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
+    if (ctl.shape[0] < 8 or flags.shape[0] < 8 or params.shape[0] < 2 or n_orders < 0
+            or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
+            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < i_end or promised.shape[0] < i_end
+            or total.shape[0] < i_end or pkg_ptr.shape[0] < i_end + 1
+            or reserved.shape[0] != N or reserved.shape[1] != S or safety.shape[0] != N or safety.shape[1] != S
+            or on_hand.shape[0] != N or backlog.shape[0] < N or orders_taken.shape[0] < N
+            or units_taken.shape[0] < N or full.shape[0] != D or full.shape[1] != K or touched.shape[0] < D
+            or booked.shape[1] != K or win_lo.shape[0] < N or win_hi.shape[0] < N or win_ptr.shape[0] < N + 1
+            or sh_ptr.shape[0] < N + 1 or pickup.shape[0] != N or pickup.shape[1] != K or per_kg.shape[0] < K
+            or per_unit.shape[0] < K or capacity.shape[0] < K or labour.shape[0] < N or pkg_extra.shape[0] < N
+            or handling_order.shape[0] < N or handling_line.shape[0] < N or cap_orders.shape[0] < N
+            or cap_units.shape[0] < N or sku_kg.shape[0] < S):
+        raise ValueError("decide_commit_run: inconsistent array shapes")
+    n_lines = line_ptr[i_end] - line_ptr[ctl[0]] if n_orders > 0 else 0
+    if (line_sku.shape[0] < line_ptr[i_end] - base or line_qty.shape[0] < line_ptr[i_end] - base
+            or unfilled.shape[0] < line_ptr[i_end] - base
+            or pkg_node.shape[0] < P + n_orders * k_max or pkg_service.shape[0] < P + n_orders * k_max
+            or pkg_day.shape[0] < P + n_orders * k_max or pkg_ship_by.shape[0] < P + n_orders * k_max
+            or pkg_promised.shape[0] < P + n_orders * k_max or pkg_transit.shape[0] < P + n_orders * k_max
+            or pkg_kg.shape[0] < P + n_orders * k_max or pkg_c_package.shape[0] < P + n_orders * k_max
+            or pkg_c_weight.shape[0] < P + n_orders * k_max or pkg_c_distance.shape[0] < P + n_orders * k_max
+            or pkg_c_handling.shape[0] < P + n_orders * k_max or pkg_line_ptr.shape[0] < P + n_orders * k_max + 1
+            or pkg_sku.shape[0] < PL + n_lines * k_max or pkg_qty.shape[0] < PL + n_lines * k_max):
+        raise ValueError("decide_commit_run: output buffers too small for the worst case")
     for n in range(N):
         if sh_ptr[n + 1] - sh_ptr[n] > max_ns:
             max_ns = sh_ptr[n + 1] - sh_ptr[n]

@@ -596,9 +596,11 @@ class Simulation:
         if late.any():
             T[late] = ship_by[late] + 24.0 * np.ceil((ready[late] - ship_by[late]) / 24.0 - 1e-12)
             log.add_many(ready[late], P.order[pk[late]], EV["missed_cutoff"], n, log.code("next_pickup"))
-        for tv in np.unique(T).tolist():
-            key = (n, tv)
-            sel = pk[T == tv]
+        t0 = T[0]
+        groups = [t0] if (T == t0).all() else np.unique(T).tolist()   # usually one pickup for the tote
+        for tv in groups:
+            key = (n, float(tv))
+            sel = pk if len(groups) == 1 else pk[T == tv]
             b = self.pickups.get(key)
             if b is None:
                 b = self.pickups[key] = []

@@ -49,6 +49,13 @@ Capacity: ``capacity_orders_per_day`` per node (and optionally units per
 node per day) throttles which nodes may take an order that day; carrier
 ``daily_capacity`` is booked per pickup day. When nothing can ship, the
 decision's status is ``policies.no_stock`` (backorder, hold or cancel).
+
+Runs of orders: :meth:`DecisionEngine.decide_commit_arrays` takes orders as
+columns and returns :class:`DecisionArrays`; for ``cheapest``/``batch``
+without explanations the whole run is decided and committed by the compiled
+kernel :mod:`omsim._kernels._decide` (the same decisions and state as
+``decide`` + ``commit`` in turn, proven by the tests against this module's
+Python path). :meth:`DecisionEngine.ship_many` ships many packages in one step.
 """
 from __future__ import annotations
 

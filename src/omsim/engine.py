@@ -304,7 +304,7 @@ class _Booking:
     open_count: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class DecisionArrays:
     """Committed decisions of a run of orders, as columns (see :meth:`DecisionEngine.decide_commit_arrays`).
 
@@ -1238,7 +1238,8 @@ class DecisionEngine:
         n = len(run.oids)
         days = (run.t // 24.0).astype(np.int64)
         day0 = int(days.min())
-        # Ready within two weeks (the cached windows), pickups at most a week later: days beyond are never read.
+        # Packages are usually ready within two weeks and picked up within a week more; when a pickup falls
+        # beyond the window (a long backlog) the kernel says so and the window widens.
         D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8
         static = self._kernel_static()
         static, shifts = static[:-4], static[-4:]

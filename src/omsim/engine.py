@@ -391,10 +391,12 @@ class _Run:
         kmax = max(1, min(engine.max_packages, engine.n_nodes))
         self.pkg_sku = np.zeros(M * kmax, dtype=np.int64)      # a line may be split over kmax packages
         self.pkg_qty = np.zeros(M * kmax, dtype=np.int64)
-        self.pkg_open = np.ones(P, dtype=np.uint8)   # 1 while the package has not shipped
+        self.pkg_open_b = bytearray(b"\x01") * P     # 1 while the package has not shipped (quick to index)
+        self.pkg_open = np.frombuffer(self.pkg_open_b, dtype=np.uint8)   # the same bytes, for vector steps
         self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
         self.P = 0                                # packages written
         self.PL = 0                               # package lines written
+        self._ship_lists = None                   # the package columns as lists (ship_many)
         self.done = 0                             # orders decided
         self.stopped = False                      # the run ended early (stop_on_partial or stop)
 
@@ -442,6 +444,15 @@ class _Run:
         self.pkg_ptr[i + 1] = P
         self.P, self.PL = P, PL
         self.decisions[i] = d
+
+    def ship_lists(self) -> tuple:
+        """(pkg_node, pkg_line_ptr, pkg_sku, pkg_qty) as Python lists, for gathering packages one by one."""
+        got = self._ship_lists
+        if got is None or len(got[0]) < self.P:
+            P, PL = self.P, self.PL
+            got = self._ship_lists = (self.pkg_node[:P].tolist(), self.pkg_line_ptr[:P + 1].tolist(),
+                                      self.pkg_sku[:PL].tolist(), self.pkg_qty[:PL].tolist())
+        return got
 
     def decision(self, i: int) -> Decision:
         """Row i as a Decision (the same object on every call)."""
@@ -1430,60 +1441,63 @@ class DecisionEngine:
                         del opened[o]
                 return
             # else: the general path below finds the first bad pair and says what is wrong
-        groups: dict[int, list] = {}       # id(run) -> [run, rows, seqs]
-        legacy = []                        # (seq, booking, index)
+        # The general case (packages of several runs, or committed one by one): the lines of each package
+        # gathered pair by pair from Python lists (cached per run); one step for the inventory.
+        seq_l: list = []
+        nodes_l: list = []
+        skus_l: list = []
+        qty_l: list = []
+        closes = []
         seen = set()
+        last_run = lists = None
+        arr_booking = _ArrBooking
         for j, (o, k) in enumerate(zip(oids, ks)):
             b = opened.get(o)
             if b is None:
                 raise OmsimError(f"order {o}: not committed (or already shipped or cancelled)")
             if type(k) is not int:
                 k = int(k)
-            if type(b) is _ArrBooking:
+            if type(b) is arr_booking:
                 if not 0 <= k < b.npk:
                     raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
                 row = b.p0 + k
-                if not b.run.pkg_open[row] or (o, k) in seen:
+                run = b.run
+                if not run.pkg_open_b[row] or (o, k) in seen:
                     raise OmsimError(f"order {o}: shipment {k} already shipped")
-                g = groups.get(id(b.run))
-                if g is None:
-                    g = groups[id(b.run)] = [b.run, [], []]
-                g[1].append(row)
-                g[2].append(j)
+                if run is not last_run:
+                    last_run, lists = run, run.ship_lists()
+                nl, lp, sl, ql = lists
+                x, y = lp[row], lp[row + 1]
+                n, sk, q = nl[row], sl[x:y], ql[x:y]
+                closes.append((run.pkg_open_b, row))
             else:
                 if not 0 <= k < len(b.decision.shipments):
                     raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
                 if not b.open[k] or (o, k) in seen:
                     raise OmsimError(f"order {o}: shipment {k} already shipped")
-                legacy.append((j, b, k))
+                sh = b.decision.shipments[k]
+                n, sk, q = int(sh.node), sh.skus.tolist(), sh.qty.tolist()
+                closes.append((b.open, k))
             seen.add((o, k))
-        parts = []
-        for run, rows, seqs in groups.values():
-            rows = np.asarray(rows, dtype=np.int64)
-            a = run.pkg_line_ptr[rows]
-            cnt = run.pkg_line_ptr[rows + 1] - a
-            starts = np.repeat(a - np.cumsum(cnt) + cnt, cnt)
-            idx = starts + np.arange(int(cnt.sum()))
-            parts.append((np.repeat(np.asarray(seqs, dtype=np.int64), cnt), np.repeat(run.pkg_node[rows], cnt),
-                          run.pkg_sku[idx], run.pkg_qty[idx]))
-        for j, b, k in legacy:
-            s = b.decision.shipments[k]
-            m = len(s.skus)
-            parts.append((np.full(m, j, dtype=np.int64), np.full(m, s.node, dtype=np.int64),
-                          np.asarray(s.skus, dtype=np.int64), np.asarray(s.qty, dtype=np.int64)))
-        seq, node, sku, qty = (np.concatenate(c) for c in zip(*parts)) if len(parts) > 1 else parts[0]
+            m = len(sk)
+            seq_l += [j] * m
+            nodes_l += [n] * m
+            skus_l += sk
+            qty_l += q
+        seq = np.array(seq_l, dtype=np.int64)
+        sku = np.array(skus_l, dtype=np.int64)
         # consume_many writes a package's rows by (node, sku): by SKU within the package.
         order = np.lexsort((sku, seq))
-        seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
+        seq, sku = seq[order], sku[order]
+        node = np.array(nodes_l, dtype=np.int64)[order]
+        qty = np.array(qty_l, dtype=np.int64)[order]
         refs = np.empty(len(oids), dtype=object)
         refs[:] = oids
         self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
-        for run, rows, seqs in groups.values():
-            run.pkg_open[rows] = 0
-        for j, b, k in legacy:
-            b.open[k] = False
+        for flags, x in closes:
+            flags[x] = 0 if type(flags) is bytearray else False
         for o in oids:
             b = opened[o]
             b.open_count -= 1

@@ -308,8 +308,9 @@ class _Booking:
 class DecisionArrays:
     """Committed decisions of a run of orders, as columns (see :meth:`DecisionEngine.decide_commit_arrays`).
 
-    The arrays are read-only views of the engine's record of the run (the
-    orders still open are served from it); copy them to keep them changed.
+    The arrays are views of the engine's record of the run (the orders still
+    open are served from it, e.g. by :meth:`DecisionEngine.committed`): read
+    them, or copy them before changing anything.
 
     Attributes
     ----------
@@ -401,13 +402,11 @@ class _Run:
         self.stopped = False                      # the run ended early (stop_on_partial or stop)
 
     def arrays(self, m: int) -> DecisionArrays:
-        """Read-only views of the first m orders."""
+        """Views of the first m orders."""
         P, PL = int(self.pkg_ptr[m]), int(self.pkg_line_ptr[int(self.pkg_ptr[m])])
 
         def ro(a):
-            v = a.view()
-            v.flags.writeable = False
-            return v
+            return a
 
         return DecisionArrays(
             m, ro(self.status[:m]), ro(self.promised[:m]), ro(self.total[:m]), ro(self.pkg_ptr[:m + 1]),
@@ -1260,7 +1259,8 @@ class DecisionEngine:
         book = self.carriers
         cap = st.capacity
         finite = np.isfinite(cap)
-        booked_all = book._booked           # read only: bookings go through book.book()
+        all_finite = bool(finite.all())
+        booked_all = book._booked           # packages booked per day and service (see store())
         booked = np.zeros((D, K), dtype=np.int64)
         full = np.zeros((D, K), dtype=np.uint8)
         touched = np.zeros(D, dtype=np.uint8)
@@ -1276,7 +1276,9 @@ class DecisionEngine:
             for day in days_in:
                 b = booked_all.get(day)
                 if b is not None and 0 <= day - day0 < D:
-                    booked[day - day0] = np.where(finite, b, 0)
+                    booked[day - day0] = b
+            if not all_finite:
+                booked[:, ~finite] = 0
             for d, k in self._full:
                 if 0 <= d - day0 < D:
                     full[d - day0, k] = 1
@@ -1296,13 +1298,18 @@ class DecisionEngine:
         def store():
             # carrier bookings and full service-days back to the book and the engine; the day's counters
             if touched.any():
-                delta = booked - state["booked0"]
-                for d, k in zip(*np.nonzero(delta)):
-                    book.book(int(k), day0 + int(d), int(delta[d, k]))
-                for d, k in zip(*np.nonzero(full)):
-                    self._full.add((day0 + int(d), int(k)))
+                # What CarrierBook.book() does for each (day, service) the run booked; the kernel has checked
+                # the room (as book() would) and the book has no bulk entry point.
+                b0 = state["booked0"]
+                for d in np.flatnonzero(touched).tolist():
+                    row = booked_all.get(day0 + d)
+                    if row is None:
+                        row = booked_all[day0 + d] = np.zeros(K, dtype=np.int64)
+                    row += booked[d] - b0[d]
+                    b0[d] = booked[d]
+                    for k in np.flatnonzero(full[d]).tolist():
+                        self._full.add((day0 + d, k))
                 touched[:] = 0
-                state["booked0"] = booked.copy()
             if ctl[5] and state["new"]:
                 day = int(ctl[4])
                 self._orders_taken[day], self._units_taken[day] = state["o"], state["u"]

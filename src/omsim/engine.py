@@ -379,19 +379,25 @@ class _Run:
         self.t, self.region, self.level = t, region, level
         self.ptr, self.sku, self.qty = ptr, sku, qty
         self.policy = policy
-        self.status = np.zeros(n, dtype=np.int8)
-        self.promised = np.full(n, np.nan)
-        self.total = np.zeros(n)
-        self.pkg_ptr = np.zeros(n + 1, dtype=np.int64)
-        self.unfilled = np.zeros(M, dtype=np.int64)
-        for name in self._OUT_I:
-            setattr(self, name, np.zeros(P, dtype=np.int64))
-        for name in self._OUT_F:
-            setattr(self, name, np.zeros(P))
-        self.pkg_line_ptr = np.zeros(P + 1, dtype=np.int64)
         kmax = max(1, min(engine.max_packages, engine.n_nodes))
-        self.pkg_sku = np.zeros(M * kmax, dtype=np.int64)      # a line may be split over kmax packages
-        self.pkg_qty = np.zeros(M * kmax, dtype=np.int64)
+        self.status = np.zeros(n, dtype=np.int8)
+        # Two allocations, cut into the columns (each a contiguous slice).
+        fl = np.zeros(2 * n + len(self._OUT_F) * P)
+        ints = np.zeros(n + 1 + M + len(self._OUT_I) * P + P + 1 + 2 * M * kmax, dtype=np.int64)
+        self.promised, self.total = fl[:n], fl[n:2 * n]
+        self.promised[:] = np.nan
+        at = 2 * n
+        for name in self._OUT_F:
+            setattr(self, name, fl[at:at + P])
+            at += P
+        self.pkg_ptr, at = ints[:n + 1], n + 1
+        self.unfilled, at = ints[at:at + M], at + M
+        for name in self._OUT_I:
+            setattr(self, name, ints[at:at + P])
+            at += P
+        self.pkg_line_ptr, at = ints[at:at + P + 1], at + P + 1
+        self.pkg_sku, at = ints[at:at + M * kmax], at + M * kmax     # a line may be split over kmax packages
+        self.pkg_qty = ints[at:at + M * kmax]
         self.pkg_open_b = bytearray(b"\x01") * P     # 1 while the package has not shipped (quick to index)
         self.pkg_open = np.frombuffer(self.pkg_open_b, dtype=np.uint8)   # the same bytes, for vector steps
         self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
@@ -1279,9 +1285,10 @@ class DecisionEngine:
                     booked[day - day0] = b
             if not all_finite:
                 booked[:, ~finite] = 0
-            for d, k in self._full:
-                if 0 <= d - day0 < D:
-                    full[d - day0, k] = 1
+            if self._full:
+                dk = np.array(list(self._full), dtype=np.int64)
+                dk = dk[(dk[:, 0] >= day0) & (dk[:, 0] < day0 + D)]
+                full[dk[:, 0] - day0, dk[:, 1]] = 1
             state["booked0"] = booked.copy()
 
         def load_day(day):
@@ -1301,14 +1308,16 @@ class DecisionEngine:
                 # What CarrierBook.book() does for each (day, service) the run booked; the kernel has checked
                 # the room (as book() would) and the book has no bulk entry point.
                 b0 = state["booked0"]
-                for d in np.flatnonzero(touched).tolist():
+                td = np.flatnonzero(touched)
+                delta = booked[td] - b0[td]
+                b0[td] = booked[td]
+                for j, d in enumerate(td.tolist()):
                     row = booked_all.get(day0 + d)
                     if row is None:
                         row = booked_all[day0 + d] = np.zeros(K, dtype=np.int64)
-                    row += booked[d] - b0[d]
-                    b0[d] = booked[d]
-                    for k in np.flatnonzero(full[d]).tolist():
-                        self._full.add((day0 + d, k))
+                    row += delta[j]
+                fd, fk = np.nonzero(full[td])
+                self._full.update(zip((td[fd] + day0).tolist(), fk.tolist()))
                 touched[:] = 0
             if ctl[5] and state["new"]:
                 day = int(ctl[4])

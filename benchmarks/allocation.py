@@ -22,6 +22,8 @@ random orders over a few days; decide + commit with the scenario's policy,
 * ``decide_commit_many``: the same loop behind Order/Decision objects;
 * ``decide + commit``: the Python path one order at a time (the reference,
   on the first ``--python-orders`` orders);
+* ``arrays, runs of k``: decide_commit_arrays called on runs of k orders
+  (``--run-lengths``; the fixed cost per call shows on short runs);
 
 and shipping every package committed: ``ship_many`` (lots of
 ``--ship-lot`` packages) against a loop of ``ship``. The decisions of the
@@ -120,12 +122,27 @@ def engine_bench(args):
         ref.append((DECISION_STATUSES.index(d.status), d.total))
     us_python = (time.perf_counter() - t0) / m * 1e6
     match = keys["arrays"] == keys["many"] and keys["arrays"][:m] == ref
+    # The same orders handed over in runs of a given length (the simulator's runs end at partial orders
+    # and other events): the per-call cost shows.
+    per_run = {}
+    for length in args.run_lengths:
+        eng = fresh()
+        mm = min(n, 200 * length)
+        t0 = time.perf_counter()
+        for s in range(0, mm, length):
+            eng.decide_commit_arrays(oids[s:s + length], t[s:s + length], reg[s:s + length], lev[s:s + length],
+                                     ptr[s:s + length + 1], sku, qty)
+        per_run[length] = (time.perf_counter() - t0) / mm * 1e6
     print(f"\nengine decide + commit, default scenario, {n} orders (Python path: first {m}), one core")
     hdr = f"{'path':>22} {'us/order':>9} {'orders/s':>10} {'vs python':>10}"
     print(hdr)
     print("-" * len(hdr))
     for name, us in (("decide_commit_arrays", us_arrays), ("decide_commit_many", us_many),
                      ("decide + commit", us_python)):
+        print(f"{name:>22} {us:9.2f} {1e6 / us:10,.0f} {us_python / us:10.1f}")
+        rows.append(dict(path=name, us_per_order=us, orders_per_s=1e6 / us, speedup_vs_python=us_python / us))
+    for length, us in per_run.items():
+        name = f"arrays, runs of {length}"
         print(f"{name:>22} {us:9.2f} {1e6 / us:10,.0f} {us_python / us:10.1f}")
         rows.append(dict(path=name, us_per_order=us, orders_per_s=1e6 / us, speedup_vs_python=us_python / us))
     # ship every committed package at the end of day 6, in lots
@@ -167,6 +184,8 @@ def main(argv=None):
     ap.add_argument("--engine-orders", type=int, default=20000, help="orders for the engine comparison")
     ap.add_argument("--python-orders", type=int, default=2000, help="orders timed on the Python path")
     ap.add_argument("--ship-lot", type=int, default=200, help="packages per ship_many call")
+    ap.add_argument("--run-lengths", type=int, nargs="*", default=[1, 15, 100],
+                    help="also time decide_commit_arrays on runs of these many orders")
     ap.add_argument("--only", choices=["all", "kernel", "engine"], default="all")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)

@@ -462,6 +462,10 @@ class PostSales(_Model):
     return_delay_days: NonNeg = Field(default=7.0, description="Mean days from delivery to the customer sending it back.")
     return_transit_days: NonNeg = 3.0
     inspection_h: NonNeg = 24.0
+    inspection_batch_h: NonNeg = Field(
+        default=0.0,
+        description="The returns desk puts inspected returns back in stock (and sends exchanges and refunds) in "
+                    "batches, at multiples of this many hours; 0 = each return the moment its inspection ends.")
     damaged_share: Prob = 0.15
     exchange_share: Prob = Field(default=0.2, description="Share of returns that become an exchange (a new order).")
 

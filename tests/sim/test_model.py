@@ -282,3 +282,22 @@ def test_looking_ahead_to_the_next_barrier_decides_exactly_as_one_event_at_a_tim
     pd.testing.assert_frame_equal(ahead.orders, stepwise.orders)
     pd.testing.assert_frame_equal(ahead.events, stepwise.events)
     pd.testing.assert_frame_equal(ahead.ledger, stepwise.ledger)
+
+
+def test_returns_desk_batches_restock_at_multiples_of_its_interval():
+    batch, insp = 5.0, 2.0
+    sc = small_scenario(**{"post_sales.inspection_batch_h": batch, "post_sales.inspection_h": insp})
+    res = Simulation(sc, 8, days=6).run()
+    ev = res.events
+    restocked = ev[ev.event == "restocked"]
+    assert len(restocked) > 20
+    assert np.allclose(restocked.time_h / batch, np.round(restocked.time_h / batch))
+    # Each return waits for the first batch at or after its inspection ends, never longer.
+    received = ev[ev.event == "return_received"].groupby("order_id").time_h.first()
+    done = restocked.groupby("order_id").time_h.first()
+    wait = done - (received.reindex(done.index) + insp)
+    assert (wait >= -1e-9).all() and (wait < batch).all()
+    # Refunds and exchanges are handled in the same batch.
+    settled = ev[ev.event.isin(["refunded", "exchanged"])].groupby("order_id").time_h.first()
+    common = settled.index.intersection(done.index)
+    assert len(common) > 10 and np.allclose(settled[common], done[common])

@@ -189,6 +189,7 @@ class Simulation:
         self._home = np.argmin(self.engine.node_region_km, axis=0).tolist()   # nearest node per region
         self._bo_next = 0
         self.pickups: dict[tuple[int, float], list[np.ndarray]] = {}
+        self.inspections: dict[float, list[tuple[int, bool]]] = {}   # returns desk batches by time
         self.receipts: dict[float, list] = {}
         # Per carrier service (engine.services order): transit delay and the log detail of a shipment.
         st = self.engine.services
@@ -683,20 +684,36 @@ class Simulation:
         t_done = t_arr + ps.inspection_h
         arrived = t_arr <= self.end_h
         log.add_many(t_arr[arrived], oids[arrived], EV["return_received"])
+        if ps.inspection_batch_h > 0:
+            b = ps.inspection_batch_h
+            t_done = np.ceil(t_done / b - 1e-9) * b
         for o, td, ux in zip(oids.tolist(), t_done.tolist(), u[:, 2].tolist()):
             if td <= self.end_h:
-                self._at_engine(td, self._inspect, o, ux < ps.exchange_share)
+                batch = self.inspections.get(td)
+                if batch is None:
+                    batch = self.inspections[td] = []
+                    self._at_engine(td, self._inspect_batch, td)
+                batch.append((o, ux < ps.exchange_share))
 
     # -------------------------------------------------------------- post-sales
-    def _inspect(self, oid: int, exchange: bool) -> None:
+    def _inspect_batch(self, key: float) -> None:
+        """The returns desk's batch: each return inspected in turn, then backorders for what came back."""
         t = self.env.now
+        got: set[int] = set()
+        for oid, exchange in self.inspections.pop(key):
+            got.update(self._inspect(oid, exchange, t))
+        if got:
+            self._retry_backorders(t, got)
+
+    def _inspect(self, oid: int, exchange: bool, t: float) -> list[int]:
+        """Restock or scrap a return's units, refund or exchange them; returns the SKUs that came back."""
         eng, log, P = self.engine, self.log, self.P
         r0 = int(self.ot.pkg0[oid])
         rows = np.arange(r0, r0 + int(self.ot.packages[oid]), dtype=np.int64)
         ptr, idx = spans(P.line_a[rows], P.line_b[rows])
         keep = self.returnable[P.sku[idx]]
         if not keep.any():
-            return
+            return []
         node = np.repeat(P.node[rows], np.diff(ptr))[keep]
         skus, qty = P.sku[idx][keep], P.qty[idx][keep]
         dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
@@ -727,7 +744,7 @@ class Simulation:
             amount = float(np.dot(self.price[skus], qty))
             self.refund_total += amount
             log.add(t, oid, EV["refunded"], -1, log.code(f"{amount:.2f}"))
-        self._retry_backorders(t, set(skus.tolist()))
+        return skus.tolist()
 
     # -------------------------------------------------------------- inventory
     def _add_backorder(self, oid: int) -> None:

@@ -160,6 +160,7 @@ class Simulation:
         self.price = np.array([s.price for s in skus], dtype=np.float64)
         self.unit_cost = np.array([s.unit_cost for s in skus], dtype=np.float64)
         self.returnable = np.array([s.returnable for s in skus], dtype=bool)
+        self._returnable = self.returnable.tolist()
         cat_p = ps.return_probability_by_category
         self.sku_return_p = np.array([cat_p.get(s.category, ps.return_probability) for s in skus], dtype=np.float64)
 
@@ -707,44 +708,53 @@ class Simulation:
 
     def _inspect(self, oid: int, exchange: bool, t: float) -> list[int]:
         """Restock or scrap a return's units, refund or exchange them; returns the SKUs that came back."""
-        eng, log, P = self.engine, self.log, self.P
-        r0 = int(self.ot.pkg0[oid])
-        rows = np.arange(r0, r0 + int(self.ot.packages[oid]), dtype=np.int64)
-        ptr, idx = spans(P.line_a[rows], P.line_b[rows])
-        keep = self.returnable[P.sku[idx]]
-        if not keep.any():
+        eng, log, P, ot = self.engine, self.log, self.P, self.ot
+        # Plain Python over the return's few lines: cheaper than NumPy calls on tiny arrays.
+        r0 = int(ot.pkg0[oid])
+        r1 = r0 + int(ot.packages[oid])
+        a, b = int(P.line_a[r0]), int(P.line_b[r1 - 1])   # an order's packages' lines are contiguous
+        skus, qty = P.sku[a:b].tolist(), P.qty[a:b].tolist()
+        if r1 - r0 == 1:
+            nodes = [int(P.node[r0])] * len(skus)
+        else:
+            nodes = [int(P.node[r]) for r in range(r0, r1) for _ in range(int(P.line_b[r] - P.line_a[r]))]
+        ret = self._returnable
+        keep = [i for i, s in enumerate(skus) if ret[s]]
+        if not keep:
             return []
-        node = np.repeat(P.node[rows], np.diff(ptr))[keep]
-        skus, qty = P.sku[idx][keep], P.qty[idx][keep]
-        dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
-        back = qty - dmg
-        for n, s, q, dm in zip(node.tolist(), skus.tolist(), back.tolist(), dmg.tolist()):
-            if q > 0:
-                eng.restock(n, s, q, oid, t)
+        dmg = self.rng_ret.binomial([qty[i] for i in keep], self.sc.post_sales.damaged_share).tolist()
+        back_at: dict[int, int] = {}
+        dmg_at: dict[int, int] = {}
+        merged: dict[int, int] = {}
+        for i, dm in zip(keep, dmg):
+            n, s, q = nodes[i], skus[i], qty[i]
+            back = q - dm
+            if back > 0:
+                eng.restock(n, s, back, oid, t)
             if dm > 0:
                 eng.scrap(n, s, dm, oid, t)
-        self.units_restocked += int(back.sum())
-        self.units_scrapped += int(dmg.sum())
+            back_at[n] = back_at.get(n, 0) + back
+            dmg_at[n] = dmg_at.get(n, 0) + dm
+            merged[s] = merged.get(s, 0) + q     # a line split over two nodes comes back as one
         # One restocked (and scrapped) row per package that brought something back.
-        for n in dict.fromkeys(node.tolist()):
-            at = node == n
-            log.add(t, oid, EV["restocked"], n, log.code(str(int(back[at].sum()))))
-            d = int(dmg[at].sum())
-            if d:
-                log.add(t, oid, EV["scrapped"], n, log.code(str(d)))
-        # A line split over two nodes comes back in two packages: merge it again.
-        if skus.size > 1:
-            skus, inv_idx = np.unique(skus, return_inverse=True)
-            qty = np.bincount(inv_idx, weights=qty).astype(np.int64)
+        for n, back in back_at.items():
+            log.add(t, oid, EV["restocked"], n, log.code(str(back)))
+            if dmg_at[n]:
+                log.add(t, oid, EV["scrapped"], n, log.code(str(dmg_at[n])))
+        self.units_restocked += sum(back_at.values())
+        self.units_scrapped += sum(dmg_at.values())
+        got = sorted(merged)
+        sk = np.array(got, dtype=np.int64)
+        qt = np.array([merged[s] for s in got], dtype=np.int64)
         if exchange:
-            new = self._new_order(oid, skus, qty, t)
+            new = self._new_order(oid, sk, qt, t)
             self.exchanges += 1
             log.add(t, oid, EV["exchanged"], -1, log.code(f"new_order:{new}"))
         else:
-            amount = float(np.dot(self.price[skus], qty))
+            amount = float(np.dot(self.price[sk], qt))
             self.refund_total += amount
             log.add(t, oid, EV["refunded"], -1, log.code(f"{amount:.2f}"))
-        return skus.tolist()
+        return got
 
     # -------------------------------------------------------------- inventory
     def _add_backorder(self, oid: int) -> None:

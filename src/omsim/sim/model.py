@@ -282,6 +282,12 @@ class Simulation:
         if oids.size == 1 and oids[0] >= dem.n:
             skus, qty = self.extra_lines[int(oids[0])]
             return np.array([0, skus.size], dtype=np.int64), skus.astype(np.int64), qty.astype(np.int64)
+        o0, m = int(oids[0]), oids.size
+        if int(oids[-1]) - o0 == m - 1 and (m < 3 or bool((oids[1:] > oids[:-1]).all())):
+            # Consecutive orders (the usual run): their lines are one slice.
+            ptr = dem.line_ptr[o0:o0 + m + 1]
+            a, b = int(ptr[0]), int(ptr[-1])
+            return ptr - a, dem.line_sku[a:b], dem.line_qty[a:b]
         ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
         return ptr, dem.line_sku[idx], dem.line_qty[idx]
 

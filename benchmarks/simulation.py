@@ -66,8 +66,8 @@ def _child(orders: int, seed: int) -> dict:
         return wrapper
 
     cls = _engine.DecisionEngine
-    for name in ("decide", "commit", "decide_batch", "decide_commit_many", "cancel", "ship", "ship_many", "restock",
-                 "scrap", "receive", "review"):
+    for name in ("decide", "commit", "decide_batch", "decide_commit_many", "decide_commit_arrays", "cancel", "ship",
+                 "ship_many", "restock", "scrap", "receive", "review"):
         if hasattr(cls, name):
             setattr(cls, name, timed(getattr(cls, name), "engine_s"))
     # Batching + routing of waves (omsim.warehouse), called through the floor adapter.

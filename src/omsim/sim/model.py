@@ -5,22 +5,31 @@ Every decision is asked of the :class:`omsim.engine.DecisionEngine`
 :mod:`omsim.warehouse` (batching, routing, slotting, pick times); the model
 only moves orders through time.
 
-Design for speed (a million orders in well under a minute of simulation
-overhead):
+Design for speed:
 
 - orders are rows of NumPy columns (``OrderTable``), with integer state codes;
-  their lines stay in CSR arrays and become an :class:`~omsim.orders.Order`
-  only when the engine is asked about them;
+  their lines stay in CSR arrays; the engine decides runs of them as columns
+  (:meth:`~omsim.engine.DecisionEngine.decide_commit_arrays`) and their
+  packages become rows of a :class:`~omsim.sim.packages.PackageTable`;
+  waves, totes and pickups carry package rows, never Python objects;
 - there is no SimPy process per order. Arrivals are pre-generated per day
-  (:mod:`omsim.sim.demand`) and fed to the engine by one dispatcher process
-  that only yields when another event is due before the next order (so the
-  interleaving is exactly that of one event per order, at a fraction of the
-  cost); the floor works per wave (release), per tour (pickers) and per tote
-  (packers); carriers per pickup (one event per node and pickup time);
+  (:mod:`omsim.sim.demand`) and fed to the engine by one dispatcher process,
+  one run per call: every order up to the next *barrier*, an event that may
+  change what the engine decides (a pickup, a receipt, a review, a return put
+  back in stock, a day start). Floor events in between read no decision:
+  packages wait in the wave queue with their decision time and a release
+  takes only those decided by then. The result is exactly that of stopping at
+  every event (a test compares the two row for row);
+- the floor works per wave (release), per tour (pickers) and per tote
+  (packers); a station computes a job's start when it is submitted (FIFO,
+  earliest-free server, shift calendar), so a job is one SimPy event; carriers
+  work per pickup (one event per node and pickup time), shipping, delivery,
+  feedback and return requests vectorised over the pickup;
 - backorders (whole orders, or the remainder of a partly allocated one) wait
-  in a FIFO indexed by SKU and are asked again when a receipt or a restock
-  brings one of their SKUs, and at each day's start (capacity frees up);
-  they are cancelled after ``max_backorder_wait_h`` from the customer's order;
+  in a FIFO indexed by SKU and are asked again, in one engine call, when a
+  receipt or a restock brings one of their SKUs, and at each day's start
+  (capacity frees up); they are cancelled after ``max_backorder_wait_h`` from
+  the customer's order;
 - state changes that do not touch the engine (delivery, feedback, the return
   request) are logged at the time they happen when they become known, and the
   event log is put in time order at the end; state changes that do touch the

@@ -82,6 +82,8 @@ from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
 __all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "initial_stock", "expected_daily_units",
            "labour_units_per_h"]
 
+_I64 = np.dtype(np.int64)
+_F64 = np.dtype(np.float64)
 _LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
 _NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
 _STATUS_CODE = {s: i for i, s in enumerate(DECISION_STATUSES)}
@@ -360,75 +362,97 @@ class DecisionArrays:
     pkg_qty: np.ndarray
 
 
-class _Run:
-    """The record of one run of orders decided as columns: inputs, output buffers, package open flags.
+class _Store:
+    """The engine's record of every order decided as columns: one set of columns shared by all runs.
 
-    Sized for the worst case (every order and every line in min(max_packages, N)
-    packages), so the kernel never runs out.
+    Order rows, line rows (``unfilled``), package rows and package-line rows
+    are appended run after run; the arrays grow by doubling (a grown column is
+    a new array, so views handed out before stay valid). Bookings refer to
+    rows (absolute, never moved), so packages of many runs ship in one
+    vectorised step.
     """
 
-    _OUT_I = ("pkg_node", "pkg_service", "pkg_day")
-    _OUT_F = ("pkg_ship_by", "pkg_promised", "pkg_transit", "pkg_kg", "pkg_c_package", "pkg_c_weight",
+    _PKG_I = ("pkg_node", "pkg_service", "pkg_day")
+    _PKG_F = ("pkg_ship_by", "pkg_promised", "pkg_transit", "pkg_kg", "pkg_c_package", "pkg_c_weight",
               "pkg_c_distance", "pkg_c_handling")
 
-    def __init__(self, engine, oid_keys, t, region, level, ptr, sku, qty, policy):
-        n, M = len(oid_keys), int(ptr[-1])
-        P = n * max(1, min(engine.max_packages, engine.n_nodes))
+    def __init__(self, engine, orders: int = 256, lines: int = 1024, pkgs: int = 512, pkg_lines: int = 1024):
         self.engine = engine
-        self.oids = oid_keys                  # order ids as the caller gave them (dict keys of engine._open)
-        self.t, self.region, self.level = t, region, level
-        self.ptr, self.sku, self.qty = ptr, sku, qty
-        self.policy = policy
-        kmax = max(1, min(engine.max_packages, engine.n_nodes))
-        self.status = np.zeros(n, dtype=np.int8)
-        # Two allocations, cut into the columns (each a contiguous slice).
-        fl = np.zeros(2 * n + len(self._OUT_F) * P)
-        ints = np.zeros(n + 1 + M + len(self._OUT_I) * P + P + 1 + 2 * M * kmax, dtype=np.int64)
-        self.promised, self.total = fl[:n], fl[n:2 * n]
-        self.promised[:] = np.nan
-        at = 2 * n
-        for name in self._OUT_F:
-            setattr(self, name, fl[at:at + P])
-            at += P
-        self.pkg_ptr, at = ints[:n + 1], n + 1
-        self.unfilled, at = ints[at:at + M], at + M
-        for name in self._OUT_I:
-            setattr(self, name, ints[at:at + P])
-            at += P
-        self.pkg_line_ptr, at = ints[at:at + P + 1], at + P + 1
-        self.pkg_sku, at = ints[at:at + M * kmax], at + M * kmax     # a line may be split over kmax packages
-        self.pkg_qty = ints[at:at + M * kmax]
-        self.pkg_open_b = bytearray(b"\x01") * P     # 1 while the package has not shipped (quick to index)
-        self.pkg_open = np.frombuffer(self.pkg_open_b, dtype=np.uint8)   # the same bytes, for vector steps
-        self.decisions: dict[int, Decision] = {}  # row -> Decision (built by the Python path, or on demand)
-        self.P = 0                                # packages written
-        self.PL = 0                               # package lines written
-        self._ship_lists = None                   # the package columns as lists (ship_many)
-        self.done = 0                             # orders decided
-        self.stopped = False                      # the run ended early (stop_on_partial or stop)
+        self.oids: list = []          # per order row: the order id as the caller gave it
+        self.region: list = []        # per order row
+        self.policy: list = []        # per order row
+        self.decisions: dict[int, Decision] = {}   # order row -> Decision (Python path, or built on demand)
+        self.O = self.L = self.P = self.PL = 0     # rows written
+        self.gen = 0                               # bumped when a column is replaced (rebind the kernel)
+        self.status = np.zeros(orders, dtype=np.int8)
+        self.promised = np.full(orders, np.nan)
+        self.total = np.zeros(orders)
+        self.pkg_ptr = np.zeros(orders + 1, dtype=np.int64)
+        self.optr = np.zeros(orders + 1, dtype=np.int64)     # first line row of each order row
+        self.unfilled = np.zeros(lines, dtype=np.int64)
+        for name in self._PKG_I:
+            setattr(self, name, np.zeros(pkgs, dtype=np.int64))
+        for name in self._PKG_F:
+            setattr(self, name, np.zeros(pkgs))
+        self.pkg_open = np.ones(pkgs, dtype=np.uint8)        # 1 while the package has not shipped
+        self.pkg_line_ptr = np.zeros(pkgs + 1, dtype=np.int64)
+        self.pkg_sku = np.zeros(pkg_lines, dtype=np.int64)
+        self.pkg_qty = np.zeros(pkg_lines, dtype=np.int64)
 
-    def arrays(self, m: int) -> DecisionArrays:
-        """Views of the first m orders."""
-        P, PL = int(self.pkg_ptr[m]), int(self.pkg_line_ptr[int(self.pkg_ptr[m])])
+    @staticmethod
+    def _grown(a: np.ndarray, used: int, size: int, fill=0) -> np.ndarray:
+        b = np.full(size, fill, dtype=a.dtype)
+        b[:used] = a[:used]
+        return b
 
-        def ro(a):
-            return a
+    def reserve(self, n: int, M: int, kmax: int) -> None:
+        """Room for n more orders with M lines (each line in up to kmax packages)."""
+        need = self.O + n + 1
+        if need >= len(self.status):
+            size = max(2 * len(self.status), need + 1)
+            self.status = self._grown(self.status, self.O, size)
+            self.promised = self._grown(self.promised, self.O, size, np.nan)
+            self.total = self._grown(self.total, self.O, size)
+            self.pkg_ptr = self._grown(self.pkg_ptr, self.O + 1, size + 1)
+            self.optr = self._grown(self.optr, self.O + 1, size + 1)
+            self.gen += 1
+        need = self.L + M
+        if need > len(self.unfilled):
+            self.unfilled = self._grown(self.unfilled, self.L, max(2 * len(self.unfilled), need))
+            self.gen += 1
+        need = self.P + n * kmax + 1
+        if need >= len(self.pkg_node):
+            size = max(2 * len(self.pkg_node), need + 1)
+            for name in self._PKG_I + self._PKG_F:
+                setattr(self, name, self._grown(getattr(self, name), self.P, size))
+            self.pkg_open = self._grown(self.pkg_open, self.P, size, 1)
+            self.pkg_line_ptr = self._grown(self.pkg_line_ptr, self.P + 1, size + 1)
+            self.gen += 1
+        need = self.PL + M * kmax
+        if need > len(self.pkg_sku):
+            size = max(2 * len(self.pkg_sku), need)
+            self.pkg_sku = self._grown(self.pkg_sku, self.PL, size)
+            self.pkg_qty = self._grown(self.pkg_qty, self.PL, size)
+            self.gen += 1
 
-        return DecisionArrays(
-            m, ro(self.status[:m]), ro(self.promised[:m]), ro(self.total[:m]), ro(self.pkg_ptr[:m + 1]),
-            ro(self.unfilled[:int(self.ptr[m])]), ro(self.pkg_node[:P]), ro(self.pkg_service[:P]),
-            ro(self.pkg_ship_by[:P]), ro(self.pkg_promised[:P]), ro(self.pkg_transit[:P]), ro(self.pkg_kg[:P]),
-            ro(self.pkg_c_package[:P]), ro(self.pkg_c_weight[:P]), ro(self.pkg_c_distance[:P]),
-            ro(self.pkg_c_handling[:P]), ro(self.pkg_line_ptr[:P + 1]), ro(self.pkg_sku[:PL]), ro(self.pkg_qty[:PL]))
+    def out_columns(self) -> tuple:
+        """The output columns in the order Kernel.set_out takes them."""
+        return (self.status, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node,
+                self.pkg_service, self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
+                self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling, self.pkg_line_ptr,
+                self.pkg_sku, self.pkg_qty)
 
-    def write(self, i: int, d: Decision) -> None:
-        """Record a Decision (made by the Python path) as row i."""
+    def write(self, row: int, d: Decision) -> None:
+        """Record a Decision (made by the Python path) as order row ``row`` (packages at the cursor)."""
         st = self.engine.services
-        self.status[i] = _STATUS_CODE[d.status]
-        self.promised[i] = np.nan if d.promised_h is None else d.promised_h
-        self.total[i] = d.total
-        self.unfilled[self.ptr[i]:self.ptr[i + 1]] = d.unfilled
+        self.status[row] = _STATUS_CODE[d.status]
+        self.promised[row] = np.nan if d.promised_h is None else d.promised_h
+        self.total[row] = d.total
+        a = int(self.optr[row])
+        self.unfilled[a:a + len(d.unfilled)] = d.unfilled
         P, PL = self.P, self.PL
+        self.pkg_ptr[row] = P
+        self.pkg_line_ptr[P] = PL
         for s in d.shipments:
             self.pkg_node[P] = s.node
             self.pkg_service[P] = st.index[(s.carrier, s.service)]
@@ -446,28 +470,15 @@ class _Run:
             PL += k
             P += 1
             self.pkg_line_ptr[P] = PL
-        self.pkg_ptr[i + 1] = P
+        self.pkg_ptr[row + 1] = P
         self.P, self.PL = P, PL
-        self.decisions[i] = d
+        self.decisions[row] = d
 
-    def ship_lists(self) -> tuple:
-        """(pkg_node, pkg_line_ptr, pkg_sku, pkg_qty) as Python lists, for gathering packages one by one."""
-        got = self._ship_lists
-        if got is None or len(got[0]) < self.P:
-            P, PL = self.P, self.PL
-            got = self._ship_lists = (self.pkg_node[:P].tolist(), self.pkg_line_ptr[:P + 1].tolist(),
-                                      self.pkg_sku[:PL].tolist(), self.pkg_qty[:PL].tolist())
-        return got
-
-    def decision(self, i: int) -> Decision:
-        """Row i as a Decision (the same object on every call)."""
-        d = self.decisions.get(i)
-        if d is not None:
-            return d
+    def build(self, row: int, oid, region: int, policy: str, u0: int, u1: int) -> Decision:
+        """Order row ``row`` (its lines' rows u0:u1 in ``unfilled``) as a new Decision."""
         eng = self.engine
         st = eng.services
-        r = int(self.region[i])
-        p0, p1 = int(self.pkg_ptr[i]), int(self.pkg_ptr[i + 1])
+        p0, p1 = int(self.pkg_ptr[row]), int(self.pkg_ptr[row + 1])
         lp = self.pkg_line_ptr
         ships = []
         pk = wt = ds = hd = 0.0
@@ -477,31 +488,113 @@ class _Run:
             cost = {"package": float(self.pkg_c_package[p]), "weight": float(self.pkg_c_weight[p]),
                     "distance": float(self.pkg_c_distance[p]), "handling": float(self.pkg_c_handling[p])}
             ships.append(Shipment(n, self.pkg_sku[a:b].copy(), self.pkg_qty[a:b].copy(), st.carrier[k], st.service[k],
-                                  st.level[k], float(eng.node_region_km[n, r]), float(self.pkg_kg[p]),
+                                  st.level[k], float(eng.node_region_km[n, region]), float(self.pkg_kg[p]),
                                   float(self.pkg_ship_by[p]), float(self.pkg_promised[p]), float(self.pkg_transit[p]),
                                   cost))
             pk += cost["package"]
             wt += cost["weight"]
             ds += cost["distance"]
             hd += cost["handling"]
-        unfilled = self.unfilled[self.ptr[i]:self.ptr[i + 1]].copy()
+        unfilled = self.unfilled[u0:u1].copy()
         npk = len(ships)
         cost = {"shipping_package": pk, "shipping_weight": wt, "shipping_distance": ds, "handling": hd,
                 "split_penalty": eng.split_penalty * max(npk - 1, 0),
                 "lost_penalty": eng.lost_sale_penalty * int(sum(unfilled.tolist()))}
         promised = max((s.promised_h for s in ships), default=None)
-        d = Decision(self.oids[i], DECISION_STATUSES[int(self.status[i])], ships, unfilled, promised, cost,
-                     float(self.total[i]), self.policy, [])
-        self.decisions[i] = d
+        return Decision(oid, DECISION_STATUSES[int(self.status[row])], ships, unfilled, promised, cost,
+                        float(self.total[row]), policy, [])
+
+    def decision(self, row: int) -> Decision:
+        """Order row ``row`` as a Decision (the same object on every call)."""
+        d = self.decisions.get(row)
+        if d is None:
+            d = self.decisions[row] = self.build(row, self.oids[row], int(self.region[row]), self.policy[row],
+                                                 int(self.optr[row]), int(self.optr[row + 1]))
         return d
+
+    def forget(self, row: int) -> None:
+        """The order of row ``row`` is closed: drop its cached Decision."""
+        self.decisions.pop(row, None)
+
+
+class _Run:
+    """One call's run of orders: its (validated) columns and where its rows start in the engine's _Store."""
+
+    __slots__ = ("store", "oids", "t", "region", "level", "ptr", "sku", "qty", "policy", "o0", "l0", "done",
+                 "stopped")
+
+    def __init__(self, engine, oid_keys, t, region, level, ptr, sku, qty, policy):
+        store = engine._store
+        n, M = len(oid_keys), int(ptr[-1])
+        store.reserve(n, M, max(1, min(engine.max_packages, engine.n_nodes)))
+        self.store = store
+        self.oids = oid_keys                  # order ids as the caller gave them (dict keys of engine._open)
+        self.t, self.region, self.level = t, region, level
+        self.ptr, self.sku, self.qty = ptr, sku, qty
+        self.policy = policy
+        o0, l0 = self.o0, self.l0 = store.O, store.L
+        store.optr[o0:o0 + n + 1] = ptr
+        if l0:
+            store.optr[o0:o0 + n + 1] += l0
+        store.pkg_ptr[o0] = store.P
+        store.pkg_line_ptr[store.P] = store.PL
+        store.oids.extend(oid_keys)
+        store.region.extend(region.tolist())
+        store.policy.extend([policy] * n)
+        store.O, store.L = o0 + n, l0 + M       # taken back by close() to the orders decided
+        self.done = 0                             # orders decided
+        self.stopped = False                      # the run ended early (stop_on_partial or stop)
+
+    def close(self) -> None:
+        """Give back the rows of the orders not decided (a run stopped early)."""
+        store = self.store
+        o = self.o0 + self.done
+        store.O, store.L = o, int(store.optr[o])
+        del store.oids[o:], store.region[o:], store.policy[o:]
+
+    def write(self, i: int, d: Decision) -> None:
+        self.store.write(self.o0 + i, d)
+
+    def decision(self, i: int) -> Decision:
+        return self.store.decision(self.o0 + i)
+
+    def arrays(self, m: int) -> DecisionArrays:
+        """The first m orders as DecisionArrays (views of the store; the pointers rebased to 0)."""
+        s = self.store
+        o0 = self.o0
+        P0, P1 = int(s.pkg_ptr[o0]), int(s.pkg_ptr[o0 + m])
+        PL0, PL1 = int(s.pkg_line_ptr[P0]), int(s.pkg_line_ptr[P1])
+        pp = s.pkg_ptr[o0:o0 + m + 1] - P0
+        lp = s.pkg_line_ptr[P0:P1 + 1] - PL0
+        return DecisionArrays(
+            m, s.status[o0:o0 + m], s.promised[o0:o0 + m], s.total[o0:o0 + m], pp,
+            s.unfilled[self.l0:self.l0 + int(self.ptr[m])], s.pkg_node[P0:P1], s.pkg_service[P0:P1],
+            s.pkg_ship_by[P0:P1], s.pkg_promised[P0:P1], s.pkg_transit[P0:P1], s.pkg_kg[P0:P1],
+            s.pkg_c_package[P0:P1], s.pkg_c_weight[P0:P1], s.pkg_c_distance[P0:P1], s.pkg_c_handling[P0:P1],
+            lp, s.pkg_sku[PL0:PL1], s.pkg_qty[PL0:PL1])
+
+
+class _CarrierWindow:
+    """The compiled loop's copy of carrier bookings and full service-days for days day0..day0+D-1."""
+
+    __slots__ = ("day0", "D", "K", "booked", "booked0", "full", "tmark", "tlog", "ver")
+
+    def __init__(self, day0: int, D: int, K: int):
+        self.day0, self.D, self.K = day0, D, K
+        self.booked = np.zeros((D, K), dtype=np.int64)      # packages booked (as the CarrierBook has them)
+        self.booked0 = np.zeros((D, K), dtype=np.int64)     # ... as last written back
+        self.full = np.zeros((D, K), dtype=np.uint8)
+        self.tmark = np.zeros((D, K), dtype=np.uint8)       # pair already logged in tlog
+        self.tlog = np.zeros(D * K, dtype=np.int64)         # pairs booked since the last write-back
+        self.ver = None                                     # (book.version, engine._full_ver) it mirrors
 
 
 class _ArrBooking:
-    """A committed order decided as columns: row i of a _Run (its Decision is built only when asked for)."""
+    """A committed order decided as columns: order row i of the engine's _Store (Decision built when asked)."""
 
     __slots__ = ("run", "i", "day", "p0", "npk", "open_count")
 
-    def __init__(self, run: _Run, i: int, day: int, p0: int, npk: int):
+    def __init__(self, run: _Store, i: int, day: int, p0: int, npk: int):
         self.run, self.i, self.day, self.p0, self.npk, self.open_count = run, i, day, p0, npk, npk
 
     @property
@@ -618,6 +711,16 @@ class DecisionEngine:
         self._shadow_epoch: int | None = None
         self.lp_results: list = []                          # fluid LP runs (status, objective) for reports
         self.batch_results: list = []                       # CP-SAT windows (status, gap) for reports
+        # The compiled loop's state between calls (see _kernel): the record of the orders decided as columns,
+        # the kernel object holding the engine's arrays, a mirror of the carrier bookings of a window of days.
+        self._store = _Store(self)
+        self._kern = None
+        self._kbound: dict = {}
+        self._kctl = np.zeros(12, dtype=np.int64)
+        self._kscratch = None                                 # zero node counters for a day not yet in the dicts
+        self._cw = None                                       # carrier window mirror (_CarrierWindow)
+        self._full_ver = 0                                    # bumped when _full changes
+        self._win_ver = 0                                     # bumped when a node's cached windows change
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -715,6 +818,7 @@ class DecisionEngine:
             t0 = math.floor(t_h / 24.0) * 24.0
             wins = shift_windows(self._shifts[n], t0, t0 + 336.0, self.start_weekday)
             w = self._windows[n] = (t0, t0 + 336.0, [a for a, _ in wins], [b for _, b in wins])
+            self._win_ver += 1
         return w
 
     # ------------------------------------------------------------------ validation
@@ -1098,9 +1202,12 @@ class DecisionEngine:
         """
         oids, t, reg, lev, ptr, sku, qty = self._check_columns(order_ids, t_h, region, level, line_ptr, line_sku,
                                                                 line_qty)
-        keys = oids.tolist()
-        run = _Run(self, keys, t, reg, lev, ptr, sku, qty, self.policy)
-        self._decide_run(run, stop_on_partial)
+        run = _Run(self, oids.tolist(), t, reg, lev, ptr, sku, qty, self.policy)
+        self._kbound["run"] = run       # the columns just bound are this run's (the same lines)
+        try:
+            self._decide_run(run, stop_on_partial)
+        finally:
+            run.close()
         return run.arrays(run.done)
 
     _COLUMN_ERRORS = {1: "decision time must be finite", 2: "region is not a region index",
@@ -1109,8 +1216,13 @@ class DecisionEngine:
                       6: "every line needs a quantity >= 1", 7: "a SKU appears on two lines; merge them"}
 
     def _check_columns(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty):
-        """Validate decide_commit_arrays' columns; int64/float64 contiguous arrays, line_ptr from 0."""
+        """Validate decide_commit_arrays' columns; int64/float64 contiguous arrays, line_ptr from 0.
+
+        The check binds the columns to the kernel as well (Kernel.set_run), ready for the compiled loop.
+        """
         def ints(x, what):
+            if type(x) is np.ndarray and x.dtype == _I64 and x.ndim == 1 and x.flags.c_contiguous:
+                return x
             a = np.asarray(x)
             if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
                 raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
@@ -1118,8 +1230,11 @@ class DecisionEngine:
 
         oids = ints(order_ids, "order_ids")
         n = oids.size
-        t = np.asarray(t_h, dtype=np.float64)
-        t = np.full(n, float(t)) if t.ndim == 0 else np.ascontiguousarray(t.reshape(-1))
+        if type(t_h) is np.ndarray and t_h.dtype == _F64 and t_h.ndim == 1 and t_h.flags.c_contiguous:
+            t = t_h
+        else:
+            t = np.asarray(t_h, dtype=np.float64)
+            t = np.full(n, float(t)) if t.ndim == 0 else np.ascontiguousarray(t.reshape(-1))
         reg, lev = ints(region, "region"), ints(level, "level")
         ptr = ints(line_ptr, "line_ptr")
         sku, qty = ints(line_sku, "line_sku"), ints(line_qty, "line_qty")
@@ -1127,8 +1242,9 @@ class DecisionEngine:
             raise OmsimError(f"decide_commit_arrays: {n} order ids, {t.size} times, {reg.size} regions, "
                              f"{lev.size} levels, {ptr.size} line pointers (expected n, n, n, n, n + 1) and "
                              f"{sku.size} SKUs for {qty.size} quantities")
-        i, code = _decide.check_orders(t, reg, lev, ptr, sku, qty, self.n_regions, len(SERVICE_LEVELS),
-                                       self.n_skus)
+        self._kbound["run"] = None
+        i, code = self._kernel().set_run(t, reg, lev, ptr, sku, qty, self.n_regions, len(SERVICE_LEVELS),
+                                         self.n_skus)
         if code:
             raise OmsimError(f"order {int(oids[i])}: {self._COLUMN_ERRORS[code]}")
         if n == 0:
@@ -1154,14 +1270,18 @@ class DecisionEngine:
         return ok
 
     def _decide_run(self, run: _Run, stop_on_partial: bool, stop=None) -> None:
-        """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided)."""
+        """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided).
+
+        The run's columns must be bound to the kernel (``_check_columns``) for the compiled loop.
+        """
         n = len(run.oids)
         run.done = 0
         run.stopped = False
         if n == 0:
             return
         keys = run.oids
-        fresh = len(set(keys)) == n and not any(k in self._open for k in keys)
+        opened = self._open
+        fresh = len(set(keys)) == n and not any(k in opened for k in keys)
         if self._kernel_covers(run.policy) and fresh:
             self._decide_run_compiled(run, stop_on_partial, stop)
             return
@@ -1192,13 +1312,15 @@ class DecisionEngine:
         return d
 
     def _kernel_static(self):
-        """The engine's constant arrays and parameters as the kernel takes them (cached)."""
+        """The engine's constant arrays and parameters as the kernel takes them (cached: the same tuple
+        while the engine's parameters are unchanged)."""
         key = (self.split_penalty, self.lost_sale_penalty, self.max_packages, self.no_stock, self._any_per_unit,
-               self._node_capped, self._unit_capped, self.start_weekday,
-               *(id(a) for a in (self.sku_weight_kg, self.labour_units_per_h, self.handling_order, self.handling_line,
-                                 self._pkg_extra, self.capacity_orders, self.capacity_units, self.services)))
+               self._node_capped, self._unit_capped, self.start_weekday, self.sku_weight_kg, self.labour_units_per_h,
+               self.handling_order, self.handling_line, self._pkg_extra, self.capacity_orders, self.capacity_units,
+               self.services)
         got = getattr(self, "_kstatic", None)
-        if got is not None and got[0] == key:
+        if got is not None and len(got[0]) == len(key) and all(a is b or a == b for a, b in zip(got[0][:8], key[:8])) \
+                and all(a is b for a, b in zip(got[0][8:], key[8:])):
             return got[1]
         st = self.services
         N = self.n_nodes
@@ -1226,10 +1348,10 @@ class DecisionEngine:
 
     def _kernel_windows(self):
         """Every node's cached shift windows packed as the kernel takes them (cached while unchanged)."""
-        wins = self._windows
         got = getattr(self, "_kwin", None)
-        if got is not None and len(got[0]) == len(wins) and all(a is b for a, b in zip(got[0], wins)):
+        if got is not None and got[0] == self._win_ver:
             return got[1]
+        wins = self._windows
         lo = np.array([w[0] if w is not None else np.inf for w in wins])
         hi = np.array([w[1] - 168.0 if w is not None else -np.inf for w in wins])
         sizes = [len(w[2]) if w is not None else 0 for w in wins]
@@ -1237,165 +1359,201 @@ class DecisionEngine:
         ws = np.array([a for w in wins if w is not None for a in w[2]] + [0.0])
         we = np.array([b for w in wins if w is not None for b in w[3]] + [0.0])
         packed = (lo, hi, ptr, ws, we)
-        self._kwin = (list(wins), packed)
+        self._kwin = (self._win_ver, packed)
         return packed
+
+    def _kernel(self):
+        """The compiled loop's Kernel with the engine's arrays bound (rebound where one was replaced).
+
+        Bindings are checked by identity (or version), so a call costs a few comparisons; the carrier window
+        and the day's node counters are bound by _carrier_window and _kernel_day.
+        """
+        k = self._kern
+        kb = self._kbound
+        if k is None:
+            k = self._kern = _decide.Kernel()
+        static = self._kernel_static()
+        if kb.get("static") is not static:
+            k.set_static(*static)
+            kb["static"] = static
+        inv = self.inventory
+        stock = kb.get("stock")
+        if stock is None or stock[0] is not inv.on_hand or stock[1] is not inv.reserved \
+                or stock[2] is not inv.safety or stock[3] is not self.node_backlog_units:
+            stock = kb["stock"] = (inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units)
+            k.set_stock(*stock)
+        store = self._store
+        if kb.get("out") != (id(store), store.gen):
+            k.set_out(*store.out_columns())
+            kb["out"] = (id(store), store.gen)
+        win = self._kernel_windows()
+        if kb.get("win") is not win:
+            k.set_windows(*win)
+            kb["win"] = win
+        return k
+
+    def _kernel_day(self, day: int, ctl: np.ndarray) -> bool:
+        """Bind the node counters of ``day`` (ctl[4]); True when the day has none yet (zero scratch arrays,
+        stored by _kernel_store_day once used)."""
+        o = self._orders_taken.get(day)
+        new = o is None
+        if new:
+            sc = self._kscratch
+            if sc is None:
+                sc = self._kscratch = (np.zeros(self.n_nodes, dtype=np.int64), np.zeros(self.n_nodes, dtype=np.int64))
+            o, u = sc
+        else:
+            u = self._units_taken[day]
+        kb = self._kbound
+        if kb.get("day") is not o or kb.get("uday") is not u:
+            self._kern.set_day(o, u)
+            kb["day"], kb["uday"] = o, u
+        ctl[4], ctl[5] = day, 0
+        return new
+
+    def _kernel_store_day(self, new: bool) -> None:
+        """After a kernel call: a new day's counters, once used, become the engine's (then the prune)."""
+        ctl = self._kctl
+        if new and ctl[5]:
+            day = int(ctl[4])
+            self._orders_taken[day], self._units_taken[day] = self._kscratch
+            self._kscratch = None
+            self._prune(day)
+
+    def _carrier_window(self, first_day: int, last_day: int, min_days: int = 0):
+        """The mirror of the carrier bookings and full service-days of days first_day.. on, bound to the
+        kernel; rebuilt when the book or ``_full`` changed behind it or the days fall outside it."""
+        cw = self._cw
+        book = self.carriers
+        span = last_day - first_day + 4 * _MAX_PICKUP_DAYS + 8
+        if cw is not None and cw.ver == (book.version, self._full_ver) and first_day >= cw.day0 \
+                and first_day + span <= cw.day0 + cw.D and cw.D >= min_days:
+            return cw
+        D = max(64, span, min_days)
+        K = len(self.services.carrier)
+        cw = self._cw = _CarrierWindow(first_day, D, K)
+        booked_all = book._booked
+        if len(booked_all) <= D:
+            for day, row in booked_all.items():
+                if first_day <= day < first_day + D:
+                    cw.booked[day - first_day] = row
+        else:
+            for day in range(first_day, first_day + D):
+                row = booked_all.get(day)
+                if row is not None:
+                    cw.booked[day - first_day] = row
+        if self._full:
+            dk = np.array(list(self._full), dtype=np.int64)
+            dk = dk[(dk[:, 0] >= first_day) & (dk[:, 0] < first_day + D)]
+            cw.full[dk[:, 0] - first_day, dk[:, 1]] = 1
+        cw.booked0[:] = cw.booked
+        cw.ver = (book.version, self._full_ver)
+        self._kern.set_carrier(cw.booked, cw.full, cw.tmark, cw.tlog)
+        self._kctl[10] = 0
+        return cw
+
+    def _carrier_flush(self) -> None:
+        """Write the (day, service) pairs the kernel booked back to the CarrierBook and ``_full``: O(pairs)."""
+        ctl = self._kctl
+        m = int(ctl[10])
+        if not m:
+            return
+        cw = self._cw
+        K = cw.K
+        days, svcs, counts = [], [], []
+        full = self._full
+        b, b0, fl, tm = cw.booked, cw.booked0, cw.full, cw.tmark
+        for idx in cw.tlog[:m].tolist():
+            d, k = divmod(idx, K)
+            now = b.item(d, k)
+            days.append(cw.day0 + d)
+            svcs.append(k)
+            counts.append(now - b0.item(d, k))
+            b0[d, k] = now
+            tm[d, k] = 0
+            if fl.item(d, k):
+                full.add((cw.day0 + d, k))
+        ctl[10] = 0
+        self.carriers.book_many(days, svcs, counts)      # the kernel checked the room, as book() would
+        cw.ver = (self.carriers.version, self._full_ver)
 
     def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
         """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide).
 
         The kernel works on the inventory and backlog arrays in place, on the
         node counters of one day (the engine's own arrays when that day has
-        them) and on a dense window of carrier bookings and full service-days
-        from the first order's day on, written back to the CarrierBook and
-        ``_full`` whenever Python takes over and at the end.
+        them) and on a mirror of the carrier bookings and full service-days
+        of a window of days; what it booked is written back to the
+        CarrierBook and ``_full`` after each call (O(pairs booked)).
         """
-        st = self.services
-        N, K = self.n_nodes, len(st.carrier)
         n = len(run.oids)
-        days = (run.t // 24.0).astype(np.int64)
-        day0 = int(days.min())
-        # Packages are usually ready within two weeks and picked up within a week more; when a pickup falls
-        # beyond the window (a long backlog) the kernel says so and the window widens.
-        D = int(days.max()) - day0 + 4 * _MAX_PICKUP_DAYS + 8
-        static = self._kernel_static()
-        static, shifts = static[:-4], static[-4:]
-        flags = static[-1]
-        flags[6] = bool(stop_on_partial)
-        inv = self.inventory
-        book = self.carriers
-        cap = st.capacity
-        finite = np.isfinite(cap)
-        all_finite = bool(finite.all())
-        booked_all = book._booked           # packages booked per day and service (see store())
-        booked = np.zeros((D, K), dtype=np.int64)
-        full = np.zeros((D, K), dtype=np.uint8)
-        touched = np.zeros(D, dtype=np.uint8)
-        ctl = np.zeros(8, dtype=np.int64)
-        ctl[6] = day0
-        state = {}
-
-        def load_window():
-            # carrier bookings of the window's days (unlimited services: only what this run books matters)
-            booked[:] = 0
-            full[:] = 0
-            days_in = range(day0, day0 + D) if D <= len(booked_all) else list(booked_all)
-            for day in days_in:
-                b = booked_all.get(day)
-                if b is not None and 0 <= day - day0 < D:
-                    booked[day - day0] = b
-            if not all_finite:
-                booked[:, ~finite] = 0
-            if self._full:
-                dk = np.array(list(self._full), dtype=np.int64)
-                dk = dk[(dk[:, 0] >= day0) & (dk[:, 0] < day0 + D)]
-                full[dk[:, 0] - day0, dk[:, 1]] = 1
-            state["booked0"] = booked.copy()
-
-        def load_day(day):
-            o = self._orders_taken.get(day)
-            if o is None:
-                state["new"] = True
-                o, u = np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64)
-            else:
-                state["new"] = False
-                u = self._units_taken[day]
-            state["o"], state["u"] = o, u
-            ctl[4], ctl[5] = day, 0
-
-        def store():
-            # carrier bookings and full service-days back to the book and the engine; the day's counters
-            if touched.any():
-                # What CarrierBook.book() does for each (day, service) the run booked; the kernel has checked
-                # the room (as book() would) and the book has no bulk entry point.
-                b0 = state["booked0"]
-                td = np.flatnonzero(touched)
-                delta = booked[td] - b0[td]
-                b0[td] = booked[td]
-                for j, d in enumerate(td.tolist()):
-                    row = booked_all.get(day0 + d)
-                    if row is None:
-                        row = booked_all[day0 + d] = np.zeros(K, dtype=np.int64)
-                    row += delta[j]
-                fd, fk = np.nonzero(full[td])
-                self._full.update(zip((td[fd] + day0).tolist(), fk.tolist()))
-                touched[:] = 0
-            if ctl[5] and state["new"]:
-                day = int(ctl[4])
-                self._orders_taken[day], self._units_taken[day] = state["o"], state["u"]
-                self._prune(day)
-                state["new"] = False
-                load_window()       # the prune may have dropped full service-days of the window
-
-        load_window()
-        load_day(int(days[0]))
-        win = self._kernel_windows()
+        tl = run.t.tolist()
+        dl = [int(x // 24.0) for x in tl]
+        lo_day, hi_day = min(dl), max(dl)
+        ctl = self._kctl
+        store = self._store
+        kb = self._kbound
+        min_days = 0
         i = 0
-        try:
-            while i < n:
-                ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), run.P, run.PL
-                rc = _decide.decide_commit_run(
-                    run.t, run.region, run.level, run.ptr, run.sku, run.qty, *static, *win, *shifts,
-                    inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units, state["o"], state["u"],
-                    booked, full, touched, ctl,
-                    run.status, run.promised, run.total, run.pkg_ptr, run.unfilled, run.pkg_node, run.pkg_service,
-                    run.pkg_day, run.pkg_ship_by, run.pkg_promised, run.pkg_transit, run.pkg_kg, run.pkg_c_package,
-                    run.pkg_c_weight, run.pkg_c_distance, run.pkg_c_handling, run.pkg_line_ptr, run.pkg_sku,
-                    run.pkg_qty)
-                i0, j = i, int(ctl[0])
-                run.P, run.PL = int(ctl[2]), int(ctl[3])
-                self._register(run, i, j, days)
-                i = run.done = j
-                if stop is not None and j > i0 and stop(run.decision(j - 1)):
+        while i < n:
+            # (Re)bind what a Python step may have replaced; identity checks when nothing did.
+            k = self._kernel()
+            if kb.get("run") is not run:
+                k.set_run(run.t, run.region, run.level, run.ptr, run.sku, run.qty, self.n_regions,
+                          len(SERVICE_LEVELS), self.n_skus)
+                kb["run"] = run
+            self._kstatic[1][17][6] = bool(stop_on_partial)       # flags[6]
+            new = self._kernel_day(dl[i], ctl)
+            cw = self._carrier_window(lo_day, hi_day, min_days)
+            ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), store.P, store.PL
+            ctl[6], ctl[7], ctl[8], ctl[9], ctl[11] = cw.day0, 0, run.o0, run.l0, 0
+            try:
+                rc = k.run(ctl)
+            finally:
+                self._carrier_flush()
+                self._kernel_store_day(new)
+            i0, j = i, int(ctl[0])
+            store.P, store.PL = int(ctl[2]), int(ctl[3])
+            self._register(run, i, j, dl)
+            i = run.done = j
+            if stop is not None and j > i0 and stop(run.decision(j - 1)):
+                run.stopped = True
+                break
+            if rc == _decide.DONE or rc == _decide.NEW_DAY:
+                continue
+            if rc == _decide.STOP_PARTIAL:
+                run.stopped = True
+                break
+            if rc == _decide.STALE_WINDOWS:
+                t = tl[i]
+                for nn in range(self.n_nodes):
+                    self._window(nn, t)
+            elif int(ctl[7]) == 2 and cw.D < 1 << 16:
+                # A pickup beyond the carrier window (a long backlog): widen it, go on in C.
+                min_days = 4 * cw.D
+            else:   # FALLBACK: this order through the Python path, against the state written back
+                d = self._decide_one(run, i)
+                run.write(i, d)
+                i = run.done = i + 1
+                if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
                     run.stopped = True
                     break
-                if rc == _decide.DONE:
-                    continue
-                if rc == _decide.STOP_PARTIAL:
-                    run.stopped = True
-                    break
-                if rc == _decide.NEW_DAY:
-                    store()
-                    load_day(int(days[i]))
-                elif rc == _decide.STALE_WINDOWS:
-                    t = float(run.t[i])
-                    for nn in range(N):
-                        self._window(nn, t)
-                    win = self._kernel_windows()
-                elif int(ctl[7]) == 2 and D < 1 << 16:
-                    # A pickup beyond the carrier window (a long backlog): write back, widen, go on in C.
-                    store()
-                    D *= 4
-                    booked, full, touched = (np.zeros((D, K), dtype=np.int64), np.zeros((D, K), dtype=np.uint8),
-                                             np.zeros(D, dtype=np.uint8))
-                    load_window()
-                else:   # FALLBACK: this order through the Python path, against the state written back
-                    store()
-                    d = self._decide_one(run, i)
-                    run.write(i, d)
-                    i = run.done = i + 1
-                    load_window()
-                    load_day(int(ctl[4]))
-                    win = self._kernel_windows()
-                    if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
-                        run.stopped = True
-                        break
-        finally:
-            store()
 
-    def _register(self, run: _Run, a: int, b: int, days: np.ndarray) -> None:
+    def _register(self, run: _Run, a: int, b: int, days: list) -> None:
         """Open bookings for rows a..b-1 decided by the kernel (a cancel decision leaves no trace)."""
         if b <= a:
             return
         keys = run.oids
-        st = run.status[a:b].tolist()
-        ptr = run.pkg_ptr[a:b + 1].tolist()
-        dl = days[a:b].tolist()
+        store = run.store
+        o0 = run.o0
+        st = store.status[o0 + a:o0 + b].tolist()
+        ptr = store.pkg_ptr[o0 + a:o0 + b + 1].tolist()
         opened = self._open
         for j in range(b - a):
             p0 = ptr[j]
             npk = ptr[j + 1] - p0
             if npk or st[j] != _CANCEL:
-                opened[keys[a + j]] = _ArrBooking(run, a + j, dl[j], p0, npk)
+                opened[keys[a + j]] = _ArrBooking(store, o0 + a + j, days[a + j], p0, npk)
 
     def ship_many(self, order_ids, shipment_indices, t_h: float) -> None:
         """Hand packages to their carriers: ``ship(o, k, t_h)`` for each pair in turn, in one step.
@@ -1451,21 +1609,22 @@ class DecisionEngine:
                 self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
                 np.subtract.at(self.node_backlog_units, node, qty)
                 run.pkg_open[rows] = 0
+                drop = run.decisions.pop
                 for o, b in zip(oids, bks):
                     b.open_count -= 1
                     if b.open_count == 0:
                         del opened[o]
+                        drop(b.i, None)
                 return
             # else: the general path below finds the first bad pair and says what is wrong
-        # The general case (packages of several runs, or committed one by one): the lines of each package
-        # gathered pair by pair from Python lists (cached per run); one step for the inventory.
+        # The general case (packages decided as columns and committed one by one mixed): the lines of each
+        # package gathered pair by pair; one step for the inventory.
         seq_l: list = []
         nodes_l: list = []
         skus_l: list = []
         qty_l: list = []
         closes = []
         seen = set()
-        last_run = lists = None
         arr_booking = _ArrBooking
         for j, (o, k) in enumerate(zip(oids, ks)):
             b = opened.get(o)
@@ -1478,14 +1637,11 @@ class DecisionEngine:
                     raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
                 row = b.p0 + k
                 run = b.run
-                if not run.pkg_open_b[row] or (o, k) in seen:
+                if not run.pkg_open[row] or (o, k) in seen:
                     raise OmsimError(f"order {o}: shipment {k} already shipped")
-                if run is not last_run:
-                    last_run, lists = run, run.ship_lists()
-                nl, lp, sl, ql = lists
-                x, y = lp[row], lp[row + 1]
-                n, sk, q = nl[row], sl[x:y], ql[x:y]
-                closes.append((run.pkg_open_b, row))
+                x, y = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
+                n, sk, q = int(run.pkg_node[row]), run.pkg_sku[x:y].tolist(), run.pkg_qty[x:y].tolist()
+                closes.append((run.pkg_open, row))
             else:
                 if not 0 <= k < len(b.decision.shipments):
                     raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
@@ -1513,12 +1669,14 @@ class DecisionEngine:
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
         for flags, x in closes:
-            flags[x] = 0 if type(flags) is bytearray else False
+            flags[x] = 0 if type(flags) is np.ndarray else False
         for o in oids:
             b = opened[o]
             b.open_count -= 1
             if b.open_count == 0:
                 del opened[o]
+                if type(b) is arr_booking:
+                    b.run.forget(b.i)
 
     def _decide_commit_many_compiled(self, orders: list, times: list, policy: str, stop) -> list[Decision]:
         """decide_commit_many through the compiled loop: the orders as columns, Decisions built from them.
@@ -1548,7 +1706,10 @@ class DecisionEngine:
             run = _Run(self, [o.order_id for o in head], np.array(times[:good], dtype=np.float64),
                        np.array([o.region for o in head], dtype=np.int64),
                        np.array([_LEVEL_RANK[o.level] for o in head], dtype=np.int64), ptr, sku, qty, policy)
-            self._decide_run(run, False, stop)
+            try:
+                self._decide_run(run, False, stop)
+            finally:
+                run.close()
             out = [run.decision(i) for i in range(run.done)]
             if run.stopped:
                 return out
@@ -1769,6 +1930,7 @@ class DecisionEngine:
             # are held back, so a decision that passed decide always fits at commit.
             if book.remaining(k, d) < self.max_packages:
                 self._full.add((d, k))
+                self._full_ver += 1
         self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
 
     def _reserve_lines(self, nodes, skus, qty) -> bool:
@@ -1803,7 +1965,10 @@ class DecisionEngine:
         for table in (self._orders_taken, self._units_taken):
             for d in [d for d in table if d < today - 2 * _MAX_PICKUP_DAYS]:
                 del table[d]
-        self._full = {(d, k) for d, k in self._full if d >= today - 2 * _MAX_PICKUP_DAYS}
+        full = {(d, k) for d, k in self._full if d >= today - 2 * _MAX_PICKUP_DAYS}
+        if len(full) != len(self._full):
+            self._full = full
+            self._full_ver += 1
 
     def _booking(self, order_id) -> _Booking:
         b = self._open.get(order_id)
@@ -1845,6 +2010,7 @@ class DecisionEngine:
                 self.carriers.unbook(b.service[i], b.pickup_day[i], 1)
                 if self.carriers.remaining(b.service[i], b.pickup_day[i]) >= self.max_packages:
                     self._full.discard((b.pickup_day[i], b.service[i]))
+                    self._full_ver += 1
         del self._open[order_id]
         return released
 
@@ -1872,7 +2038,9 @@ class DecisionEngine:
                 self.carriers.unbook(k, d, 1)
                 if self.carriers.remaining(k, d) >= self.max_packages:
                     self._full.discard((d, k))
+                    self._full_ver += 1
         del self._open[order_id]
+        run.forget(b.i)
         return released
 
     def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
@@ -1922,6 +2090,7 @@ class DecisionEngine:
         b.open_count -= 1
         if b.open_count == 0:
             del self._open[order_id]
+            run.forget(b.i)
         return s
 
     def committed(self, order_id) -> Decision | None:

@@ -645,7 +645,488 @@ def decide_commit_run(
     return rc
 
 
-def check_orders(const double[::1] t_h,          # IN (n,) decision times
+cdef int _core(
+        const double[::1] t_h,                 # IN    (n,) decision time per order
+        const int64_t[::1] region,             # IN    (n,) region index
+        const int64_t[::1] level,              # IN    (n,) service level rank
+        const int64_t[::1] line_ptr,           # IN    (n+1,) lines of order i: line_ptr[i]-line_ptr[0] ..
+        const int64_t[::1] line_sku,           # IN    (M,) SKU per line, distinct within an order
+        const int64_t[::1] line_qty,           # IN    (M,) units per line, >= 1
+        const double[::1] sku_kg,              # IN    (S,) weight per unit
+        const double[:, :, ::1] fixed,         # IN    (N, R, K) per_package + zone surcharge (inf: not offered)
+        const double[:, :, ::1] dist,          # IN    (N, R, K) per_km x km
+        const double[:, :, ::1] transit,       # IN    (N, R, K) planned transit hours
+        const double[::1] per_kg,              # IN    (K,)
+        const double[::1] per_unit,            # IN    (K,)
+        const double[:, ::1] pickup,           # IN    (N, K) pickup hour of day, every day
+        const double[::1] capacity,            # IN    (K,) carrier packages per day (inf: unlimited)
+        const int64_t[::1] elig_ptr,           # IN    (V+1,) services meeting level v: elig[elig_ptr[v]:..]
+        const int64_t[::1] elig,               # IN    service indices, listed order
+        const double[::1] labour,              # IN    (N,) units per working hour, > 0
+        const double[::1] handling_order,      # IN    (N,)
+        const double[::1] handling_line,       # IN    (N,)
+        const double[::1] pkg_extra,           # IN    (N,) handling_order + split_penalty
+        const int64_t[::1] cap_orders,         # IN    (N,) orders per day
+        const int64_t[::1] cap_units,          # IN    (N,) units per day
+        const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
+        const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
+                                               #        max_packages, no_stock status code, stop_on_partial,
+                                               #        weekday of day 0]
+        const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
+        const double[::1] win_hi,              # IN    (N,)
+        const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
+        const double[::1] win_start,           # IN    window starts, ascending per node
+        const double[::1] win_end,             # IN    window ends
+        const int64_t[::1] sh_ptr,             # IN    (N+1,) shifts of node n: sh_ptr[n]:sh_ptr[n+1]
+        const double[::1] sh_start,            # IN    shift start, hours after midnight
+        const double[::1] sh_end,              # IN    shift end (> start, at most 48)
+        const int64_t[::1] sh_days,            # IN    weekdays of the shift, bit mask (bit 0 = Monday)
+        const int64_t[:, ::1] on_hand,         # IN    (N, S)
+        int64_t[:, ::1] reserved,              # INOUT (N, S)
+        const int64_t[:, ::1] safety,          # IN    (N, S)
+        int64_t[::1] backlog,                  # INOUT (N,) units committed, not shipped
+        int64_t[::1] orders_taken,             # INOUT (N,) orders taken on day ctl[4]
+        int64_t[::1] units_taken,              # INOUT (N,) units taken on day ctl[4]
+        int64_t[:, ::1] booked,                # INOUT (D, K) carrier packages booked, days ctl[6]..
+        uint8_t[:, ::1] full,                  # INOUT (D, K) service-day counts as full
+        uint8_t[:, ::1] tmark,                 # INOUT (D, K) the (day, service) is in tlog
+        int64_t[::1] tlog,                     # INOUT (D*K,) (day, service) booked, d*K+k, ctl[10] of them
+        int64_t[::1] ctl,                      # INOUT [next order, end, packages written, package lines
+                                               #        written, day, day's counters used, first window day,
+                                               #        OUT why FALLBACK: 1 shifts without hours, 2 pickup
+                                               #        outside the window, 3 split re-solve, 4 commit refused]
+        int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
+        double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
+        double[::1] total,                     # OUT   (n,) total cost
+        int64_t[::1] pkg_ptr,                  # OUT   (n+1,) packages of order i: pkg_ptr[i]:pkg_ptr[i+1]
+        int64_t[::1] unfilled,                 # OUT   (M,) units not allocated per line
+        int64_t[::1] pkg_node,                 # OUT   (P,)
+        int64_t[::1] pkg_service,              # OUT   (P,)
+        int64_t[::1] pkg_day,                  # OUT   (P,) carrier capacity day (ship_by // 24)
+        double[::1] pkg_ship_by,               # OUT   (P,)
+        double[::1] pkg_promised,              # OUT   (P,)
+        double[::1] pkg_transit,               # OUT   (P,)
+        double[::1] pkg_kg,                    # OUT   (P,)
+        double[::1] pkg_c_package,             # OUT   (P,)
+        double[::1] pkg_c_weight,              # OUT   (P,)
+        double[::1] pkg_c_distance,            # OUT   (P,)
+        double[::1] pkg_c_handling,            # OUT   (P,)
+        int64_t[::1] pkg_line_ptr,             # OUT   (P+1,) lines of package p
+        int64_t[::1] pkg_sku,                  # OUT   (PL,)
+        int64_t[::1] pkg_qty) except -1:       # OUT   (PL,)
+    """Decide and commit orders ctl[0]..ctl[1]-1 in turn; returns a code (_DONE, _STOP_PARTIAL, ...).
+
+    Order i's row in the order outputs is ctl[8] + i, its lines' rows in ``unfilled`` start at ctl[9] +
+    line_ptr[i] - line_ptr[0]. ctl[10] counts the (day, service) pairs logged in tlog; ctl[11] != 0: a dry
+    run (decide only: no stock, counter or carrier state changes).
+    """
+    cdef Py_ssize_t N = fixed.shape[0], K = fixed.shape[2], D = booked.shape[0]
+    cdef Py_ssize_t i, l, n, j, k, q, m, L, lo, hi, e0, e1, best_j, npk, nd, r_
+    cdef Py_ssize_t i_end = ctl[1], base = line_ptr[0], maxL = 1
+    cdef int64_t P = ctl[2], PL = ctl[3], cur_day = ctl[4], day0 = ctl[6], day, d, s, a, units, usum, short
+    cdef int64_t u
+    cdef double t, W, U, rd, fl, c, first, sb_, sb0, key, best_key, best_sb, kg, hsum, c_pkg, c_wt, c_ds, c_hd
+    cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = params[0], lost_pen = params[1]
+    cdef int tries, rc = _DONE, code
+    cdef bint any_per_unit = flags[0] != 0, node_capped = flags[1] != 0, unit_capped = flags[2] != 0
+    cdef bint stop_partial = flags[6] != 0, any_closed, shipped, bad
+    cdef Py_ssize_t k_max = flags[3]
+    cdef int64_t max_packages = flags[4], no_stock = flags[5]
+    cdef int64_t room, take, ol, ul
+    cdef Work w
+    cdef int64_t* avail = NULL
+    cdef int64_t* x = NULL
+    cdef double* ucost = NULL
+    cdef double* lost = NULL
+    cdef double* pcost = NULL
+    cdef double* pfix = NULL
+    cdef double* pdis = NULL
+    cdef double* sb = NULL
+    cdef int64_t* svc = NULL
+    cdef char* closed = NULL
+    cdef int64_t* nd_day = NULL
+    cdef int64_t* nd_k = NULL
+    cdef int64_t* nd_c = NULL
+    cdef int64_t* p_units = NULL
+    cdef double* cal_lo = NULL
+    cdef double* cal_hi = NULL
+    cdef Py_ssize_t max_ns = 1
+    cdef int64_t wd0 = flags[7]
+    cdef Py_ssize_t S = on_hand.shape[1], n_orders = i_end - ctl[0], n_lines
+    cdef Py_ssize_t oo = ctl[8], lu = ctl[9]
+    cdef bint dry = ctl[11] != 0
+    # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
+    if (ctl.shape[0] < 12 or flags.shape[0] < 8 or params.shape[0] < 2 or n_orders < 0
+            or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
+            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or promised.shape[0] < oo + i_end
+            or total.shape[0] < oo + i_end or pkg_ptr.shape[0] < oo + i_end + 1 or oo < 0 or lu < 0
+            or reserved.shape[0] != N or reserved.shape[1] != S or safety.shape[0] != N or safety.shape[1] != S
+            or on_hand.shape[0] != N or backlog.shape[0] < N or orders_taken.shape[0] < N
+            or units_taken.shape[0] < N or full.shape[0] != D or full.shape[1] != K or tmark.shape[0] != D or tmark.shape[1] != K or tlog.shape[0] < D * K
+            or booked.shape[1] != K or win_lo.shape[0] < N or win_hi.shape[0] < N or win_ptr.shape[0] < N + 1
+            or sh_ptr.shape[0] < N + 1 or pickup.shape[0] != N or pickup.shape[1] != K or per_kg.shape[0] < K
+            or per_unit.shape[0] < K or capacity.shape[0] < K or labour.shape[0] < N or pkg_extra.shape[0] < N
+            or handling_order.shape[0] < N or handling_line.shape[0] < N or cap_orders.shape[0] < N
+            or cap_units.shape[0] < N or sku_kg.shape[0] < S):
+        raise ValueError("decide_commit_run: inconsistent array shapes")
+    n_lines = line_ptr[i_end] - line_ptr[ctl[0]] if n_orders > 0 else 0
+    if (line_sku.shape[0] < line_ptr[i_end] - base or line_qty.shape[0] < line_ptr[i_end] - base
+            or unfilled.shape[0] < lu + line_ptr[i_end] - base
+            or pkg_node.shape[0] < P + n_orders * k_max or pkg_service.shape[0] < P + n_orders * k_max
+            or pkg_day.shape[0] < P + n_orders * k_max or pkg_ship_by.shape[0] < P + n_orders * k_max
+            or pkg_promised.shape[0] < P + n_orders * k_max or pkg_transit.shape[0] < P + n_orders * k_max
+            or pkg_kg.shape[0] < P + n_orders * k_max or pkg_c_package.shape[0] < P + n_orders * k_max
+            or pkg_c_weight.shape[0] < P + n_orders * k_max or pkg_c_distance.shape[0] < P + n_orders * k_max
+            or pkg_c_handling.shape[0] < P + n_orders * k_max or pkg_line_ptr.shape[0] < P + n_orders * k_max + 1
+            or pkg_sku.shape[0] < PL + n_lines * k_max or pkg_qty.shape[0] < PL + n_lines * k_max):
+        raise ValueError("decide_commit_run: output buffers too small for the worst case")
+    for n in range(N):
+        if sh_ptr[n + 1] - sh_ptr[n] > max_ns:
+            max_ns = sh_ptr[n + 1] - sh_ptr[n]
+    for i in range(ctl[0], i_end):
+        if line_ptr[i + 1] - line_ptr[i] > maxL:
+            maxL = line_ptr[i + 1] - line_ptr[i]
+    with nogil:
+        code = _alloc_work(&w, maxL, N)
+        avail = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+        x = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+        ucost = <double*> malloc(maxL * N * sizeof(double))
+        lost = <double*> malloc(maxL * sizeof(double))
+        pcost = <double*> malloc(N * sizeof(double))
+        pfix = <double*> malloc(N * sizeof(double))
+        pdis = <double*> malloc(N * sizeof(double))
+        sb = <double*> malloc(N * sizeof(double))
+        svc = <int64_t*> malloc(N * sizeof(int64_t))
+        closed = <char*> malloc(N * sizeof(char))
+        nd_day = <int64_t*> malloc(N * sizeof(int64_t))
+        nd_k = <int64_t*> malloc(N * sizeof(int64_t))
+        nd_c = <int64_t*> malloc(N * sizeof(int64_t))
+        p_units = <int64_t*> malloc(N * sizeof(int64_t))
+        cal_lo = <double*> malloc(16 * max_ns * sizeof(double))
+        cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
+        if (cal_lo == NULL or cal_hi == NULL or code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
+                or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
+                or nd_k == NULL or nd_c == NULL or p_units == NULL):
+            rc = -1
+        i = ctl[0]
+        while rc == _DONE and i < i_end:
+            t = t_h[i]
+            lo = line_ptr[i] - base
+            hi = line_ptr[i + 1] - base
+            L = hi - lo
+            r_ = region[i]
+            day = <int64_t> _floordiv(t, 24.0)
+            if day != cur_day:
+                rc = _NEW_DAY
+                break
+            for n in range(N):
+                if not (win_lo[n] <= t < win_hi[n]):
+                    rc = _STALE_WINDOWS
+                    break
+            if rc != _DONE:
+                break
+            # ---- _prepare: available to promise (L, N)
+            for l in range(L):
+                s = line_sku[lo + l]
+                for n in range(N):
+                    a = on_hand[n, s] - reserved[n, s] - safety[n, s]
+                    avail[l * N + n] = a if a > 0 else 0
+            W = 0.0
+            usum = 0
+            for l in range(L):
+                W += sku_kg[line_sku[lo + l]] * <double> line_qty[lo + l]
+                usum += line_qty[lo + l]
+            U = <double> usum
+            # ---- rate shop one service per node (ready time, pickups, full service-days)
+            e0 = elig_ptr[level[i]]
+            e1 = elig_ptr[level[i] + 1]
+            bad = False
+            for n in range(N):
+                if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd) \
+                        and _ready_calendar(t, U, backlog[n], labour[n], &sh_start[sh_ptr[n]], &sh_end[sh_ptr[n]],
+                                            &sh_days[sh_ptr[n]], sh_ptr[n + 1] - sh_ptr[n], wd0, cal_lo, cal_hi,
+                                            &rd):
+                    # past the cached windows the calendar is walked as promise.ready_time_h walks it
+                    bad = True
+                    ctl[7] = 1
+                    break
+                fl = _floordiv(rd, 24.0) * 24.0
+                best_j = e0
+                best_key = 0.0
+                best_sb = 0.0
+                for j in range(e0, e1):
+                    k = elig[j]
+                    c = (fixed[n, r_, k] + dist[n, r_, k]) + per_kg[k] * W
+                    if any_per_unit:
+                        c = c + per_unit[k] * U
+                    first = fl + pickup[n, k]
+                    sb_ = first + 24.0 if first < rd - 1e-9 else first
+                    sb0 = sb_
+                    tries = 0
+                    while True:
+                        d = <int64_t> _floordiv(sb_, 24.0) - day0
+                        if d < 0 or d >= D:
+                            bad = True
+                            ctl[7] = 2
+                            break
+                        if not full[d, k]:
+                            break
+                        tries += 1
+                        if tries > _MAX_PICKUP_DAYS:
+                            sb_ = INFINITY
+                            break
+                        sb_ = _next_cutoff(sb_ + 1.0, pickup[n, k])
+                    if bad:
+                        break
+                    key = c
+                    if not isfinite(sb_):
+                        key = INFINITY
+                    elif sb_ > sb0:
+                        key = key + _DELAY_RANK
+                    if j == e0 or key < best_key:
+                        best_key = key
+                        best_j = j
+                        best_sb = sb_
+                if bad:
+                    break
+                svc[n] = elig[best_j]
+                sb[n] = best_sb
+                closed[n] = not isfinite(best_key)
+            if bad:
+                rc = _FALLBACK
+                break
+            # ---- _prepare_rest: nodes that cannot ship see no stock; cost arrays
+            any_closed = False
+            for n in range(N):
+                if closed[n]:
+                    svc[n] = -1
+                if node_capped and (cap_orders[n] - orders_taken[n] <= 0 or cap_units[n] - units_taken[n] <= 0):
+                    closed[n] = True
+                if closed[n]:
+                    any_closed = True
+                    for l in range(L):
+                        avail[l * N + n] = 0
+            if unit_capped:
+                for n in range(N):
+                    ul = cap_units[n] - units_taken[n]
+                    a = 0
+                    for l in range(L):
+                        a += avail[l * N + n] if avail[l * N + n] < line_qty[lo + l] else line_qty[lo + l]
+                    if ul < a:
+                        room = ul
+                        for l in range(L):
+                            take = avail[l * N + n]
+                            if line_qty[lo + l] < take:
+                                take = line_qty[lo + l]
+                            if room < take:
+                                take = room
+                            avail[l * N + n] = take
+                            room -= take
+            for n in range(N):
+                k = svc[n] if svc[n] > 0 else 0
+                if closed[n]:
+                    pfix[n] = 0.0
+                    pdis[n] = 0.0
+                else:
+                    pfix[n] = fixed[n, r_, k]
+                    pdis[n] = dist[n, r_, k]
+                pcost[n] = (pfix[n] + pdis[n]) + pkg_extra[n]
+                for l in range(L):
+                    c = sku_kg[line_sku[lo + l]] * per_kg[k] + (1.0 / <double> line_qty[lo + l]) * handling_line[n]
+                    if any_per_unit:
+                        c = c + per_unit[k]
+                    ucost[l * N + n] = c
+            for l in range(L):
+                lost[l] = lost_pen
+            # ---- _cheapest: the exact kernel of _alloc
+            w.L = L
+            w.N = N
+            w.K = k_max if k_max < N else N
+            w.dem = &line_qty[lo]
+            w.avail = avail
+            w.pcost = pcost
+            w.ucost = ucost
+            w.lost = lost
+            _solve(&w, x)
+            shipped = False
+            for m in range(L * N):
+                if x[m] != 0:
+                    shipped = True
+                    break
+            if split > 0 and not shipped:
+                for m in range(L * N):
+                    if avail[m] != 0:
+                        bad = True     # the re-solve without one split penalty: the Python path does it
+                        break
+                if bad:
+                    ctl[7] = 3
+                    rc = _FALLBACK
+                    break
+            # ---- commit checks (the Python path raises when these fail; they never should)
+            npk = 0
+            nd = 0
+            for n in range(N):
+                units = 0
+                for l in range(L):
+                    u = x[l * N + n]
+                    if u > 0:
+                        units += u
+                        s = line_sku[lo + l]
+                        if u > on_hand[n, s] - reserved[n, s] - safety[n, s]:
+                            bad = True
+                if units == 0:
+                    continue
+                p_units[n] = units
+                npk += 1
+                if node_capped and (cap_orders[n] - orders_taken[n] < 1 or cap_units[n] - units_taken[n] < units):
+                    bad = True
+                d = <int64_t> _floordiv(sb[n], 24.0)
+                for q in range(nd):
+                    if nd_day[q] == d and nd_k[q] == svc[n]:
+                        nd_c[q] += 1
+                        break
+                else:
+                    nd_day[nd] = d
+                    nd_k[nd] = svc[n]
+                    nd_c[nd] = 1
+                    nd += 1
+            for q in range(nd):
+                if nd_day[q] - day0 < 0 or nd_day[q] - day0 >= D:
+                    bad = True
+                elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
+                    bad = True
+            if bad:
+                ctl[7] = 4
+                rc = _FALLBACK
+                break
+            # ---- _decision / _shipments: packages in node order
+            pk = 0.0
+            wt = 0.0
+            ds = 0.0
+            hd = 0.0
+            prom = -INFINITY
+            pkg_ptr[oo + i] = P
+            for n in range(N):
+                shipped = False
+                for l in range(L):
+                    if x[l * N + n] > 0:
+                        shipped = True
+                        break
+                if not shipped:
+                    continue
+                k = svc[n]
+                kg = 0.0
+                hsum = 0.0
+                pkg_line_ptr[P] = PL
+                for l in range(L):
+                    u = x[l * N + n]
+                    if u > 0:
+                        kg += sku_kg[line_sku[lo + l]] * <double> u
+                        hsum += <double> u / <double> line_qty[lo + l]
+                        pkg_sku[PL] = line_sku[lo + l]
+                        pkg_qty[PL] = u
+                        PL += 1
+                        if not dry:
+                            reserved[n, line_sku[lo + l]] += u
+                units = p_units[n]
+                c_pkg = pfix[n] + per_unit[k] * <double> units
+                c_wt = per_kg[k] * kg
+                c_ds = pdis[n]
+                c_hd = handling_order[n] + handling_line[n] * hsum
+                # promise(): the pickup at ship_by plus transit, rounded up to the end of the arrival day
+                cut = _next_cutoff(sb[n], pickup[n, k])
+                arrive = cut + transit[n, r_, k]
+                due = ceil(arrive / 24.0 - _EPS / 24.0) * 24.0
+                if arrive > due:
+                    due = arrive
+                if due > prom:
+                    prom = due
+                pkg_node[P] = n
+                pkg_service[P] = k
+                pkg_day[P] = <int64_t> _floordiv(sb[n], 24.0)
+                pkg_ship_by[P] = sb[n]
+                pkg_promised[P] = due
+                pkg_transit[P] = transit[n, r_, k]
+                pkg_kg[P] = kg
+                pkg_c_package[P] = c_pkg
+                pkg_c_weight[P] = c_wt
+                pkg_c_distance[P] = c_ds
+                pkg_c_handling[P] = c_hd
+                pk += c_pkg
+                wt += c_wt
+                ds += c_ds
+                hd += c_hd
+                P += 1
+                pkg_line_ptr[P] = PL
+                # commit: node counters
+                if not dry:
+                    orders_taken[n] += 1
+                    units_taken[n] += units
+                    backlog[n] += units
+            pkg_ptr[oo + i + 1] = P
+            short = 0
+            for l in range(L):
+                a = line_qty[lo + l]
+                for n in range(N):
+                    a -= x[l * N + n]
+                unfilled[lu + lo + l] = a
+                short += a
+            tot = 0.0
+            tot += pk
+            tot += wt
+            tot += ds
+            tot += hd
+            tot += split * <double> (npk - 1 if npk > 1 else 0)
+            tot += lost_pen * <double> short
+            total[oo + i] = tot
+            if npk == 0:
+                status[oo + i] = <int8_t> no_stock
+                promised[oo + i] = NAN
+            else:
+                status[oo + i] = 1 if short > 0 else 0
+                promised[oo + i] = prom
+                if not dry:
+                    ctl[5] = 1
+                    # commit: carrier capacity, and service-days that could not take a whole order count as full
+                    for q in range(nd):
+                        d = nd_day[q] - day0
+                        booked[d, nd_k[q]] += nd_c[q]
+                        if not tmark[d, nd_k[q]]:
+                            tmark[d, nd_k[q]] = 1
+                            tlog[ctl[10]] = d * K + nd_k[q]
+                            ctl[10] += 1
+                        if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
+                            full[d, nd_k[q]] = 1
+            i += 1
+            if stop_partial and status[oo + i - 1] == 1:
+                rc = _STOP_PARTIAL
+                break
+        ctl[0] = i
+        ctl[2] = P
+        ctl[3] = PL
+        _free_work(&w)
+        free(avail)
+        free(x)
+        free(ucost)
+        free(lost)
+        free(pcost)
+        free(pfix)
+        free(pdis)
+        free(sb)
+        free(svc)
+        free(closed)
+        free(nd_day)
+        free(nd_k)
+        free(nd_c)
+        free(p_units)
+        free(cal_lo)
+        free(cal_hi)
+    if rc == -1:
+        raise MemoryError()
+    return rc
+
+
+cdef tuple _check(const double[::1] t_h,          # IN (n,) decision times
                  const int64_t[::1] region,      # IN (n,)
                  const int64_t[::1] level,       # IN (n,)
                  const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
@@ -654,13 +1135,10 @@ def check_orders(const double[::1] t_h,          # IN (n,) decision times
                  int64_t n_regions,              # IN
                  int64_t n_levels,               # IN
                  int64_t n_skus):                # IN
-    """The first malformed order and why: ``(i, code)``, ``(-1, 0)`` when every order is fine.
-
-    Codes: 1 time not finite, 2 region out of range, 3 level out of range,
-    4 no lines (or lines outside the arrays), 5 SKU out of range,
-    6 quantity < 1, 7 a SKU on two lines (DecisionEngine._check_order's checks).
-    """
-    cdef Py_ssize_t n = t_h.shape[0], M = line_sku.shape[0], i, a, b, l, m
+    """check_orders."""
+    cdef Py_ssize_t n = t_h.shape[0], M = line_sku.shape[0], i = 0, a, b, l, m
+    if region.shape[0] < n or level.shape[0] < n or line_ptr.shape[0] < n + 1 or line_qty.shape[0] < M:
+        raise ValueError("check_orders: inconsistent array shapes")
     cdef int code = 0
     with nogil:
         for i in range(n):
@@ -696,6 +1174,24 @@ def check_orders(const double[::1] t_h,          # IN (n,) decision times
     return -1, 0
 
 
+def check_orders(const double[::1] t_h,          # IN (n,) decision times
+                 const int64_t[::1] region,      # IN (n,)
+                 const int64_t[::1] level,       # IN (n,)
+                 const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
+                 const int64_t[::1] line_sku,    # IN (M,)
+                 const int64_t[::1] line_qty,    # IN (M,)
+                 int64_t n_regions,              # IN
+                 int64_t n_levels,               # IN
+                 int64_t n_skus):                # IN
+    """The first malformed order and why: ``(i, code)``, ``(-1, 0)`` when every order is fine.
+
+    Codes: 1 time not finite, 2 region out of range, 3 level out of range,
+    4 no lines (or lines outside the arrays), 5 SKU out of range,
+    6 quantity < 1, 7 a SKU on two lines (DecisionEngine._check_order's checks).
+    """
+    return _check(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+
+
 def ready_calendar(const double[::1] t_h,          # IN  (m,) now
                    const int64_t[::1] backlog,     # IN  (m,) units waiting
                    const double[::1] units,        # IN  (m,) units of the order
@@ -721,3 +1217,158 @@ def ready_calendar(const double[::1] t_h,          # IN  (m,) now
                 out[i] = NAN
     free(lo)
     free(hi)
+
+
+cdef class Kernel:
+    """The engine's arrays held between calls of :meth:`run` (a run passes only its own columns).
+
+    Each ``set_*`` method binds a group of arrays (the same objects are read and
+    written in place by :meth:`run`); the caller binds a group again only when
+    it replaced one of its arrays. The arguments of :func:`_core` are grouped as
+    its comments say: static (IN), windows (IN), stock and node state (INOUT),
+    the carrier window (INOUT), output columns (OUT), the run's orders (IN).
+    """
+    cdef const double[::1] sku_kg
+    cdef const double[:, :, ::1] fixed
+    cdef const double[:, :, ::1] dist
+    cdef const double[:, :, ::1] transit
+    cdef const double[::1] per_kg
+    cdef const double[::1] per_unit
+    cdef const double[:, ::1] pickup
+    cdef const double[::1] capacity
+    cdef const int64_t[::1] elig_ptr
+    cdef const int64_t[::1] elig
+    cdef const double[::1] labour
+    cdef const double[::1] handling_order
+    cdef const double[::1] handling_line
+    cdef const double[::1] pkg_extra
+    cdef const int64_t[::1] cap_orders
+    cdef const int64_t[::1] cap_units
+    cdef const double[::1] params
+    cdef const int64_t[::1] flags
+    cdef const int64_t[::1] sh_ptr
+    cdef const double[::1] sh_start
+    cdef const double[::1] sh_end
+    cdef const int64_t[::1] sh_days
+    cdef const double[::1] win_lo
+    cdef const double[::1] win_hi
+    cdef const int64_t[::1] win_ptr
+    cdef const double[::1] win_start
+    cdef const double[::1] win_end
+    cdef const int64_t[:, ::1] on_hand
+    cdef int64_t[:, ::1] reserved
+    cdef const int64_t[:, ::1] safety
+    cdef int64_t[::1] backlog
+    cdef int64_t[::1] orders_taken
+    cdef int64_t[::1] units_taken
+    cdef int64_t[:, ::1] booked
+    cdef uint8_t[:, ::1] full
+    cdef uint8_t[:, ::1] tmark
+    cdef int64_t[::1] tlog
+    cdef int8_t[::1] status
+    cdef double[::1] promised
+    cdef double[::1] total
+    cdef int64_t[::1] pkg_ptr
+    cdef int64_t[::1] unfilled
+    cdef int64_t[::1] pkg_node
+    cdef int64_t[::1] pkg_service
+    cdef int64_t[::1] pkg_day
+    cdef double[::1] pkg_ship_by
+    cdef double[::1] pkg_promised
+    cdef double[::1] pkg_transit
+    cdef double[::1] pkg_kg
+    cdef double[::1] pkg_c_package
+    cdef double[::1] pkg_c_weight
+    cdef double[::1] pkg_c_distance
+    cdef double[::1] pkg_c_handling
+    cdef int64_t[::1] pkg_line_ptr
+    cdef int64_t[::1] pkg_sku
+    cdef int64_t[::1] pkg_qty
+    cdef const double[::1] t_h
+    cdef const int64_t[::1] region
+    cdef const int64_t[::1] level
+    cdef const int64_t[::1] line_ptr
+    cdef const int64_t[::1] line_sku
+    cdef const int64_t[::1] line_qty
+    cdef public bint ready             # every group bound
+
+    def set_static(self, const double[::1] sku_kg, const double[:, :, ::1] fixed, const double[:, :, ::1] dist,
+                   const double[:, :, ::1] transit, const double[::1] per_kg, const double[::1] per_unit,
+                   const double[:, ::1] pickup, const double[::1] capacity, const int64_t[::1] elig_ptr,
+                   const int64_t[::1] elig, const double[::1] labour, const double[::1] handling_order,
+                   const double[::1] handling_line, const double[::1] pkg_extra, const int64_t[::1] cap_orders,
+                   const int64_t[::1] cap_units, const double[::1] params, const int64_t[::1] flags,
+                   const int64_t[::1] sh_ptr, const double[::1] sh_start, const double[::1] sh_end,
+                   const int64_t[::1] sh_days):
+        """Bind the constant arrays (all IN; see :func:`_core`)."""
+        self.sku_kg, self.fixed, self.dist, self.transit = sku_kg, fixed, dist, transit
+        self.per_kg, self.per_unit, self.pickup, self.capacity = per_kg, per_unit, pickup, capacity
+        self.elig_ptr, self.elig, self.labour = elig_ptr, elig, labour
+        self.handling_order, self.handling_line, self.pkg_extra = handling_order, handling_line, pkg_extra
+        self.cap_orders, self.cap_units, self.params, self.flags = cap_orders, cap_units, params, flags
+        self.sh_ptr, self.sh_start, self.sh_end, self.sh_days = sh_ptr, sh_start, sh_end, sh_days
+
+    def set_windows(self, const double[::1] win_lo, const double[::1] win_hi, const int64_t[::1] win_ptr,
+                    const double[::1] win_start, const double[::1] win_end):
+        """Bind the cached shift windows (all IN)."""
+        self.win_lo, self.win_hi, self.win_ptr, self.win_start, self.win_end = win_lo, win_hi, win_ptr, win_start, \
+            win_end
+
+    def set_stock(self, const int64_t[:, ::1] on_hand, int64_t[:, ::1] reserved, const int64_t[:, ::1] safety,
+                  int64_t[::1] backlog):
+        """Bind on hand (IN), reserved (INOUT), safety (IN) and the node backlog (INOUT)."""
+        self.on_hand, self.reserved, self.safety, self.backlog = on_hand, reserved, safety, backlog
+
+    def set_day(self, int64_t[::1] orders_taken, int64_t[::1] units_taken):
+        """Bind the node counters (INOUT) of the day ctl[4]."""
+        self.orders_taken, self.units_taken = orders_taken, units_taken
+
+    def set_carrier(self, int64_t[:, ::1] booked, uint8_t[:, ::1] full, uint8_t[:, ::1] tmark, int64_t[::1] tlog):
+        """Bind the carrier window from day ctl[6] (all INOUT)."""
+        self.booked, self.full, self.tmark, self.tlog = booked, full, tmark, tlog
+
+    def set_out(self, int8_t[::1] status, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
+                int64_t[::1] unfilled, int64_t[::1] pkg_node, int64_t[::1] pkg_service, int64_t[::1] pkg_day,
+                double[::1] pkg_ship_by, double[::1] pkg_promised, double[::1] pkg_transit, double[::1] pkg_kg,
+                double[::1] pkg_c_package, double[::1] pkg_c_weight, double[::1] pkg_c_distance,
+                double[::1] pkg_c_handling, int64_t[::1] pkg_line_ptr, int64_t[::1] pkg_sku, int64_t[::1] pkg_qty):
+        """Bind the output columns (all OUT)."""
+        self.status, self.promised, self.total, self.pkg_ptr, self.unfilled = status, promised, total, pkg_ptr, \
+            unfilled
+        self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by = pkg_node, pkg_service, pkg_day, pkg_ship_by
+        self.pkg_promised, self.pkg_transit, self.pkg_kg = pkg_promised, pkg_transit, pkg_kg
+        self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance = pkg_c_package, pkg_c_weight, pkg_c_distance
+        self.pkg_c_handling, self.pkg_line_ptr, self.pkg_sku, self.pkg_qty = pkg_c_handling, pkg_line_ptr, pkg_sku, \
+            pkg_qty
+
+    def set_run(self, const double[::1] t_h, const int64_t[::1] region, const int64_t[::1] level,
+                const int64_t[::1] line_ptr, const int64_t[::1] line_sku, const int64_t[::1] line_qty,
+                int64_t n_regions, int64_t n_levels, int64_t n_skus):
+        """Check a run's orders (all IN; ``(i, code)`` as check_orders) and bind them when they are fine.
+
+        ``line_ptr`` may start anywhere in ``line_sku``: the lines are bound from ``line_ptr[0]`` on.
+        """
+        got = _check(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+        if got[1] == 0:
+            self.t_h, self.region, self.level, self.line_ptr = t_h, region, level, line_ptr
+            if line_ptr[0] != 0:
+                self.line_sku, self.line_qty = line_sku[line_ptr[0]:], line_qty[line_ptr[0]:]
+            else:
+                self.line_sku, self.line_qty = line_sku, line_qty
+        return got
+
+    def run(self, int64_t[::1] ctl):   # INOUT control block, see _core
+        """Decide (and commit unless ctl[11]) the bound run's orders ctl[0]..ctl[1]-1; a return code."""
+        return _core(self.t_h, self.region, self.level, self.line_ptr, self.line_sku, self.line_qty, self.sku_kg,
+                     self.fixed, self.dist, self.transit, self.per_kg, self.per_unit, self.pickup, self.capacity,
+                     self.elig_ptr, self.elig, self.labour, self.handling_order, self.handling_line, self.pkg_extra,
+                     self.cap_orders, self.cap_units, self.params, self.flags, self.win_lo, self.win_hi,
+                     self.win_ptr, self.win_start, self.win_end, self.sh_ptr, self.sh_start, self.sh_end,
+                     self.sh_days, self.on_hand, self.reserved, self.safety, self.backlog, self.orders_taken,
+                     self.units_taken, self.booked, self.full, self.tmark, self.tlog, ctl, self.status,
+                     self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
+                     self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
+                     self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
+                     self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)
+
+

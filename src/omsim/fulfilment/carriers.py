@@ -283,6 +283,9 @@ class CarrierBook:
         self.capacity = np.array([np.inf if s.daily_capacity is None else float(s.daily_capacity)
                                   for s in self.services])
         self._booked: dict[int, np.ndarray] = {}  # day -> packages booked per service
+        # Bumped on every change of the bookings: a caller mirroring them (the engine's compiled loop)
+        # knows its copy is stale.
+        self.version = 0
 
     @classmethod
     def from_scenario(cls, scenario) -> "CarrierBook":
@@ -334,6 +337,48 @@ class CarrierBook:
         if b is None:
             b = self._booked[int(day)] = np.zeros(len(self.services), dtype=np.int64)
         b[k] += packages
+        self.version += 1
+
+    def book_many(self, days, services, packages) -> None:
+        """:meth:`book` for many (day, service index, packages) at once; all or nothing.
+
+        Parameters
+        ----------
+        days, services, packages
+            Equal-length sequences of ints: the pickup day, the service index
+            (position in :attr:`services`) and the packages to book. A
+            (day, service) pair may appear more than once.
+
+        Raises
+        ------
+        OmsimError
+            A bad service index, a negative count, or more packages than
+            remain on a service-day (nothing is booked then).
+        """
+        days, services, packages = list(days), list(services), list(packages)
+        if not len(days) == len(services) == len(packages):
+            raise OmsimError(f"carriers: {len(days)} days, {len(services)} services, {len(packages)} counts")
+        K = len(self.services)
+        need: dict[tuple[int, int], int] = {}
+        for d, k, c in zip(days, services, packages):
+            d, k, c = int(d), int(k), int(c)
+            if not 0 <= k < K:
+                raise OmsimError(f"carriers: no service {k} (there are {K})")
+            if c < 0:
+                raise OmsimError(f"carriers: cannot book {c} packages")
+            need[d, k] = need.get((d, k), 0) + c
+        for (d, k), c in need.items():
+            left = self.remaining(k, d)
+            if c > left:
+                raise OmsimError(f"carriers: {self.services[k].key} has {left:g} packages left on day {d}, "
+                                 f"cannot book {c}")
+        booked = self._booked
+        for (d, k), c in need.items():
+            b = booked.get(d)
+            if b is None:
+                b = booked[d] = np.zeros(K, dtype=np.int64)
+            b[k] += c
+        self.version += 1
 
     def unbook(self, service, day: int, packages: int = 1) -> None:
         """Give back booked capacity (a cancelled shipment)."""
@@ -343,6 +388,7 @@ class CarrierBook:
         if not 0 <= packages <= have:
             raise OmsimError(f"carriers: only {have} packages of {self.services[k].key} booked on day {day}")
         b[k] -= packages
+        self.version += 1
 
     # ------------------------------------------------------------ quoting
     def cost_matrix(self, distance_km, units=1, weight_kg=0.0, packages=1) -> np.ndarray:

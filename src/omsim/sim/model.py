@@ -71,7 +71,8 @@ class OrderTable:
     _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
     _F8_ZERO = ("ship_cost", "handling_cost")
     _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines", "pkg0")
-    _SMALL = (("region", np.int32), ("level", np.int8), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
+    # region and level are int64: the engine takes them as such, without a conversion per call.
+    _SMALL = (("region", np.int64), ("level", np.int64), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
               ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))
 
     def __init__(self, capacity: int):
@@ -304,9 +305,9 @@ class Simulation:
         """Decide and commit a run of generated orders in turn (engine columns out)."""
         ot = self.ot
         ptr, sku, qty = self._lines_of(oids)
-        return self.engine.decide_commit_arrays(oids, times, ot.region[oids].astype(np.int64),
-                                                ot.level[oids].astype(np.int64), ptr, sku, qty,
-                                                stop_on_partial=stop_on_partial)
+        da = self.engine.decide_commit_arrays(oids, times, ot.region[oids], ot.level[oids], ptr, sku, qty,
+                                              stop_on_partial=stop_on_partial)
+        return da, ptr
 
     def _decide_one(self, oid: int, t: float) -> DecisionColumns:
         """Decide (and commit) one order with the scenario's policy, as columns."""
@@ -315,11 +316,13 @@ class Simulation:
             return decision_columns([eng.decide_batch([self._order(oid)], t)[0]], eng)
         o = np.array([oid], dtype=np.int64)
         ptr, sku, qty = self._lines_of(o)
-        return eng.decide_commit_arrays(o, np.array([t]), self.ot.region[o].astype(np.int64),
-                                        self.ot.level[o].astype(np.int64), ptr, sku, qty)
+        return eng.decide_commit_arrays(o, np.array([t]), self.ot.region[o], self.ot.level[o], ptr, sku, qty)
 
-    def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool) -> None:
-        """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders)."""
+    def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool, lp: np.ndarray | None = None) -> None:
+        """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders).
+
+        ``lp``: the orders' line offsets as given to the engine (from 0), when the caller has them.
+        """
         ot, log, P = self.ot, self.log, self.P
         m = oids.size
         if m == 0:
@@ -327,10 +330,10 @@ class Simulation:
         pp = da.pkg_ptr[: m + 1]
         npk = pp[1:] - pp[:-1]
         st = da.status[:m]
-        lp = None
         if first:
             # Units the first decision left unfilled: lines short, units allocated at once.
-            lp = self._line_ptr_of(oids)
+            if lp is None:
+                lp = self._line_ptr_of(oids)
             unf = da.unfilled[: int(lp[-1])]
             ot.lines_short[oids] = np.add.reduceat((unf > 0).view(np.int8), lp[:-1], dtype=np.int64)
             ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - np.add.reduceat(unf, lp[:-1]), 0)
@@ -481,8 +484,8 @@ class Simulation:
                 continue
             j = int(np.searchsorted(tarr, bound, side="right")) if runs else i + 1
             chunk = idx[i:j]
-            da = self._decide_run(chunk, tarr[i:j], stop)
-            self._accept(chunk[: da.n], tarr[i:i + da.n], da, True)
+            da, ptr = self._decide_run(chunk, tarr[i:j], stop)
+            self._accept(chunk[: da.n], tarr[i:i + da.n], da, True, ptr[: da.n + 1])
             i += da.n
 
     def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
@@ -864,8 +867,8 @@ class Simulation:
         np.cumsum(ln, out=ptr[1:])
         sku = np.concatenate([o.skus for o in orders]).astype(np.int64, copy=False)
         qty = np.concatenate([o.qty for o in orders]).astype(np.int64, copy=False)
-        region = self.ot.region[ids].astype(np.int64)
-        level = self.ot.level[ids].astype(np.int64)
+        region = self.ot.region[ids]
+        level = self.ot.level[ids]
         i = 0
         while i < ids.size:
             a = int(ptr[i])

@@ -616,11 +616,17 @@ class Simulation:
         if late.any():
             T[late] = ship_by[late] + 24.0 * np.ceil((ready[late] - ship_by[late]) / 24.0 - 1e-12)
             log.add_many(ready[late], P.order[pk[late]], EV["missed_cutoff"], n, log.code("next_pickup"))
-        t0 = T[0]
-        groups = [t0] if (T == t0).all() else np.unique(T).tolist()   # usually one pickup for the tote
-        for tv in groups:
-            key = (n, float(tv))
-            sel = pk if len(groups) == 1 else pk[T == tv]
+        Tl = T.tolist()
+        t0 = Tl[0]
+        if Tl.count(t0) == len(Tl):      # usually one pickup for the whole tote
+            groups = {t0: pk}
+        else:                            # a few packages: group them in plain Python, in tote order
+            by: dict[float, list[int]] = {}
+            for tv, p in zip(Tl, pk.tolist()):
+                by.setdefault(tv, []).append(p)
+            groups = {tv: np.array(ps, dtype=np.int64) for tv, ps in by.items()}
+        for tv, sel in groups.items():
+            key = (n, tv)
             b = self.pickups.get(key)
             if b is None:
                 b = self.pickups[key] = []

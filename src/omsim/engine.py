@@ -1228,6 +1228,31 @@ class DecisionEngine:
                 raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
             return a if a.dtype == np.int64 and a.flags.c_contiguous else np.ascontiguousarray(a, dtype=np.int64)
 
+        k = self._kernel()
+        self._kbound["run"] = None
+        if type(order_ids) is np.ndarray and order_ids.dtype == _I64 and order_ids.ndim == 1 \
+                and order_ids.flags.c_contiguous and type(t_h) is np.ndarray and t_h.ndim == 1:
+            # Columns already as the kernel takes them (the simulator's): bind and check in one step.
+            try:
+                i, code = k.set_run(t_h, region, level, line_ptr, line_sku, line_qty, self.n_regions,
+                                    len(SERVICE_LEVELS), self.n_skus)
+            except (TypeError, ValueError, BufferError):
+                pass    # another dtype or layout: converted below
+            else:
+                n = order_ids.size
+                if t_h.size == region.size == level.size == n and line_ptr.size == n + 1 \
+                        and line_sku.size == line_qty.size:
+                    if code:
+                        raise OmsimError(f"order {int(order_ids[i])}: {self._COLUMN_ERRORS[code]}")
+                    ptr, sku, qty = line_ptr, line_sku, line_qty
+                    if n == 0:
+                        ptr = np.zeros(1, dtype=np.int64)
+                    else:
+                        base = ptr.item(0)
+                        if base:
+                            end = ptr.item(n)
+                            sku, qty, ptr = sku[base:end], qty[base:end], ptr - base
+                    return order_ids, t_h, region, level, ptr, sku, qty
         oids = ints(order_ids, "order_ids")
         n = oids.size
         if type(t_h) is np.ndarray and t_h.dtype == _F64 and t_h.ndim == 1 and t_h.flags.c_contiguous:
@@ -1243,7 +1268,7 @@ class DecisionEngine:
                              f"{lev.size} levels, {ptr.size} line pointers (expected n, n, n, n, n + 1) and "
                              f"{sku.size} SKUs for {qty.size} quantities")
         self._kbound["run"] = None
-        i, code = self._kernel().set_run(t, reg, lev, ptr, sku, qty, self.n_regions, len(SERVICE_LEVELS),
+        i, code = k.set_run(t, reg, lev, ptr, sku, qty, self.n_regions, len(SERVICE_LEVELS),
                                          self.n_skus)
         if code:
             raise OmsimError(f"order {int(oids[i])}: {self._COLUMN_ERRORS[code]}")
@@ -1315,12 +1340,11 @@ class DecisionEngine:
         """The engine's constant arrays and parameters as the kernel takes them (cached: the same tuple
         while the engine's parameters are unchanged)."""
         key = (self.split_penalty, self.lost_sale_penalty, self.max_packages, self.no_stock, self._any_per_unit,
-               self._node_capped, self._unit_capped, self.start_weekday, self.sku_weight_kg, self.labour_units_per_h,
-               self.handling_order, self.handling_line, self._pkg_extra, self.capacity_orders, self.capacity_units,
-               self.services)
+               self._node_capped, self._unit_capped, self.start_weekday, id(self.sku_weight_kg),
+               id(self.labour_units_per_h), id(self.handling_order), id(self.handling_line), id(self._pkg_extra),
+               id(self.capacity_orders), id(self.capacity_units), id(self.services))
         got = getattr(self, "_kstatic", None)
-        if got is not None and len(got[0]) == len(key) and all(a is b or a == b for a, b in zip(got[0][:8], key[:8])) \
-                and all(a is b for a, b in zip(got[0][8:], key[8:])):
+        if got is not None and got[0] == key:
             return got[1]
         st = self.services
         N = self.n_nodes
@@ -1448,34 +1472,23 @@ class DecisionEngine:
             cw.full[dk[:, 0] - first_day, dk[:, 1]] = 1
         cw.booked0[:] = cw.booked
         cw.ver = (book.version, self._full_ver)
-        self._kern.set_carrier(cw.booked, cw.full, cw.tmark, cw.tlog)
+        self._kern.set_carrier(cw.booked, cw.full, cw.tmark, cw.tlog, cw.booked0)
         self._kctl[10] = 0
         return cw
 
     def _carrier_flush(self) -> None:
         """Write the (day, service) pairs the kernel booked back to the CarrierBook and ``_full``: O(pairs)."""
-        ctl = self._kctl
-        m = int(ctl[10])
-        if not m:
+        if not self._kctl[10]:
             return
         cw = self._cw
-        K = cw.K
-        days, svcs, counts = [], [], []
+        pairs = self._kern.drain(self._kctl)
+        day0 = cw.day0
         full = self._full
-        b, b0, fl, tm = cw.booked, cw.booked0, cw.full, cw.tmark
-        for idx in cw.tlog[:m].tolist():
-            d, k = divmod(idx, K)
-            now = b.item(d, k)
-            days.append(cw.day0 + d)
-            svcs.append(k)
-            counts.append(now - b0.item(d, k))
-            b0[d, k] = now
-            tm[d, k] = 0
-            if fl.item(d, k):
-                full.add((cw.day0 + d, k))
-        ctl[10] = 0
-        self.carriers.book_many(days, svcs, counts)      # the kernel checked the room, as book() would
-        cw.ver = (self.carriers.version, self._full_ver)
+        for d, k, c, f in pairs:
+            if f:
+                full.add((day0 + d, k))
+        self.carriers.book_many([day0 + p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs])
+        cw.ver = (self.carriers.version, self._full_ver)      # the kernel checked the room, as book() would
 
     def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
         """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide).
@@ -1493,27 +1506,39 @@ class DecisionEngine:
         ctl = self._kctl
         store = self._store
         kb = self._kbound
+        flags = self._kernel_static()[17]
+        stop_on_partial = int(bool(stop_on_partial))
         min_days = 0
         i = 0
+        first = True
         while i < n:
-            # (Re)bind what a Python step may have replaced; identity checks when nothing did.
-            k = self._kernel()
+            # (Re)bind what a Python step may have replaced; identity checks when nothing did (and only the
+            # output columns right after _check_columns bound everything else).
+            if first and kb.get("run") is run:
+                k = self._kern
+                if kb.get("out") != (id(store), store.gen):
+                    k.set_out(*store.out_columns())
+                    kb["out"] = (id(store), store.gen)
+            else:
+                k = self._kernel()
             if kb.get("run") is not run:
                 k.set_run(run.t, run.region, run.level, run.ptr, run.sku, run.qty, self.n_regions,
                           len(SERVICE_LEVELS), self.n_skus)
                 kb["run"] = run
-            self._kstatic[1][17][6] = bool(stop_on_partial)       # flags[6]
+            if flags[6] != stop_on_partial:
+                flags[6] = stop_on_partial
             new = self._kernel_day(dl[i], ctl)
             cw = self._carrier_window(lo_day, hi_day, min_days)
-            ctl[0], ctl[1], ctl[2], ctl[3] = i, (n if stop is None else i + 1), store.P, store.PL
-            ctl[6], ctl[7], ctl[8], ctl[9], ctl[11] = cw.day0, 0, run.o0, run.l0, 0
+            first = False
             try:
-                rc = k.run(ctl)
+                rc = k.run(ctl, i, n if stop is None else i + 1, store.P, store.PL, cw.day0, run.o0, run.l0, 0)
             finally:
-                self._carrier_flush()
-                self._kernel_store_day(new)
-            i0, j = i, int(ctl[0])
-            store.P, store.PL = int(ctl[2]), int(ctl[3])
+                if ctl[10]:
+                    self._carrier_flush()
+                if new:
+                    self._kernel_store_day(new)
+            i0 = i
+            j, _, store.P, store.PL = ctl[:4].tolist()
             self._register(run, i, j, dl)
             i = run.done = j
             if stop is not None and j > i0 and stop(run.decision(j - 1)):

@@ -1265,6 +1265,8 @@ cdef class Kernel:
     cdef uint8_t[:, ::1] full
     cdef uint8_t[:, ::1] tmark
     cdef int64_t[::1] tlog
+    cdef int64_t[:, ::1] booked0
+    cdef bint has_booked0
     cdef int8_t[::1] status
     cdef double[::1] promised
     cdef double[::1] total
@@ -1323,9 +1325,36 @@ cdef class Kernel:
         """Bind the node counters (INOUT) of the day ctl[4]."""
         self.orders_taken, self.units_taken = orders_taken, units_taken
 
-    def set_carrier(self, int64_t[:, ::1] booked, uint8_t[:, ::1] full, uint8_t[:, ::1] tmark, int64_t[::1] tlog):
-        """Bind the carrier window from day ctl[6] (all INOUT)."""
+    def set_carrier(self, int64_t[:, ::1] booked, uint8_t[:, ::1] full, uint8_t[:, ::1] tmark, int64_t[::1] tlog,
+                    booked0=None):
+        """Bind the carrier window from day ctl[6] (all INOUT); ``booked0`` (D, K) int64, INOUT: the bookings
+        as last written back (see :meth:`drain`)."""
         self.booked, self.full, self.tmark, self.tlog = booked, full, tmark, tlog
+        self.has_booked0 = booked0 is not None
+        if self.has_booked0:
+            self.booked0 = booked0
+            if self.booked0.shape[0] != booked.shape[0] or self.booked0.shape[1] != booked.shape[1]:
+                raise ValueError("set_carrier: booked0 and booked differ in shape")
+
+    def drain(self, int64_t[::1] ctl):   # INOUT ctl[10]: pairs logged, reset to 0
+        """The (day offset, service, packages booked since the last drain, full) of each pair the runs
+        logged, as a list of int tuples; the log, its marks and ``booked0`` are brought up to date."""
+        cdef Py_ssize_t j, m = ctl[10], K = self.booked.shape[1], d, k
+        cdef int64_t idx
+        out = []
+        if m == 0:
+            return out
+        if not self.has_booked0:
+            raise ValueError("drain: no booked0 bound")
+        for j in range(m):
+            idx = self.tlog[j]
+            d = idx // K
+            k = idx % K
+            out.append((d, k, self.booked[d, k] - self.booked0[d, k], self.full[d, k]))
+            self.booked0[d, k] = self.booked[d, k]
+            self.tmark[d, k] = 0
+        ctl[10] = 0
+        return out
 
     def set_out(self, int8_t[::1] status, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
                 int64_t[::1] unfilled, int64_t[::1] pkg_node, int64_t[::1] pkg_service, int64_t[::1] pkg_day,
@@ -1357,8 +1386,26 @@ cdef class Kernel:
                 self.line_sku, self.line_qty = line_sku, line_qty
         return got
 
-    def run(self, int64_t[::1] ctl):   # INOUT control block, see _core
-        """Decide (and commit unless ctl[11]) the bound run's orders ctl[0]..ctl[1]-1; a return code."""
+    def run(self, int64_t[::1] ctl,   # INOUT control block, see _core
+            Py_ssize_t first=-1, Py_ssize_t end=0, int64_t P=0, int64_t PL=0, int64_t day0=0,
+            int64_t orow=0, int64_t lrow=0, int64_t dry=0):   # IN (optional)
+        """Decide (and commit unless ctl[11]) the bound run's orders ctl[0]..ctl[1]-1; a return code.
+
+        With ``first`` >= 0 the control block is set first: ctl[0..3] = first, end, P, PL; ctl[6] = day0;
+        ctl[7] = 0; ctl[8], ctl[9] = orow, lrow; ctl[11] = dry.
+        """
+        if ctl.shape[0] < 12:
+            raise ValueError("run: the control block needs 12 entries")
+        if first >= 0:
+            ctl[0] = first
+            ctl[1] = end
+            ctl[2] = P
+            ctl[3] = PL
+            ctl[6] = day0
+            ctl[7] = 0
+            ctl[8] = orow
+            ctl[9] = lrow
+            ctl[11] = dry
         return _core(self.t_h, self.region, self.level, self.line_ptr, self.line_sku, self.line_qty, self.sku_kg,
                      self.fixed, self.dist, self.transit, self.per_kg, self.per_unit, self.pickup, self.capacity,
                      self.elig_ptr, self.elig, self.labour, self.handling_order, self.handling_line, self.pkg_extra,

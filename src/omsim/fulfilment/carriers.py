@@ -367,12 +367,14 @@ class CarrierBook:
             if c < 0:
                 raise OmsimError(f"carriers: cannot book {c} packages")
             need[d, k] = need.get((d, k), 0) + c
+        booked = self._booked
+        cap = self.capacity
         for (d, k), c in need.items():
-            left = self.remaining(k, d)
+            b = booked.get(d)
+            left = cap.item(k) - (b.item(k) if b is not None else 0)
             if c > left:
                 raise OmsimError(f"carriers: {self.services[k].key} has {left:g} packages left on day {d}, "
                                  f"cannot book {c}")
-        booked = self._booked
         for (d, k), c in need.items():
             b = booked.get(d)
             if b is None:

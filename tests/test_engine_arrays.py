@@ -199,7 +199,9 @@ def worlds(draw):
 
 def _pair(sc, on_hand, safety, units_cap, explain=False):
     kw = {"explain": explain, "capacity_units_per_day": units_cap}
-    return engine_with(sc, on_hand, safety, **kw), engine_with(sc, on_hand, safety, **kw)
+    a = engine_with(sc, on_hand, safety, **kw)
+    a._dry_kernel = False       # the reference: decide() through the Python path only
+    return a, engine_with(sc, on_hand, safety, **kw)
 
 
 def _decide_both(a, b, orders, times, stop_partial):
@@ -272,6 +274,7 @@ def test_decide_commit_arrays_equals_decide_then_commit_on_the_default_scenario(
         orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))),
                             LEVELS[int(rng.integers(3))], skus, rng.integers(1, 400, L).astype(np.int64)))
     a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    a._dry_kernel = False
     b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
     want, da = _decide_both(a, b, orders, times.tolist(), stop_partial)
     assert_columns(da, columns_of(want, a))
@@ -425,6 +428,82 @@ def test_decide_commit_many_through_the_kernel_equals_the_loop(world, k, bad_at)
     assert got == want
     assert seen["a"] == seen["b"]
     assert_same_state(a, b)
+
+
+@given(world=worlds(), data=st.data())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_short_runs_with_python_steps_between_equal_decide_then_commit(world, data):
+    # The simulator's pattern: many short runs (the engine keeps its compiled-loop state between calls:
+    # kernel bindings, the shared column store, the carrier-bookings mirror), with Python-path steps in
+    # between that change the state behind it (cancel, ship, a one-by-one decide + commit). Each run's
+    # columns, the Decisions and the whole state after must equal decide + commit one by one.
+    sc, on_hand, safety, units_cap, orders, times = world
+    a, b = _pair(sc, on_hand, safety, units_cap)
+    i = 0
+    while i < len(orders):
+        m = data.draw(st.integers(1, 4))
+        part, pt = orders[i:i + m], times[i:i + m]
+        if data.draw(st.booleans()) and len(part) == 1:
+            for e in (a, b):     # the Python path on both engines
+                d = e.decide(part[0], pt[0]) if e is a else e.decide(part[0], pt[0])
+                e.commit(d, pt[0])
+        else:
+            want, da = _decide_both(a, b, part, pt, False)
+            assert_columns(da, columns_of(want, a))
+        i += m
+        step = data.draw(st.sampled_from(["none", "none", "cancel", "ship"]))
+        if step != "none" and a._open:
+            o = data.draw(st.sampled_from(sorted(a._open)))
+            if step == "cancel":
+                assert b.cancel(o, pt[-1]) == a.cancel(o, pt[-1])
+            else:
+                ks = [k for k, ok in enumerate(a._open[o].open) if ok]
+                if ks:
+                    a.ship(o, ks[0], pt[-1])
+                    b.ship_many([o], [ks[0]], pt[-1])
+        assert_same_state(a, b)
+    for o in a._open:
+        assert decision_key(b.committed(o)) == decision_key(a.committed(o))
+
+
+@given(world=worlds(), data=st.data())
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_decide_through_the_kernel_equals_the_python_path_and_changes_nothing(world, data):
+    # decide() of policy cheapest/batch with explain=False is a dry run of the kernel: on random states
+    # (a random prefix of the stream committed) the same Decision as the Python path, the state unchanged.
+    sc, on_hand, safety, units_cap, orders, times = world
+    a, b = _pair(sc, on_hand, safety, units_cap)
+    k = data.draw(st.integers(0, len(orders)))
+    if k:
+        _decide_both(a, b, orders[:k], times[:k], False)
+    for o, t in zip(orders[k:], times[k:]):
+        before = full_state(b)
+        got = b.decide(o, t)
+        assert_same_state_dict(before, full_state(b))
+        b._dry_kernel = False
+        ref = b.decide(o, t)
+        b._dry_kernel = True
+        assert decision_key(got) == decision_key(ref) == decision_key(a.decide(o, t))
+        assert got.unfilled.dtype == ref.unfilled.dtype and all(
+            x.skus.dtype == y.skus.dtype and x.qty.dtype == y.qty.dtype for x, y in zip(got.shipments, ref.shipments))
+    if sc.policies.allocation in ("cheapest", "batch") and orders[k:]:
+        # the kernel did decide (no silent Python path): a dry run is counted
+        calls = []
+        orig = b._decide_compiled
+        b._decide_compiled = lambda *x: calls.append(orig(*x)) or calls[-1]
+        b.decide(orders[-1], times[-1])
+        assert len(calls) == 1
+
+
+def assert_same_state_dict(sa, sb):
+    for key in sa:
+        x, y = sa[key], sb[key]
+        if key == "ledger":
+            assert x.astype(str).equals(y.astype(str))
+        elif isinstance(x, np.ndarray):
+            assert np.array_equal(x, y), key
+        else:
+            assert x == y, key
 
 
 @given(shifts=st.lists(st.tuples(st.floats(0, 23.9), st.floats(0.1, 24), st.lists(st.integers(0, 6), min_size=1,

@@ -717,6 +717,9 @@ class DecisionEngine:
         self._kern = None
         self._kbound: dict = {}
         self._kctl = np.zeros(12, dtype=np.int64)
+        self._kctl_dry = np.zeros(12, dtype=np.int64)         # decide()'s dry runs (nothing logged)
+        self._dry_cols = None                                 # decide()'s one-order columns, reused
+        self._dry_kernel = True                               # False: decide() always the Python path (tests)
         self._kscratch = None                                 # zero node counters for a day not yet in the dicts
         self._cw = None                                       # carrier window mirror (_CarrierWindow)
         self._full_ver = 0                                    # bumped when _full changes
@@ -1081,6 +1084,10 @@ class DecisionEngine:
             A malformed order (unknown level, region or SKU, bad quantities).
         """
         policy = self.policy if policy is None else policy
+        if self._dry_kernel and not self.explain and policy in ("cheapest", "batch") and self._kernel_covers(policy):
+            d = self._decide_compiled(order, t_h, policy)
+            if d is not None:
+                return d
         prep = self._prepare(order, t_h)
         cands: list[tuple[str, np.ndarray]] = []
         score_extra = None
@@ -1097,6 +1104,54 @@ class DecisionEngine:
         if self.explain:
             cands = self._candidates(prep, x, policy)
         return self._decision(prep, x, policy, cands, score_extra)
+
+    def _decide_compiled(self, order: Order, t_h: float, policy: str) -> Decision | None:
+        """decide() of one order by the compiled kernel without committing (a dry run of the loop of
+        decide_commit_arrays): the same Decision as the Python path, or None where the kernel hands the
+        order to Python (the caller then takes the Python path)."""
+        skus, qty, _, _ = self._check_order(order)      # raises as the Python path does
+        t = float(t_h)
+        if not math.isfinite(t):
+            return None
+        L = skus.size
+        store = self._store
+        store.reserve(1, L, max(1, min(self.max_packages, self.n_nodes)))
+        k = self._kernel()
+        kb = self._kbound
+        cols = self._dry_cols
+        if cols is None or cols[4].size < L:
+            size = max(8, 2 * L)
+            cols = self._dry_cols = (np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                                     np.zeros(2, dtype=np.int64), np.zeros(size, dtype=np.int64),
+                                     np.zeros(size, dtype=np.int64))
+        tt, rr, vv, pp, ss, qq = cols
+        tt[0], rr[0], vv[0], pp[1] = t, order.region, _LEVEL_RANK[order.level], L
+        ss[:L] = skus
+        qq[:L] = qty
+        kb["run"] = None               # a run in progress binds its columns again
+        i, code = k.set_run(tt, rr, vv, pp, ss, qq, self.n_regions, len(SERVICE_LEVELS), self.n_skus)
+        if code:
+            return None
+        o0, l0 = store.O, store.L      # the free rows after the cursor: written, not taken
+        store.optr[o0], store.optr[o0 + 1] = l0, l0 + L
+        ctl = self._kctl_dry
+        day = int(t // 24.0)
+        min_days = 0
+        for _ in range(4):
+            k = self._kernel()
+            self._kernel_day(day, ctl)
+            cw = self._carrier_window(day, day, min_days)
+            rc = k.run(ctl, 0, 1, store.P, store.PL, cw.day0, o0, l0, 1)
+            if rc == _decide.DONE or rc == _decide.STOP_PARTIAL:
+                return store.build(o0, order.order_id, int(order.region), policy, l0, l0 + L)
+            if rc == _decide.STALE_WINDOWS:
+                for nn in range(self.n_nodes):
+                    self._window(nn, t)
+            elif rc == _decide.FALLBACK and int(ctl[7]) == 2 and cw.D < 1 << 16:
+                min_days = 4 * cw.D
+            else:
+                return None
+        return None
 
     def decide_commit_many(self, orders, t_h, policy: str | None = None, *, stop=None) -> list[Decision]:
         """Decide and commit orders in turn, each against the state the ones before it left.

@@ -114,6 +114,7 @@ def engine_bench(args):
     ship_engines["ship"] = eng
     m = min(n, args.python_orders)
     eng = fresh()
+    eng._dry_kernel = False     # decide() through the Python path (the reference)
     t0 = time.perf_counter()
     ref = []
     for o, tt in zip(orders[:m], t[:m].tolist()):
@@ -125,14 +126,33 @@ def engine_bench(args):
     # The same orders handed over in runs of a given length (the simulator's runs end at partial orders
     # and other events): the per-call cost shows.
     per_run = {}
+    short = None
     for length in args.run_lengths:
         eng = fresh()
         mm = min(n, 200 * length)
         t0 = time.perf_counter()
+        parts = []
         for s in range(0, mm, length):
-            eng.decide_commit_arrays(oids[s:s + length], t[s:s + length], reg[s:s + length], lev[s:s + length],
-                                     ptr[s:s + length + 1], sku, qty)
+            d = eng.decide_commit_arrays(oids[s:s + length], t[s:s + length], reg[s:s + length], lev[s:s + length],
+                                         ptr[s:s + length + 1], sku, qty)
+            parts.append((s, d.n, d.pkg_ptr.copy()))
         per_run[length] = (time.perf_counter() - t0) / mm * 1e6
+        if short is None or length == 15:
+            short = (length, eng, parts)
+    # decide() of single orders (the simulator's probes of unfilled lines) on the state the runs left:
+    # the kernel's dry run against the Python path; the same decisions (checked)
+    eng = short[1]
+    probes = orders[-min(500, n):]
+    tp = float(t[-1])
+    t0 = time.perf_counter()
+    dk = [eng.decide(o, tp) for o in probes]
+    us_probe_kernel = (time.perf_counter() - t0) / len(probes) * 1e6
+    eng._dry_kernel = False
+    t0 = time.perf_counter()
+    dp = [eng.decide(o, tp) for o in probes]
+    us_probe_python = (time.perf_counter() - t0) / len(probes) * 1e6
+    eng._dry_kernel = True
+    probe_match = [(d.status, d.total, d.promised_h) for d in dk] == [(d.status, d.total, d.promised_h) for d in dp]
     print(f"\nengine decide + commit, default scenario, {n} orders (Python path: first {m}), one core")
     hdr = f"{'path':>22} {'us/order':>9} {'orders/s':>10} {'vs python':>10}"
     print(hdr)
@@ -168,6 +188,25 @@ def engine_bench(args):
     print(f"{'ship (loop)':>22} {us_ship:9.2f} us/package {1.0:10.1f}x")
     rows.append(dict(path="ship_many", us_per_package=us_ship_many, speedup_vs_ship=us_ship / us_ship_many))
     rows.append(dict(path="ship", us_per_package=us_ship))
+    # packages of many short runs shipped in mixed lots (the simulator's waves)
+    length, e, parts = short
+    po = np.concatenate([np.repeat(oids[s:s + k], np.diff(pp)) for s, k, pp in parts])
+    pk = np.concatenate([np.arange(int(pp[-1])) - np.repeat(pp[:-1], np.diff(pp)) for s, k, pp in parts])
+    perm = np.random.default_rng(args.seed).permutation(po.size)
+    po, pk = po[perm], pk[perm]
+    t0 = time.perf_counter()
+    for s in range(0, po.size, lot):
+        e.ship_many(po[s:s + lot], pk[s:s + lot], T)
+    us_ship_short = (time.perf_counter() - t0) / max(po.size, 1) * 1e6
+    name = f"ship_many, runs of {length}"
+    print(f"{name:>22} {us_ship_short:9.2f} us/package  (lots of {lot} mixing {len(parts)} runs)")
+    rows.append(dict(path=name, us_per_package=us_ship_short))
+    print(f"\ndecide() of one order (a probe), on the state after runs of {length}: {len(probes)} orders")
+    print(f"{'kernel dry run':>22} {us_probe_kernel:9.2f} us/order {us_probe_python / us_probe_kernel:10.1f}x")
+    print(f"{'Python path':>22} {us_probe_python:9.2f} us/order {1.0:10.1f}x   same decisions: {probe_match}")
+    rows.append(dict(path="decide (kernel dry run)", us_per_order=us_probe_kernel))
+    rows.append(dict(path="decide (Python path)", us_per_order=us_probe_python))
+    match = match and probe_match
     print(f"\ntargets: decide+commit {us_arrays:.2f} us/order (goal <= ~10): {'met' if us_arrays <= 10 else 'NOT met'}; "
           f"ship {us_ship_many:.2f} us/package (goal <= ~3): {'met' if us_ship_many <= 3 else 'NOT met'}; "
           f"identical decisions and ledgers: {match}")

@@ -533,14 +533,12 @@ class _Run:
         self.ptr, self.sku, self.qty = ptr, sku, qty
         self.policy = policy
         o0, l0 = self.o0, self.l0 = store.O, store.L
-        store.optr[o0:o0 + n + 1] = ptr
-        if l0:
-            store.optr[o0:o0 + n + 1] += l0
+        np.add(ptr, l0, out=store.optr[o0:o0 + n + 1])
         store.pkg_ptr[o0] = store.P
         store.pkg_line_ptr[store.P] = store.PL
-        store.oids.extend(oid_keys)
-        store.region.extend(region.tolist())
-        store.policy.extend([policy] * n)
+        store.oids += oid_keys
+        store.region += region.tolist()
+        store.policy += [policy] * n
         store.O, store.L = o0 + n, l0 + M       # taken back by close() to the orders decided
         self.done = 0                             # orders decided
         self.stopped = False                      # the run ended early (stop_on_partial or stop)
@@ -562,13 +560,16 @@ class _Run:
         """The first m orders as DecisionArrays (views of the store; the pointers rebased to 0)."""
         s = self.store
         o0 = self.o0
-        P0, P1 = int(s.pkg_ptr[o0]), int(s.pkg_ptr[o0 + m])
-        PL0, PL1 = int(s.pkg_line_ptr[P0]), int(s.pkg_line_ptr[P1])
-        pp = s.pkg_ptr[o0:o0 + m + 1] - P0
-        lp = s.pkg_line_ptr[P0:P1 + 1] - PL0
+        ptr = s.pkg_ptr
+        P0, P1 = ptr.item(o0), ptr.item(o0 + m)
+        lp = s.pkg_line_ptr
+        PL0, PL1 = lp.item(P0), lp.item(P1)
+        pp = ptr[o0:o0 + m + 1] - P0
+        lp = lp[P0:P1 + 1] - PL0
+        l0 = self.l0
         return DecisionArrays(
             m, s.status[o0:o0 + m], s.promised[o0:o0 + m], s.total[o0:o0 + m], pp,
-            s.unfilled[self.l0:self.l0 + int(self.ptr[m])], s.pkg_node[P0:P1], s.pkg_service[P0:P1],
+            s.unfilled[l0:l0 + self.ptr.item(m)], s.pkg_node[P0:P1], s.pkg_service[P0:P1],
             s.pkg_ship_by[P0:P1], s.pkg_promised[P0:P1], s.pkg_transit[P0:P1], s.pkg_kg[P0:P1],
             s.pkg_c_package[P0:P1], s.pkg_c_weight[P0:P1], s.pkg_c_distance[P0:P1], s.pkg_c_handling[P0:P1],
             lp, s.pkg_sku[PL0:PL1], s.pkg_qty[PL0:PL1])

@@ -245,3 +245,30 @@ def test_from_default_scenario():
         # The scenario's transit rule: base_days + ceil(km / km_per_day), capped.
         t = svc.transit
         assert float(s.transit_days(1234.0)) == min(t.base_days + math.ceil(1234.0 / t.km_per_day), t.max_days)
+
+
+@given(caps=st.lists(st.one_of(st.none(), st.integers(0, 4)), min_size=1, max_size=3),
+       lots=st.lists(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.integers(0, 3)), max_size=5),
+                     max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_book_many_equals_book_in_turn_all_or_nothing(caps, lots):
+    # book_many against book() one package count at a time on a twin book: where every booking of a lot
+    # fits, the same counts; where one does not (or names no service), nothing of the lot is booked.
+    svcs = [Service(f"s{k}", "c", "standard", 1.0, daily_capacity=c) for k, c in enumerate(caps)]
+    a, b = CarrierBook(svcs), CarrierBook(svcs)
+    for lot in lots:
+        v = b.version
+        snap = {d: r.copy() for d, r in a._booked.items()}
+        try:
+            for d, k, c in lot:
+                a.book(k, d, c)
+        except OmsimError:
+            a._booked = snap
+            with pytest.raises(OmsimError):
+                b.book_many([d for d, _, _ in lot], [k for _, k, _ in lot], [c for _, _, c in lot])
+            assert b.version == v
+        else:
+            b.book_many([d for d, _, _ in lot], [k for _, k, _ in lot], [c for _, _, c in lot])
+            assert b.version > v or not lot
+        for d in range(4):
+            assert a.remaining_all(d).tolist() == b.remaining_all(d).tolist()

@@ -366,19 +366,23 @@ class CarrierBook:
                 raise OmsimError(f"carriers: no service {k} (there are {K})")
             if c < 0:
                 raise OmsimError(f"carriers: cannot book {c} packages")
-            need[d, k] = need.get((d, k), 0) + c
+            key = (d, k)
+            need[key] = need.get(key, 0) + c
         booked = self._booked
         cap = self.capacity
+        rows = []
         for (d, k), c in need.items():
             b = booked.get(d)
             left = cap.item(k) - (b.item(k) if b is not None else 0)
             if c > left:
                 raise OmsimError(f"carriers: {self.services[k].key} has {left:g} packages left on day {d}, "
                                  f"cannot book {c}")
-        for (d, k), c in need.items():
-            b = booked.get(d)
+            rows.append((b, d, k, c))
+        for b, d, k, c in rows:
             if b is None:
-                b = booked[d] = np.zeros(K, dtype=np.int64)
+                b = booked.get(d)
+                if b is None:
+                    b = booked[d] = np.zeros(K, dtype=np.int64)
             b[k] += c
         self.version += 1
 

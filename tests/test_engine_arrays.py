@@ -515,10 +515,10 @@ def assert_same_state_dict(sa, sb):
 def test_kernel_calendar_walk_equals_promise_ready_time_h(shifts, wd, labour, calls):
     # The kernel's ready time beyond the cached windows against promise.ready_time_h (the reference),
     # bit for bit: odd shift hours (overlapping, across midnight), rates and backlogs of years.
-    from omsim.fulfilment.promise import _normalise_shifts, ready_time_h
+    from omsim.fulfilment.promise import normalise_shifts, ready_time_h
 
     sh = [(a, min(a + d, 48.0), days) for a, d, days in shifts]
-    norm = _normalise_shifts(sh)
+    norm = normalise_shifts(sh)
     t = np.array([c[0] for c in calls])
     back = np.array([c[1] for c in calls], dtype=np.int64)
     units = np.array([c[2] for c in calls])
@@ -527,3 +527,31 @@ def test_kernel_calendar_walk_equals_promise_ready_time_h(shifts, wd, labour, ca
                            np.array([sum(1 << d for d in w) for _, _, w in norm], dtype=np.int64), wd, out)
     want = [ready_time_h(float(t[i]), float(back[i]), labour, sh, wd, float(units[i])) for i in range(len(calls))]
     assert out.tolist() == want
+
+
+def test_an_engine_copied_between_runs_goes_on_like_the_original():
+    # The compiled loop's bindings are not copied (they point into the original's arrays): a deep copy
+    # (or a pickled engine) binds its own on the next call and decides as the original does.
+    import copy
+    import pickle
+
+    sc = _default_scenario()
+    rng = np.random.default_rng(3)
+    n = 60
+    times = np.sort(rng.uniform(0, 48, n))
+    L = rng.integers(1, 4, n)
+    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
+    sku = np.concatenate([rng.choice(len(sc.sku_ids), size=l, replace=False) for l in L]).astype(np.int64)
+    qty = rng.integers(1, 3, ptr[-1]).astype(np.int64)
+    reg, lev = rng.integers(0, len(sc.demand.regions), n), rng.integers(0, 3, n)
+    a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    h = n // 2
+    a.decide_commit_arrays(np.arange(h), times[:h], reg[:h], lev[:h], ptr[:h + 1], sku, qty)
+    copies = [copy.deepcopy(a), pickle.loads(pickle.dumps(a))]
+    rest = (np.arange(h, n), times[h:], reg[h:], lev[h:], ptr[h:], sku, qty)
+    want = a.decide_commit_arrays(*rest)
+    for b in copies:
+        got = b.decide_commit_arrays(*rest)
+        for name in ("status", "total", "pkg_ptr", "pkg_node", "pkg_service", "pkg_ship_by_h", "pkg_sku", "pkg_qty"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), name
+        assert_same_state(a, b)

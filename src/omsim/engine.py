@@ -73,7 +73,8 @@ from omsim.fulfilment import allocation as _allocation
 from omsim.fulfilment.carriers import CarrierBook
 from omsim.fulfilment.inventory import InboundPO, Inventory
 from omsim.fulfilment.replenishment import ReorderPolicy, order_quantities
-from omsim.fulfilment.promise import ALL_DAYS, _normalise_shifts, next_cutoff_h, promise, ready_time_h, shift_windows
+from omsim.fulfilment.promise import (ALL_DAYS, next_cutoff_h, normalise_shifts, promise, ready_time_h,
+                                     shift_windows)
 from omsim.geo import distance_matrix_km
 from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Order, Shipment
 from omsim.rng import Streams
@@ -725,6 +726,12 @@ class DecisionEngine:
         self._cw = None                                       # carrier window mirror (_CarrierWindow)
         self._full_ver = 0                                    # bumped when _full changes
         self._win_ver = 0                                     # bumped when a node's cached windows change
+
+    def __getstate__(self):
+        # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
+        state = self.__dict__.copy()
+        state.update(_kern=None, _kbound={}, _cw=None, _kscratch=None)
+        return state
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -1410,7 +1417,7 @@ class DecisionEngine:
         flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
                           _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday], dtype=np.int64)
         # The shifts as promise.ready_time_h reads them (normalised: end after start, weekday sets).
-        norm = [_normalise_shifts(sh) for sh in self._shifts]
+        norm = [normalise_shifts(sh) for sh in self._shifts]
         sh_ptr = np.cumsum([0] + [len(x) for x in norm]).astype(np.int64)
         sh_start = np.array([a for x in norm for a, _, _ in x] + [0.0])
         sh_end = np.array([b for x in norm for _, b, _ in x] + [0.0])

@@ -29,7 +29,8 @@ from omsim.errors import OmsimError
 ALL_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
 _EPS = 1e-9  # hours; below a microsecond floating noise is not a missed pickup
 
-__all__ = ["ALL_DAYS", "Promise", "next_cutoff_h", "ready_time_h", "promise", "promise_h", "shift_windows"]
+__all__ = ["ALL_DAYS", "Promise", "next_cutoff_h", "normalise_shifts", "ready_time_h", "promise", "promise_h",
+           "shift_windows"]
 
 
 class Promise(NamedTuple):
@@ -83,7 +84,25 @@ def next_cutoff_h(t_h: float, cutoff_hour: float, days_of_week: Sequence[int] | 
     raise AssertionError("unreachable: some weekday is a pickup day")  # pragma: no cover
 
 
-def _normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
+def normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
+    """Shifts as ``(start, end, weekdays)`` with the end after the start (hours after midnight).
+
+    Parameters
+    ----------
+    shifts
+        Shift objects (``start``, ``end``, optional ``weekdays``), ``(start, end)`` pairs (every day) or
+        ``(start, end, weekdays)`` triples; an end at or before the start means the next morning.
+
+    Returns
+    -------
+    list of (float, float, frozenset of int)
+        Start in [0, 24), end after it and at most 48, weekdays 0 (Monday) .. 6.
+
+    Raises
+    ------
+    OmsimError
+        A start outside [0, 24), an end past 48, or no shift at all.
+    """
     out = []
     for s in shifts:
         if hasattr(s, "start"):
@@ -104,6 +123,9 @@ def _normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
     return out
 
 
+_normalise_shifts = normalise_shifts      # the former private name
+
+
 def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> list[tuple[float, float]]:
     """Merged working intervals (absolute hours) that overlap ``[t0_h, t1_h)``, clipped to it.
 
@@ -112,7 +134,7 @@ def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> l
     >>> shift_windows([(22, 6)], 0.0, 48.0)  # a night shift across midnight
     [(0.0, 6.0), (22.0, 30.0), (46.0, 48.0)]
     """
-    norm = _normalise_shifts(shifts)
+    norm = normalise_shifts(shifts)
     iv = []
     # A shift starting up to two days before (end <= 48 h) may still run at t0.
     for d in range(math.floor(t0_h / 24.0) - 2, math.floor(t1_h / 24.0) + 1):

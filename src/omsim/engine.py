@@ -1670,13 +1670,20 @@ class DecisionEngine:
         t = float(t_h)
         opened = self._open
         bks = [opened.get(o) for o in oids]
-        run = getattr(bks[0], "run", None)
-        if run is not None and all(type(b) is _ArrBooking and b.run is run for b in bks):
-            # One run of orders decided as columns (the common case): every step vectorised.
+        run = self._store
+        p0l, npl = [], []
+        for b in bks:
+            if type(b) is not _ArrBooking or b.run is not run:
+                break
+            p0l.append(b.p0)
+            npl.append(b.npk)
+        if len(p0l) == len(bks):
+            # Orders decided as columns (the common case; every run writes to the engine's one store):
+            # every step vectorised.
             m = len(bks)
             k = np.asarray(ks, dtype=np.int64)
-            p0 = np.fromiter((b.p0 for b in bks), dtype=np.int64, count=m)
-            npk = np.fromiter((b.npk for b in bks), dtype=np.int64, count=m)
+            p0 = np.array(p0l, dtype=np.int64)
+            npk = np.array(npl, dtype=np.int64)
             rows = p0 + k
             ok = bool(np.all((k >= 0) & (k < npk)))
             if ok:

@@ -548,6 +548,8 @@ class _Run:
         """Give back the rows of the orders not decided (a run stopped early)."""
         store = self.store
         o = self.o0 + self.done
+        if o == store.O:
+            return
         store.O, store.L = o, int(store.optr[o])
         del store.oids[o:], store.region[o:], store.policy[o:]
 
@@ -1369,7 +1371,7 @@ class DecisionEngine:
             return
         keys = run.oids
         opened = self._open
-        fresh = len(set(keys)) == n and not any(k in opened for k in keys)
+        fresh = opened.keys().isdisjoint(keys) and (n == 1 or len(set(keys)) == n)
         if self._kernel_covers(run.policy) and fresh:
             self._decide_run_compiled(run, stop_on_partial, stop)
             return

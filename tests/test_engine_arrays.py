@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omsim._kernels import _decide
-from omsim.engine import DECISION_STATUSES, DecisionArrays, DecisionEngine
+from omsim.engine import DECISION_STATUSES, DecisionArrays, DecisionEngine, decision_arrays
 from omsim.errors import OmsimError
 from omsim.fulfilment.inventory import Inventory
 from omsim.orders import Order
@@ -232,6 +232,22 @@ def test_decide_commit_arrays_equals_decide_then_commit(world, stop_partial, exp
         assert (got is None) == (a.committed(d.order_id) is None)
         if got is not None:
             assert decision_key(got) == decision_key(d)
+
+
+@given(world=worlds())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_decision_arrays_lays_out_decisions_as_the_compiled_run_does(world):
+    # Decisions taken one at a time (the batch policy's windows in the simulator) laid out as
+    # columns: the same columns the compiled run hands over for the same orders.
+    sc, on_hand, safety, units_cap, orders, times = world
+    a, b = _pair(sc, on_hand, safety, units_cap)
+    want, da = _decide_both(a, b, orders, times, False)
+    got = decision_arrays(want, a)
+    assert got.n == da.n == len(want)
+    assert_columns(got, columns_of(want, a))
+    for f in ("status", "promised_h", "total", "pkg_ptr", "unfilled", "pkg_node", "pkg_service", "pkg_ship_by_h",
+              "pkg_promised_h", "pkg_transit_h", "pkg_kg", "pkg_line_ptr", "pkg_sku", "pkg_qty"):
+        np.testing.assert_array_equal(getattr(got, f), getattr(da, f), err_msg=f)
 
 
 @given(world=worlds(), data=st.data())

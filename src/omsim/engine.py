@@ -80,7 +80,7 @@ from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Order, Shipment
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
 
-__all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "initial_stock", "expected_daily_units",
+__all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "decision_arrays", "initial_stock", "expected_daily_units",
            "labour_units_per_h"]
 
 _I64 = np.dtype(np.int64)
@@ -516,6 +516,30 @@ class _Store:
     def forget(self, row: int) -> None:
         """The order of row ``row`` is closed: drop its cached Decision."""
         self.decisions.pop(row, None)
+
+
+def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
+    """Decisions taken one at a time (``decide``, ``decide_batch``) as :class:`DecisionArrays`.
+
+    Written by the same :meth:`_Store.write` that records the Python path's
+    decisions of a run, into a store of their own (nothing is committed).
+    """
+    decisions = list(decisions)
+    n = len(decisions)
+    lines = [len(d.unfilled) for d in decisions]
+    pkgs = [len(d.shipments) for d in decisions]
+    pkg_lines = sum(len(s.skus) for d in decisions for s in d.shipments)
+    store = _Store(engine, orders=n + 1, lines=max(sum(lines), 1), pkgs=sum(pkgs) + 1, pkg_lines=max(pkg_lines, 1))
+    np.cumsum(lines, out=store.optr[1:n + 1])
+    for i, d in enumerate(decisions):
+        store.write(i, d)
+    P, PL = store.P, store.PL
+    return DecisionArrays(
+        n, store.status[:n], store.promised[:n], store.total[:n], store.pkg_ptr[:n + 1],
+        store.unfilled[:int(store.optr[n])], store.pkg_node[:P], store.pkg_service[:P], store.pkg_ship_by[:P],
+        store.pkg_promised[:P], store.pkg_transit[:P], store.pkg_kg[:P], store.pkg_c_package[:P],
+        store.pkg_c_weight[:P], store.pkg_c_distance[:P], store.pkg_c_handling[:P], store.pkg_line_ptr[:P + 1],
+        store.pkg_sku[:PL], store.pkg_qty[:PL])
 
 
 class _Run:
@@ -2299,7 +2323,6 @@ class DecisionEngine:
         lines = _count_mean(dem.lines_per_order)
         units_line = _count_mean(dem.units_per_line)
         kg = float(self.popularity @ self.sku_weight_kg)
-        st = self.services
         v = _LEVEL_RANK["standard"]
         pkg = np.zeros((self.n_regions, N))
         unit = np.zeros((self.n_regions, N))

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from omsim.sim import simulate
-from omsim.sim.events import EV
 from omsim.sim.model import STATUSES, Simulation
 
 from conftest import small_scenario

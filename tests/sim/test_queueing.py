@@ -106,3 +106,23 @@ def test_unfinished_jobs_are_recorded():
     assert st.jobs == 1
     assert list(st.waits_until(3.0)) == [0.0, 2.0, 3.0]
     assert list(st.waits()) == [0.0, 2.0]
+
+
+def test_queue_length_and_in_service_follow_the_jobs():
+    # Two servers open 8:00-10:00; jobs of 1.5 h, 1 h, 1 h, 0.5 h all arrive at 0:00:
+    # job 0 runs 8:00-9:30, job 1 8:00-9:00, job 2 9:00-10:00 (job 1's server), job 3 9:30-10:00.
+    env = simpy.Environment()
+    st = Station(env, 2, Calendar([(8.0, 10.0, tuple(range(7)))]), record=True)
+    for s in (1.5, 1.0, 1.0, 0.5):
+        st.submit(s)
+    seen = {}
+
+    def monitor():
+        for t in (7.0, 8.5, 9.25, 9.75, 10.5):
+            yield env.timeout(t - env.now)
+            seen[t] = (st.queue_length, st.in_service)
+
+    env.process(monitor())
+    env.run(until=12)
+    assert seen == {7.0: (4, 0), 8.5: (2, 2), 9.25: (1, 2), 9.75: (0, 2), 10.5: (0, 0)}
+    assert st.jobs == 4 and st.busy_h == pytest.approx(4.0)

@@ -191,6 +191,19 @@ cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
     k.rb_col[r] = col
 
 
+cdef inline int64_t _open_pair(Work* k, Py_ssize_t i, Py_ssize_t j, bint lazy, const double* length,
+                               const Geometry* g, const DPTables* t, Scratch* w) noexcept nogil:
+    """Make (i, j) a merge candidate: its saving's bound (lazy) or its routed saving; returns the tours routed."""
+    cdef Py_ssize_t ij = i * k.n + j
+    if lazy:
+        k.sav[ij] = k.ub[ij]
+        return 0
+    k.sav[ij] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
+    k.ub[ij] = k.sav[ij]
+    k.exact[ij] = 1
+    return 1
+
+
 cdef double _growth(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noexcept nogil:
     """Travel a tour through batch ``x`` must add to also visit batch ``y``.
 
@@ -445,13 +458,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         for j in range(i + 1, n):
             k.ub[i * n + j] = _bound(k, length, i, j, g)
             if k.adj[i * n + j] and load[i] + load[j] <= capacity + EPS:
-                if lazy:
-                    k.sav[i * n + j] = k.ub[i * n + j]
-                else:
-                    k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
-                    k.ub[i * n + j] = k.sav[i * n + j]
-                    k.exact[i * n + j] = 1
-                    evaluations += 1
+                evaluations += _open_pair(k, i, j, lazy, length, g, t, w)
         _row_best(k, i)
     while True:
         best = -INFINITY
@@ -471,13 +478,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                             and load[i] + load[j] <= capacity + EPS):
                         k.adj[i * n + j] = 1
                         k.adj[j * n + i] = 1
-                        if lazy:
-                            k.sav[i * n + j] = k.ub[i * n + j]
-                        else:
-                            k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
-                            k.ub[i * n + j] = k.sav[i * n + j]
-                            k.exact[i * n + j] = 1
-                            evaluations += 1
+                        evaluations += _open_pair(k, i, j, lazy, length, g, t, w)
                 _row_best(k, i)
             continue
         i = best_r

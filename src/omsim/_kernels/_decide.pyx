@@ -663,16 +663,21 @@ cdef int _core(
     return rc
 
 
-cdef tuple _check(const double[::1] t_h,          # IN (n,) decision times
-                 const int64_t[::1] region,      # IN (n,)
-                 const int64_t[::1] level,       # IN (n,)
-                 const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
-                 const int64_t[::1] line_sku,    # IN (M,)
-                 const int64_t[::1] line_qty,    # IN (M,)
-                 int64_t n_regions,              # IN
-                 int64_t n_levels,               # IN
-                 int64_t n_skus):                # IN
-    """check_orders."""
+cpdef tuple check_orders(const double[::1] t_h,         # IN (n,) decision times
+                        const int64_t[::1] region,      # IN (n,)
+                        const int64_t[::1] level,       # IN (n,)
+                        const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
+                        const int64_t[::1] line_sku,    # IN (M,)
+                        const int64_t[::1] line_qty,    # IN (M,)
+                        int64_t n_regions,              # IN
+                        int64_t n_levels,               # IN
+                        int64_t n_skus):                # IN
+    """The first malformed order and why: ``(i, code)``, ``(-1, 0)`` when every order is fine.
+
+    Codes: 1 time not finite, 2 region out of range, 3 level out of range,
+    4 no lines (or lines outside the arrays), 5 SKU out of range,
+    6 quantity < 1, 7 a SKU on two lines (DecisionEngine._check_order's checks).
+    """
     cdef Py_ssize_t n = t_h.shape[0], M = line_sku.shape[0], i = 0, a, b, l, m
     if region.shape[0] < n or level.shape[0] < n or line_ptr.shape[0] < n + 1 or line_qty.shape[0] < M:
         raise ValueError("check_orders: inconsistent array shapes")
@@ -709,24 +714,6 @@ cdef tuple _check(const double[::1] t_h,          # IN (n,) decision times
     if code:
         return i, code
     return -1, 0
-
-
-def check_orders(const double[::1] t_h,          # IN (n,) decision times
-                 const int64_t[::1] region,      # IN (n,)
-                 const int64_t[::1] level,       # IN (n,)
-                 const int64_t[::1] line_ptr,    # IN (n+1,) into line_sku / line_qty
-                 const int64_t[::1] line_sku,    # IN (M,)
-                 const int64_t[::1] line_qty,    # IN (M,)
-                 int64_t n_regions,              # IN
-                 int64_t n_levels,               # IN
-                 int64_t n_skus):                # IN
-    """The first malformed order and why: ``(i, code)``, ``(-1, 0)`` when every order is fine.
-
-    Codes: 1 time not finite, 2 region out of range, 3 level out of range,
-    4 no lines (or lines outside the arrays), 5 SKU out of range,
-    6 quantity < 1, 7 a SKU on two lines (DecisionEngine._check_order's checks).
-    """
-    return _check(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
 
 
 def ready_calendar(const double[::1] t_h,          # IN  (m,) now
@@ -914,7 +901,7 @@ cdef class Kernel:
 
         ``line_ptr`` may start anywhere in ``line_sku``: the lines are bound from ``line_ptr[0]`` on.
         """
-        got = _check(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+        got = check_orders(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
         if got[1] == 0:
             self.t_h, self.region, self.level, self.line_ptr = t_h, region, level, line_ptr
             if line_ptr[0] != 0:

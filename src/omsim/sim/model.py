@@ -46,14 +46,13 @@ import numpy as np
 import simpy
 
 from omsim.catalogue import popularity as _popularity
-from omsim.orders import Order
+from omsim.engine import DecisionArrays, DecisionEngine, decision_arrays
+from omsim.orders import DECISION_STATUSES, Order
 from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
-from omsim.sim.packages import PARTIAL as PARTIAL_CODE
-from omsim.sim.packages import STATUSES as DECISION_STATUSES
-from omsim.sim.packages import DecisionColumns, PackageTable, decision_columns, spans
+from omsim.sim.packages import PackageTable, spans
 from omsim.sim.queueing import Calendar, Station
 
 # Internal order states.
@@ -61,6 +60,7 @@ PENDING, PAY_FAILED, ACTIVE, BACKORDERED, CANCELLED, DONE = range(6)
 #: Kinds of rows in the order table: a customer's order, an exchange (a new order
 #: for returned goods) and the backordered remainder of a partly allocated order.
 KINDS = ("order", "exchange", "remainder")
+PARTIAL_CODE = DECISION_STATUSES.index("partial")
 #: Output statuses (``Result.orders.status``).
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
 
@@ -127,7 +127,6 @@ class Simulation:
 
     def __init__(self, scenario, seed: int, days: int | None = None, replication: int | None = None,
                  progress=None):
-        from omsim.engine import DecisionEngine  # the engine pulls in solvers; keep import local
 
         sc = self.sc = scenario
         self.seed = int(seed)
@@ -309,11 +308,11 @@ class Simulation:
                                               stop_on_partial=stop_on_partial)
         return da, ptr
 
-    def _decide_one(self, oid: int, t: float) -> DecisionColumns:
+    def _decide_one(self, oid: int, t: float) -> DecisionArrays:
         """Decide (and commit) one order with the scenario's policy, as columns."""
         eng = self.engine
         if self.batch:
-            return decision_columns([eng.decide_batch([self._order(oid)], t)[0]], eng)
+            return decision_arrays([eng.decide_batch([self._order(oid)], t)[0]], eng)
         o = np.array([oid], dtype=np.int64)
         ptr, sku, qty = self._lines_of(o)
         return eng.decide_commit_arrays(o, np.array([t]), self.ot.region[o], self.ot.level[o], ptr, sku, qty)
@@ -462,7 +461,7 @@ class Simulation:
                 if j > i:
                     chunk = idx[i:j]
                     decs = eng.decide_batch([self._order(o) for o in chunk.tolist()], env.now)
-                    self._accept(chunk, np.full(chunk.size, env.now), decision_columns(decs, eng), True)
+                    self._accept(chunk, np.full(chunk.size, env.now), decision_arrays(decs, eng), True)
                     i = j
             return
         # Runs of orders go to the engine in one call: every order up to the next event that may change
@@ -861,7 +860,7 @@ class Simulation:
                 eng.cancel(oid, t)
                 d = eng.decide_batch([o], t)[0]
                 if d.shipments:
-                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_columns([d], eng), False)
+                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_arrays([d], eng), False)
             return
         # Decided in turn, each against the stock the ones before it left (one engine call per run;
         # a partial ends a run: its remainder is probed first). A backorder decided again is

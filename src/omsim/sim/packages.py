@@ -1,51 +1,17 @@
-"""The simulator's packages as columns, and committed decisions as columns.
+"""The simulator's packages as columns.
 
 A package is one shipment of one order: one node, one carrier service, its
 lines. The engine hands a run of decisions over as columns
 (:meth:`omsim.engine.DecisionEngine.decide_commit_arrays`); the simulator
 keeps their packages as rows of :class:`PackageTable` (growing by doubling)
 and refers to a package by its row everywhere (wave queues, totes, pickups),
-never as a Python object. Decisions taken one at a time (backorders asked
-again, exchanges, remainders, the ``batch`` policy's windows) come back as
-:class:`~omsim.orders.Decision` objects and are laid out the same way by
-:func:`decision_columns`.
+never as a Python object. Decisions taken one at a time (the ``batch``
+policy's windows) come back as :class:`~omsim.orders.Decision` objects and
+are laid out the same way by :func:`omsim.engine.decision_arrays`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
-#: Decision status codes (the index), as in :data:`omsim.engine.DECISION_STATUSES`.
-STATUSES: tuple[str, ...] = ("allocated", "partial", "backorder", "hold", "cancel")
-PARTIAL = STATUSES.index("partial")
-
-
-@dataclass
-class DecisionColumns:
-    """Decisions of ``n`` orders as columns (the fields of ``omsim.engine.DecisionArrays`` the simulator reads).
-
-    Order ``i``'s packages are rows ``pkg_ptr[i]:pkg_ptr[i + 1]`` in shipment
-    order; package ``p``'s lines are ``pkg_line_ptr[p]:pkg_line_ptr[p + 1]``;
-    ``unfilled`` runs over the orders' lines in order.
-    """
-
-    n: int
-    status: np.ndarray
-    promised_h: np.ndarray
-    unfilled: np.ndarray
-    pkg_ptr: np.ndarray
-    pkg_node: np.ndarray
-    pkg_service: np.ndarray
-    pkg_ship_by_h: np.ndarray
-    pkg_transit_h: np.ndarray
-    pkg_cost_package: np.ndarray
-    pkg_cost_weight: np.ndarray
-    pkg_cost_distance: np.ndarray
-    pkg_cost_handling: np.ndarray
-    pkg_line_ptr: np.ndarray
-    pkg_sku: np.ndarray
-    pkg_qty: np.ndarray
 
 
 def spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,39 +21,6 @@ def spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(ln, out=ptr[1:])
     idx = np.arange(int(ptr[-1]), dtype=np.int64) + np.repeat(a - ptr[:-1], ln)
     return ptr, idx
-
-
-def decision_columns(decisions, engine) -> DecisionColumns:
-    """Lay out :class:`~omsim.orders.Decision` objects as :class:`DecisionColumns`."""
-    index = engine.services.index
-    ships = [s for d in decisions for s in d.shipments]
-    f8 = lambda vals: np.fromiter(vals, dtype=np.float64, count=len(ships))  # noqa: E731
-    npk = [len(d.shipments) for d in decisions]
-    pkg_ptr = np.zeros(len(decisions) + 1, dtype=np.int64)
-    np.cumsum(npk, out=pkg_ptr[1:])
-    nl = [len(s.skus) for s in ships]
-    line_ptr = np.zeros(len(ships) + 1, dtype=np.int64)
-    np.cumsum(nl, out=line_ptr[1:])
-    cat = (lambda xs: np.concatenate(xs).astype(np.int64)) if ships else (lambda xs: np.zeros(0, np.int64))
-    return DecisionColumns(
-        n=len(decisions),
-        status=np.array([STATUSES.index(d.status) for d in decisions], dtype=np.int8),
-        promised_h=np.array([np.nan if d.promised_h is None else d.promised_h for d in decisions], dtype=np.float64),
-        unfilled=np.concatenate([np.asarray(d.unfilled, dtype=np.int64) for d in decisions]) if decisions
-        else np.zeros(0, np.int64),
-        pkg_ptr=pkg_ptr,
-        pkg_node=np.array([s.node for s in ships], dtype=np.int64),
-        pkg_service=np.array([index[(s.carrier, s.service)] for s in ships], dtype=np.int64),
-        pkg_ship_by_h=f8(s.ship_by_h for s in ships),
-        pkg_transit_h=f8(s.transit_h for s in ships),
-        pkg_cost_package=f8(s.cost.get("package", 0.0) for s in ships),
-        pkg_cost_weight=f8(s.cost.get("weight", 0.0) for s in ships),
-        pkg_cost_distance=f8(s.cost.get("distance", 0.0) for s in ships),
-        pkg_cost_handling=f8(s.cost.get("handling", 0.0) for s in ships),
-        pkg_line_ptr=line_ptr,
-        pkg_sku=cat([s.skus for s in ships]),
-        pkg_qty=cat([s.qty for s in ships]),
-    )
 
 
 class PackageTable:

@@ -151,6 +151,7 @@ class Station:
             start = self.calendar.next_open(start)
         end = start + service_h
         heapq.heappush(self._free, end)
+        self._prune(now)             # keep only the jobs still in the system: O(jobs waiting or in service)
         if start > now:
             self._starts.append(start)
         heapq.heappush(self._spans, (end, start))
@@ -168,21 +169,26 @@ class Station:
         if on_done is not None:
             on_done(start, end, *args)
 
+    def _prune(self, now: float) -> None:
+        """Forget jobs that have started (waiting list) or ended (span heap) by ``now``."""
+        q, h = self._starts, self._spans
+        while q and q[0] <= now:
+            q.popleft()
+        while h and h[0][0] <= now:
+            heapq.heappop(h)
+
     @property
     def queue_length(self) -> int:
         """Jobs waiting to start now (for a server, or holding one until the station opens)."""
-        q, now = self._starts, self.env.now
-        while q and q[0] <= now:
-            q.popleft()
-        return len(q)
+        self._prune(self.env.now)
+        return len(self._starts)
 
     @property
     def in_service(self) -> int:
         """Jobs in service now."""
-        h, now = self._spans, self.env.now
-        while h and h[0][0] <= now:
-            heapq.heappop(h)
-        return sum(1 for _e, s in h if s <= now)
+        now = self.env.now
+        self._prune(now)
+        return sum(1 for _e, s in self._spans if s <= now)
 
     @property
     def start_h(self) -> list[float]:

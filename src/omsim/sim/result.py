@@ -211,10 +211,8 @@ def build_result(sim) -> Result:
     pack_h = sum(st.servers * sim.calendars[i].open_hours(0.0, end) for i, st in enumerate(sim.packers))
     waits = np.concatenate([st.waits_until(end) for st in sim.pickers]) if sim.pickers else np.zeros(0)
     n_ship = int(shipped.sum())
-    n_pkg_picked = int(sum(st.jobs for st in sim.pickers))
     # Inventory value: mean of daily on-hand value (cost), start included.
     inv = sim.engine.inventory
-    led = ledger
     ship_rows = ledger["reason"].to_numpy() == "ship"
     sku_pos = pd.Series(np.arange(len(sim.sc.sku_ids)), index=sim.sc.sku_ids)
     j = sku_pos.reindex(ledger["sku"].to_numpy()[ship_rows]).to_numpy()

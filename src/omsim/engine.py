@@ -340,6 +340,11 @@ class DecisionArrays:
         ``a, b = pkg_line_ptr[p], pkg_line_ptr[p+1]`` (in the order's line order).
     pkg_sku, pkg_qty
         int64 lines of the packages.
+    rem_status
+        (n,) int8, the remainder probe of each order (``probe_remainder=True``): -1 when the order has
+        none (it is not ``partial``, or no probe was asked for), -2 when ``decide`` of its unfilled lines
+        would ship something, else the :data:`DECISION_STATUSES` index of that decision's status (it
+        ships nothing: ``backorder``, ``hold`` or ``cancel`` per ``policies.no_stock``). Always filled.
     """
 
     n: int
@@ -361,6 +366,11 @@ class DecisionArrays:
     pkg_line_ptr: np.ndarray
     pkg_sku: np.ndarray
     pkg_qty: np.ndarray
+    rem_status: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.rem_status is None:
+            self.rem_status = np.full(self.n, -1, dtype=np.int8)
 
 
 class _Store:
@@ -386,6 +396,7 @@ class _Store:
         self.O = self.L = self.P = self.PL = 0     # rows written
         self.gen = 0                               # bumped when a column is replaced (rebind the kernel)
         self.status = np.zeros(orders, dtype=np.int8)
+        self.rem = np.full(orders, -1, dtype=np.int8)          # remainder probe (DecisionArrays.rem_status)
         self.promised = np.full(orders, np.nan)
         self.total = np.zeros(orders)
         self.pkg_ptr = np.zeros(orders + 1, dtype=np.int64)
@@ -412,6 +423,7 @@ class _Store:
         if need >= len(self.status):
             size = max(2 * len(self.status), need + 1)
             self.status = self._grown(self.status, self.O, size)
+            self.rem = self._grown(self.rem, self.O, size, -1)
             self.promised = self._grown(self.promised, self.O, size, np.nan)
             self.total = self._grown(self.total, self.O, size)
             self.pkg_ptr = self._grown(self.pkg_ptr, self.O + 1, size + 1)
@@ -438,7 +450,7 @@ class _Store:
 
     def out_columns(self) -> tuple:
         """The output columns in the order Kernel.set_out takes them."""
-        return (self.status, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node,
+        return (self.status, self.rem, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node,
                 self.pkg_service, self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
                 self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling, self.pkg_line_ptr,
                 self.pkg_sku, self.pkg_qty)
@@ -447,6 +459,7 @@ class _Store:
         """Record a Decision (made by the Python path) as order row ``row`` (packages at the cursor)."""
         st = self.engine.services
         self.status[row] = _STATUS_CODE[d.status]
+        self.rem[row] = -1
         self.promised[row] = np.nan if d.promised_h is None else d.promised_h
         self.total[row] = d.total
         a = int(self.optr[row])
@@ -539,7 +552,7 @@ def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
         store.unfilled[:int(store.optr[n])], store.pkg_node[:P], store.pkg_service[:P], store.pkg_ship_by[:P],
         store.pkg_promised[:P], store.pkg_transit[:P], store.pkg_kg[:P], store.pkg_c_package[:P],
         store.pkg_c_weight[:P], store.pkg_c_distance[:P], store.pkg_c_handling[:P], store.pkg_line_ptr[:P + 1],
-        store.pkg_sku[:PL], store.pkg_qty[:PL])
+        store.pkg_sku[:PL], store.pkg_qty[:PL], store.rem[:n])
 
 
 class _Run:
@@ -599,7 +612,7 @@ class _Run:
             s.unfilled[l0:l0 + self.ptr.item(m)], s.pkg_node[P0:P1], s.pkg_service[P0:P1],
             s.pkg_ship_by[P0:P1], s.pkg_promised[P0:P1], s.pkg_transit[P0:P1], s.pkg_kg[P0:P1],
             s.pkg_c_package[P0:P1], s.pkg_c_weight[P0:P1], s.pkg_c_distance[P0:P1], s.pkg_c_handling[P0:P1],
-            lp, s.pkg_sku[PL0:PL1], s.pkg_qty[PL0:PL1])
+            lp, s.pkg_sku[PL0:PL1], s.pkg_qty[PL0:PL1], s.rem[o0:o0 + m])
 
 
 class _CarrierWindow:
@@ -641,6 +654,36 @@ class _ArrBooking:
     @property
     def pickup_day(self) -> list[int]:
         return self.run.pkg_day[self.p0:self.p0 + self.npk].tolist()
+
+
+class _WaitBooking:
+    """A registered order that ships nothing (backorder or hold) from :meth:`DecisionEngine.register_backorders`:
+    its lines; the Decision (what ``commit`` of ``decide``'s decision would hold) is built when asked."""
+
+    __slots__ = ("engine", "oid", "status", "skus", "qty", "policy", "day", "_d")
+    open: list = []            # no shipments (read-only: never appended to)
+    open_count = 0
+    service: list = []
+    pickup_day: list = []
+
+    def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int):
+        self.engine, self.oid, self.status, self.skus, self.qty = engine, oid, status, skus, qty
+        self.policy, self.day, self._d = policy, day, None
+
+    @property
+    def decision(self) -> Decision:
+        d = self._d
+        if d is None:
+            # _decision's arithmetic for an assignment that ships nothing
+            eng = self.engine
+            short = int(sum(self.qty.tolist()))
+            cost = {"shipping_package": 0.0, "shipping_weight": 0.0, "shipping_distance": 0.0, "handling": 0.0,
+                    "split_penalty": eng.split_penalty * 0, "lost_penalty": eng.lost_sale_penalty * short}
+            total = 0.0
+            for key in COST_KEYS:
+                total += cost[key]
+            d = self._d = Decision(self.oid, self.status, [], self.qty.copy(), None, cost, total, self.policy, [])
+        return d
 
 
 class DecisionEngine:
@@ -1247,7 +1290,7 @@ class DecisionEngine:
 
     # ------------------------------------------------------------------ columnar fast path
     def decide_commit_arrays(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, *,
-                             stop_on_partial: bool = False) -> DecisionArrays:
+                             stop_on_partial: bool = False, probe_remainder: bool = False) -> DecisionArrays:
         """Decide and commit a run of orders given as columns; :meth:`decide_commit_many` without objects.
 
         Exactly ``decide(o, t)`` then ``commit(d, t)`` for each order in turn
@@ -1276,11 +1319,25 @@ class DecisionEngine:
         stop_on_partial
             Stop after the first order whose status is ``partial`` (it is
             committed and included), so that the caller can act on it first.
+        probe_remainder
+            For every order decided ``partial``, right after it is committed
+            and before the next order, decide its remainder — its lines with
+            units left unfilled, for those units, same time, region, level
+            and policy — as a dry run, exactly as ``decide(Order(...), t)``
+            would against the state that order left (nothing committed), and
+            report it in ``rem_status`` (-2: it would ship something; else
+            the status of a decision that ships nothing, ``backorder``,
+            ``hold`` or ``cancel``). The run goes on (unless
+            ``stop_on_partial``). Remainders to be backordered are then
+            registered with :meth:`register_backorders` (equivalent to
+            committing those decisions right after their order: a decision
+            that ships nothing changes no state a later decision reads).
 
         Returns
         -------
         DecisionArrays
-            The first ``n`` orders' decisions (all unless stopped).
+            The first ``n`` orders' decisions (all unless stopped);
+            ``rem_status`` is -1 everywhere unless ``probe_remainder``.
 
         Raises
         ------
@@ -1294,7 +1351,7 @@ class DecisionEngine:
         run = _Run(self, oids.tolist(), t, reg, lev, ptr, sku, qty, self.policy)
         self._kbound["run"] = run       # the columns just bound are this run's (the same lines)
         try:
-            self._decide_run(run, stop_on_partial)
+            self._decide_run(run, stop_on_partial, probe=probe_remainder)
         finally:
             run.close()
         return run.arrays(run.done)
@@ -1383,8 +1440,9 @@ class DecisionEngine:
                 and np.all(np.isfinite(lab) & (lab > 0)))
         return ok
 
-    def _decide_run(self, run: _Run, stop_on_partial: bool, stop=None) -> None:
-        """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided).
+    def _decide_run(self, run: _Run, stop_on_partial: bool, stop=None, probe: bool = False) -> None:
+        """Decide and commit the orders of ``run`` in turn (sets ``run.done``, the orders decided); with
+        ``probe``, the remainder of each partial order is probed right after it (``_Store.rem``).
 
         The run's columns must be bound to the kernel (``_check_columns``) for the compiled loop.
         """
@@ -1397,13 +1455,15 @@ class DecisionEngine:
         opened = self._open
         fresh = opened.keys().isdisjoint(keys) and (n == 1 or len(set(keys)) == n)
         if self._kernel_covers(run.policy) and fresh:
-            self._decide_run_compiled(run, stop_on_partial, stop)
+            self._decide_run_compiled(run, stop_on_partial, stop, probe)
             return
         # The Python path (also where an id repeats or is open: commit then raises at the right order).
         for i in range(n):
             d = self._decide_one(run, i)
             run.write(i, d)
             run.done = i + 1
+            if probe and d.status == "partial":
+                self._probe_remainder(run, i)
             if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
                 run.stopped = True
                 break
@@ -1412,6 +1472,75 @@ class DecisionEngine:
         a, b = int(run.ptr[i]), int(run.ptr[i + 1])
         return Order(run.oids[i], float(run.t[i]), int(run.region[i]), SERVICE_LEVELS[int(run.level[i])],
                      run.sku[a:b].copy(), run.qty[a:b].copy())
+
+    def register_backorders(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, statuses) -> None:
+        """Register orders that ship nothing (remainders probed by ``decide_commit_arrays(probe_remainder=True)``).
+
+        The same state as ``commit(decide(o, t), t)`` of each order whose
+        decision ships nothing with status ``statuses[i]`` (``backorder`` or
+        ``hold``: the order is open — :meth:`committed` gives that Decision,
+        :meth:`cancel` forgets it — and nothing else changes; ``cancel``:
+        no trace), without deciding again. A decision that ships nothing
+        changes no state any later decision reads, so registering the
+        remainders after the run they were probed in equals committing each
+        right after its order.
+
+        Parameters
+        ----------
+        order_ids
+            (n,) int, distinct, not open (the remainders' own ids).
+        t_h
+            (n,) float (or one float): the decision time (sets the booking day as ``commit``).
+        region, level, line_ptr, line_sku, line_qty
+            As :meth:`decide_commit_arrays`: the remainders' lines (the units left unfilled).
+        statuses
+            (n,) int, :data:`DECISION_STATUSES` index of each decision (``rem_status`` of the probe):
+            ``backorder``, ``hold`` or ``cancel``.
+
+        Raises
+        ------
+        OmsimError
+            Malformed columns, a status that ships something (or -1/-2), an order id open or
+            repeated; nothing is registered then.
+        """
+        oids, t, reg, lev, ptr, sku, qty = self._check_columns(order_ids, t_h, region, level, line_ptr, line_sku,
+                                                                line_qty)
+        self._kbound["run"] = None          # _check_columns bound these columns to the kernel: not a run
+        n = oids.size
+        codes = np.asarray(statuses).reshape(-1)
+        if codes.size != n or (n and codes.dtype.kind not in "iu"):
+            raise OmsimError(f"register_backorders: {n} orders but {codes.size} statuses (integer codes)")
+        cl = codes.tolist()
+        keys = oids.tolist()
+        opened = self._open
+        for o, c in zip(keys, cl):
+            if c not in (_STATUS_CODE["backorder"], _STATUS_CODE["hold"], _CANCEL):
+                raise OmsimError(f"order {o}: status code {c} is not backorder, hold or cancel (a decision that "
+                                 "ships nothing)")
+            if o in opened:
+                raise OmsimError(f"order {o}: already committed; cancel it before committing a new decision")
+        if len(set(keys)) != n:
+            raise OmsimError("register_backorders: an order id appears twice")
+        pl = ptr.tolist()
+        days = (t // 24.0).astype(np.int64).tolist()
+        policy = self.policy
+        for i, (o, c) in enumerate(zip(keys, cl)):
+            if c != _CANCEL:        # a cancelled order is over; backorders and holds wait
+                a, b = pl[i], pl[i + 1]
+                opened[o] = _WaitBooking(self, o, DECISION_STATUSES[c], sku[a:b].copy(), qty[a:b].copy(), policy,
+                                         days[i])
+
+    def _probe_remainder(self, run: _Run, i: int) -> None:
+        """The remainder probe of row i (committed, partial) through ``decide``: its rem_status."""
+        store = run.store
+        a, b = int(run.ptr[i]), int(run.ptr[i + 1])
+        u = store.unfilled[run.l0 + a:run.l0 + b]
+        short = u > 0
+        t = float(run.t[i])
+        o = Order(run.oids[i], t, int(run.region[i]), SERVICE_LEVELS[int(run.level[i])], run.sku[a:b][short].copy(),
+                  u[short].copy())
+        d = self.decide(o, t, run.policy)
+        store.rem[run.o0 + i] = -2 if d.shipments else _STATUS_CODE[d.status]
 
     def _decide_one(self, run: _Run, i: int) -> Decision:
         """decide + commit of row i through the Python path."""
@@ -1441,7 +1570,7 @@ class DecisionEngine:
         elig = np.concatenate(st.eligible).astype(np.int64)
         lp = self.max_packages
         flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
-                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday], dtype=np.int64)
+                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday, 0], dtype=np.int64)
         # The shifts as promise.ready_time_h reads them (normalised: end after start, weekday sets).
         norm = [normalise_shifts(sh) for sh in self._shifts]
         sh_ptr = np.cumsum([0] + [len(x) for x in norm]).astype(np.int64)
@@ -1579,7 +1708,7 @@ class DecisionEngine:
         self.carriers.book_many([day0 + p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs])
         cw.ver = (self.carriers.version, self._full_ver)      # the kernel checked the room, as book() would
 
-    def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop) -> None:
+    def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop, probe: bool = False) -> None:
         """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide).
 
         The kernel works on the inventory and backlog arrays in place, on the
@@ -1597,6 +1726,7 @@ class DecisionEngine:
         kb = self._kbound
         flags = self._kernel_static()[17]
         stop_on_partial = int(bool(stop_on_partial))
+        probe = int(bool(probe))
         min_days = 0
         i = 0
         first = True
@@ -1616,6 +1746,8 @@ class DecisionEngine:
                 kb["run"] = run
             if flags[6] != stop_on_partial:
                 flags[6] = stop_on_partial
+            if flags[8] != probe:
+                flags[8] = probe
             new = self._kernel_day(dl[i], ctl)
             cw = self._carrier_window(lo_day, hi_day, min_days)
             first = False
@@ -1638,6 +1770,13 @@ class DecisionEngine:
             if rc == _decide.STOP_PARTIAL:
                 run.stopped = True
                 break
+            if rc == _decide.PROBE:
+                # order j - 1 is committed (partial); its remainder needs the Python path
+                self._probe_remainder(run, j - 1)
+                if stop_on_partial:
+                    run.stopped = True
+                    break
+                continue
             if rc == _decide.STALE_WINDOWS:
                 t = tl[i]
                 for nn in range(self.n_nodes):
@@ -1649,6 +1788,8 @@ class DecisionEngine:
                 d = self._decide_one(run, i)
                 run.write(i, d)
                 i = run.done = i + 1
+                if probe and d.status == "partial":
+                    self._probe_remainder(run, i - 1)
                 if (stop_on_partial and d.status == "partial") or (stop is not None and stop(d)):
                     run.stopped = True
                     break
@@ -2110,6 +2251,9 @@ class DecisionEngine:
         b = self._booking(order_id)
         if type(b) is _ArrBooking:
             return self._cancel_arrays(order_id, b, t_h)
+        if type(b) is _WaitBooking:
+            del self._open[order_id]
+            return 0
         released = 0
         ships = b.decision.shipments
         idx = [i for i, open_ in enumerate(b.open) if open_]

@@ -38,8 +38,12 @@ cdef enum:
     _NEW_DAY = 2         # order ctl[0] is on another day than ctl[4]: load that day's node counters
     _STALE_WINDOWS = 3   # some node's cached shift windows are not valid at order ctl[0]'s time
     _FALLBACK = 4        # order ctl[0] must be decided and committed by the Python path
+    _PROBE = 5           # order ctl[0] - 1 (committed, partial) needs its remainder probed by the Python path
 
-DONE, STOP_PARTIAL, NEW_DAY, STALE_WINDOWS, FALLBACK = _DONE, _STOP_PARTIAL, _NEW_DAY, _STALE_WINDOWS, _FALLBACK
+DONE, STOP_PARTIAL, NEW_DAY, STALE_WINDOWS, FALLBACK, PROBE = _DONE, _STOP_PARTIAL, _NEW_DAY, _STALE_WINDOWS, \
+    _FALLBACK, _PROBE
+# rem_status codes besides a DECISION_STATUSES code (the probe ships nothing: its no-stock status)
+REM_NONE, REM_SHIPS = -1, -2
 
 cdef double _EPS = 1e-9           # promise._EPS
 cdef double _DELAY_RANK = 1e12    # engine._DELAY_RANK
@@ -208,7 +212,7 @@ cdef int _core(
         const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
         const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
                                                #        max_packages, no_stock status code, stop_on_partial,
-                                               #        weekday of day 0]
+                                               #        weekday of day 0, probe_remainder]
         const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
         const double[::1] win_hi,              # IN    (N,)
         const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
@@ -233,6 +237,8 @@ cdef int _core(
                                                #        OUT why FALLBACK: 1 shifts without hours, 2 pickup
                                                #        outside the window, 3 split re-solve, 4 commit refused]
         int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
+        int8_t[::1] rem_status,                # OUT   (n,) remainder probe: -1 none, -2 it ships something,
+                                               #        else the DECISION_STATUSES code of its (no-stock) status
         double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
         double[::1] total,                     # OUT   (n,) total cost
         int64_t[::1] pkg_ptr,                  # OUT   (n+1,) packages of order i: pkg_ptr[i]:pkg_ptr[i+1]
@@ -256,6 +262,13 @@ cdef int _core(
     Order i's row in the order outputs is ctl[8] + i, its lines' rows in ``unfilled`` start at ctl[9] +
     line_ptr[i] - line_ptr[0]. ctl[10] counts the (day, service) pairs logged in tlog; ctl[11] != 0: a dry
     run (decide only: no stock, counter or carrier state changes).
+
+    With flags[8] (not in a dry run), right after an order is committed ``partial`` its unfilled lines
+    (units left unfilled, lines with some) are decided as a dry run at the same time, region and level
+    (exactly what ``DecisionEngine.decide`` of that order would say against the state the commit left),
+    and ``rem_status`` says whether it would ship anything; where that needs the Python path (the
+    split-penalty re-solve, a pickup outside the window, shifts without hours) the call returns _PROBE
+    with ctl[0] past the partial order.
     """
     cdef Py_ssize_t N = fixed.shape[0], K = fixed.shape[2], D = booked.shape[0]
     cdef Py_ssize_t i, l, n, j, k, q, m, L, lo, hi, e0, e1, best_j, npk, nd, r_
@@ -266,7 +279,12 @@ cdef int _core(
     cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = params[0], lost_pen = params[1]
     cdef int tries, rc = _DONE, code
     cdef bint any_per_unit = flags[0] != 0, node_capped = flags[1] != 0, unit_capped = flags[2] != 0
-    cdef bint stop_partial = flags[6] != 0, any_closed, shipped, bad
+    cdef bint stop_partial = flags[6] != 0, any_closed, shipped, bad, probe_on = flags[8] != 0, probing = False
+    cdef const int64_t* sk = NULL
+    cdef const int64_t* qt = NULL
+    cdef int64_t* pr_sku = NULL
+    cdef int64_t* pr_qty = NULL
+    cdef Py_ssize_t pr_L = 0
     cdef Py_ssize_t k_max = flags[3]
     cdef int64_t max_packages = flags[4], no_stock = flags[5]
     cdef int64_t room, take, ol, ul
@@ -293,9 +311,9 @@ cdef int _core(
     cdef Py_ssize_t oo = ctl[8], lu = ctl[9]
     cdef bint dry = ctl[11] != 0
     # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
-    if (ctl.shape[0] < 12 or flags.shape[0] < 8 or params.shape[0] < 2 or n_orders < 0
+    if (ctl.shape[0] < 12 or flags.shape[0] < 9 or params.shape[0] < 2 or n_orders < 0
             or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
-            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or promised.shape[0] < oo + i_end
+            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or rem_status.shape[0] < oo + i_end or promised.shape[0] < oo + i_end
             or total.shape[0] < oo + i_end or pkg_ptr.shape[0] < oo + i_end + 1 or oo < 0 or lu < 0
             or reserved.shape[0] != N or reserved.shape[1] != S or safety.shape[0] != N or safety.shape[1] != S
             or on_hand.shape[0] != N or backlog.shape[0] < N or orders_taken.shape[0] < N
@@ -341,7 +359,9 @@ cdef int _core(
         p_units = <int64_t*> malloc(N * sizeof(int64_t))
         cal_lo = <double*> malloc(16 * max_ns * sizeof(double))
         cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
-        if (cal_lo == NULL or cal_hi == NULL or code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
+        pr_sku = <int64_t*> malloc(maxL * sizeof(int64_t))
+        pr_qty = <int64_t*> malloc(maxL * sizeof(int64_t))
+        if (pr_sku == NULL or pr_qty == NULL or cal_lo == NULL or cal_hi == NULL or code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
                 or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
                 or nd_k == NULL or nd_c == NULL or p_units == NULL):
             rc = -1
@@ -350,29 +370,37 @@ cdef int _core(
             t = t_h[i]
             lo = line_ptr[i] - base
             hi = line_ptr[i + 1] - base
-            L = hi - lo
             r_ = region[i]
-            day = <int64_t> _floordiv(t, 24.0)
-            if day != cur_day:
-                rc = _NEW_DAY
-                break
-            for n in range(N):
-                if not (win_lo[n] <= t < win_hi[n]):
-                    rc = _STALE_WINDOWS
+            if probing:
+                # the remainder of order i (just committed): same time, so the same day and windows
+                L = pr_L
+                sk = pr_sku
+                qt = pr_qty
+            else:
+                L = hi - lo
+                sk = &line_sku[lo]
+                qt = &line_qty[lo]
+                day = <int64_t> _floordiv(t, 24.0)
+                if day != cur_day:
+                    rc = _NEW_DAY
                     break
-            if rc != _DONE:
-                break
+                for n in range(N):
+                    if not (win_lo[n] <= t < win_hi[n]):
+                        rc = _STALE_WINDOWS
+                        break
+                if rc != _DONE:
+                    break
             # ---- _prepare: available to promise (L, N)
             for l in range(L):
-                s = line_sku[lo + l]
+                s = sk[l]
                 for n in range(N):
                     a = on_hand[n, s] - reserved[n, s] - safety[n, s]
                     avail[l * N + n] = a if a > 0 else 0
             W = 0.0
             usum = 0
             for l in range(L):
-                W += sku_kg[line_sku[lo + l]] * <double> line_qty[lo + l]
-                usum += line_qty[lo + l]
+                W += sku_kg[sk[l]] * <double> qt[l]
+                usum += qt[l]
             U = <double> usum
             # ---- rate shop one service per node (ready time, pickups, full service-days)
             e0 = elig_ptr[level[i]]
@@ -430,7 +458,11 @@ cdef int _core(
                 sb[n] = best_sb
                 closed[n] = not isfinite(best_key)
             if bad:
-                rc = _FALLBACK
+                if probing:
+                    i += 1
+                    rc = _PROBE
+                else:
+                    rc = _FALLBACK
                 break
             # ---- _prepare_rest: nodes that cannot ship see no stock; cost arrays
             any_closed = False
@@ -448,13 +480,13 @@ cdef int _core(
                     ul = cap_units[n] - units_taken[n]
                     a = 0
                     for l in range(L):
-                        a += avail[l * N + n] if avail[l * N + n] < line_qty[lo + l] else line_qty[lo + l]
+                        a += avail[l * N + n] if avail[l * N + n] < qt[l] else qt[l]
                     if ul < a:
                         room = ul
                         for l in range(L):
                             take = avail[l * N + n]
-                            if line_qty[lo + l] < take:
-                                take = line_qty[lo + l]
+                            if qt[l] < take:
+                                take = qt[l]
                             if room < take:
                                 take = room
                             avail[l * N + n] = take
@@ -469,7 +501,7 @@ cdef int _core(
                     pdis[n] = dist[n, r_, k]
                 pcost[n] = (pfix[n] + pdis[n]) + pkg_extra[n]
                 for l in range(L):
-                    c = sku_kg[line_sku[lo + l]] * per_kg[k] + (1.0 / <double> line_qty[lo + l]) * handling_line[n]
+                    c = sku_kg[sk[l]] * per_kg[k] + (1.0 / <double> qt[l]) * handling_line[n]
                     if any_per_unit:
                         c = c + per_unit[k]
                     ucost[l * N + n] = c
@@ -479,7 +511,7 @@ cdef int _core(
             w.L = L
             w.N = N
             w.K = k_max if k_max < N else N
-            w.dem = &line_qty[lo]
+            w.dem = qt
             w.avail = avail
             w.pcost = pcost
             w.ucost = ucost
@@ -497,8 +529,21 @@ cdef int _core(
                         break
                 if bad:
                     ctl[7] = 3
-                    rc = _FALLBACK
+                    if probing:
+                        i += 1
+                        rc = _PROBE
+                    else:
+                        rc = _FALLBACK
                     break
+            if probing:
+                # decide() of the remainder ships what the solve ships; nothing: the no-stock status
+                rem_status[oo + i] = -2 if shipped else <int8_t> no_stock
+                probing = False
+                i += 1
+                if stop_partial:
+                    rc = _STOP_PARTIAL
+                    break
+                continue
             # ---- commit checks (the Python path raises when these fail; they never should)
             npk = 0
             nd = 0
@@ -508,7 +553,7 @@ cdef int _core(
                     u = x[l * N + n]
                     if u > 0:
                         units += u
-                        s = line_sku[lo + l]
+                        s = sk[l]
                         if u > on_hand[n, s] - reserved[n, s] - safety[n, s]:
                             bad = True
                 if units == 0:
@@ -558,13 +603,13 @@ cdef int _core(
                 for l in range(L):
                     u = x[l * N + n]
                     if u > 0:
-                        kg += sku_kg[line_sku[lo + l]] * <double> u
-                        hsum += <double> u / <double> line_qty[lo + l]
-                        pkg_sku[PL] = line_sku[lo + l]
+                        kg += sku_kg[sk[l]] * <double> u
+                        hsum += <double> u / <double> qt[l]
+                        pkg_sku[PL] = sk[l]
                         pkg_qty[PL] = u
                         PL += 1
                         if not dry:
-                            reserved[n, line_sku[lo + l]] += u
+                            reserved[n, sk[l]] += u
                 units = p_units[n]
                 c_pkg = pfix[n] + per_unit[k] * <double> units
                 c_wt = per_kg[k] * kg
@@ -603,7 +648,7 @@ cdef int _core(
             pkg_ptr[oo + i + 1] = P
             short = 0
             for l in range(L):
-                a = line_qty[lo + l]
+                a = qt[l]
                 for n in range(N):
                     a -= x[l * N + n]
                 unfilled[lu + lo + l] = a
@@ -634,6 +679,17 @@ cdef int _core(
                             ctl[10] += 1
                         if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
                             full[d, nd_k[q]] = 1
+            rem_status[oo + i] = -1
+            if probe_on and not dry and status[oo + i] == 1:
+                # probe the unfilled lines (same i) before the next order
+                pr_L = 0
+                for l in range(L):
+                    if unfilled[lu + lo + l] > 0:
+                        pr_sku[pr_L] = sk[l]
+                        pr_qty[pr_L] = unfilled[lu + lo + l]
+                        pr_L += 1
+                probing = True
+                continue
             i += 1
             if stop_partial and status[oo + i - 1] == 1:
                 rc = _STOP_PARTIAL
@@ -658,6 +714,8 @@ cdef int _core(
         free(p_units)
         free(cal_lo)
         free(cal_hi)
+        free(pr_sku)
+        free(pr_qty)
     if rc == -1:
         raise MemoryError()
     return rc
@@ -792,6 +850,7 @@ cdef class Kernel:
     cdef int64_t[:, ::1] booked0
     cdef bint has_booked0
     cdef int8_t[::1] status
+    cdef int8_t[::1] rem_status
     cdef double[::1] promised
     cdef double[::1] total
     cdef int64_t[::1] pkg_ptr
@@ -880,7 +939,7 @@ cdef class Kernel:
         ctl[10] = 0
         return out
 
-    def set_out(self, int8_t[::1] status, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
+    def set_out(self, int8_t[::1] status, int8_t[::1] rem_status, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
                 int64_t[::1] unfilled, int64_t[::1] pkg_node, int64_t[::1] pkg_service, int64_t[::1] pkg_day,
                 double[::1] pkg_ship_by, double[::1] pkg_promised, double[::1] pkg_transit, double[::1] pkg_kg,
                 double[::1] pkg_c_package, double[::1] pkg_c_weight, double[::1] pkg_c_distance,
@@ -888,6 +947,7 @@ cdef class Kernel:
         """Bind the output columns (all OUT)."""
         self.status, self.promised, self.total, self.pkg_ptr, self.unfilled = status, promised, total, pkg_ptr, \
             unfilled
+        self.rem_status = rem_status
         self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by = pkg_node, pkg_service, pkg_day, pkg_ship_by
         self.pkg_promised, self.pkg_transit, self.pkg_kg = pkg_promised, pkg_transit, pkg_kg
         self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance = pkg_c_package, pkg_c_weight, pkg_c_distance
@@ -937,7 +997,7 @@ cdef class Kernel:
                      self.win_ptr, self.win_start, self.win_end, self.sh_ptr, self.sh_start, self.sh_end,
                      self.sh_days, self.on_hand, self.reserved, self.safety, self.backlog, self.orders_taken,
                      self.units_taken, self.booked, self.full, self.tmark, self.tlog, ctl, self.status,
-                     self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
+                     self.rem_status, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
                      self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
                      self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
                      self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)

@@ -36,9 +36,10 @@ Inputs already validated by the caller.
 """
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t
-from libc.math cimport INFINITY, fabs
+from libc.math cimport INFINITY, fabs, floor
 
-from omsim._kernels._route_exact cimport Geometry, DPTables, Scratch, _solve_from, _alloc, _release, _fill
+from omsim._kernels._route_exact cimport (Geometry, DPTables, Scratch, Pull, _solve_pull, _pull_build,
+                                          _pull_release, _alloc, _release, _fill)
 
 # Same tolerance as the reference (capacity and "saving >= 0" checks).
 cdef double EPS = 1e-9
@@ -68,6 +69,12 @@ cdef struct Work:
     int64_t* xhi
     double* ylo        # (n,) y extent, depot included
     double* yhi
+    double* ybot       # (n,) cross aisle at or below ylo (the front one if none), at or above yhi
+    double* ytop
+    double* tour       # (n, n) upper triangle: the routed length of the pair's tour (where exact)
+    double* own        # (n,) routed length of each batch's tour (length[] accumulates savings instead)
+    double slack       # added to the bounds for rounding (0 when the arithmetic is exact)
+    const Pull* pull
     int64_t* pmin      # (n,) first aisle with a pick of each batch (n_aisles if none)
     # DP vectors at the start of every aisle of each batch's own tour (the prefix a candidate
     # tour shares with it): batch i's are pool[slot[i]], aisles flo[i]..fhi[i]. Slots n .. n+RING-1
@@ -113,7 +120,7 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
     if m == 0:
         return 0.0
     if k.pool == NULL:
-        return _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, NULL)
+        return _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
     for q in range(2):
         x = i if q == 0 else j
         y = j if q == 0 else i
@@ -129,9 +136,9 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
         from_ = k.pool + k.slot[src] * k.stride
         for q in range(skip * k.S):  # the shared prefix, so that the scratch holds the whole tour
             rec[q] = from_[q]
-        length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, start, from_ + skip * k.S, rec)
+        length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, start, from_ + skip * k.S, rec)
     else:
-        length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, rec)
+        length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, rec)
     k.tag_i[k.ring] = i
     k.tag_j[k.ring] = j
     k.tag_lo[k.ring] = lo
@@ -169,13 +176,41 @@ cdef double _route_alone(Work* k, Py_ssize_t i, bint record, const Geometry* g, 
     if m == 0:
         return 0.0
     if not record or k.pool == NULL:
-        return _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL, NULL)
-    length = _solve_from(k.buf_a, k.buf_c, m, g, t, w, NULL, NULL, &lo, &hi, -1, NULL,
+        return _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
+    length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL,
                          k.pool + k.slot[i] * k.stride)
     k.flo[i] = lo
     k.fhi[i] = hi
     k.fok[i] = 1
     return length
+
+
+cdef bint _dyadic(double x) noexcept nogil:
+    """``x`` is a multiple of 2**-10 below 2**20 in magnitude."""
+    return fabs(x) < 1048576.0 and x * 1024.0 == floor(x * 1024.0)
+
+
+cdef bint _exact_sums(const Geometry* g, Py_ssize_t n) noexcept nogil:
+    """Whether every length, saving and bound of the run is computed without rounding.
+
+    With all positions multiples of 2**-10 m (round metres, halves, ...), every
+    DP sum, tour length and saving is one too; kept below 2**42 they are exact
+    doubles, whatever the order of the additions. The bounds then need no
+    slack, which spares the tours whose saving only ties with the best.
+    """
+    cdef Py_ssize_t c
+    cdef double span = g.cross_y[g.blocks] - g.cross_y[0], path
+    if not (_dyadic(g.pitch) and _dyadic(g.depot_offset)):
+        return False
+    for c in range(g.cells_per_aisle):
+        if not _dyadic(g.cell_y[c]):
+            return False
+    for c in range(g.blocks + 1):
+        if not _dyadic(g.cross_y[c]):
+            return False
+    # Longest sum along any DP path (each sub-aisle at most twice, each cross-aisle edge at most twice).
+    path = 2.0 * g.depot_offset + g.n_aisles * (2.0 * fabs(span) + 2.0 * (g.blocks + 1) * g.pitch)
+    return (n + 2) * path < 4398046511104.0  # 2**42
 
 
 cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
@@ -191,6 +226,16 @@ cdef void _row_best(Work* k, Py_ssize_t r) noexcept nogil:
     k.rb_col[r] = col
 
 
+cdef inline void _evaluate(Work* k, Py_ssize_t i, Py_ssize_t j, const double* length,
+                           const Geometry* g, const DPTables* t, Scratch* w) noexcept nogil:
+    """Route the tour of batches ``i < j`` together: its exact saving replaces the bound."""
+    cdef Py_ssize_t ij = i * k.n + j
+    k.tour[ij] = _route(k, i, j, g, t, w)
+    k.sav[ij] = (length[i] + length[j]) - k.tour[ij]
+    k.ub[ij] = k.sav[ij]
+    k.exact[ij] = 1
+
+
 cdef inline int64_t _open_pair(Work* k, Py_ssize_t i, Py_ssize_t j, bint lazy, const double* length,
                                const Geometry* g, const DPTables* t, Scratch* w) noexcept nogil:
     """Make (i, j) a merge candidate: its saving's bound (lazy) or its routed saving; returns the tours routed."""
@@ -198,9 +243,7 @@ cdef inline int64_t _open_pair(Work* k, Py_ssize_t i, Py_ssize_t j, bint lazy, c
     if lazy:
         k.sav[ij] = k.ub[ij]
         return 0
-    k.sav[ij] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
-    k.ub[ij] = k.sav[ij]
-    k.exact[ij] = 1
+    _evaluate(k, i, j, length, g, t, w)
     return 1
 
 
@@ -211,25 +254,31 @@ cdef double _growth(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noex
     around ``x``'s picks (the depot included) leaves a tour of ``x``; it drops
     at least twice the way beyond them in each direction.
     """
-    cdef double d = 0.0, top = g.cross_y[g.blocks], bottom = g.cross_y[0]
-    cdef Py_ssize_t b
+    cdef double d = 0.0
     if k.xhi[y] > k.xhi[x]:
         d += 2.0 * g.pitch * (k.xhi[y] - k.xhi[x])
     if k.xlo[y] < k.xlo[x]:
         d += 2.0 * g.pitch * (k.xlo[x] - k.xlo[y])
+    if k.yhi[y] > k.ytop[x]:
+        d += 2.0 * (k.yhi[y] - k.ytop[x])
+    if k.ylo[y] < k.ybot[x]:
+        d += 2.0 * (k.ybot[x] - k.ylo[y])
+    return d
+
+
+cdef void _clamp(Work* k, Py_ssize_t x, const Geometry* g) noexcept nogil:
+    """Cross aisles around batch ``x``'s picks (see ``_growth``), after its y extent changed."""
+    cdef Py_ssize_t b
+    k.ytop[x] = g.cross_y[g.blocks]
+    k.ybot[x] = g.cross_y[0]
     for b in range(g.blocks + 1):
         if g.cross_y[b] >= k.yhi[x]:
-            top = g.cross_y[b]
+            k.ytop[x] = g.cross_y[b]
             break
     for b in range(g.blocks, -1, -1):
         if g.cross_y[b] <= k.ylo[x]:
-            bottom = g.cross_y[b]
+            k.ybot[x] = g.cross_y[b]
             break
-    if k.yhi[y] > top:
-        d += 2.0 * (k.yhi[y] - top)
-    if k.ylo[y] < bottom:
-        d += 2.0 * (bottom - k.ylo[y])
-    return d
 
 
 cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, const Geometry* g) noexcept nogil:
@@ -246,8 +295,8 @@ cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, co
     v = lj + _growth(k, j, i, g)
     if v > m:
         m = v
-    # Slack for rounding: the stored lengths are sums of DP sums.
-    return (li + lj) - m + 1e-7 * (1.0 + li + lj)
+    # Slack for rounding (the stored lengths are sums of DP sums); none when the sums are exact.
+    return (li + lj) - m + k.slack * (1.0 + li + lj)
 
 
 cdef double _pick_dist(Py_ssize_t a1, double y1, Py_ssize_t a2, double y2, const Geometry* g) noexcept nogil:
@@ -343,6 +392,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
     cdef DPTables t
     cdef Scratch w
     cdef Work k
+    cdef Pull pull
     cdef Py_ssize_t n = start.shape[0] - 1, N = aisle.shape[0]
     cdef double* load = NULL
     cdef double* dist = NULL
@@ -353,6 +403,10 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
     cdef int64_t* null_i64 = NULL
     if n == 0:
         return 0
+    pull.ptr = NULL
+    pull.src = NULL
+    pull.kind = NULL
+    pull.cost = NULL
     _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
           depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
     k.n = n
@@ -374,6 +428,12 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         k.xhi = <int64_t*>malloc(n * sizeof(int64_t))
         k.ylo = <double*>malloc(n * sizeof(double))
         k.yhi = <double*>malloc(n * sizeof(double))
+        k.ybot = <double*>malloc(n * sizeof(double))
+        k.ytop = <double*>malloc(n * sizeof(double))
+        k.tour = <double*>malloc(n * n * sizeof(double))
+        k.own = <double*>malloc(n * sizeof(double))
+        k.slack = 0.0 if _exact_sums(&g, n) else 1e-7
+        k.pull = &pull
         k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
         k.slot = <int64_t*>malloc((n + RING) * sizeof(int64_t))
         k.flo = <int64_t*>malloc(n * sizeof(int64_t))
@@ -390,7 +450,9 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
             dist = <double*>malloc(n * n * sizeof(double))
             taken = <char*>malloc(n * sizeof(char))
         status = _alloc(&w, N, n_aisles * blocks, t.n_states)
-        if (status != 0 or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
+        if status == 0:
+            status = _pull_build(&pull, &g, &t)
+        if (status != 0 or k.ybot == NULL or k.ytop == NULL or k.tour == NULL or k.own == NULL or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
                 or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
                 or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
                 or k.pmin == NULL or k.slot == NULL or k.flo == NULL or k.fhi == NULL or k.fok == NULL
@@ -400,6 +462,8 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
             evaluations = _run(&k, &g, &t, &w, &sizes[0], capacity, neighbours, lazy, load, alive,
                                dist, taken, &label[0], &length[0])
         _release(&w)
+        _pull_release(&pull)
+        free(k.ybot); free(k.ytop); free(k.tour); free(k.own)
         free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
         free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
         free(k.pmin); free(k.slot); free(k.flo); free(k.fhi); free(k.fok); free(k.pool)
@@ -446,7 +510,9 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                 k.ylo[o] = y
             if y > k.yhi[o]:
                 k.yhi[o] = y
+        _clamp(k, o, g)
         length[o] = _route_alone(k, o, True, g, t, w)
+        k.own[o] = length[o]
         evaluations += 1
     for i in range(n * n):
         k.sav[i] = -INFINITY
@@ -484,9 +550,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         i = best_r
         j = k.rb_col[i]
         if not k.exact[i * n + j]:
-            k.sav[i * n + j] = (length[i] + length[j]) - _route(k, i, j, g, t, w)
-            k.ub[i * n + j] = k.sav[i * n + j]
-            k.exact[i * n + j] = 1
+            _evaluate(k, i, j, length, g, t, w)
             evaluations += 1
             _row_best(k, i)
             continue
@@ -503,6 +567,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         li_old = length[i]
         lj = length[j]
         length[i] = length[i] + length[j] - s
+        k.own[i] = k.tour[i * n + j]
         if k.xlo[j] < k.xlo[i]:
             k.xlo[i] = k.xlo[j]
         if k.xhi[j] > k.xhi[i]:
@@ -511,6 +576,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             k.ylo[i] = k.ylo[j]
         if k.yhi[j] > k.yhi[i]:
             k.yhi[i] = k.yhi[j]
+        _clamp(k, i, g)
         for c in range(n):
             if k.adj[j * n + c]:
                 k.adj[i * n + c] = 1
@@ -529,10 +595,10 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             # L(i u c) >= L(i_old u c) and >= L(j u c): the new saving is at most an old one
             # (or its bound) plus what the merge added to the batch's length.
             u = _bound(k, length, i, c, g)
-            v = (length[i] - li_old) + k.ub[ic] + 1e-9 * (1.0 + length[i] + length[c])
+            v = (length[i] - li_old) + k.ub[ic] + k.slack * 1e-2 * (1.0 + length[i] + length[c])
             if v < u:
                 u = v
-            v = (length[i] - lj) + k.ub[jc] + 1e-9 * (1.0 + length[i] + length[c])
+            v = (length[i] - lj) + k.ub[jc] + k.slack * 1e-2 * (1.0 + length[i] + length[c])
             if v < u:
                 u = v
             k.ub[ic] = u
@@ -540,10 +606,11 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                 continue
             if lazy:
                 k.sav[ic] = u
+            elif c < i:
+                _evaluate(k, c, i, length, g, t, w)
+                evaluations += 1
             else:
-                k.sav[ic] = (length[i] + length[c]) - _route(k, i, c, g, t, w)
-                k.ub[ic] = k.sav[ic]
-                k.exact[ic] = 1
+                _evaluate(k, i, c, length, g, t, w)
                 evaluations += 1
         # Row bests: rows above j saw their (r, i) and (r, j) entries change.
         k.rb_val[j] = -INFINITY
@@ -558,7 +625,8 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
                 k.rb_val[r] = k.sav[r * n + i]
                 k.rb_col[r] = i
         _row_best(k, i)
-    # Final batches: labels and their tour lengths routed afresh.
+    # Final batches: labels and their routed tour lengths (the DP's result does not depend on the
+    # order of the picks nor on where it resumed, so these are the lengths of routing them afresh).
     for i in range(n):
         if not alive[i]:
             continue
@@ -568,8 +636,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             if o != i:
                 length[o] = 0.0
             o = k.nxt[o]
-        length[i] = _route_alone(k, i, False, g, t, w)
-        evaluations += 1
+        length[i] = k.own[i]
     return evaluations
 
 

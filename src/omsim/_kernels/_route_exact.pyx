@@ -55,35 +55,12 @@ cdef double _solve(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
     return _solve_from(aisle, cell, n, g, t, w, bp_prev, bp_choice, lo_out, &hi, -1, NULL, NULL)
 
 
-cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
-                        const Geometry* g, const DPTables* t, Scratch* w,
-                        int* bp_prev, int* bp_choice, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
-                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil:
-    """``_solve``, optionally resumed and recording the DP at every aisle.
-
-    ``start >= 0`` begins at aisle ``start`` (``lo <= start <= hi``) from the
-    DP vector ``start_vec`` (``S`` values) that another tour recorded there; the
-    caller guarantees that both tours have the same ``lo`` and the same picks
-    in the aisles before ``start``, so the result is bit for bit that of a
-    full run. ``record`` (``(hi - lo + 1) * S``, may be NULL) receives the DP
-    vector at the start of every aisle ``a`` at ``(a - lo) * S`` (from
-    ``start`` on when resumed).
-    """
-    cdef Py_ssize_t i, a, b, c, s, k, e, e_end, sid, stage, lo, hi, first, q, nk
-    cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle, S = t.n_states
-    cdef int nxt_s
-    cdef double y, yl, yh, ln, v, cs
-    cdef double cost[6]
-    cdef Py_ssize_t ks[6]
-    cdef const int* row
-    cdef bint special
-    cdef double* tmp
-    if n == 0:
-        lo_out[0] = g.depot_aisle
-        hi_out[0] = g.depot_aisle
-        return 0.0
-    lo = g.depot_aisle
-    hi = g.depot_aisle
+cdef void _stats(const int64_t* aisle, const int64_t* cell, Py_ssize_t n, const Geometry* g, Scratch* w,
+                 Py_ssize_t* lo_out, Py_ssize_t* hi_out) noexcept nogil:
+    """The DP's aisle range (depot included) and each sub-aisle's picks: count, first, last, largest gap."""
+    cdef Py_ssize_t i, a, c, sid, lo = g.depot_aisle, hi = g.depot_aisle
+    cdef Py_ssize_t K = g.blocks, C = g.cells_per_aisle
+    cdef double y
     for i in range(n):
         a = aisle[i]
         if a < lo:
@@ -109,6 +86,37 @@ cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
         w.ymax[sid] = y
         w.cnt[sid] += 1
 
+
+cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                        const Geometry* g, const DPTables* t, Scratch* w,
+                        int* bp_prev, int* bp_choice, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil:
+    """``_solve``, optionally resumed and recording the DP at every aisle.
+
+    ``start >= 0`` begins at aisle ``start`` (``lo <= start <= hi``) from the
+    DP vector ``start_vec`` (``S`` values) that another tour recorded there; the
+    caller guarantees that both tours have the same ``lo`` and the same picks
+    in the aisles before ``start``, so the result is bit for bit that of a
+    full run. ``record`` (``(hi - lo + 1) * S``, may be NULL) receives the DP
+    vector at the start of every aisle ``a`` at ``(a - lo) * S`` (from
+    ``start`` on when resumed).
+    """
+    cdef Py_ssize_t a, b, s, k, e, e_end, sid, stage, lo, hi, first, q, nk
+    cdef Py_ssize_t K = g.blocks, S = t.n_states
+    cdef int nxt_s
+    cdef double yl, yh, ln, v, cs
+    cdef double cost[6]
+    cdef Py_ssize_t ks[6]
+    cdef const int* row
+    cdef bint special
+    cdef double* tmp
+    if n == 0:
+        lo_out[0] = g.depot_aisle
+        hi_out[0] = g.depot_aisle
+        return 0.0
+    _stats(aisle, cell, n, g, w, &lo, &hi)
+    lo_out[0] = lo
+    hi_out[0] = hi
     if start >= 0:
         first = start
         for s in range(S):
@@ -205,6 +213,188 @@ cdef double _solve_from(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
     return w.cur[t.done] + 2.0 * g.depot_offset
 
 
+cdef inline bint _config_allowed(Py_ssize_t picks, Py_ssize_t k) noexcept nogil:
+    """Whether a sub-aisle with no pick (0), one pick (1) or more (2) can take configuration ``k``."""
+    if picks == 0:
+        return k <= 2  # NONE, TRAVERSE, DOUBLE
+    if picks == 1:
+        return k == 1 or k == 2 or k == 4 or k == 5  # no gap to leave out
+    return k >= 1
+
+
+cdef void _pull_list(Pull* p, const Geometry* g, const DPTables* t, Py_ssize_t l, int* slot,
+                     bint place) noexcept nogil:
+    """Count the transitions of list ``l`` per target (``slot[d] += 1``) or place them (at ``slot[d]++``)."""
+    cdef Py_ssize_t S = t.n_states, K = g.blocks, s, k, e, d, b, picks, var, q
+    if l < 3 * K:
+        b = l // 3
+        picks = l - 3 * b
+        for s in range(S):
+            for k in range(6):
+                d = t.vert_next[(s * K + b) * 6 + k]
+                if d < 0 or not _config_allowed(picks, k):
+                    continue
+                q = slot[d]
+                slot[d] += 1
+                if place:
+                    p.src[q] = <int>s
+                    p.kind[q] = <int>k
+                    p.cost[q] = 0.0
+        return
+    var = l - 3 * K
+    for s in range(S):
+        for e in range(t.hv_ptr[s], t.hv_ptr[s + 1]):
+            if (var & 1) and t.hv_combo[e] != 0:
+                continue  # the last aisle: no edge leaves it
+            if (var & 2) and not ((t.hv_mask[e] >> g.depot_cross) & 1):
+                continue  # the depot's aisle: the depot must stay on the tour
+            d = t.hv_next[e]
+            q = slot[d]
+            slot[d] += 1
+            if place:
+                p.src[q] = <int>s
+                p.kind[q] = 0
+                p.cost[q] = t.hv_count[e] * g.pitch
+
+
+cdef int _pull_build(Pull* p, const Geometry* g, const DPTables* t) noexcept nogil:
+    """Fill ``p`` from the tables (``_pull_release`` frees it); -1 when out of memory."""
+    cdef Py_ssize_t S = t.n_states, S1 = t.n_states + 1, L = 3 * g.blocks + 4, l, d, total = 0
+    cdef int* ptr
+    cdef int* slot = <int*>malloc(S1 * sizeof(int))
+    p.ptr = <int*>malloc(L * S1 * sizeof(int))
+    p.src = NULL
+    p.kind = NULL
+    p.cost = NULL
+    if p.ptr == NULL or slot == NULL:
+        free(slot)
+        return -1
+    # Counting sort by target state: counts per target, offsets, then placement.
+    for l in range(L):
+        ptr = p.ptr + l * S1
+        for d in range(S):
+            slot[d] = 0
+        _pull_list(p, g, t, l, slot, False)
+        ptr[0] = <int>total
+        for d in range(S):
+            ptr[d + 1] = ptr[d] + slot[d]
+        total = ptr[S]
+    p.src = <int*>malloc((total + 1) * sizeof(int))
+    p.kind = <int*>malloc((total + 1) * sizeof(int))
+    p.cost = <double*>malloc((total + 1) * sizeof(double))
+    if p.src == NULL or p.kind == NULL or p.cost == NULL:
+        free(slot)
+        return -1
+    for l in range(L):
+        ptr = p.ptr + l * S1
+        for d in range(S):
+            slot[d] = ptr[d]
+        _pull_list(p, g, t, l, slot, True)
+    free(slot)
+    return 0
+
+
+cdef void _pull_release(Pull* p) noexcept nogil:
+    free(p.ptr)
+    free(p.src)
+    free(p.kind)
+    free(p.cost)
+    p.ptr = NULL
+    p.src = NULL
+    p.kind = NULL
+    p.cost = NULL
+
+
+cdef double _solve_pull(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
+                        const Geometry* g, const DPTables* t, const Pull* p, Scratch* w,
+                        Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil:
+    """``_solve_from`` without back-pointers, each state pulling its value from its sources.
+
+    A state's value is the minimum of the same sums (each computed as in
+    ``_solve_from``); only the order of the comparisons differs, so every
+    length is bit for bit that of ``_solve_from``.
+    """
+    cdef Py_ssize_t a, b, s, d, e, e_end, sid, lo, hi, first, picks
+    cdef Py_ssize_t K = g.blocks, S = t.n_states, S1 = t.n_states + 1
+    cdef double yl, yh, ln, v, m
+    cdef double cost[6]
+    cdef const int* ptr
+    cdef const int* src = p.src
+    cdef const int* kind = p.kind
+    cdef const double* hc = p.cost
+    cdef double* cur = w.cur
+    cdef double* nxt = w.nxt
+    cdef double* tmp
+    if n == 0:
+        lo_out[0] = g.depot_aisle
+        hi_out[0] = g.depot_aisle
+        return 0.0
+    _stats(aisle, cell, n, g, w, &lo, &hi)
+    lo_out[0] = lo
+    hi_out[0] = hi
+    if start >= 0:
+        first = start
+        for s in range(S):
+            cur[s] = start_vec[s]
+    else:
+        first = lo
+        for s in range(S):
+            cur[s] = INFINITY
+        cur[0] = 0.0
+    cost[0] = 0.0
+    for a in range(first, hi + 1):
+        if record != NULL:
+            for s in range(S):
+                record[(a - lo) * S + s] = cur[s]
+        for b in range(K):
+            sid = a * K + b
+            yl = g.cross_y[b]
+            yh = g.cross_y[b + 1]
+            ln = yh - yl
+            cost[1] = ln
+            cost[2] = 2.0 * ln
+            picks = w.cnt[sid]
+            if picks > 0:
+                cost[4] = 2.0 * (w.ymax[sid] - yl)
+                cost[5] = 2.0 * (yh - w.ymin[sid])
+                if picks >= 2:
+                    picks = 2
+                    cost[3] = 2.0 * (ln - w.gap[sid])
+            ptr = p.ptr + (3 * b + picks) * S1
+            e = ptr[0]
+            for d in range(S):
+                m = INFINITY
+                e_end = ptr[d + 1]
+                while e < e_end:
+                    v = cur[src[e]] + cost[kind[e]]
+                    if v < m:
+                        m = v
+                    e += 1
+                nxt[d] = m
+            tmp = cur
+            cur = nxt
+            nxt = tmp
+        # Cross-aisle edges to the next aisle: none leave the last; the depot's aisle keeps the depot.
+        ptr = p.ptr + (3 * K + (1 if a == hi else 0) + (2 if a == g.depot_aisle else 0)) * S1
+        e = ptr[0]
+        for d in range(S):
+            m = INFINITY
+            e_end = ptr[d + 1]
+            while e < e_end:
+                v = cur[src[e]] + hc[e]
+                if v < m:
+                    m = v
+                e += 1
+            nxt[d] = m
+        tmp = cur
+        cur = nxt
+        nxt = tmp
+    w.cur = cur  # the final vector stays in the scratch's ``cur``, as after ``_solve_from``
+    w.nxt = nxt
+    return cur[t.done] + 2.0 * g.depot_offset
+
+
 cdef int _alloc(Scratch* w, Py_ssize_t max_n, Py_ssize_t n_sub, Py_ssize_t S) noexcept nogil:
     w.keys = <int64_t*>malloc((max_n + 1) * sizeof(int64_t))
     w.cnt = <int*>malloc(n_sub * sizeof(int))
@@ -277,7 +467,8 @@ def exact_lengths(const int64_t[::1] aisle,      # IN  (N,) aisle of every pick,
     cdef Geometry g
     cdef DPTables t
     cdef Scratch w
-    cdef Py_ssize_t r, R = offsets.shape[0] - 1, max_n = 0, lo
+    cdef Pull p
+    cdef Py_ssize_t r, R = offsets.shape[0] - 1, max_n = 0, lo, hi
     cdef int status
     _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
           depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
@@ -288,13 +479,20 @@ def exact_lengths(const int64_t[::1] aisle,      # IN  (N,) aisle of every pick,
         for r in range(R):
             out[r] = 0.0
         return
+    p.ptr = NULL
+    p.src = NULL
+    p.kind = NULL
+    p.cost = NULL
     with nogil:
         status = _alloc(&w, max_n, n_aisles * blocks, t.n_states)
         if status == 0:
+            status = _pull_build(&p, &g, &t)
+        if status == 0:
             for r in range(R):
-                out[r] = _solve(&aisle[0] + offsets[r], &cell[0] + offsets[r],
-                                offsets[r + 1] - offsets[r], &g, &t, &w, NULL, NULL, &lo)
+                out[r] = _solve_pull(&aisle[0] + offsets[r], &cell[0] + offsets[r],
+                                     offsets[r + 1] - offsets[r], &g, &t, &p, &w, &lo, &hi, -1, NULL, NULL)
         _release(&w)
+        _pull_release(&p)
     if status != 0:
         raise MemoryError()
 

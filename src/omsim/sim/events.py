@@ -49,6 +49,11 @@ class EventLog:
             setattr(self, f"_{f}", arr)
         self.cap = new
 
+    def reserve(self, k: int) -> None:
+        """Room for ``k`` more rows (callers writing the columns directly)."""
+        if self.n + k > self.cap:
+            self._grow(self.n + k)
+
     def add(self, t: float, oid: int, ev: int, node: int = -1, detail: int = 0) -> None:
         """One row (``ev`` and ``detail`` as codes)."""
         i = self.n

@@ -52,6 +52,8 @@ from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
+from omsim.sim import book
+from omsim.sim.book import WaveQueues
 from omsim.sim.packages import PackageTable, spans
 from omsim.sim.queueing import Calendar, Station
 
@@ -185,10 +187,9 @@ class Simulation:
             self.calendars.append(cal)
             self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))
             self.packers.append(Station(self.env, wh.packers, cal, record=True, name=f"{wh.id}/packers"))
-        # Packages (rows of self.P) waiting for their node's next wave, as arrays in decision order.
+        # Packages (rows of self.P) waiting for their node's next wave, in decision order.
         self.P = PackageTable(capacity=dem.n + 64, line_capacity=int(dem.line_ptr[-1]) + 64)
-        self.queue: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(self.N)]
-        self.queue_len = [0] * self.N
+        self.wq = WaveQueues(self.N, capacity=4096)
         self._release_due = [False] * self.N
         # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
         # per (nearest node, SKU) for the replenishment reviews.
@@ -275,11 +276,7 @@ class Simulation:
     # ---------------------------------------------------------------- orders
     def _order(self, oid: int) -> Order:
         ot = self.ot
-        if oid < self.dem.n:
-            a, b = self.dem.line_ptr[oid], self.dem.line_ptr[oid + 1]
-            skus, qty = self.dem.line_sku[a:b], self.dem.line_qty[a:b]
-        else:
-            skus, qty = self.extra_lines[oid]
+        skus, qty = self._row_lines(oid)
         par = int(ot.parent[oid])
         return Order(order_id=oid, created_h=float(ot.created_h[oid]), region=int(ot.region[oid]),
                      level=LEVELS[ot.level[oid]], skus=skus, qty=qty, channel=self.channels[ot.channel[oid]],
@@ -288,9 +285,13 @@ class Simulation:
     def _lines_of(self, oids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR lines (ptr, sku, qty) of orders ``oids``, in that order."""
         dem = self.dem
-        if oids.size == 1 and oids[0] >= dem.n:
-            skus, qty = self.extra_lines[int(oids[0])]
-            return np.array([0, skus.size], dtype=np.int64), skus.astype(np.int64), qty.astype(np.int64)
+        if int(oids.max()) >= dem.n:
+            # Rows added during the run (exchanges, remainders): their lines are kept per row.
+            got = [self._row_lines(o) for o in oids.tolist()]
+            ptr = np.zeros(oids.size + 1, dtype=np.int64)
+            np.cumsum([s.size for s, _ in got], out=ptr[1:])
+            return (ptr, np.concatenate([s for s, _ in got]).astype(np.int64, copy=False),
+                    np.concatenate([q for _, q in got]).astype(np.int64, copy=False))
         o0, m = int(oids[0]), oids.size
         if int(oids[-1]) - o0 == m - 1 and (m < 3 or bool((oids[1:] > oids[:-1]).all())):
             # Consecutive orders (the usual run): their lines are one slice.
@@ -300,96 +301,77 @@ class Simulation:
         ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
         return ptr, dem.line_sku[idx], dem.line_qty[idx]
 
-    def _decide_run(self, oids: np.ndarray, times: np.ndarray, stop_on_partial: bool):
-        """Decide and commit a run of generated orders in turn (engine columns out)."""
-        ot = self.ot
-        ptr, sku, qty = self._lines_of(oids)
-        da = self.engine.decide_commit_arrays(oids, times, ot.region[oids], ot.level[oids], ptr, sku, qty,
-                                              stop_on_partial=stop_on_partial)
-        return da, ptr
+    def _row_lines(self, oid: int) -> tuple[np.ndarray, np.ndarray]:
+        """(skus, qty) of one order row."""
+        dem = self.dem
+        if oid < dem.n:
+            a, b = dem.line_ptr[oid], dem.line_ptr[oid + 1]
+            return dem.line_sku[a:b], dem.line_qty[a:b]
+        return self.extra_lines[oid]
 
-    def _decide_one(self, oid: int, t: float) -> DecisionArrays:
-        """Decide (and commit) one order with the scenario's policy, as columns."""
+    def _decide_rows(self, ids: np.ndarray, t: float, first: bool, ptr=None, sku=None, qty=None) -> None:
+        """Decide (and commit) rows ``ids`` at time ``t`` in turn, each against the stock the ones before it
+        left, and act on the decisions: one engine call per run (a partial ends a run: its remainder is
+        probed first). ``ptr, sku, qty``: the rows' lines when the caller has them."""
         eng = self.engine
         if self.batch:
-            return decision_arrays([eng.decide_batch([self._order(oid)], t)[0]], eng)
-        o = np.array([oid], dtype=np.int64)
-        ptr, sku, qty = self._lines_of(o)
-        return eng.decide_commit_arrays(o, np.array([t]), self.ot.region[o], self.ot.level[o], ptr, sku, qty)
+            for oid in ids.tolist():
+                d = eng.decide_batch([self._order(oid)], t)[0]
+                if first or d.shipments:
+                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_arrays([d], eng), first)
+            return
+        if ptr is None:
+            ptr, sku, qty = self._lines_of(ids)
+        region = self.ot.region[ids]
+        level = self.ot.level[ids]
+        stop = self.pol.no_stock != "cancel"
+        i = 0
+        while i < ids.size:
+            a = int(ptr[i])
+            lp = ptr[i:] - a
+            da = eng.decide_commit_arrays(ids[i:], np.full(ids.size - i, t), region[i:], level[i:], lp,
+                                          sku[a:], qty[a:], stop_on_partial=stop)
+            self._accept(ids[i:i + da.n], np.full(da.n, t), da, first, lp[: da.n + 1])
+            i += da.n
 
     def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool, lp: np.ndarray | None = None) -> None:
         """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders).
 
         ``lp``: the orders' line offsets as given to the engine (from 0), when the caller has them.
         """
-        ot, log, P = self.ot, self.log, self.P
         m = oids.size
         if m == 0:
             return
-        pp = da.pkg_ptr[: m + 1]
-        npk = pp[1:] - pp[:-1]
-        st = da.status[:m]
-        if first:
-            # Units the first decision left unfilled: lines short, units allocated at once.
-            if lp is None:
-                lp = self._line_ptr_of(oids)
-            unf = da.unfilled[: int(lp[-1])]
-            ot.lines_short[oids] = np.add.reduceat((unf > 0).view(np.int8), lp[:-1], dtype=np.int64)
-            ot.units_first[oids] = np.where(npk > 0, ot.units[oids] - np.add.reduceat(unf, lp[:-1]), 0)
-        P0, P1 = int(pp[0]), int(pp[-1])
-        every = False
-        if P1 > P0:
-            every = P1 - P0 == m and bool((npk == 1).all())   # one package each (the common case): no masks
-            if every:
-                has, ho, hn, ht = None, oids, npk, times
-                rows = P.append(da, P0, P1, oids, np.zeros(m, dtype=np.int64))
-            else:
-                has = npk > 0
-                ho, hn, ht = oids[has], npk[has], times[has]
-                rows = P.append(da, P0, P1, np.repeat(oids, npk), self._k_of(npk))
-            if self.backorders:
-                for o in ho.tolist():
-                    if o in self.backorders:
-                        self._drop_backorder(o)
-            first_row = rows[0] + (pp[:-1] - P0)
-            ot.pkg0[ho] = first_row if every else first_row[has]
-            ot.pending[ho] = hn
-            ot.packages[ho] = hn
-            ot.promised_h[ho] = da.promised_h[:m] if every else da.promised_h[:m][has]
-            ot.state[ho] = ACTIVE
-            self.open_orders += int(ho.size)
-            hs = st if every else st[has]
-            det = self._alloc_code[np.minimum(hn, len(self._alloc_code) - 1)]
-            partial = hs == PARTIAL_CODE
-            if not partial.any():
-                log.add_many(ht, ho, EV["allocated"], -1, det)
-            else:
-                full = ~partial
-                log.add_many(ht[full], ho[full], EV["allocated"], -1, det[full])
-                log.add_many(ht[partial], ho[partial], EV["partial"], -1, det[partial])
-            # Packages join their node's wave queue in decision order, with their decision time.
-            pn = P.node[rows[0]:rows[1]]
-            ids = np.arange(rows[0], rows[1], dtype=np.int64)
-            pt = times if every else np.repeat(times, npk)
-            thr = self.pol.wave.backlog_threshold
+        if first and lp is None:
+            lp = self._line_ptr_of(oids)
+        # Packages, order rows, the allocated/partial log rows and the wave queues in one kernel pass.
+        counts = book.accept(da, oids, times, first, lp, self.ot, self.P, self.log, self.wq, PARTIAL_CODE,
+                             EV["allocated"], EV["partial"], self._alloc_code, ACTIVE)
+        opened, none, partial = int(counts[3]), int(counts[4]), int(counts[5])
+        self.open_orders += opened
+        npk = None
+        if opened and self.backorders and not first:
+            # Backorders asked again that ship now leave the backorders.
+            npk = np.diff(da.pkg_ptr[: m + 1])
+            for o in oids[npk > 0].tolist():
+                if o in self.backorders:
+                    self._drop_backorder(o)
+        thr = self.pol.wave.backlog_threshold
+        if opened and thr is not None:
+            wq = self.wq
             for n in range(self.N):
-                sel = pn == n
-                c = int(np.count_nonzero(sel))
-                if not c:
-                    continue
-                if c == pn.size:
-                    self.queue[n].append((ids, pt))
-                else:
-                    self.queue[n].append((ids[sel], pt[sel]))
-                self.queue_len[n] += c
-                if thr is not None and self.queue_len[n] >= thr and not self._release_due[n]:
+                if wq.waiting(n) >= thr and not self._release_due[n]:
                     self._release_due[n] = True
                     self._at(float(times[-1]), self._release, n)
-        if not every:
+        st = da.status[:m]
+        if none:
+            if npk is None:
+                npk = np.diff(da.pkg_ptr[: m + 1])
             for j in np.flatnonzero(npk == 0).tolist():
                 self._no_shipment(int(oids[j]), int(st[j]), float(times[j]))
-        if not self.batch and self.pol.no_stock != "cancel":
+        if partial and not self.batch and self.pol.no_stock != "cancel":
             # Last, as in decision order: a partial decision ends the dispatcher's run.
+            ot = self.ot
             for i in np.flatnonzero(st == PARTIAL_CODE).tolist():
                 o = int(oids[i])
                 if ot.kind[o] != 2:
@@ -403,12 +385,6 @@ class Simulation:
         ptr = np.zeros(oids.size + 1, dtype=np.int64)
         np.cumsum(ln, out=ptr[1:])
         return ptr
-
-    def _k_of(self, npk: np.ndarray) -> np.ndarray:
-        """Shipment index of each package: 0..npk[i]-1 per order."""
-        tot = int(npk.sum())
-        start = np.cumsum(npk) - npk
-        return np.arange(tot, dtype=np.int64) - np.repeat(start, npk)
 
     def _no_shipment(self, oid: int, code: int, t: float) -> None:
         """A decision that ships nothing: backorder, hold or cancel."""
@@ -473,6 +449,12 @@ class Simulation:
         # its remainder is probed against the stock it left.
         runs = self.pol.wave.backlog_threshold is None
         stop = not self.batch and self.pol.no_stock != "cancel"
+        # The orders' lines, regions and levels in the order they are decided: a run's are slices.
+        dem, eng = self.dem, self.engine
+        all_ptr_arr, lidx = spans(dem.line_ptr[idx], dem.line_ptr[idx + 1])
+        all_ptr = all_ptr_arr.tolist()
+        all_sku, all_qty = dem.line_sku[lidx], dem.line_qty[lidx]
+        region, level = ot.region[idx], ot.level[idx]
         look = self.look_ahead and runs
         yield env.timeout(0)   # after every process's first step at time 0 (the first reviews)
         while i < m:
@@ -483,7 +465,10 @@ class Simulation:
                 continue
             j = int(np.searchsorted(tarr, bound, side="right")) if runs else i + 1
             chunk = idx[i:j]
-            da, ptr = self._decide_run(chunk, tarr[i:j], stop)
+            a, b = all_ptr[i], all_ptr[j]
+            ptr = all_ptr_arr[i:j + 1] - a
+            da = eng.decide_commit_arrays(chunk, tarr[i:j], region[i:j], level[i:j], ptr, all_sku[a:b],
+                                          all_qty[a:b], stop_on_partial=stop)
             self._accept(chunk[: da.n], tarr[i:i + da.n], da, True, ptr[: da.n + 1])
             i += da.n
 
@@ -504,11 +489,16 @@ class Simulation:
         self.log.add(t, oid, EV["paid"])
         return oid
 
-    def _new_order(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float) -> int:
-        """An exchange: a new order for the returned lines, allocated now."""
-        oid = self._add_row(parent, skus, qty, t, 1)
-        self._accept(np.array([oid], dtype=np.int64), np.array([t]), self._decide_one(oid, t), True)
-        return oid
+    def _exchanges(self, rows: list[tuple[int, np.ndarray, np.ndarray]], t: float) -> None:
+        """Exchanges: a new order for each return's lines (``(parent, skus, qty)``), decided in turn now."""
+        log = self.log
+        new = []
+        for parent, skus, qty in rows:
+            oid = self._add_row(parent, skus, qty, t, 1)
+            new.append(oid)
+            log.add(t, parent, EV["exchanged"], -1, log.code(f"new_order:{oid}"))
+        self.exchanges += len(new)
+        self._decide_rows(np.array(new, dtype=np.int64), t, True)
 
     def _remainder(self, oid: int, unfilled: np.ndarray, t: float) -> None:
         """Backorder the unfilled lines of a partly allocated order as a remainder row.
@@ -545,24 +535,11 @@ class Simulation:
 
     def _release(self, n: int) -> None:
         self._release_due[n] = False
-        q = self.queue[n]
-        if not q:
-            return
-        t = self.env.now
         # Only packages decided by now (the dispatcher may have decided later ones already).
-        if q[-1][1][-1] <= t:
-            self.queue[n] = []
-            self.queue_len[n] = 0
-            pk = q[0][0] if len(q) == 1 else np.concatenate([a for a, _ in q])
-        else:
-            pk = np.concatenate([a for a, _ in q])
-            pt = np.concatenate([b for _, b in q])
-            cut = int(np.searchsorted(pt, t, side="right"))
-            self.queue[n] = [(pk[cut:], pt[cut:])]
-            self.queue_len[n] = int(pk.size - cut)
-            pk = pk[:cut]
-            if cut == 0:
-                return
+        t = self.env.now
+        pk = self.wq.take(n, t)
+        if not pk.size:
+            return
         P = self.P
         ptr, sku, _qty = P.lines(pk)
         units = P.units[pk]
@@ -581,15 +558,16 @@ class Simulation:
             st.submit(float(pick_h[j]), self._picked, n, pk[tour], errs[tour])
 
     def _picked(self, start: float, end: float, n: int, pk, errs) -> None:
+        """A tote is picked: it is packed (its packing is booked now, its end known) and staged for its pickups."""
         day = min(int(start // 24.0), self.days)
         self.pick_busy_day[n, day] += end - start
-        log = self.log
-        oids = self.P.order[pk]
+        log, P = self.log, self.P
+        oids = P.order[pk]
         log.add_many(end, oids, EV["picked"], n)
         wh = self.sc.network.warehouses[n]
-        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * self.P.units[pk]) / 3600.0
-        bad = errs > 0
-        if bad.any():
+        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * P.units[pk]) * (1.0 / 3600.0)
+        if errs.any():
+            bad = errs > 0
             if self.pol.scan_verification:
                 # Caught at the scan: the packer sends for the right item.
                 pack_h = pack_h + errs * (wh.pick_time_s + wh.tour_setup_s) / 3600.0
@@ -599,22 +577,21 @@ class Simulation:
                 self.pick_errors_shipped += int(errs[bad].sum())
                 log.add_many(end, oids[bad], EV["pick_error"], n, log.code("not_caught"))
         cum = np.cumsum(pack_h)
-        self.packers[n].submit(float(cum[-1]), self._packed, n, pk, cum)
-
-    def _packed(self, start: float, end: float, n: int, pk, cum) -> None:
-        finish = start + cum
-        log, P = self.log, self.P
-        log.add_many(finish, P.order[pk], EV["packed"], n)
-        now = self.env.now
+        # No event at the packing's end: what happens then (packed, staged for a pickup) is known now.
+        p_start, p_end = self.packers[n].book(float(cum[-1]))
+        finish = p_start + cum
+        log.add_many(finish, oids, EV["packed"], n)
         ship_by = P.ship_by[pk]
         # The tote reaches staging whole, at its end: a package packed in time for a
         # pickup that left while the rest of its tote was packed waits for the next one.
-        ready = np.where(finish > ship_by, finish, np.where(now > ship_by, now, finish))
+        ready = np.where(finish > ship_by, finish, np.where(p_end > ship_by, p_end, finish))
         late = ready > ship_by
-        T = ship_by.copy()
         if late.any():
+            T = ship_by.copy()
             T[late] = ship_by[late] + 24.0 * np.ceil((ready[late] - ship_by[late]) / 24.0 - 1e-12)
-            log.add_many(ready[late], P.order[pk[late]], EV["missed_cutoff"], n, log.code("next_pickup"))
+            log.add_many(ready[late], oids[late], EV["missed_cutoff"], n, log.code("next_pickup"))
+        else:
+            T = ship_by
         Tl = T.tolist()
         t0 = Tl[0]
         if Tl.count(t0) == len(Tl):      # usually one pickup for the whole tote
@@ -724,13 +701,18 @@ class Simulation:
         """The returns desk's batch: each return inspected in turn, then backorders for what came back."""
         t = self.env.now
         got: set[int] = set()
+        exchanges: list[tuple[int, np.ndarray, np.ndarray]] = []
         for oid, exchange in self.inspections.pop(key):
-            got.update(self._inspect(oid, exchange, t))
+            got.update(self._inspect(oid, exchange, t, exchanges))
+        if exchanges:
+            # The desk's exchanges go out after the batch is inspected (and put back in stock).
+            self._exchanges(exchanges, t)
         if got:
             self._retry_backorders(t, got)
 
-    def _inspect(self, oid: int, exchange: bool, t: float) -> list[int]:
-        """Restock or scrap a return's units, refund or exchange them; returns the SKUs that came back."""
+    def _inspect(self, oid: int, exchange: bool, t: float, exchanges: list) -> list[int]:
+        """Restock or scrap a return's units, refund them or add an exchange to ``exchanges``; returns the
+        SKUs that came back."""
         eng, log, P, ot = self.engine, self.log, self.P, self.ot
         # Plain Python over the return's few lines: cheaper than NumPy calls on tiny arrays.
         r0 = int(ot.pkg0[oid])
@@ -772,9 +754,7 @@ class Simulation:
         sk = np.array(got, dtype=np.int64)
         qt = np.array([merged[s] for s in got], dtype=np.int64)
         if exchange:
-            new = self._new_order(oid, sk, qt, t)
-            self.exchanges += 1
-            log.add(t, oid, EV["exchanged"], -1, log.code(f"new_order:{new}"))
+            exchanges.append((oid, sk, qt))
         else:
             amount = float(np.dot(self.price[sk], qt))
             self.refund_total += amount
@@ -850,39 +830,21 @@ class Simulation:
             cand = sorted(got, key=self.bo_seq.__getitem__)
         if not cand:
             return
-        eng = self.engine
-        if self.batch:
-            for oid in cand:
-                o = self.backorders.get(oid)
-                if o is None:
-                    continue
-                # decide_batch commits: drop the registered backorder first.
-                eng.cancel(oid, t)
-                d = eng.decide_batch([o], t)[0]
-                if d.shipments:
-                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_arrays([d], eng), False)
-            return
-        # Decided in turn, each against the stock the ones before it left (one engine call per run;
-        # a partial ends a run: its remainder is probed first). A backorder decided again is
+        # Decided in turn, each against the stock the ones before it left. A backorder decided again is
         # registered again; one that ships leaves the backorders in _accept.
+        eng = self.engine
         for oid in cand:
             eng.cancel(oid, t)      # a backorder holds nothing: this only forgets its registration
         ids = np.array(cand, dtype=np.int64)
+        if self.batch:
+            self._decide_rows(ids, t, False)
+            return
         orders = [self.backorders[o] for o in cand]
-        ln = np.fromiter((o.skus.size for o in orders), dtype=np.int64, count=len(orders))
         ptr = np.zeros(ids.size + 1, dtype=np.int64)
-        np.cumsum(ln, out=ptr[1:])
+        np.cumsum([o.skus.size for o in orders], out=ptr[1:])
         sku = np.concatenate([o.skus for o in orders]).astype(np.int64, copy=False)
         qty = np.concatenate([o.qty for o in orders]).astype(np.int64, copy=False)
-        region = self.ot.region[ids]
-        level = self.ot.level[ids]
-        i = 0
-        while i < ids.size:
-            a = int(ptr[i])
-            da = eng.decide_commit_arrays(ids[i:], np.full(ids.size - i, t), region[i:], level[i:], ptr[i:] - a,
-                                          sku[a:], qty[a:], stop_on_partial=True)
-            self._accept(ids[i:i + da.n], np.full(da.n, t), da, False)
-            i += da.n
+        self._decide_rows(ids, t, False, ptr, sku, qty)
 
     # ------------------------------------------------------------------ daily
     def _daily(self):

@@ -127,8 +127,9 @@ class Station:
         self.servers = int(servers)
         self.calendar = calendar
         self.name = name
-        self.busy_h = 0.0
-        self.jobs = 0
+        self._busy_h = 0.0
+        self._jobs = 0
+        self._booked: list[tuple[float, float]] = []   # heap of (end, service) of booked jobs not yet counted
         self._free = [0.0] * self.servers     # heap: when each server is free of the jobs given to it
         self._starts: deque[float] = deque()  # starts of jobs that have not started (non-decreasing)
         self._spans: list[tuple[float, float]] = []   # heap of (end, start) of jobs not yet ended
@@ -137,14 +138,49 @@ class Station:
         self._start: list[float] = []
         self._end: list[float] = []
 
+    @property
+    def busy_h(self) -> float:
+        """Service hours of the jobs ended by now."""
+        self._count_booked()
+        return self._busy_h
+
+    @property
+    def jobs(self) -> int:
+        """Jobs ended by now."""
+        self._count_booked()
+        return self._jobs
+
+    def _count_booked(self) -> None:
+        h, now = self._booked, self.env.now
+        while h and h[0][0] <= now:
+            self._busy_h += heapq.heappop(h)[1]
+            self._jobs += 1
+
     def submit(self, service_h: float, on_done: Callable | None = None, *args) -> simpy.Event:
         """Queue a job of ``service_h`` hours; ``on_done(start_h, end_h, *args)`` runs when it ends.
 
         Returns the SimPy event of its end.
         """
+        service_h = float(service_h)
+        start, end = self._schedule(service_h)
+        ev = self.env.timeout(end - self.env.now)
+        ev.callbacks.append(lambda _e: self._done(service_h, start, end, on_done, args))
+        return ev
+
+    def book(self, service_h: float) -> tuple[float, float]:
+        """Queue a job of ``service_h`` hours whose end nobody waits for: its ``(start_h, end_h)``, no event.
+
+        It counts in ``busy_h`` and ``jobs`` once ended, like a submitted job.
+        """
+        service_h = float(service_h)
+        start, end = self._schedule(service_h)
+        heapq.heappush(self._booked, (end, service_h))
+        return start, end
+
+    def _schedule(self, service_h: float) -> tuple[float, float]:
+        """A new job's start and end (FIFO, earliest-free server, working hours)."""
         env = self.env
         now = env.now
-        service_h = float(service_h)
         free = heapq.heappop(self._free)
         start = free if free > now else now
         if self.calendar is not None:
@@ -159,13 +195,11 @@ class Station:
             self.arrive_h.append(now)
             self._start.append(start)
             self._end.append(end)
-        ev = env.timeout(end - now)
-        ev.callbacks.append(lambda _e: self._done(service_h, start, end, on_done, args))
-        return ev
+        return start, end
 
     def _done(self, service_h, start, end, on_done, args) -> None:
-        self.busy_h += service_h
-        self.jobs += 1
+        self._busy_h += service_h
+        self._jobs += 1
         if on_done is not None:
             on_done(start, end, *args)
 

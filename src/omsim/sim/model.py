@@ -63,6 +63,8 @@ PENDING, PAY_FAILED, ACTIVE, BACKORDERED, CANCELLED, DONE = range(6)
 #: for returned goods) and the backordered remainder of a partly allocated order.
 KINDS = ("order", "exchange", "remainder")
 PARTIAL_CODE = DECISION_STATUSES.index("partial")
+BACKORDER_CODE = DECISION_STATUSES.index("backorder")
+HOLD_CODE = DECISION_STATUSES.index("hold")
 #: Output statuses (``Result.orders.status``).
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
 
@@ -311,8 +313,8 @@ class Simulation:
 
     def _decide_rows(self, ids: np.ndarray, t: float, first: bool, ptr=None, sku=None, qty=None) -> None:
         """Decide (and commit) rows ``ids`` at time ``t`` in turn, each against the stock the ones before it
-        left, and act on the decisions: one engine call per run (a partial ends a run: its remainder is
-        probed first). ``ptr, sku, qty``: the rows' lines when the caller has them."""
+        left, in one engine call, and act on the decisions. ``ptr, sku, qty``: the rows' lines when the
+        caller has them."""
         eng = self.engine
         if self.batch:
             for oid in ids.tolist():
@@ -324,15 +326,10 @@ class Simulation:
             ptr, sku, qty = self._lines_of(ids)
         region = self.ot.region[ids]
         level = self.ot.level[ids]
-        stop = self.pol.no_stock != "cancel"
-        i = 0
-        while i < ids.size:
-            a = int(ptr[i])
-            lp = ptr[i:] - a
-            da = eng.decide_commit_arrays(ids[i:], np.full(ids.size - i, t), region[i:], level[i:], lp,
-                                          sku[a:], qty[a:], stop_on_partial=stop)
-            self._accept(ids[i:i + da.n], np.full(da.n, t), da, first, lp[: da.n + 1])
-            i += da.n
+        # A partial's remainder is probed by the engine right after it (see _remainders).
+        da = eng.decide_commit_arrays(ids, np.full(ids.size, t), region, level, ptr, sku, qty,
+                                      probe_remainder=self.pol.no_stock != "cancel")
+        self._accept(ids, np.full(ids.size, t), da, first, ptr)
 
     def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool, lp: np.ndarray | None = None) -> None:
         """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders).
@@ -364,20 +361,25 @@ class Simulation:
                     self._release_due[n] = True
                     self._at(float(times[-1]), self._release, n)
         st = da.status[:m]
+        todo: list[tuple[int, int, int]] = []      # (position in the run, row, status): backorders in order
         if none:
             if npk is None:
                 npk = np.diff(da.pkg_ptr[: m + 1])
-            for j in np.flatnonzero(npk == 0).tolist():
-                self._no_shipment(int(oids[j]), int(st[j]), float(times[j]))
+            todo += [(j, int(oids[j]), int(st[j])) for j in np.flatnonzero(npk == 0).tolist()]
         if partial and not self.batch and self.pol.no_stock != "cancel":
-            # Last, as in decision order: a partial decision ends the dispatcher's run.
+            # The engine probed each partial order's remainder right after deciding it (rem_status).
+            rem = da.rem_status[:m]
             ot = self.ot
-            for i in np.flatnonzero(st == PARTIAL_CODE).tolist():
-                o = int(oids[i])
-                if ot.kind[o] != 2:
-                    if lp is None:
-                        lp = self._line_ptr_of(oids)
-                    self._remainder(o, da.unfilled[int(lp[i]):int(lp[i + 1])], float(times[i]))
+            idx = [i for i in np.flatnonzero((rem == BACKORDER_CODE) | (rem == HOLD_CODE)).tolist()
+                   if ot.kind[oids[i]] != 2]
+            if idx:
+                rids = self._remainders(oids, times, da.unfilled,
+                                        lp if lp is not None else self._line_ptr_of(oids), rem, idx)
+                todo += [(i, r, int(rem[i])) for i, r in zip(idx, rids)]
+                todo.sort()
+        # In decision order, as one order at a time would: backorders wait first in, first out.
+        for j, row, code in todo:
+            self._no_shipment(row, code, float(times[j]))
 
     def _line_ptr_of(self, oids: np.ndarray) -> np.ndarray:
         """Line offsets of ``oids`` as the engine saw them (concatenated in this order)."""
@@ -445,10 +447,10 @@ class Simulation:
         # a day start), past the floor's events in between, which no decision reads: their packages wait
         # in the wave queue with their decision time, and a release takes only those decided by then.
         # A backorder's expiry changes no other order's decision. With a backlog threshold a release
-        # follows the order that fills the queue: one order at a time. A partial decision ends the run:
-        # its remainder is probed against the stock it left.
+        # follows the order that fills the queue: one order at a time. The engine probes a partial
+        # order's remainder against the stock it left, before the next order (see _remainders).
         runs = self.pol.wave.backlog_threshold is None
-        stop = not self.batch and self.pol.no_stock != "cancel"
+        probe = not self.batch and self.pol.no_stock != "cancel"
         # The orders' lines, regions and levels in the order they are decided: a run's are slices.
         dem, eng = self.dem, self.engine
         all_ptr_arr, lidx = spans(dem.line_ptr[idx], dem.line_ptr[idx + 1])
@@ -468,9 +470,9 @@ class Simulation:
             a, b = all_ptr[i], all_ptr[j]
             ptr = all_ptr_arr[i:j + 1] - a
             da = eng.decide_commit_arrays(chunk, tarr[i:j], region[i:j], level[i:j], ptr, all_sku[a:b],
-                                          all_qty[a:b], stop_on_partial=stop)
-            self._accept(chunk[: da.n], tarr[i:i + da.n], da, True, ptr[: da.n + 1])
-            i += da.n
+                                          all_qty[a:b], probe_remainder=probe)
+            self._accept(chunk, tarr[i:j], da, True, ptr)
+            i = j
 
     def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
         """A new row of the order table derived from ``parent`` (exchange or remainder)."""
@@ -500,29 +502,37 @@ class Simulation:
         self.exchanges += len(new)
         self._decide_rows(np.array(new, dtype=np.int64), t, True)
 
-    def _remainder(self, oid: int, unfilled: np.ndarray, t: float) -> None:
-        """Backorder the unfilled lines of a partly allocated order as a remainder row.
+    def _remainders(self, oids, times, unfilled, lp, rem, idx: list[int]) -> list[int]:
+        """Rows for the unfilled lines of partly allocated orders ``oids[idx]``, registered with the engine.
 
-        Only when the engine would backorder (or hold) them on their own now:
-        units it left unfilled although stock was there (more packages than
-        allowed, or dearer than a lost sale) stay lost sales, as it decided.
+        Only those the engine would backorder (or hold) on their own right after
+        their order (its probe, ``rem``): units it left unfilled although stock
+        was there (more packages than allowed, or dearer than a lost sale) stay
+        lost sales, as it decided. The caller backorders the rows returned.
         """
-        o = self._order(oid)
-        short = unfilled > 0
-        skus, qty = o.skus[short].astype(np.int64), unfilled[short].astype(np.int64)
-        probe = Order(order_id=self.ot.n, created_h=t, region=o.region, level=o.level, skus=skus, qty=qty,
-                      channel=o.channel, parent_id=oid)
-        d2 = self.engine.decide(probe, t)
-        if d2.shipments or d2.status not in ("backorder", "hold"):
-            return
-        rid = self._add_row(oid, skus, qty, t, 2)
-        self.engine.commit(d2, t)
         ot = self.ot
-        ot.was_backordered[oid] = True
+        rids, skus, qtys, ts = [], [], [], []
+        for i in idx:
+            o, t = int(oids[i]), float(times[i])
+            unf = unfilled[int(lp[i]):int(lp[i + 1])]
+            short = unf > 0
+            sk = self._row_lines(o)[0][short].astype(np.int64)
+            qt = unf[short].astype(np.int64)
+            rids.append(self._add_row(o, sk, qt, t, 2))
+            skus.append(sk)
+            qtys.append(qt)
+            ts.append(t)
+            ot.was_backordered[o] = True
+        r = np.array(rids, dtype=np.int64)
+        ptr = np.zeros(r.size + 1, dtype=np.int64)
+        np.cumsum([sk.size for sk in skus], out=ptr[1:])
+        codes = rem[idx]
+        self.engine.register_backorders(r, np.array(ts), ot.region[r], ot.level[r], ptr, np.concatenate(skus),
+                                        np.concatenate(qtys), codes)
         # What _accept does with a first decision that ships nothing: every line is short.
-        ot.lines_short[rid] = skus.size
-        ot.units_first[rid] = 0
-        self._no_shipment(rid, DECISION_STATUSES.index(d2.status), t)
+        ot.lines_short[r] = np.diff(ptr)
+        ot.units_first[r] = 0
+        return rids
 
     # ----------------------------------------------------------------- floor
     def _waves(self):

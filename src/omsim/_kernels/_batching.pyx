@@ -390,87 +390,225 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
     """Savings batching (C&W with recomputation); returns the number of tours routed."""
     cdef Geometry g
     cdef DPTables t
-    cdef Scratch w
-    cdef Work k
     cdef Pull pull
     cdef Py_ssize_t n = start.shape[0] - 1, N = aisle.shape[0]
+    cdef int64_t evaluations = 0
+    cdef int status = 0
+    cdef int64_t* null_i64 = NULL
+    if n == 0:
+        return 0
+    _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
+          depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
+    with nogil:
+        status = _pull_build(&pull, &g, &t)
+        if status == 0:
+            evaluations = _savings(&aisle[0] if N else null_i64, &cell[0] if N else null_i64, &start[0], n, N,
+                                   &sizes[0], capacity, neighbours, lazy, &g, &t, &pull, &label[0], &length[0],
+                                   &status)
+        _pull_release(&pull)
+    if status != 0:
+        raise MemoryError()
+    return evaluations
+
+
+cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* start, Py_ssize_t n, Py_ssize_t N,
+                      const double* sizes, double capacity, Py_ssize_t neighbours, bint lazy,
+                      const Geometry* g, const DPTables* t, const Pull* pull,
+                      int64_t* label, double* length, int* status_out) noexcept nogil:
+    """Allocate the work arrays of ``n >= 1`` orders and run savings; ``status_out`` -1 when out of memory."""
+    cdef Scratch w
+    cdef Work k
     cdef double* load = NULL
     cdef double* dist = NULL
     cdef char* alive = NULL
     cdef char* taken = NULL
     cdef int64_t evaluations = 0
     cdef int status = 0
-    cdef int64_t* null_i64 = NULL
-    if n == 0:
-        return 0
-    pull.ptr = NULL
-    pull.src = NULL
-    pull.kind = NULL
-    pull.cost = NULL
-    _fill(&g, &t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
-          depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
     k.n = n
-    k.aisle = &aisle[0] if N else null_i64
-    k.cell = &cell[0] if N else null_i64
-    k.start = &start[0]
-    with nogil:
-        k.nxt = <int64_t*>malloc(n * sizeof(int64_t))
-        k.tail = <int64_t*>malloc(n * sizeof(int64_t))
-        k.buf_a = <int64_t*>malloc((N + 1) * sizeof(int64_t))
-        k.buf_c = <int64_t*>malloc((N + 1) * sizeof(int64_t))
-        k.sav = <double*>malloc(n * n * sizeof(double))
-        k.ub = <double*>malloc(n * n * sizeof(double))
-        k.exact = <char*>malloc(n * n * sizeof(char))
-        k.adj = <char*>malloc(n * n * sizeof(char))
-        k.rb_val = <double*>malloc(n * sizeof(double))
-        k.rb_col = <int64_t*>malloc(n * sizeof(int64_t))
-        k.xlo = <int64_t*>malloc(n * sizeof(int64_t))
-        k.xhi = <int64_t*>malloc(n * sizeof(int64_t))
-        k.ylo = <double*>malloc(n * sizeof(double))
-        k.yhi = <double*>malloc(n * sizeof(double))
-        k.ybot = <double*>malloc(n * sizeof(double))
-        k.ytop = <double*>malloc(n * sizeof(double))
-        k.tour = <double*>malloc(n * n * sizeof(double))
-        k.own = <double*>malloc(n * sizeof(double))
-        k.slack = 0.0 if _exact_sums(&g, n) else 1e-7
-        k.pull = &pull
-        k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
-        k.slot = <int64_t*>malloc((n + RING) * sizeof(int64_t))
-        k.flo = <int64_t*>malloc(n * sizeof(int64_t))
-        k.fhi = <int64_t*>malloc(n * sizeof(int64_t))
-        k.fok = <char*>malloc(n * sizeof(char))
-        k.S = t.n_states
-        k.stride = n_aisles * t.n_states
-        k.pool = NULL
-        if (n + RING) * k.stride <= POOL_MAX:  # else route every tour from scratch
-            k.pool = <double*>malloc((n + RING) * k.stride * sizeof(double))
-        load = <double*>malloc(n * sizeof(double))
-        alive = <char*>malloc(n * sizeof(char))
-        if neighbours > 0:
-            dist = <double*>malloc(n * n * sizeof(double))
-            taken = <char*>malloc(n * sizeof(char))
-        status = _alloc(&w, N, n_aisles * blocks, t.n_states)
-        if status == 0:
-            status = _pull_build(&pull, &g, &t)
-        if (status != 0 or k.ybot == NULL or k.ytop == NULL or k.tour == NULL or k.own == NULL or k.nxt == NULL or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
-                or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
-                or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
-                or k.pmin == NULL or k.slot == NULL or k.flo == NULL or k.fhi == NULL or k.fok == NULL
-                or alive == NULL or (neighbours > 0 and (dist == NULL or taken == NULL))):
-            status = -1
-        else:
-            evaluations = _run(&k, &g, &t, &w, &sizes[0], capacity, neighbours, lazy, load, alive,
-                               dist, taken, &label[0], &length[0])
-        _release(&w)
-        _pull_release(&pull)
-        free(k.ybot); free(k.ytop); free(k.tour); free(k.own)
-        free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
-        free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
-        free(k.pmin); free(k.slot); free(k.flo); free(k.fhi); free(k.fok); free(k.pool)
-        free(load); free(alive); free(dist); free(taken)
-    if status != 0:
-        raise MemoryError()
+    k.aisle = aisle
+    k.cell = cell
+    k.start = start
+    k.nxt = <int64_t*>malloc(n * sizeof(int64_t))
+    k.tail = <int64_t*>malloc(n * sizeof(int64_t))
+    k.buf_a = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+    k.buf_c = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+    k.sav = <double*>malloc(n * n * sizeof(double))
+    k.ub = <double*>malloc(n * n * sizeof(double))
+    k.exact = <char*>malloc(n * n * sizeof(char))
+    k.adj = <char*>malloc(n * n * sizeof(char))
+    k.rb_val = <double*>malloc(n * sizeof(double))
+    k.rb_col = <int64_t*>malloc(n * sizeof(int64_t))
+    k.xlo = <int64_t*>malloc(n * sizeof(int64_t))
+    k.xhi = <int64_t*>malloc(n * sizeof(int64_t))
+    k.ylo = <double*>malloc(n * sizeof(double))
+    k.yhi = <double*>malloc(n * sizeof(double))
+    k.ybot = <double*>malloc(n * sizeof(double))
+    k.ytop = <double*>malloc(n * sizeof(double))
+    k.tour = <double*>malloc(n * n * sizeof(double))
+    k.own = <double*>malloc(n * sizeof(double))
+    k.slack = 0.0 if _exact_sums(g, n) else 1e-7
+    k.pull = pull
+    k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
+    k.slot = <int64_t*>malloc((n + RING) * sizeof(int64_t))
+    k.flo = <int64_t*>malloc(n * sizeof(int64_t))
+    k.fhi = <int64_t*>malloc(n * sizeof(int64_t))
+    k.fok = <char*>malloc(n * sizeof(char))
+    k.S = t.n_states
+    k.stride = g.n_aisles * t.n_states
+    k.pool = NULL
+    if (n + RING) * k.stride <= POOL_MAX:  # else route every tour from scratch
+        k.pool = <double*>malloc((n + RING) * k.stride * sizeof(double))
+    load = <double*>malloc(n * sizeof(double))
+    alive = <char*>malloc(n * sizeof(char))
+    if neighbours > 0:
+        dist = <double*>malloc(n * n * sizeof(double))
+        taken = <char*>malloc(n * sizeof(char))
+    status = _alloc(&w, N, g.n_aisles * g.blocks, t.n_states)
+    if (status != 0 or k.ybot == NULL or k.ytop == NULL or k.tour == NULL or k.own == NULL or k.nxt == NULL
+            or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
+            or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
+            or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
+            or k.pmin == NULL or k.slot == NULL or k.flo == NULL or k.fhi == NULL or k.fok == NULL
+            or alive == NULL or (neighbours > 0 and (dist == NULL or taken == NULL))):
+        status = -1
+    else:
+        evaluations = _run(&k, g, t, &w, sizes, capacity, neighbours, lazy, load, alive,
+                           dist, taken, label, length)
+    _release(&w)
+    free(k.ybot); free(k.ytop); free(k.tour); free(k.own)
+    free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
+    free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
+    free(k.pmin); free(k.slot); free(k.flo); free(k.fhi); free(k.fok); free(k.pool)
+    free(load); free(alive); free(dist); free(taken)
+    status_out[0] = status
     return evaluations
+
+
+cdef class Waves:
+    """The savings kernel bound to one layout and one slotting: the simulator's waves, one call each.
+
+    Built once per floor (the DP tables, their pulled form and the SKU
+    locations stay here), :meth:`batch` takes a wave as the simulator holds it
+    (lines of SKUs, packages as CSR offsets into them) and writes the tours in
+    CSR form, so that its caller has no per-order Python work left.
+    """
+    cdef Geometry g
+    cdef DPTables t
+    cdef Pull pull
+    cdef const int64_t[::1] sku_aisle
+    cdef const int64_t[::1] sku_cell
+    cdef object _keep
+
+    def __cinit__(self):
+        self.pull.ptr = NULL
+        self.pull.src = NULL
+        self.pull.kind = NULL
+        self.pull.cost = NULL
+
+    def __init__(self,
+                 const int64_t[::1] sku_aisle,   # IN  (n_skus,) aisle of each SKU's slot
+                 const int64_t[::1] sku_cell,    # IN  (n_skus,) cell of each SKU's slot
+                 Py_ssize_t n_aisles,            # IN  layout and DP tables: as for savings_batches
+                 Py_ssize_t blocks,
+                 const double[::1] cell_y,
+                 const double[::1] cross_y,
+                 double pitch,
+                 Py_ssize_t depot_aisle,
+                 Py_ssize_t depot_cross,
+                 double depot_offset,
+                 const int[:, :, ::1] vert_next,
+                 const int[::1] hv_ptr,
+                 const int[::1] hv_combo,
+                 const int[::1] hv_next,
+                 const int[::1] hv_mask,
+                 const int[::1] hv_count,
+                 int done):
+        # The structs point into these arrays: keep them alive with the object.
+        self._keep = (cell_y, cross_y, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count)
+        self.sku_aisle = sku_aisle
+        self.sku_cell = sku_cell
+        _fill(&self.g, &self.t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
+              depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
+        _pull_release(&self.pull)
+        if _pull_build(&self.pull, &self.g, &self.t) != 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        _pull_release(&self.pull)
+
+    def batch(self,
+              const int64_t[::1] line_sku,   # IN  (L,) SKU of every line
+              const int64_t[::1] line_ptr,   # IN  (n + 1,) package p's lines: line_ptr[p]:line_ptr[p+1] (n >= 1)
+              const double[::1] sizes,       # IN  (n,) package sizes against the capacity
+              double capacity,               # IN  cart capacity
+              Py_ssize_t neighbours,         # IN  granular neighbour lists (0: every pair is a candidate)
+              int64_t[::1] order,            # OUT (n,) packages tour by tour (ascending within a tour)
+              int64_t[::1] tour_ptr,         # OUT (n + 1,) tour b's packages: order[tour_ptr[b]:tour_ptr[b+1]]
+              double[::1] tour_length,       # OUT (n,) optimal route length of tour b (first n_tours entries)
+              int64_t[::1] tour_picks):      # OUT (n,) lines picked on tour b (first n_tours entries)
+        """Savings batches of one wave (same as :func:`savings_batches`); returns ``(n_tours, tours routed)``.
+
+        Tours come in the order of their smallest package.
+        """
+        cdef Py_ssize_t n = line_ptr.shape[0] - 1, N, p, o, b, nb = 0, base
+        cdef int64_t evaluations = 0
+        cdef int status = 0
+        cdef int64_t* aisle = NULL
+        cdef int64_t* cell = NULL
+        cdef int64_t* start = NULL
+        cdef int64_t* label = NULL
+        cdef double* length = NULL
+        if n <= 0:
+            return 0, 0
+        base = line_ptr[0]
+        N = line_ptr[n] - base
+        with nogil:
+            aisle = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+            cell = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+            start = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+            label = <int64_t*>malloc(n * sizeof(int64_t))
+            length = <double*>malloc(n * sizeof(double))
+            if aisle == NULL or cell == NULL or start == NULL or label == NULL or length == NULL:
+                status = -1
+            else:
+                for p in range(N):
+                    aisle[p] = self.sku_aisle[line_sku[base + p]]
+                    cell[p] = self.sku_cell[line_sku[base + p]]
+                for o in range(n + 1):
+                    start[o] = line_ptr[o] - base
+                evaluations = _savings(aisle, cell, start, n, N, &sizes[0], capacity, neighbours, True,
+                                       &self.g, &self.t, &self.pull, label, length, &status)
+            if status == 0:
+                # Tours numbered by their leader (smallest package); label[o] <= o, so a leader comes
+                # before its packages: one pass numbers the tours and counts their packages.
+                for o in range(n + 1):
+                    tour_ptr[o] = 0
+                for o in range(n):
+                    if label[o] == o:
+                        start[o] = nb  # start[] reused: tour number of each leader
+                        tour_length[nb] = length[o]
+                        tour_picks[nb] = 0
+                        nb += 1
+                    b = start[label[o]]
+                    tour_ptr[b + 1] += 1
+                    tour_picks[b] += line_ptr[o + 1] - line_ptr[o]
+                for b in range(nb):
+                    tour_ptr[b + 1] += tour_ptr[b]
+                for o in range(n):  # ascending: each tour's packages in order
+                    b = start[label[o]]
+                    order[tour_ptr[b]] = o
+                    tour_ptr[b] += 1
+                for b in range(nb, 0, -1):
+                    tour_ptr[b] = tour_ptr[b - 1]
+                tour_ptr[0] = 0
+            free(aisle)
+            free(cell)
+            free(start)
+            free(label)
+            free(length)
+        if status != 0:
+            raise MemoryError()
+        return nb, evaluations
 
 
 cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, const double* sizes,

@@ -11,7 +11,7 @@ import numpy as np
 
 from omsim.scenario import slotting_table
 from omsim.warehouse import Layout
-from omsim.warehouse.batching import batch_orders_flat
+from omsim.warehouse.batching import SavingsWaves, batch_orders_flat
 from omsim.warehouse.picktime import PickTimeModel
 from omsim.warehouse.slotting import slot
 
@@ -54,6 +54,9 @@ class Floor:
         self.neighbours = getattr(p, "batching_neighbours", None)
         self.pick_model = PickTimeModel.from_warehouse(wh)
         self.rng = batch_rng
+        # Exact savings (the default policy): the waves go straight to the kernel, prepared once.
+        self._waves = (SavingsWaves(self.layout, self.sku_loc)
+                       if SavingsWaves.applies(self.layout, self.batching, self.routing) else None)
 
     def tours(self, line_ptr: np.ndarray, line_sku: np.ndarray, units: np.ndarray):
         """Group a wave's packages into picker tours.
@@ -70,6 +73,8 @@ class Floor:
         n = units.size
         if n == 0:
             return [], np.zeros(0), np.zeros(0, np.int64)
+        if self._waves is not None and SavingsWaves.applies(self.layout, self.batching, self.routing):
+            return self._waves.tours(line_ptr, line_sku, units, self.capacity, self.neighbours)
         # Slotted locations are inside the layout: the flat, trusted entry skips per-order validation.
         loc = self.sku_loc[line_sku]
         ptr = np.ascontiguousarray(line_ptr, dtype=np.int64)

@@ -59,7 +59,7 @@ from omsim.warehouse import routing as _routing
 from omsim.warehouse.layout import Layout, as_picks
 from omsim.warehouse.routing import ROUTING_METHODS, route_lengths
 
-__all__ = ["BatchResult", "BATCHING_METHODS", "batch_orders", "batch_orders_flat", "batch_lengths"]
+__all__ = ["BatchResult", "BATCHING_METHODS", "SavingsWaves", "batch_orders", "batch_orders_flat", "batch_lengths"]
 
 BATCHING_METHODS = ("fcfs", "seed", "savings", "local-search")
 
@@ -314,6 +314,80 @@ def _savings_kernel(layout: Layout, flat: np.ndarray, offsets: np.ndarray, sizes
 def _geometry(layout: Layout) -> tuple:
     """The exact routing kernel's layout arguments (cached: one per floor)."""
     return _routing._kernel_args(layout)[1]
+
+
+class SavingsWaves:
+    """Exact savings batching of many waves on one floor (the simulator's hot path).
+
+    The same batches and lengths as :func:`batch_orders_flat` with
+    ``method="savings"``, ``routing="optimal"`` (inputs already validated),
+    from a wave as a simulator holds it: lines of SKUs and the packages as
+    offsets into them. The layout's kernel arguments and the SKUs' slots are
+    prepared once, and the kernel hands the tours back in CSR form, so a
+    wave of a few dozen packages costs no per-package Python.
+
+    Parameters
+    ----------
+    layout
+        The warehouse (one or two blocks, or more without the OR-Tools hook).
+    sku_loc
+        ``(n_skus, 2)`` int64 (aisle, cell) slot of every SKU, inside the layout.
+    """
+
+    def __init__(self, layout: Layout, sku_loc: np.ndarray):
+        if not _kernel_applies(layout, "optimal"):
+            raise ValueError("SavingsWaves: exact routing of this layout is not the kernel's DP")
+        sku_loc = np.asarray(sku_loc, dtype=np.int64)
+        self.layout = layout
+        self.routes = 0  # tours routed so far (all waves)
+        self._kernel = _batching.Waves(np.ascontiguousarray(sku_loc[:, 0]), np.ascontiguousarray(sku_loc[:, 1]),
+                                       *_geometry(layout))
+
+    @staticmethod
+    def applies(layout: Layout, method: str, routing: str) -> bool:
+        """Whether :meth:`tours` batches as ``method`` with ``routing`` would on ``layout``."""
+        return method == "savings" and _kernel_applies(layout, routing)
+
+    def tours(self, line_ptr: np.ndarray, line_sku: np.ndarray, sizes: np.ndarray, capacity: float,
+              neighbours: int | None = None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Batch one wave into picker tours.
+
+        Parameters
+        ----------
+        line_ptr
+            ``(n + 1,)`` int64: package ``p`` has lines ``line_ptr[p]:line_ptr[p + 1]``.
+        line_sku
+            int64 SKU of every line (indices into ``sku_loc``).
+        sizes
+            ``(n,)`` sizes of the packages against ``capacity`` (finite, >= 0).
+        capacity
+            Cart capacity (> 0).
+        neighbours
+            Granular savings (see :func:`batch_orders`); ``None``: every pair.
+
+        Returns
+        -------
+        tours : list of numpy.ndarray
+            Package indices of each tour (ascending), tours in order of their smallest package.
+        length_m : numpy.ndarray
+            Optimal route length of each tour (metres).
+        picks : numpy.ndarray
+            Lines picked on each tour.
+        """
+        n = line_ptr.shape[0] - 1
+        if n <= 0:
+            return [], np.zeros(0), np.zeros(0, np.int64)
+        order = np.empty(n, dtype=np.int64)
+        ptr = np.empty(n + 1, dtype=np.int64)
+        length = np.empty(n, dtype=np.float64)
+        picks = np.empty(n, dtype=np.int64)
+        nb, routes = self._kernel.batch(np.ascontiguousarray(line_sku, dtype=np.int64),
+                                        np.ascontiguousarray(line_ptr, dtype=np.int64),
+                                        np.ascontiguousarray(sizes, dtype=np.float64), float(capacity),
+                                        int(neighbours or 0), order, ptr, length, picks)
+        self.routes += routes
+        bounds = ptr[:nb + 1].tolist()
+        return [order[a:b] for a, b in zip(bounds, bounds[1:])], length[:nb], picks[:nb]
 
 
 # ------------------------------------------------------------------ local search

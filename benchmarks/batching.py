@@ -16,10 +16,21 @@ the peer) and granular savings for several ``neighbours`` k — travel as a
 ratio to exact savings, µs per package (batching + routing, best of
 ``--repeat``), tours routed per package.
 
+With ``--sim-waves`` it times the simulator's own batching call,
+``omsim.sim.floor.Floor.tours``, on the waves a short simulation of the default
+scenario releases (recorded by wrapping ``Floor.tours``): the floor's kernel
+object (:class:`~omsim.warehouse.batching.SavingsWaves`, the simulator's path)
+against the general path of the same floor (``batch_orders_flat``, same
+kernel core behind its Python wrapper) and, with ``--reference``, the NumPy
+reference ``_savings``. It checks that every variant returns the same tours,
+lengths and picks, and prints µs per package (CPU time, best of ``--repeat``,
+round robin), the ratio to the floor's path and the tours routed per package.
+
 Usage::
 
     python benchmarks/batching.py [--quick] [--orders 100] [--capacity 24] [--json out.json]
     python benchmarks/batching.py --waves [--days 1] [--neighbours 2 3 4 6 8] [--repeat 3] [--json out.json]
+    python benchmarks/batching.py --sim-waves [--days 10] [--repeat 7] [--reference] [--json out.json]
 """
 from __future__ import annotations
 
@@ -62,6 +73,97 @@ def record_waves(days: int, seed: int = 1) -> list:
     finally:
         _floor.Floor.tours = original
     return waves
+
+
+def record_floor_calls(days: int, seed: int = 1) -> list:
+    """``Floor.tours`` calls of a simulation of the default scenario: (floor, line_ptr, line_sku, units)."""
+    import omsim
+    from omsim.sim import floor as _floor
+    from omsim.sim.model import Simulation
+
+    calls = []
+    original = _floor.Floor.tours
+
+    def record(self, line_ptr, line_sku, units):
+        calls.append((self, np.array(line_ptr), np.array(line_sku), np.array(units)))
+        return original(self, line_ptr, line_sku, units)
+
+    _floor.Floor.tours = record
+    try:
+        Simulation(omsim.load_scenario(), seed, days).run()
+    finally:
+        _floor.Floor.tours = original
+    return calls
+
+
+def sim_waves_study(args) -> list[dict]:
+    from omsim.warehouse.batching import _Evaluator, _savings
+
+    calls = record_floor_calls(args.days)
+    if not calls or any(fl._waves is None for fl, *_ in calls):
+        raise SystemExit("the scenario's floors do not batch by exact savings: nothing to measure")
+    packages = sum(c[3].size for c in calls)
+    floors = {id(fl): fl for fl, *_ in calls}.values()
+
+    def floor_path():
+        for fl in floors:
+            fl._waves.routes = 0
+        out = [fl.tours(ptr, sku, units) for fl, ptr, sku, units in calls]
+        return out, sum(fl._waves.routes for fl in floors)
+
+    def general_path():
+        kept = {id(fl): fl._waves for fl in floors}
+        for fl in floors:
+            fl._waves = None  # Floor.tours falls back to batch_orders_flat
+        try:
+            return [fl.tours(ptr, sku, units) for fl, ptr, sku, units in calls], None
+        finally:
+            for fl in floors:
+                fl._waves = kept[id(fl)]
+
+    def reference():
+        out = []
+        for fl, ptr, sku, units in calls:
+            loc = np.ascontiguousarray(fl.sku_loc[sku])
+            ev = _Evaluator(fl.layout, None, "optimal", flat=loc, offsets=np.asarray(ptr, dtype=np.int64))
+            batches = [sorted(b) for b in _savings(ev, np.asarray(units, dtype=np.float64), float(fl.capacity))]
+            lines = np.diff(ptr)
+            out.append(([np.array(b, dtype=np.int64) for b in batches], ev.lengths(batches),
+                        np.array([int(lines[b].sum()) for b in batches], dtype=np.int64)))
+        return out, None
+
+    variants = [("Floor.tours: SavingsWaves", floor_path), ("Floor.tours: batch_orders_flat", general_path)]
+    if args.reference:
+        variants.append(("NumPy reference _savings", reference))
+    best = {name: np.inf for name, _ in variants}
+    out = {}
+    for rep in range(args.repeat):  # round robin, best CPU time: contention hits every variant alike
+        for name, fn in variants:
+            if fn is reference and rep >= 2:
+                continue  # slow and only a peer
+            t0 = time.process_time()
+            out[name] = fn()
+            best[name] = min(best[name], time.process_time() - t0)
+    base, routes = out[variants[0][0]]
+    for name, _ in variants[1:]:
+        for (t1, l1, p1), (t2, l2, p2) in zip(base, out[name][0]):
+            same = (len(t1) == len(t2) and all(np.array_equal(a, b) for a, b in zip(t1, t2))
+                    and np.allclose(l1, l2, rtol=0, atol=1e-9) and np.array_equal(p1, p2))
+            if not same:
+                raise SystemExit(f"{name} batches differently from the floor's path")
+    print(f"Simulator waves (default scenario, {args.days} day(s)): {len(calls)} waves, {packages} packages "
+          f"(mean {packages / len(calls):.1f} per wave), {sum(len(t) for t, _, _ in base)} tours; "
+          f"CPU time, best of {args.repeat} (round robin); every variant gave the same tours")
+    print(f"{'variant':<34}{'us/package':>12}{'x floor path':>14}{'routes/pkg':>12}")
+    rows = []
+    t0 = best[variants[0][0]]
+    for name, _ in variants:
+        r = dict(variant=name, us_per_package=1e6 * best[name] / packages, ratio_to_floor_path=best[name] / t0,
+                 routes_per_package=(routes / packages) if name == variants[0][0] else None)
+        rows.append(r)
+        rp = f"{r['routes_per_package']:>12.2f}" if r["routes_per_package"] is not None else f"{'':>12}"
+        print(f"{name:<34}{r['us_per_package']:>12.2f}{r['ratio_to_floor_path']:>14.2f}{rp}")
+    return rows
 
 
 def waves_study(args) -> list[dict]:
@@ -124,7 +226,9 @@ def waves_study(args) -> list[dict]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--waves", action="store_true", help="default-scenario waves: exact vs granular savings")
-    ap.add_argument("--days", type=int, default=1, help="--waves: simulated days of waves")
+    ap.add_argument("--sim-waves", action="store_true", help="the simulator's Floor.tours on its own waves")
+    ap.add_argument("--reference", action="store_true", help="--sim-waves: also the NumPy reference (slow)")
+    ap.add_argument("--days", type=int, default=None, help="--waves / --sim-waves: simulated days (1 / 10)")
     ap.add_argument("--neighbours", type=int, nargs="+", default=[2, 3, 4, 6, 8, 12], help="--waves: k values")
     ap.add_argument("--repeat", type=int, default=5, help="--waves: timing repetitions (best)")
     ap.add_argument("--quick", action="store_true", help="CI-size run (seconds)")
@@ -136,6 +240,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=str, default=None)
     args = ap.parse_args(argv)
+    if args.sim_waves:
+        args.days = args.days or 10
+        rows = sim_waves_study(args)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(dict(rows=rows, args={k: v for k, v in vars(args).items() if k != "json"},
+                               python=platform.python_version()), fh, indent=2)
+        return
+    args.days = args.days or 1
     if args.waves:
         rows = waves_study(args)
         if args.json:

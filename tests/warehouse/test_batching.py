@@ -277,3 +277,92 @@ def test_local_search_starts_from_granular_savings():
     assert res.info["start_total_m"] == pytest.approx(start.total_m)
     assert res.total_m <= start.total_m + 1e-9
     check_partition(res, 12, sizes, 6)
+
+
+# ------------------------------------------------------------ simulator waves
+def random_wave_lines(rng, layout, n):
+    """A wave as the simulator holds it: SKU slots, lines of SKUs, packages as offsets (not from 0)."""
+    n_skus = int(rng.integers(1, 40))
+    sku_loc = np.column_stack([rng.integers(0, layout.aisles, n_skus),
+                               rng.integers(0, layout.cells_per_aisle, n_skus)]).astype(np.int64)
+    lines = rng.integers(0 if n > 2 else 1, 5, n)  # now and then a package with no line
+    skip = int(rng.integers(0, 3))  # the wave's lines start inside a longer line array
+    line_ptr = (skip + np.concatenate([[0], np.cumsum(lines)])).astype(np.int64)
+    line_sku = rng.integers(0, n_skus, int(line_ptr[-1]) + int(rng.integers(0, 2))).astype(np.int64)
+    return sku_loc, line_ptr, line_sku
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 24), st.sampled_from([3, 6, 10, 30]),
+       st.sampled_from([None, 1, 3]))
+@settings(max_examples=80, deadline=None)
+def test_savings_waves_batch_like_the_python_reference(seed, blocks, n, capacity, neighbours):
+    # The simulator's path (SKU slots gathered and tours built in the kernel) against the NumPy
+    # reference of C&W savings, every candidate routed; lengths against routing each tour alone.
+    from omsim.warehouse.batching import SavingsWaves, _Evaluator, _savings
+
+    rng = np.random.default_rng(seed)
+    layout, _ = random_wave(rng, blocks, 1)
+    sku_loc, line_ptr, line_sku = random_wave_lines(rng, layout, n)
+    units = rng.integers(1, 5, n)
+    orders = [sku_loc[line_sku[line_ptr[o]:line_ptr[o + 1]]] for o in range(n)]
+    adj = None if neighbours is None or neighbours >= n - 1 else neighbour_graph_reference(layout, orders, neighbours)
+    ref = _savings(_Evaluator(layout, orders, "optimal"), units.astype(float), float(capacity), adj)
+    tours, lengths, picks = SavingsWaves(layout, sku_loc).tours(line_ptr, line_sku, units, capacity, neighbours)
+    assert [t.tolist() for t in tours] == sorted(sorted(b) for b in ref)
+    assert all(t.dtype == np.int64 for t in tours) and lengths.dtype == np.float64 and picks.dtype == np.int64
+    for t, length, k in zip(tours, lengths, picks):
+        tour_picks = np.concatenate([orders[o] for o in t])
+        assert length == (route(layout, tour_picks).length if len(tour_picks) else 0.0)
+        assert k == len(tour_picks)
+
+
+def test_floor_tours_take_the_kernel_path_with_the_same_results():
+    # The default scenario's floors batch by exact savings: Floor.tours goes to SavingsWaves;
+    # its general path (batch_orders_flat) must give the very same tours, lengths and picks.
+    import omsim
+    from omsim.sim.floor import Floor
+
+    sc = omsim.load_scenario()
+    rng = np.random.default_rng(5)
+    n_skus = len(sc.sku_ids)
+    pop = rng.random(n_skus)
+    for wh in sc.network.warehouses:
+        floor = Floor(wh, sc, pop / pop.sum(), np.random.default_rng(1), np.random.default_rng(2))
+        assert floor._waves is not None
+        for n in (1, 2, 29, 45):
+            lines = rng.integers(1, 4, n)
+            ptr = np.concatenate([[0], np.cumsum(lines)]).astype(np.int64)
+            sku = rng.integers(0, n_skus, int(ptr[-1])).astype(np.int64)
+            units = rng.integers(1, 4, n)
+            fast = floor.tours(ptr, sku, units)
+            kernel, floor._waves = floor._waves, None
+            try:
+                slow = floor.tours(ptr, sku, units)
+            finally:
+                floor._waves = kernel
+            assert [t.tolist() for t in fast[0]] == [t.tolist() for t in slow[0]]
+            assert fast[1].tolist() == slow[1].tolist() and fast[2].tolist() == slow[2].tolist()
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2, 3]), st.integers(0, 40))
+@settings(max_examples=60, deadline=None)
+def test_batched_routing_lengths_are_bitwise_those_of_the_back_pointer_dp(seed, blocks, n):
+    # The savings kernel compares its candidates' lengths with the tours routed afresh, bit for bit:
+    # the batched DP (transitions pulled per state) must give exactly the back-pointer DP's lengths,
+    # on layouts whose lengths float64 rounds too.
+    from omsim._kernels import _route_exact
+    from omsim.warehouse.routing import _dp_route, _kernel_args
+
+    rng = np.random.default_rng(seed)
+    aisles = int(rng.integers(1, 9))
+    layout = Layout(blocks=blocks, aisles=aisles, cells_per_aisle=5 * blocks, depot_aisle=int(rng.integers(aisles)),
+                    depot=["front", "back"][int(rng.integers(2))], depot_offset_m=float(rng.choice([0.0, 1.7])),
+                    aisle_pitch_m=float(rng.choice([3.0, 2.7, 0.1])), cell_length_m=float(rng.choice([1.0, 1.3])),
+                    cross_aisle_m=float(rng.choice([1.0, 2.2])))
+    picks = random_orders(rng, 4, max_lines=max(1, n), layout=layout)
+    flat = np.concatenate(picks).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in picks])]).astype(np.int64)
+    got = np.empty(len(picks))
+    _route_exact.exact_lengths(np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), offsets,
+                               *_kernel_args(layout)[1], got)
+    assert got.tolist() == [_dp_route(layout, p).length for p in picks]

@@ -31,6 +31,20 @@ Every batch keeps the DP vectors of its own tour at the start of each aisle
 (recorded when it is routed alone, or adopted from the candidate tour that
 became it); a candidate ``A u B`` resumes the DP from ``A``'s vector at the
 first aisle of ``B``'s picks — the same numbers as a run from the start.
+The DP is ``_route_exact._solve_pull`` (same lengths, bit for bit, as
+``_solve_from``); a batch's reported length is the length of the tour that
+became it (the DP does not depend on the order of the picks nor on where it
+resumed), so final batches are not routed again.
+
+The bounds carry a slack for rounding, except when every position of the
+layout is a multiple of 2**-10 m (``_exact_sums``: round metres, as in the
+bundled scenarios): then every length, saving and bound is an exact double
+and a bound that only ties with the best exact saving later in row-major
+order needs no routing.
+
+``Waves`` binds the kernel to one layout and one slotting (the simulator's
+floor): the pulled DP tables are built once, a wave comes as lines of SKUs and
+the tours go out in CSR form.
 
 Inputs already validated by the caller.
 """
@@ -288,6 +302,9 @@ cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, co
     cdef int64_t xh = k.xhi[i] if k.xhi[i] > k.xhi[j] else k.xhi[j]
     cdef double yl = k.ylo[i] if k.ylo[i] < k.ylo[j] else k.ylo[j]
     cdef double yh = k.yhi[i] if k.yhi[i] > k.yhi[j] else k.yhi[j]
+    if k.pmin[i] == g.n_aisles and k.pmin[j] == g.n_aisles:
+        # No pick in either: no tour (length 0), not even to the depot and back, and a saving of 0.
+        return k.slack * (1.0 + li + lj)
     m = 2.0 * g.pitch * (xh - xl) + 2.0 * (yh - yl) + 2.0 * g.depot_offset
     v = li + _growth(k, i, j, g)
     if v > m:

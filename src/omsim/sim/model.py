@@ -52,8 +52,7 @@ from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
-from omsim.sim import book
-from omsim.sim.book import WaveQueues
+from omsim.sim.book import Booking, WaveQueues
 from omsim.sim.packages import PackageTable, spans
 from omsim.sim.queueing import Calendar, Station
 
@@ -214,6 +213,9 @@ class Simulation:
                                   dtype=np.int32)
         self._alloc_code = np.array([self.log.code(f"{pol.allocation}:{k}pkg") for k in range(sc.policies.max_packages + 1)],
                                     dtype=np.int32)
+        self._missed_code = self.log.code("next_pickup")
+        self.booking = Booking(self.ot, self.P, self.log, self.wq, PARTIAL_CODE, EV["allocated"], EV["partial"],
+                               self._alloc_code, ACTIVE)
         # Dispatcher barriers (see _next_barrier): every possible pickup time and every midnight.
         self._barriers: list[float] = []
         cut = np.unique(st.pickup_h.ravel() % 24.0)
@@ -342,9 +344,7 @@ class Simulation:
         if first and lp is None:
             lp = self._line_ptr_of(oids)
         # Packages, order rows, the allocated/partial log rows and the wave queues in one kernel pass.
-        counts = book.accept(da, oids, times, first, lp, self.ot, self.P, self.log, self.wq, PARTIAL_CODE,
-                             EV["allocated"], EV["partial"], self._alloc_code, ACTIVE)
-        opened, none, partial = int(counts[3]), int(counts[4]), int(counts[5])
+        _n, _l, _r, opened, none, partial = self.booking.accept(da, oids, times, first, lp)
         self.open_orders += opened
         npk = None
         if opened and self.backorders and not first:
@@ -571,44 +571,30 @@ class Simulation:
         """A tote is picked: it is packed (its packing is booked now, its end known) and staged for its pickups."""
         day = min(int(start // 24.0), self.days)
         self.pick_busy_day[n, day] += end - start
-        log, P = self.log, self.P
-        oids = P.order[pk]
-        log.add_many(end, oids, EV["picked"], n)
         wh = self.sc.network.warehouses[n]
-        pack_h = (wh.pack_time_s + wh.pack_time_per_unit_s * P.units[pk]) * (1.0 / 3600.0)
-        if errs.any():
-            bad = errs > 0
-            if self.pol.scan_verification:
-                # Caught at the scan: the packer sends for the right item.
-                pack_h = pack_h + errs * (wh.pick_time_s + wh.tour_setup_s) / 3600.0
-                log.add_many(end, oids[bad], EV["pick_error"], n, log.code("caught_at_packing"))
+        scan = self.pol.scan_verification
+        # Caught at the scan, a pick error sends the packer for the right item.
+        cum, total, bad = self.booking.picked(pk, errs, n, end, EV["picked"], wh.pack_time_s, wh.pack_time_per_unit_s,
+                                              wh.pick_time_s + wh.tour_setup_s if scan else 0.0)
+        if bad:
+            log = self.log
+            sel = pk[errs > 0]
+            oids = self.P.order[sel]
+            if scan:
+                log.add_many(end, oids, EV["pick_error"], n, log.code("caught_at_packing"))
             else:
-                self.ot.wrong[oids[bad]] = True
-                self.pick_errors_shipped += int(errs[bad].sum())
-                log.add_many(end, oids[bad], EV["pick_error"], n, log.code("not_caught"))
-        cum = np.cumsum(pack_h)
+                self.ot.wrong[oids] = True
+                self.pick_errors_shipped += int(errs.sum())
+                log.add_many(end, oids, EV["pick_error"], n, log.code("not_caught"))
         # No event at the packing's end: what happens then (packed, staged for a pickup) is known now.
-        p_start, p_end = self.packers[n].book(float(cum[-1]))
-        finish = p_start + cum
-        log.add_many(finish, oids, EV["packed"], n)
-        ship_by = P.ship_by[pk]
-        # The tote reaches staging whole, at its end: a package packed in time for a
-        # pickup that left while the rest of its tote was packed waits for the next one.
-        ready = np.where(finish > ship_by, finish, np.where(p_end > ship_by, p_end, finish))
-        late = ready > ship_by
-        if late.any():
-            T = ship_by.copy()
-            T[late] = ship_by[late] + 24.0 * np.ceil((ready[late] - ship_by[late]) / 24.0 - 1e-12)
-            log.add_many(ready[late], oids[late], EV["missed_cutoff"], n, log.code("next_pickup"))
-        else:
-            T = ship_by
-        Tl = T.tolist()
-        t0 = Tl[0]
-        if Tl.count(t0) == len(Tl):      # usually one pickup for the whole tote
-            groups = {t0: pk}
+        p_start, p_end = self.packers[n].book(total)
+        T, same = self.booking.packed(pk, cum, n, p_start, p_end, EV["packed"], EV["missed_cutoff"],
+                                      self._missed_code)
+        if same:                         # usually one pickup for the whole tote
+            groups = {float(T[0]): pk}
         else:                            # a few packages: group them in plain Python, in tote order
             by: dict[float, list[int]] = {}
-            for tv, p in zip(Tl, pk.tolist()):
+            for tv, p in zip(T.tolist(), pk.tolist()):
                 by.setdefault(tv, []).append(p)
             groups = {tv: np.array(ps, dtype=np.int64) for tv, ps in by.items()}
         for tv, sel in groups.items():

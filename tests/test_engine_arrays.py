@@ -88,7 +88,8 @@ def full_state(engine):
     """Everything the engine holds between calls."""
     inv = engine.inventory
     led = inv.ledger_frame()
-    days = sorted(set(engine.carriers._booked) | set(range(40)))
+    # days with bookings (a day's row of zeros is no booking: the engine may hold rows for days ahead)
+    days = sorted({d for d, row in engine.carriers._booked.items() if row.any()} | set(range(40)))
     return {
         "on_hand": inv.on_hand.copy(), "reserved": inv.reserved.copy(), "ledger": led,
         "backlog": engine.node_backlog_units.copy(),
@@ -96,7 +97,8 @@ def full_state(engine):
         "units_taken": {d: v.tolist() for d, v in engine._units_taken.items()},
         "remaining": {d: engine.carriers.remaining_all(d).tolist() for d in days},
         "full": set(engine._full),
-        "open": {o: (decision_key(b.decision), list(b.open), b.day, b.open_count) for o, b in engine._open.items()},
+        "open": {o: (decision_key(b.decision), list(b.open), b.day, b.open_count)
+                 for o, b in ((o, engine._booking(o)) for o in engine._open)},
     }
 
 
@@ -384,7 +386,7 @@ def test_orders_decided_as_columns_are_committed_orders_for_the_rest_of_the_api(
     d7 = b.committed(7)
     assert d7 is b.committed(7) and decision_key(d7) == decision_key(want[0]) and len(d7.shipments) == 2
     s = b.ship(7, 1, 4.0)
-    assert decision_key(want[0])[2][1][0] == s.node and b._open[7].open == [True, False]
+    assert decision_key(want[0])[2][1][0] == s.node and b._booking(7).open == [True, False]
     a.ship(7, 1, 4.0)
     assert b.cancel(7, 5.0) == a.cancel(7, 5.0) and b.committed(7) is None
     with pytest.raises(OmsimError, match="order 8: no shipment 3"):

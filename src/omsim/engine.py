@@ -373,32 +373,38 @@ class DecisionArrays:
             self.rem_status = np.full(self.n, -1, dtype=np.int8)
 
 
+_POLICIES = ("nearest", "cheapest", "lookahead", "batch")
+_POLICY_CODE = {p: i for i, p in enumerate(_POLICIES)}
+
+
 class _Store:
-    """The engine's record of every order decided as columns: one set of columns shared by all runs.
+    """The engine's record of the orders decided as columns: one set of columns shared by all runs.
 
     Order rows, line rows (``unfilled``), package rows and package-line rows
-    are appended run after run; the arrays grow by doubling (a grown column is
-    a new array, so views handed out before stay valid). Bookings refer to
-    rows (absolute, never moved), so packages of many runs ship in one
-    vectorised step.
+    are appended run after run. An order's rows are live while the order is
+    open (``engine._open[oid]`` is its order row); when the columns are full
+    they are compacted (live rows copied to the front of new arrays, the
+    open orders' rows renumbered) or, when mostly live, doubled. Either way a
+    column is replaced by a new array and never rewritten in place, so views
+    handed out before (DecisionArrays) stay valid, and the memory follows the
+    open orders, not every order ever decided.
     """
 
+    _ORD = (("status", np.int8, 0), ("rem", np.int8, -1), ("oday", np.int64, 0), ("ocnt", np.int64, 0),
+            ("oreg", np.int64, 0), ("opol", np.int8, 0), ("promised", np.float64, np.nan), ("total", np.float64, 0.0))
     _PKG_I = ("pkg_node", "pkg_service", "pkg_day")
     _PKG_F = ("pkg_ship_by", "pkg_promised", "pkg_transit", "pkg_kg", "pkg_c_package", "pkg_c_weight",
               "pkg_c_distance", "pkg_c_handling")
 
     def __init__(self, engine, orders: int = 256, lines: int = 1024, pkgs: int = 512, pkg_lines: int = 1024):
         self.engine = engine
-        self.oids: list = []          # per order row: the order id as the caller gave it
-        self.region: list = []        # per order row
-        self.policy: list = []        # per order row
         self.decisions: dict[int, Decision] = {}   # order row -> Decision (Python path, or built on demand)
         self.O = self.L = self.P = self.PL = 0     # rows written
         self.gen = 0                               # bumped when a column is replaced (rebind the kernel)
-        self.status = np.zeros(orders, dtype=np.int8)
-        self.rem = np.full(orders, -1, dtype=np.int8)          # remainder probe (DecisionArrays.rem_status)
-        self.promised = np.full(orders, np.nan)
-        self.total = np.zeros(orders)
+        self.compactions = 0
+        self.busy = False                          # a run is in progress: its rows are not in engine._open yet
+        for name, dt, fill in self._ORD:
+            setattr(self, name, np.full(orders, fill, dtype=dt))
         self.pkg_ptr = np.zeros(orders + 1, dtype=np.int64)
         self.optr = np.zeros(orders + 1, dtype=np.int64)     # first line row of each order row
         self.unfilled = np.zeros(lines, dtype=np.int64)
@@ -419,13 +425,21 @@ class _Store:
 
     def reserve(self, n: int, M: int, kmax: int) -> None:
         """Room for n more orders with M lines (each line in up to kmax packages)."""
+        if self.O + n + 1 < len(self.status) and self.L + M <= len(self.unfilled) \
+                and self.P + n * kmax + 1 < len(self.pkg_node) and self.PL + M * kmax <= len(self.pkg_sku):
+            return
+        self._make_room(n, M, kmax)
+
+    def _make_room(self, n: int, M: int, kmax: int) -> None:
+        """Compact the live rows when at most half of the rows are live, then grow what is still short."""
+        live = None if self.busy else self.engine._live_rows(self)
+        if live is not None and 2 * len(live) <= self.O:
+            self._compact(live)
         need = self.O + n + 1
         if need >= len(self.status):
             size = max(2 * len(self.status), need + 1)
-            self.status = self._grown(self.status, self.O, size)
-            self.rem = self._grown(self.rem, self.O, size, -1)
-            self.promised = self._grown(self.promised, self.O, size, np.nan)
-            self.total = self._grown(self.total, self.O, size)
+            for name, _, fill in self._ORD:
+                setattr(self, name, self._grown(getattr(self, name), self.O, size, fill))
             self.pkg_ptr = self._grown(self.pkg_ptr, self.O + 1, size + 1)
             self.optr = self._grown(self.optr, self.O + 1, size + 1)
             self.gen += 1
@@ -448,18 +462,64 @@ class _Store:
             self.pkg_qty = self._grown(self.pkg_qty, self.PL, size)
             self.gen += 1
 
+    def _compact(self, live: np.ndarray) -> None:
+        """Keep only order rows ``live`` (ascending), with their lines and packages, in new arrays of the
+        same sizes; the engine renumbers its open orders (every column is replaced: views stay valid)."""
+        live = np.asarray(live, dtype=np.int64)
+        m = live.size
+        optr, pp, lp = self.optr, self.pkg_ptr, self.pkg_line_ptr
+        # line rows, package rows and package-line rows of the live orders, in order
+        la, lb = optr[live], optr[live + 1]
+        pa, pb = pp[live], pp[live + 1]
+        lines = _spans(la, lb)
+        pkgs = _spans(pa, pb)
+        pla, plb = lp[pkgs], lp[pkgs + 1]
+        plines = _spans(pla, plb)
+
+        def moved(a, idx, size, fill=0):
+            b = np.full(size, fill, dtype=a.dtype)
+            b[:idx.size] = a[idx]
+            return b
+
+        for name, _, fill in self._ORD:
+            a = getattr(self, name)
+            setattr(self, name, moved(a, live, a.size, fill))
+        new_optr = np.zeros(optr.size, dtype=np.int64)
+        np.cumsum(lb - la, out=new_optr[1:m + 1])
+        new_pp = np.zeros(pp.size, dtype=np.int64)
+        np.cumsum(pb - pa, out=new_pp[1:m + 1])
+        new_lp = np.zeros(lp.size, dtype=np.int64)
+        np.cumsum(plb - pla, out=new_lp[1:pkgs.size + 1])
+        self.optr, self.pkg_ptr, self.pkg_line_ptr = new_optr, new_pp, new_lp
+        self.unfilled = moved(self.unfilled, lines, self.unfilled.size)
+        for name in self._PKG_I + self._PKG_F:
+            a = getattr(self, name)
+            setattr(self, name, moved(a, pkgs, a.size))
+        self.pkg_open = moved(self.pkg_open, pkgs, self.pkg_open.size, 1)
+        self.pkg_sku = moved(self.pkg_sku, plines, self.pkg_sku.size)
+        self.pkg_qty = moved(self.pkg_qty, plines, self.pkg_qty.size)
+        old = live.tolist()
+        self.decisions = {j: self.decisions[r] for j, r in enumerate(old) if r in self.decisions}
+        self.O, self.L, self.P, self.PL = m, int(lines.size), int(pkgs.size), int(plines.size)
+        self.gen += 1
+        self.compactions += 1
+        self.engine._renumber(self, old)
+
     def out_columns(self) -> tuple:
         """The output columns in the order Kernel.set_out takes them."""
-        return (self.status, self.rem, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node,
-                self.pkg_service, self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
-                self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling, self.pkg_line_ptr,
-                self.pkg_sku, self.pkg_qty)
+        return (self.status, self.rem, self.oday, self.ocnt, self.oreg, self.opol, self.optr, self.promised,
+                self.total, self.pkg_ptr, self.unfilled,
+                self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit,
+                self.pkg_kg, self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
+                self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)
 
-    def write(self, row: int, d: Decision) -> None:
+    def write(self, row: int, d: Decision, day: int = 0) -> None:
         """Record a Decision (made by the Python path) as order row ``row`` (packages at the cursor)."""
         st = self.engine.services
         self.status[row] = _STATUS_CODE[d.status]
         self.rem[row] = -1
+        self.oday[row] = day
+        self.ocnt[row] = len(d.shipments)
         self.promised[row] = np.nan if d.promised_h is None else d.promised_h
         self.total[row] = d.total
         a = int(self.optr[row])
@@ -518,12 +578,12 @@ class _Store:
         return Decision(oid, DECISION_STATUSES[int(self.status[row])], ships, unfilled, promised, cost,
                         float(self.total[row]), policy, [])
 
-    def decision(self, row: int) -> Decision:
-        """Order row ``row`` as a Decision (the same object on every call)."""
+    def decision(self, row: int, oid) -> Decision:
+        """Order row ``row`` (order ``oid``) as a Decision (the same object on every call while it is open)."""
         d = self.decisions.get(row)
         if d is None:
-            d = self.decisions[row] = self.build(row, self.oids[row], int(self.region[row]), self.policy[row],
-                                                 int(self.optr[row]), int(self.optr[row + 1]))
+            d = self.decisions[row] = self.build(row, oid, self.oreg.item(row), _POLICIES[self.opol.item(row)],
+                                                 self.optr.item(row), self.optr.item(row + 1))
         return d
 
     def forget(self, row: int) -> None:
@@ -531,11 +591,21 @@ class _Store:
         self.decisions.pop(row, None)
 
 
+def _spans(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The concatenated ranges a[j]:b[j] (int64)."""
+    cnt = b - a
+    tot = int(cnt.sum())
+    if tot == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(a - np.cumsum(cnt) + cnt, cnt) + np.arange(tot, dtype=np.int64)
+
+
 def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
     """Decisions taken one at a time (``decide``, ``decide_batch``) as :class:`DecisionArrays`.
 
     Written by the same :meth:`_Store.write` that records the Python path's
-    decisions of a run, into a store of their own (nothing is committed).
+    decisions of a run, into a store of their own (nothing is committed;
+    ``rem_status`` is -1).
     """
     decisions = list(decisions)
     n = len(decisions)
@@ -555,46 +625,59 @@ def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
         store.pkg_sku[:PL], store.pkg_qty[:PL], store.rem[:n])
 
 
+def _ints(x, what):
+    """A 1-d int64 C-contiguous array of x, or OmsimError (decide_commit_arrays' columns)."""
+    if type(x) is np.ndarray and x.dtype == _I64 and x.ndim == 1 and x.flags.c_contiguous:
+        return x
+    a = np.asarray(x)
+    if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+        raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
+    return a if a.dtype == np.int64 and a.flags.c_contiguous else np.ascontiguousarray(a, dtype=np.int64)
+
+
 class _Run:
     """One call's run of orders: its (validated) columns and where its rows start in the engine's _Store."""
 
     __slots__ = ("store", "oids", "t", "region", "level", "ptr", "sku", "qty", "policy", "o0", "l0", "done",
                  "stopped")
 
-    def __init__(self, engine, oid_keys, t, region, level, ptr, sku, qty, policy):
+    def __init__(self, engine, oid_keys: list, t, region, level, ptr, sku, qty, policy):
         store = engine._store
-        n, M = len(oid_keys), int(ptr[-1])
-        store.reserve(n, M, max(1, min(engine.max_packages, engine.n_nodes)))
+        n, M = len(oid_keys), ptr.item(len(oid_keys))
+        kmax = engine.max_packages if engine.max_packages < engine.n_nodes else engine.n_nodes
+        store.reserve(n, M, kmax if kmax > 1 else 1)
         self.store = store
         self.oids = oid_keys                  # order ids as the caller gave them (dict keys of engine._open)
         self.t, self.region, self.level = t, region, level
         self.ptr, self.sku, self.qty = ptr, sku, qty
         self.policy = policy
         o0, l0 = self.o0, self.l0 = store.O, store.L
-        np.add(ptr, l0, out=store.optr[o0:o0 + n + 1])
+        store.optr[o0] = l0                     # the kernel writes the rest of each order's row
         store.pkg_ptr[o0] = store.P
         store.pkg_line_ptr[store.P] = store.PL
-        store.oids += oid_keys
-        store.region += region.tolist()
-        store.policy += [policy] * n
         store.O, store.L = o0 + n, l0 + M       # taken back by close() to the orders decided
+        store.busy = True                         # no compaction until close()
         self.done = 0                             # orders decided
         self.stopped = False                      # the run ended early (stop_on_partial or stop)
 
     def close(self) -> None:
         """Give back the rows of the orders not decided (a run stopped early)."""
         store = self.store
+        store.busy = False
         o = self.o0 + self.done
-        if o == store.O:
-            return
-        store.O, store.L = o, int(store.optr[o])
-        del store.oids[o:], store.region[o:], store.policy[o:]
+        if o != store.O:
+            store.O, store.L = o, store.optr.item(o)
 
     def write(self, i: int, d: Decision) -> None:
-        self.store.write(self.o0 + i, d)
+        """Record order i decided by the Python path (the columns the kernel writes for its orders too)."""
+        s, row = self.store, self.o0 + i
+        s.optr[row], s.optr[row + 1] = self.l0 + self.ptr.item(i), self.l0 + self.ptr.item(i + 1)
+        s.oreg[row] = self.region.item(i)
+        s.opol[row] = _POLICY_CODE.get(self.policy, 0)
+        s.write(row, d, int(self.t.item(i) // 24))
 
     def decision(self, i: int) -> Decision:
-        return self.store.decision(self.o0 + i)
+        return self.store.decision(self.o0 + i, self.oids[i])
 
     def arrays(self, m: int) -> DecisionArrays:
         """The first m orders as DecisionArrays (views of the store; the pointers rebased to 0)."""
@@ -607,40 +690,68 @@ class _Run:
         pp = ptr[o0:o0 + m + 1] - P0
         lp = lp[P0:P1 + 1] - PL0
         l0 = self.l0
-        return DecisionArrays(
-            m, s.status[o0:o0 + m], s.promised[o0:o0 + m], s.total[o0:o0 + m], pp,
-            s.unfilled[l0:l0 + self.ptr.item(m)], s.pkg_node[P0:P1], s.pkg_service[P0:P1],
-            s.pkg_ship_by[P0:P1], s.pkg_promised[P0:P1], s.pkg_transit[P0:P1], s.pkg_kg[P0:P1],
-            s.pkg_c_package[P0:P1], s.pkg_c_weight[P0:P1], s.pkg_c_distance[P0:P1], s.pkg_c_handling[P0:P1],
-            lp, s.pkg_sku[PL0:PL1], s.pkg_qty[PL0:PL1], s.rem[o0:o0 + m])
+        o1 = o0 + m
+        da = _new_arrays(DecisionArrays)      # the fields set directly (what the dataclass __init__ does)
+        da.__dict__ = {
+            "n": m, "status": s.status[o0:o1], "promised_h": s.promised[o0:o1], "total": s.total[o0:o1],
+            "pkg_ptr": pp, "unfilled": s.unfilled[l0:l0 + self.ptr.item(m)], "pkg_node": s.pkg_node[P0:P1],
+            "pkg_service": s.pkg_service[P0:P1], "pkg_ship_by_h": s.pkg_ship_by[P0:P1],
+            "pkg_promised_h": s.pkg_promised[P0:P1], "pkg_transit_h": s.pkg_transit[P0:P1], "pkg_kg": s.pkg_kg[P0:P1],
+            "pkg_cost_package": s.pkg_c_package[P0:P1], "pkg_cost_weight": s.pkg_c_weight[P0:P1],
+            "pkg_cost_distance": s.pkg_c_distance[P0:P1], "pkg_cost_handling": s.pkg_c_handling[P0:P1],
+            "pkg_line_ptr": lp, "pkg_sku": s.pkg_sku[PL0:PL1], "pkg_qty": s.pkg_qty[PL0:PL1],
+            "rem_status": s.rem[o0:o1]}
+        return da
+
+
+_new_arrays = object.__new__
 
 
 class _CarrierWindow:
-    """The compiled loop's copy of carrier bookings and full service-days for days day0..day0+D-1."""
+    """The compiled loop's window of carrier bookings (rows shared with the CarrierBook) and full
+    service-days for days day0..day0+D-1."""
 
-    __slots__ = ("day0", "D", "K", "booked", "booked0", "full", "tmark", "tlog", "ver")
+    __slots__ = ("day0", "D", "K", "booked", "booked0", "full", "tmark", "tlog", "ver", "book")
 
     def __init__(self, day0: int, D: int, K: int):
         self.day0, self.D, self.K = day0, D, K
-        self.booked = np.zeros((D, K), dtype=np.int64)      # packages booked (as the CarrierBook has them)
-        self.booked0 = np.zeros((D, K), dtype=np.int64)     # ... as last written back
+        self.booked = np.zeros((D, K), dtype=np.int64)      # packages booked: its rows ARE the CarrierBook's rows
+        self.booked0 = np.zeros((D, K), dtype=np.int64)     # ... as last drained
         self.full = np.zeros((D, K), dtype=np.uint8)
         self.tmark = np.zeros((D, K), dtype=np.uint8)       # pair already logged in tlog
-        self.tlog = np.zeros(D * K, dtype=np.int64)         # pairs booked since the last write-back
-        self.ver = None                                     # (book.version, engine._full_ver) it mirrors
+        self.tlog = np.zeros(D * K, dtype=np.int64)         # pairs booked since the last drain
+        self.ver = None                                     # engine._full_ver it mirrors
+        self.book = None                                    # the CarrierBook whose rows it shares
 
 
 class _ArrBooking:
-    """A committed order decided as columns: order row i of the engine's _Store (Decision built when asked)."""
+    """A view of an open order decided as columns: order row i of the engine's _Store (what
+    ``engine._open[oid]`` holds for such an order is the row itself; made by ``engine._booking``)."""
 
-    __slots__ = ("run", "i", "day", "p0", "npk", "open_count")
+    __slots__ = ("run", "i", "oid")
 
-    def __init__(self, run: _Store, i: int, day: int, p0: int, npk: int):
-        self.run, self.i, self.day, self.p0, self.npk, self.open_count = run, i, day, p0, npk, npk
+    def __init__(self, run: _Store, i: int, oid):
+        self.run, self.i, self.oid = run, i, oid
+
+    @property
+    def p0(self) -> int:
+        return self.run.pkg_ptr.item(self.i)
+
+    @property
+    def npk(self) -> int:
+        return self.run.pkg_ptr.item(self.i + 1) - self.run.pkg_ptr.item(self.i)
+
+    @property
+    def day(self) -> int:
+        return self.run.oday.item(self.i)
+
+    @property
+    def open_count(self) -> int:
+        return self.run.ocnt.item(self.i)
 
     @property
     def decision(self) -> Decision:
-        return self.run.decision(self.i)
+        return self.run.decision(self.i, self.oid)
 
     @property
     def open(self) -> list[bool]:
@@ -785,6 +896,7 @@ class DecisionEngine:
         # The compiled loop's state between calls (see _kernel): the record of the orders decided as columns,
         # the kernel object holding the engine's arrays, a mirror of the carrier bookings of a window of days.
         self._store = _Store(self)
+        self._kmax = max(1, min(self.max_packages, self.n_nodes))   # packages per order at most
         self._kern = None
         self._kbound: dict = {}
         self._kctl = np.zeros(12, dtype=np.int64)
@@ -795,6 +907,17 @@ class DecisionEngine:
         self._cw = None                                       # carrier window mirror (_CarrierWindow)
         self._full_ver = 0                                    # bumped when _full changes
         self._win_ver = 0                                     # bumped when a node's cached windows change
+
+    # Attributes the kernel's static arrays and parameters are made of (_kernel_static): setting one drops them.
+    _STATIC_ATTRS = frozenset(("split_penalty", "lost_sale_penalty", "max_packages", "no_stock", "_any_per_unit",
+                               "_node_capped", "_unit_capped", "start_weekday", "sku_weight_kg", "labour_units_per_h",
+                               "handling_order", "handling_line", "_pkg_extra", "capacity_orders", "capacity_units",
+                               "services", "_shifts"))
+
+    def __setattr__(self, name, value):
+        if name in DecisionEngine._STATIC_ATTRS:
+            self.__dict__["_kstatic"] = None
+        object.__setattr__(self, name, value)
 
     def __getstate__(self):
         # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
@@ -1348,10 +1471,17 @@ class DecisionEngine:
         """
         oids, t, reg, lev, ptr, sku, qty = self._check_columns(order_ids, t_h, region, level, line_ptr, line_sku,
                                                                 line_qty)
-        run = _Run(self, oids.tolist(), t, reg, lev, ptr, sku, qty, self.policy)
+        keys = oids.tolist()
+        policy = self.policy
+        run = _Run(self, keys, t, reg, lev, ptr, sku, qty, policy)
         self._kbound["run"] = run       # the columns just bound are this run's (the same lines)
         try:
-            self._decide_run(run, stop_on_partial, probe=probe_remainder)
+            n = len(keys)
+            if n and self._kernel_covers(policy) and self._open.keys().isdisjoint(keys) \
+                    and (n == 1 or len(set(keys)) == n):
+                self._decide_run_compiled(run, stop_on_partial, None, probe_remainder)
+            else:
+                self._decide_run(run, stop_on_partial, probe=probe_remainder)
         finally:
             run.close()
         return run.arrays(run.done)
@@ -1366,14 +1496,7 @@ class DecisionEngine:
 
         The check binds the columns to the kernel as well (Kernel.set_run), ready for the compiled loop.
         """
-        def ints(x, what):
-            if type(x) is np.ndarray and x.dtype == _I64 and x.ndim == 1 and x.flags.c_contiguous:
-                return x
-            a = np.asarray(x)
-            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
-                raise OmsimError(f"decide_commit_arrays: {what} must be a 1-d integer array")
-            return a if a.dtype == np.int64 and a.flags.c_contiguous else np.ascontiguousarray(a, dtype=np.int64)
-
+        ints = _ints
         k = self._kernel()
         self._kbound["run"] = None
         if type(order_ids) is np.ndarray and order_ids.dtype == _I64 and order_ids.ndim == 1 \
@@ -1557,20 +1680,17 @@ class DecisionEngine:
     def _kernel_static(self):
         """The engine's constant arrays and parameters as the kernel takes them (cached: the same tuple
         while the engine's parameters are unchanged)."""
-        key = (self.split_penalty, self.lost_sale_penalty, self.max_packages, self.no_stock, self._any_per_unit,
-               self._node_capped, self._unit_capped, self.start_weekday, id(self.sku_weight_kg),
-               id(self.labour_units_per_h), id(self.handling_order), id(self.handling_line), id(self._pkg_extra),
-               id(self.capacity_orders), id(self.capacity_units), id(self.services))
-        got = getattr(self, "_kstatic", None)
-        if got is not None and got[0] == key:
-            return got[1]
+        got = self.__dict__.get("_kstatic")
+        if got is not None:
+            return got[1]         # dropped by __setattr__ when one of _STATIC_ATTRS is set
+        key = None
         st = self.services
         N = self.n_nodes
         elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)
         elig = np.concatenate(st.eligible).astype(np.int64)
         lp = self.max_packages
         flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
-                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday, 0], dtype=np.int64)
+                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday, 0, 0], dtype=np.int64)
         # The shifts as promise.ready_time_h reads them (normalised: end after start, weekday sets).
         norm = [normalise_shifts(sh) for sh in self._shifts]
         sh_ptr = np.cumsum([0] + [len(x) for x in norm]).astype(np.int64)
@@ -1663,39 +1783,51 @@ class DecisionEngine:
             self._prune(day)
 
     def _carrier_window(self, first_day: int, last_day: int, min_days: int = 0):
-        """The mirror of the carrier bookings and full service-days of days first_day.. on, bound to the
-        kernel; rebuilt when the book or ``_full`` changed behind it or the days fall outside it."""
+        """The window of carrier bookings and full service-days of days first_day.. on, bound to the kernel.
+
+        Its booking rows are the CarrierBook's own rows for those days (the book's dict points at them), so
+        what the kernel books is booked, and what ``book``/``unbook`` change the kernel sees; the full
+        service-days are a mirror of ``_full``, refreshed when ``_full`` changed behind it. Rebuilt when the
+        days fall outside it (or the book was replaced).
+        """
         cw = self._cw
         book = self.carriers
         span = last_day - first_day + 4 * _MAX_PICKUP_DAYS + 8
-        if cw is not None and cw.ver == (book.version, self._full_ver) and first_day >= cw.day0 \
+        if cw is not None and cw.book is book and first_day >= cw.day0 \
                 and first_day + span <= cw.day0 + cw.D and cw.D >= min_days:
+            if cw.ver != self._full_ver:
+                self._carrier_full(cw)
             return cw
         D = max(64, span, min_days)
         K = len(self.services.carrier)
         cw = self._cw = _CarrierWindow(first_day, D, K)
         booked_all = book._booked
-        if len(booked_all) <= D:
-            for day, row in booked_all.items():
-                if first_day <= day < first_day + D:
-                    cw.booked[day - first_day] = row
-        else:
-            for day in range(first_day, first_day + D):
-                row = booked_all.get(day)
-                if row is not None:
-                    cw.booked[day - first_day] = row
-        if self._full:
-            dk = np.array(list(self._full), dtype=np.int64)
-            dk = dk[(dk[:, 0] >= first_day) & (dk[:, 0] < first_day + D)]
-            cw.full[dk[:, 0] - first_day, dk[:, 1]] = 1
-        cw.booked0[:] = cw.booked
-        cw.ver = (book.version, self._full_ver)
+        rows = cw.booked
+        for d in range(D):
+            day = first_day + d
+            row = booked_all.get(day)
+            if row is not None:
+                rows[d] = row
+            booked_all[day] = rows[d]       # from now on the book's row of that day is the window's
+        cw.book = book
+        self._carrier_full(cw)
+        cw.booked0[:] = rows
         self._kern.set_carrier(cw.booked, cw.full, cw.tmark, cw.tlog, cw.booked0)
         self._kctl[10] = 0
         return cw
 
+    def _carrier_full(self, cw: _CarrierWindow) -> None:
+        """The window's full service-days from ``_full``."""
+        cw.full[:] = 0
+        if self._full:
+            dk = np.array(list(self._full), dtype=np.int64)
+            dk = dk[(dk[:, 0] >= cw.day0) & (dk[:, 0] < cw.day0 + cw.D)]
+            cw.full[dk[:, 0] - cw.day0, dk[:, 1]] = 1
+        cw.ver = self._full_ver
+
     def _carrier_flush(self) -> None:
-        """Write the (day, service) pairs the kernel booked back to the CarrierBook and ``_full``: O(pairs)."""
+        """After a kernel call that booked: the service-days it found full join ``_full``, O(pairs booked).
+        (The bookings themselves are in the book already: the window shares its rows.)"""
         if not self._kctl[10]:
             return
         cw = self._cw
@@ -1704,29 +1836,30 @@ class DecisionEngine:
         full = self._full
         for d, k, c, f in pairs:
             if f:
-                full.add((day0 + d, k))
-        self.carriers.book_many([day0 + p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs])
-        cw.ver = (self.carriers.version, self._full_ver)      # the kernel checked the room, as book() would
+                full.add((day0 + d, k))     # the window has it: _full_ver unchanged
+        self.carriers.version += 1
 
     def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop, probe: bool = False) -> None:
         """The compiled loop over ``run``, stepping out to Python where the kernel asks (see _decide).
 
         The kernel works on the inventory and backlog arrays in place, on the
         node counters of one day (the engine's own arrays when that day has
-        them) and on a mirror of the carrier bookings and full service-days
-        of a window of days; what it booked is written back to the
-        CarrierBook and ``_full`` after each call (O(pairs booked)).
+        them) and on the carrier bookings of a window of days (the book's own
+        rows) with a mirror of its full service-days; the service-days it
+        found full join ``_full`` after each call (O(pairs booked)).
         """
         n = len(run.oids)
-        tl = run.t.tolist()
-        dl = [int(x // 24.0) for x in tl]
-        lo_day, hi_day = min(dl), max(dl)
         ctl = self._kctl
         store = self._store
         kb = self._kbound
-        flags = self._kernel_static()[17]
+        ks = getattr(self, "_kstatic", None)
+        flags = ks[1][17] if ks is not None else self._kernel_static()[17]
         stop_on_partial = int(bool(stop_on_partial))
         probe = int(bool(probe))
+        pcode = _POLICY_CODE.get(run.policy, 0)
+        flags[6], flags[8], flags[9] = stop_on_partial, probe, pcode
+        tt = run.t
+        lo_day = hi_day = None
         min_days = 0
         i = 0
         first = True
@@ -1740,15 +1873,15 @@ class DecisionEngine:
                     kb["out"] = (id(store), store.gen)
             else:
                 k = self._kernel()
+                flags = self._kstatic[1][17]
+                flags[6], flags[8], flags[9] = stop_on_partial, probe, pcode
             if kb.get("run") is not run:
                 k.set_run(run.t, run.region, run.level, run.ptr, run.sku, run.qty, self.n_regions,
                           len(SERVICE_LEVELS), self.n_skus)
                 kb["run"] = run
-            if flags[6] != stop_on_partial:
-                flags[6] = stop_on_partial
-            if flags[8] != probe:
-                flags[8] = probe
-            new = self._kernel_day(dl[i], ctl)
+            if lo_day is None:
+                lo_day, hi_day = k.day_lo, k.day_hi        # of the run's columns, set by set_run
+            new = self._kernel_day(int(tt.item(i) // 24.0), ctl)
             cw = self._carrier_window(lo_day, hi_day, min_days)
             first = False
             try:
@@ -1760,12 +1893,18 @@ class DecisionEngine:
                     self._kernel_store_day(new)
             i0 = i
             j, _, store.P, store.PL = ctl[:4].tolist()
-            self._register(run, i, j, dl)
+            if j > i:
+                self._register(run, i, j)
             i = run.done = j
+            if rc == _decide.DONE:
+                if stop is not None and j > i0 and stop(run.decision(j - 1)):
+                    run.stopped = True
+                    break
+                continue
             if stop is not None and j > i0 and stop(run.decision(j - 1)):
                 run.stopped = True
                 break
-            if rc == _decide.DONE or rc == _decide.NEW_DAY:
+            if rc == _decide.NEW_DAY:
                 continue
             if rc == _decide.STOP_PARTIAL:
                 run.stopped = True
@@ -1778,7 +1917,7 @@ class DecisionEngine:
                     break
                 continue
             if rc == _decide.STALE_WINDOWS:
-                t = tl[i]
+                t = tt.item(i)
                 for nn in range(self.n_nodes):
                     self._window(nn, t)
             elif int(ctl[7]) == 2 and cw.D < 1 << 16:
@@ -1794,21 +1933,39 @@ class DecisionEngine:
                     run.stopped = True
                     break
 
-    def _register(self, run: _Run, a: int, b: int, days: list) -> None:
-        """Open bookings for rows a..b-1 decided by the kernel (a cancel decision leaves no trace)."""
-        if b <= a:
-            return
-        keys = run.oids
-        store = run.store
+    def _register(self, run: _Run, a: int, b: int) -> None:
+        """Open orders a..b-1 of the run, decided by the kernel: ``_open[oid]`` = the order row (a cancel
+        decision leaves no trace)."""
         o0 = run.o0
+        if self.no_stock != "cancel":       # no decision of the kernel is a cancel
+            self._open.update(zip(run.oids[a:b], range(o0 + a, o0 + b)))
+            return
+        store = run.store
         st = store.status[o0 + a:o0 + b].tolist()
-        ptr = store.pkg_ptr[o0 + a:o0 + b + 1].tolist()
+        cnt = store.ocnt[o0 + a:o0 + b].tolist()
+        keys = run.oids
         opened = self._open
         for j in range(b - a):
-            p0 = ptr[j]
-            npk = ptr[j + 1] - p0
-            if npk or st[j] != _CANCEL:
-                opened[keys[a + j]] = _ArrBooking(store, o0 + a + j, days[a + j], p0, npk)
+            if cnt[j] or st[j] != _CANCEL:
+                opened[keys[a + j]] = o0 + a + j
+
+    def _live_rows(self, store: _Store):
+        """The store rows of the open orders decided as columns (ascending), or None: not the engine's store."""
+        if store is not self._store:
+            return None
+        rows = [v for v in self._open.values() if type(v) is int]
+        rows.sort()
+        return np.array(rows, dtype=np.int64)
+
+    def _renumber(self, store: _Store, old: list) -> None:
+        """After a compaction: old row ``old[j]`` is row j now."""
+        if store is not self._store:
+            return
+        new = {r: j for j, r in enumerate(old)}
+        opened = self._open
+        for o, v in opened.items():
+            if type(v) is int:
+                opened[o] = new[v]
 
     def ship_many(self, order_ids, shipment_indices, t_h: float) -> None:
         """Hand packages to their carriers: ``ship(o, k, t_h)`` for each pair in turn, in one step.
@@ -1836,23 +1993,18 @@ class DecisionEngine:
             return
         t = float(t_h)
         opened = self._open
-        bks = [opened.get(o) for o in oids]
+        vals = [opened.get(o) for o in oids]
         run = self._store
-        p0l, npl = [], []
-        for b in bks:
-            if type(b) is not _ArrBooking or b.run is not run:
-                break
-            p0l.append(b.p0)
-            npl.append(b.npk)
-        if len(p0l) == len(bks):
+        if all(type(v) is int for v in vals):
             # Orders decided as columns (the common case; every run writes to the engine's one store):
             # every step vectorised.
-            m = len(bks)
+            m = len(vals)
             k = np.asarray(ks, dtype=np.int64)
-            p0 = np.array(p0l, dtype=np.int64)
-            npk = np.array(npl, dtype=np.int64)
+            orow = np.array(vals, dtype=np.int64)
+            pp = run.pkg_ptr
+            p0 = pp[orow]
             rows = p0 + k
-            ok = bool(np.all((k >= 0) & (k < npk)))
+            ok = bool(np.all((k >= 0) & (rows < pp[orow + 1])))
             if ok:
                 ok = bool(np.all(run.pkg_open[rows])) and np.unique(rows).size == m
             if ok:
@@ -1871,12 +2023,12 @@ class DecisionEngine:
                 self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
                 np.subtract.at(self.node_backlog_units, node, qty)
                 run.pkg_open[rows] = 0
+                oc = run.ocnt
+                np.subtract.at(oc, orow, 1)
                 drop = run.decisions.pop
-                for o, b in zip(oids, bks):
-                    b.open_count -= 1
-                    if b.open_count == 0:
-                        del opened[o]
-                        drop(b.i, None)
+                for j in np.flatnonzero(oc[orow] == 0).tolist():
+                    if opened.pop(oids[j], None) is not None:
+                        drop(vals[j], None)
                 return
             # else: the general path below finds the first bad pair and says what is wrong
         # The general case (packages decided as columns and committed one by one mixed): the lines of each
@@ -1887,23 +2039,22 @@ class DecisionEngine:
         qty_l: list = []
         closes = []
         seen = set()
-        arr_booking = _ArrBooking
         for j, (o, k) in enumerate(zip(oids, ks)):
             b = opened.get(o)
             if b is None:
                 raise OmsimError(f"order {o}: not committed (or already shipped or cancelled)")
             if type(k) is not int:
                 k = int(k)
-            if type(b) is arr_booking:
-                if not 0 <= k < b.npk:
-                    raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
-                row = b.p0 + k
-                run = b.run
+            if type(b) is int:
+                npk = run.pkg_ptr.item(b + 1) - run.pkg_ptr.item(b)
+                if not 0 <= k < npk:
+                    raise OmsimError(f"order {o}: no shipment {k} (it has {npk})")
+                row = run.pkg_ptr.item(b) + k
                 if not run.pkg_open[row] or (o, k) in seen:
                     raise OmsimError(f"order {o}: shipment {k} already shipped")
                 x, y = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
                 n, sk, q = int(run.pkg_node[row]), run.pkg_sku[x:y].tolist(), run.pkg_qty[x:y].tolist()
-                closes.append((run.pkg_open, row))
+                closes.append((run.pkg_open, row, b))
             else:
                 if not 0 <= k < len(b.decision.shipments):
                     raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
@@ -1911,7 +2062,7 @@ class DecisionEngine:
                     raise OmsimError(f"order {o}: shipment {k} already shipped")
                 sh = b.decision.shipments[k]
                 n, sk, q = int(sh.node), sh.skus.tolist(), sh.qty.tolist()
-                closes.append((b.open, k))
+                closes.append((b.open, k, b))
             seen.add((o, k))
             m = len(sk)
             seq_l += [j] * m
@@ -1930,15 +2081,18 @@ class DecisionEngine:
         self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
-        for flags, x in closes:
+        for flags, x, _ in closes:
             flags[x] = 0 if type(flags) is np.ndarray else False
-        for o in oids:
-            b = opened[o]
-            b.open_count -= 1
-            if b.open_count == 0:
-                del opened[o]
-                if type(b) is arr_booking:
-                    b.run.forget(b.i)
+        for o, (_, _, b) in zip(oids, closes):
+            if type(b) is int:
+                run.ocnt[b] -= 1
+                if run.ocnt[b] == 0:
+                    del opened[o]
+                    run.forget(b)
+            else:
+                b.open_count -= 1
+                if b.open_count == 0:
+                    del opened[o]
 
     def _decide_commit_many_compiled(self, orders: list, times: list, policy: str, stop) -> list[Decision]:
         """decide_commit_many through the compiled loop: the orders as columns, Decisions built from them.
@@ -1965,7 +2119,8 @@ class DecisionEngine:
             np.cumsum(lens, out=ptr[1:])
             sku = np.concatenate([o.skus for o in head]).astype(np.int64, copy=False)
             qty = np.concatenate([o.qty for o in head]).astype(np.int64, copy=False)
-            run = _Run(self, [o.order_id for o in head], np.array(times[:good], dtype=np.float64),
+            keys = [o.order_id for o in head]
+            run = _Run(self, keys, np.array(times[:good], dtype=np.float64),
                        np.array([o.region for o in head], dtype=np.int64),
                        np.array([_LEVEL_RANK[o.level] for o in head], dtype=np.int64), ptr, sku, qty, policy)
             try:
@@ -2232,10 +2387,13 @@ class DecisionEngine:
             self._full = full
             self._full_ver += 1
 
-    def _booking(self, order_id) -> _Booking:
+    def _booking(self, order_id):
+        """The open order's booking: a _Booking, a _WaitBooking, or a view (_ArrBooking) of its store row."""
         b = self._open.get(order_id)
         if b is None:
             raise OmsimError(f"order {order_id}: not committed (or already shipped or cancelled)")
+        if type(b) is int:
+            return _ArrBooking(self._store, b, order_id)
         return b
 
     def cancel(self, order_id, t_h: float) -> int:
@@ -2352,8 +2510,8 @@ class DecisionEngine:
         self.node_backlog_units[n] -= sum(qty.tolist())
         s = b.decision.shipments[i]
         run.pkg_open[row] = 0
-        b.open_count -= 1
-        if b.open_count == 0:
+        run.ocnt[b.i] -= 1
+        if run.ocnt[b.i] == 0:
             del self._open[order_id]
             run.forget(b.i)
         return s
@@ -2361,7 +2519,11 @@ class DecisionEngine:
     def committed(self, order_id) -> Decision | None:
         """The committed decision of an order still open (not fully shipped or cancelled), else None."""
         b = self._open.get(order_id)
-        return None if b is None else b.decision
+        if b is None:
+            return None
+        if type(b) is int:
+            return self._store.decision(b, order_id)
+        return b.decision
 
     @property
     def open_orders(self) -> int:

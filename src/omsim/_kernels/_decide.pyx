@@ -212,7 +212,7 @@ cdef int _core(
         const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
         const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
                                                #        max_packages, no_stock status code, stop_on_partial,
-                                               #        weekday of day 0, probe_remainder]
+                                               #        weekday of day 0, probe_remainder, policy code]
         const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
         const double[::1] win_hi,              # IN    (N,)
         const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
@@ -239,6 +239,11 @@ cdef int _core(
         int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
         int8_t[::1] rem_status,                # OUT   (n,) remainder probe: -1 none, -2 it ships something,
                                                #        else the DECISION_STATUSES code of its (no-stock) status
+        int64_t[::1] oday,                     # OUT   (n,) the order's day (floor(t / 24): node capacity day)
+        int64_t[::1] ocnt,                     # OUT   (n,) packages of the order not yet shipped (= its packages)
+        int64_t[::1] oreg,                     # OUT   (n,) the order's region
+        int8_t[::1] opol,                      # OUT   (n,) flags[9] (the caller's policy code)
+        int64_t[::1] optr,                     # OUT   (n+1,) the order's line rows in ``unfilled``: optr[i]:optr[i+1]
         double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
         double[::1] total,                     # OUT   (n,) total cost
         int64_t[::1] pkg_ptr,                  # OUT   (n+1,) packages of order i: pkg_ptr[i]:pkg_ptr[i+1]
@@ -311,9 +316,11 @@ cdef int _core(
     cdef Py_ssize_t oo = ctl[8], lu = ctl[9]
     cdef bint dry = ctl[11] != 0
     # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
-    if (ctl.shape[0] < 12 or flags.shape[0] < 9 or params.shape[0] < 2 or n_orders < 0
+    if (ctl.shape[0] < 12 or flags.shape[0] < 10 or params.shape[0] < 2 or n_orders < 0
             or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
-            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or rem_status.shape[0] < oo + i_end or promised.shape[0] < oo + i_end
+            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or rem_status.shape[0] < oo + i_end or oday.shape[0] < oo + i_end
+            or ocnt.shape[0] < oo + i_end or oreg.shape[0] < oo + i_end or opol.shape[0] < oo + i_end
+            or optr.shape[0] < oo + i_end + 1 or promised.shape[0] < oo + i_end
             or total.shape[0] < oo + i_end or pkg_ptr.shape[0] < oo + i_end + 1 or oo < 0 or lu < 0
             or reserved.shape[0] != N or reserved.shape[1] != S or safety.shape[0] != N or safety.shape[1] != S
             or on_hand.shape[0] != N or backlog.shape[0] < N or orders_taken.shape[0] < N
@@ -588,6 +595,11 @@ cdef int _core(
             hd = 0.0
             prom = -INFINITY
             pkg_ptr[oo + i] = P
+            oday[oo + i] = cur_day
+            oreg[oo + i] = r_
+            opol[oo + i] = <int8_t> flags[9]
+            optr[oo + i] = lu + lo
+            optr[oo + i + 1] = lu + hi
             for n in range(N):
                 shipped = False
                 for l in range(L):
@@ -646,6 +658,7 @@ cdef int _core(
                     units_taken[n] += units
                     backlog[n] += units
             pkg_ptr[oo + i + 1] = P
+            ocnt[oo + i] = npk
             short = 0
             for l in range(L):
                 a = qt[l]
@@ -851,6 +864,11 @@ cdef class Kernel:
     cdef bint has_booked0
     cdef int8_t[::1] status
     cdef int8_t[::1] rem_status
+    cdef int64_t[::1] oday
+    cdef int64_t[::1] ocnt
+    cdef int64_t[::1] oreg
+    cdef int8_t[::1] opol
+    cdef int64_t[::1] optr
     cdef double[::1] promised
     cdef double[::1] total
     cdef int64_t[::1] pkg_ptr
@@ -876,6 +894,8 @@ cdef class Kernel:
     cdef const int64_t[::1] line_sku
     cdef const int64_t[::1] line_qty
     cdef public bint ready             # every group bound
+    cdef public int64_t day_lo         # the bound run's first and last day (floor(t / 24))
+    cdef public int64_t day_hi
 
     def set_static(self, const double[::1] sku_kg, const double[:, :, ::1] fixed, const double[:, :, ::1] dist,
                    const double[:, :, ::1] transit, const double[::1] per_kg, const double[::1] per_unit,
@@ -939,7 +959,8 @@ cdef class Kernel:
         ctl[10] = 0
         return out
 
-    def set_out(self, int8_t[::1] status, int8_t[::1] rem_status, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
+    def set_out(self, int8_t[::1] status, int8_t[::1] rem_status, int64_t[::1] oday, int64_t[::1] ocnt,
+                int64_t[::1] oreg, int8_t[::1] opol, int64_t[::1] optr, double[::1] promised, double[::1] total, int64_t[::1] pkg_ptr,
                 int64_t[::1] unfilled, int64_t[::1] pkg_node, int64_t[::1] pkg_service, int64_t[::1] pkg_day,
                 double[::1] pkg_ship_by, double[::1] pkg_promised, double[::1] pkg_transit, double[::1] pkg_kg,
                 double[::1] pkg_c_package, double[::1] pkg_c_weight, double[::1] pkg_c_distance,
@@ -947,7 +968,8 @@ cdef class Kernel:
         """Bind the output columns (all OUT)."""
         self.status, self.promised, self.total, self.pkg_ptr, self.unfilled = status, promised, total, pkg_ptr, \
             unfilled
-        self.rem_status = rem_status
+        self.rem_status, self.oday, self.ocnt = rem_status, oday, ocnt
+        self.oreg, self.opol, self.optr = oreg, opol, optr
         self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by = pkg_node, pkg_service, pkg_day, pkg_ship_by
         self.pkg_promised, self.pkg_transit, self.pkg_kg = pkg_promised, pkg_transit, pkg_kg
         self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance = pkg_c_package, pkg_c_weight, pkg_c_distance
@@ -961,8 +983,18 @@ cdef class Kernel:
 
         ``line_ptr`` may start anywhere in ``line_sku``: the lines are bound from ``line_ptr[0]`` on.
         """
+        cdef Py_ssize_t j
+        cdef double lo = INFINITY, hi = -INFINITY
         got = check_orders(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
         if got[1] == 0:
+            for j in range(t_h.shape[0]):
+                if t_h[j] < lo:
+                    lo = t_h[j]
+                if t_h[j] > hi:
+                    hi = t_h[j]
+            if t_h.shape[0]:
+                self.day_lo = <int64_t> _floordiv(lo, 24.0)
+                self.day_hi = <int64_t> _floordiv(hi, 24.0)
             self.t_h, self.region, self.level, self.line_ptr = t_h, region, level, line_ptr
             if line_ptr[0] != 0:
                 self.line_sku, self.line_qty = line_sku[line_ptr[0]:], line_qty[line_ptr[0]:]
@@ -997,7 +1029,7 @@ cdef class Kernel:
                      self.win_ptr, self.win_start, self.win_end, self.sh_ptr, self.sh_start, self.sh_end,
                      self.sh_days, self.on_hand, self.reserved, self.safety, self.backlog, self.orders_taken,
                      self.units_taken, self.booked, self.full, self.tmark, self.tlog, ctl, self.status,
-                     self.rem_status, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
+                     self.rem_status, self.oday, self.ocnt, self.oreg, self.opol, self.optr, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
                      self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
                      self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
                      self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)

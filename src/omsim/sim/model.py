@@ -694,68 +694,76 @@ class Simulation:
 
     # -------------------------------------------------------------- post-sales
     def _inspect_batch(self, key: float) -> None:
-        """The returns desk's batch: each return inspected in turn, then backorders for what came back."""
+        """The returns desk's batch: restock or scrap each return's units, refund them or send an exchange,
+        then ask again backorders for what came back."""
         t = self.env.now
-        got: set[int] = set()
+        items = self.inspections.pop(key)
+        eng, log, P, ot = self.engine, self.log, self.P, self.ot
+        m = len(items)
+        oids = np.fromiter((o for o, _ in items), dtype=np.int64, count=m)
+        # The returns' lines (an order's packages' lines are contiguous), with their node and return.
+        r0 = ot.pkg0[oids]
+        npk = ot.packages[oids].astype(np.int64)
+        _, rows = spans(r0, r0 + npk)
+        la, lb = P.line_a[rows], P.line_b[rows]
+        nl = lb - la
+        _, lidx = spans(la, lb)
+        sku = P.sku[lidx]
+        keep = self.returnable[sku]
+        if not keep.any():
+            return
+        sku, qty = sku[keep], P.qty[lidx][keep]
+        node = np.repeat(P.node[rows], nl)[keep]
+        ret = np.repeat(np.repeat(np.arange(m), npk), nl)[keep]
+        # One draw per line, in order: the numbers scalar draws line by line would give.
+        dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
+        back = qty - dmg
+        ret_oid = oids[ret]
+        for n, s, bk, dm, o in zip(node.tolist(), sku.tolist(), back.tolist(), dmg.tolist(), ret_oid.tolist()):
+            if bk > 0:
+                eng.restock(n, s, bk, o, t)
+            if dm > 0:
+                eng.scrap(n, s, dm, o, t)
+        self.units_restocked += int(back.sum())
+        self.units_scrapped += int(dmg.sum())
+        # One restocked (and scrapped) row per package that came back: its lines are consecutive.
+        grp = ret * self.N + node
+        first = np.flatnonzero(np.concatenate(([True], grp[1:] != grp[:-1])))
+        back_at, dmg_at = np.add.reduceat(back, first), np.add.reduceat(dmg, first)
+        code = log.code
+        log.add_many(t, ret_oid[first], EV["restocked"], node[first],
+                     np.array([code(str(v)) for v in back_at.tolist()], dtype=np.int32))
+        hit = dmg_at > 0
+        if hit.any():
+            log.add_many(t, ret_oid[first][hit], EV["scrapped"], node[first][hit],
+                         np.array([code(str(v)) for v in dmg_at[hit].tolist()], dtype=np.int32))
+        # Refund, or an exchange of the units that came back (a line split over two nodes is one line).
+        amount = np.bincount(ret, weights=self.price[sku] * qty, minlength=m)
         exchanges: list[tuple[int, np.ndarray, np.ndarray]] = []
-        for oid, exchange in self.inspections.pop(key):
-            got.update(self._inspect(oid, exchange, t, exchanges))
+        present = np.zeros(m, dtype=bool)
+        present[ret] = True
+        exch = [e for _, e in items]
+        if any(exch[i] for i in np.flatnonzero(present).tolist()):
+            S = len(self.price)
+            uk, inv = np.unique(ret * S + sku, return_inverse=True)
+            uq = np.bincount(inv, weights=qty).astype(np.int64)
+            ur, us = uk // S, uk % S
+            bounds = np.searchsorted(ur, np.arange(m + 1))
+        refunded = 0.0
+        for i in np.flatnonzero(present).tolist():
+            o = int(oids[i])
+            if exch[i]:
+                a, b = int(bounds[i]), int(bounds[i + 1])
+                exchanges.append((o, us[a:b], uq[a:b]))
+            else:
+                amt = float(amount[i])
+                refunded += amt
+                log.add(t, o, EV["refunded"], -1, code(f"{amt:.2f}"))
+        self.refund_total += refunded
         if exchanges:
             # The desk's exchanges go out after the batch is inspected (and put back in stock).
             self._exchanges(exchanges, t)
-        if got:
-            self._retry_backorders(t, got)
-
-    def _inspect(self, oid: int, exchange: bool, t: float, exchanges: list) -> list[int]:
-        """Restock or scrap a return's units, refund them or add an exchange to ``exchanges``; returns the
-        SKUs that came back."""
-        eng, log, P, ot = self.engine, self.log, self.P, self.ot
-        # Plain Python over the return's few lines: cheaper than NumPy calls on tiny arrays.
-        r0 = int(ot.pkg0[oid])
-        r1 = r0 + int(ot.packages[oid])
-        a, b = int(P.line_a[r0]), int(P.line_b[r1 - 1])   # an order's packages' lines are contiguous
-        skus, qty = P.sku[a:b].tolist(), P.qty[a:b].tolist()
-        if r1 - r0 == 1:
-            nodes = [int(P.node[r0])] * len(skus)
-        else:
-            nodes = [int(P.node[r]) for r in range(r0, r1) for _ in range(int(P.line_b[r] - P.line_a[r]))]
-        ret = self._returnable
-        keep = [i for i, s in enumerate(skus) if ret[s]]
-        if not keep:
-            return []
-        # Scalar draws, one per line: the same numbers as one array draw, at a tenth of the cost.
-        binomial, share = self.rng_ret.binomial, self.sc.post_sales.damaged_share
-        dmg = [binomial(qty[i], share) for i in keep]
-        back_at: dict[int, int] = {}
-        dmg_at: dict[int, int] = {}
-        merged: dict[int, int] = {}
-        for i, dm in zip(keep, dmg):
-            n, s, q = nodes[i], skus[i], qty[i]
-            back = q - dm
-            if back > 0:
-                eng.restock(n, s, back, oid, t)
-            if dm > 0:
-                eng.scrap(n, s, dm, oid, t)
-            back_at[n] = back_at.get(n, 0) + back
-            dmg_at[n] = dmg_at.get(n, 0) + dm
-            merged[s] = merged.get(s, 0) + q     # a line split over two nodes comes back as one
-        # One restocked (and scrapped) row per package that brought something back.
-        for n, back in back_at.items():
-            log.add(t, oid, EV["restocked"], n, log.code(str(back)))
-            if dmg_at[n]:
-                log.add(t, oid, EV["scrapped"], n, log.code(str(dmg_at[n])))
-        self.units_restocked += sum(back_at.values())
-        self.units_scrapped += sum(dmg_at.values())
-        got = sorted(merged)
-        sk = np.array(got, dtype=np.int64)
-        qt = np.array([merged[s] for s in got], dtype=np.int64)
-        if exchange:
-            exchanges.append((oid, sk, qt))
-        else:
-            amount = float(np.dot(self.price[sk], qt))
-            self.refund_total += amount
-            log.add(t, oid, EV["refunded"], -1, log.code(f"{amount:.2f}"))
-        return got
+        self._retry_backorders(t, set(sku.tolist()))
 
     # -------------------------------------------------------------- inventory
     def _add_backorder(self, oid: int) -> None:

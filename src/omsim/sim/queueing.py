@@ -47,6 +47,7 @@ class Calendar:
     windows: list[tuple[float, float, tuple[int, ...]]]
     start_weekday: int = 0
     _cache: dict[int, list[tuple[float, float]]] = field(default_factory=dict, init=False, repr=False)
+    _open: tuple[float, float] = field(default=(math.inf, -math.inf), init=False, repr=False)  # last window found
 
     @classmethod
     def always_open(cls) -> "Calendar":
@@ -72,10 +73,15 @@ class Calendar:
 
     def next_open(self, t: float) -> float:
         """The first time >= ``t`` at which the station is open."""
+        a, b = self._open
+        if a <= t < b:          # inside the last window found (jobs come in time order): open now
+            return t
         day = int(t // 24.0)
         for d in range(day - 2, day + 15):  # night shifts reach into the next day
             for a, b in self.day_intervals(d):
                 if b > t:
+                    # Windows come in order of their start: t inside any window finds it here.
+                    self._open = (a, b)
                     return max(a, t)
         return float("inf")
 

@@ -280,40 +280,49 @@ def test_local_search_starts_from_granular_savings():
 
 
 # ------------------------------------------------------------ simulator waves
-def random_wave_lines(rng, layout, n):
+def random_wave_lines(rng, layout, n, sku_loc=None):
     """A wave as the simulator holds it: SKU slots, lines of SKUs, packages as offsets (not from 0)."""
-    n_skus = int(rng.integers(1, 40))
-    sku_loc = np.column_stack([rng.integers(0, layout.aisles, n_skus),
-                               rng.integers(0, layout.cells_per_aisle, n_skus)]).astype(np.int64)
+    if sku_loc is None:
+        n_skus = int(rng.integers(1, 40))
+        sku_loc = np.column_stack([rng.integers(0, layout.aisles, n_skus),
+                                   rng.integers(0, layout.cells_per_aisle, n_skus)]).astype(np.int64)
     lines = rng.integers(0 if n > 2 else 1, 5, n)  # now and then a package with no line
     skip = int(rng.integers(0, 3))  # the wave's lines start inside a longer line array
     line_ptr = (skip + np.concatenate([[0], np.cumsum(lines)])).astype(np.int64)
-    line_sku = rng.integers(0, n_skus, int(line_ptr[-1]) + int(rng.integers(0, 2))).astype(np.int64)
+    line_sku = rng.integers(0, len(sku_loc), int(line_ptr[-1]) + int(rng.integers(0, 2))).astype(np.int64)
     return sku_loc, line_ptr, line_sku
 
 
 @given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]), st.integers(1, 24), st.sampled_from([3, 6, 10, 30]),
        st.sampled_from([None, 1, 3]))
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_savings_waves_batch_like_the_python_reference(seed, blocks, n, capacity, neighbours):
-    # The simulator's path (SKU slots gathered and tours built in the kernel) against the NumPy
-    # reference of C&W savings, every candidate routed; lengths against routing each tour alone.
+    # The simulator's path (SKU slots gathered, one-pick tours kept across waves, tours built in the
+    # kernel) against the NumPy reference of C&W savings, every candidate routed; lengths against
+    # routing each tour alone. Several waves per floor: the later ones start from the kept tours.
     from omsim.warehouse.batching import SavingsWaves, _Evaluator, _savings
 
     rng = np.random.default_rng(seed)
     layout, _ = random_wave(rng, blocks, 1)
-    sku_loc, line_ptr, line_sku = random_wave_lines(rng, layout, n)
-    units = rng.integers(1, 5, n)
-    orders = [sku_loc[line_sku[line_ptr[o]:line_ptr[o + 1]]] for o in range(n)]
-    adj = None if neighbours is None or neighbours >= n - 1 else neighbour_graph_reference(layout, orders, neighbours)
-    ref = _savings(_Evaluator(layout, orders, "optimal"), units.astype(float), float(capacity), adj)
-    tours, lengths, picks = SavingsWaves(layout, sku_loc).tours(line_ptr, line_sku, units, capacity, neighbours)
-    assert [t.tolist() for t in tours] == sorted(sorted(b) for b in ref)
-    assert all(t.dtype == np.int64 for t in tours) and lengths.dtype == np.float64 and picks.dtype == np.int64
-    for t, length, k in zip(tours, lengths, picks):
-        tour_picks = np.concatenate([orders[o] for o in t])
-        assert length == (route(layout, tour_picks).length if len(tour_picks) else 0.0)
-        assert k == len(tour_picks)
+    sku_loc = None
+    waves = None
+    for wave in range(3):
+        sku_loc, line_ptr, line_sku = random_wave_lines(rng, layout, n if wave == 0 else int(rng.integers(1, 25)),
+                                                        sku_loc)
+        waves = waves or SavingsWaves(layout, sku_loc)
+        m = line_ptr.size - 1
+        units = rng.integers(1, 5, m)
+        orders = [sku_loc[line_sku[line_ptr[o]:line_ptr[o + 1]]] for o in range(m)]
+        adj = (None if neighbours is None or neighbours >= m - 1
+               else neighbour_graph_reference(layout, orders, neighbours))
+        ref = _savings(_Evaluator(layout, orders, "optimal"), units.astype(float), float(capacity), adj)
+        tours, lengths, picks = waves.tours(line_ptr, line_sku, units, capacity, neighbours)
+        assert [t.tolist() for t in tours] == sorted(sorted(b) for b in ref)
+        assert all(t.dtype == np.int64 for t in tours) and lengths.dtype == np.float64 and picks.dtype == np.int64
+        for t, length, k in zip(tours, lengths, picks):
+            tour_picks = np.concatenate([orders[o] for o in t])
+            assert length == (route(layout, tour_picks).length if len(tour_picks) else 0.0)
+            assert k == len(tour_picks)
 
 
 def test_floor_tours_take_the_kernel_path_with_the_same_results():

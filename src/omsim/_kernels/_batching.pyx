@@ -48,7 +48,7 @@ the tours go out in CSR form.
 
 Inputs already validated by the caller.
 """
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, free
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY, fabs, floor
 
@@ -62,6 +62,16 @@ cdef Py_ssize_t POOL_MAX = 8 * 1024 * 1024
 # Recently routed pair tours whose DP vectors are kept (a merge usually follows its evaluation closely).
 cdef enum:
     RING = 16
+
+
+cdef struct Cache:
+    # Tours of one pick, by location (aisle * cells_per_aisle + cell), kept across the waves of a
+    # ``Waves`` object: their length and DP vectors (aisles lo..hi at (a - lo) * S; NULL: not yet).
+    Py_ssize_t n_locs
+    double** vec
+    double* length
+    int64_t* lo
+    int64_t* hi
 
 
 cdef struct Work:
@@ -89,6 +99,7 @@ cdef struct Work:
     double* own        # (n,) routed length of each batch's tour (length[] accumulates savings instead)
     double slack       # added to the bounds for rounding (0 when the arithmetic is exact)
     const Pull* pull
+    Cache* cache       # one-pick tours of earlier waves (NULL: none)
     int64_t* pmin      # (n,) first aisle with a pick of each batch (n_aisles if none)
     # DP vectors at the start of every aisle of each batch's own tour (the prefix a candidate
     # tour shares with it): batch i's are pool[slot[i]], aisles flo[i]..fhi[i]. Slots n .. n+RING-1
@@ -196,6 +207,62 @@ cdef double _route_alone(Work* k, Py_ssize_t i, bint record, const Geometry* g, 
     k.flo[i] = lo
     k.fhi[i] = hi
     k.fok[i] = 1
+    return length
+
+
+cdef double _route_order(Work* k, Py_ssize_t o, const Geometry* g, const DPTables* t,
+                         Scratch* w, int64_t* routed) noexcept nogil:
+    """``_route_alone`` of order ``o`` (recording), from the cached tour of its leftmost pick.
+
+    The order's tour has the same DP as that one-pick tour up to the aisle of
+    its next pick (same picks before, same first aisle): an order of one pick
+    takes the cached tour whole, any other resumes from it. The lengths are
+    bit for bit those of routing from scratch.
+    """
+    cdef Cache* c = k.cache
+    cdef Py_ssize_t p, p0 = k.start[o], p1 = k.start[o + 1], first = -1, loc, lo, hi, r, q, S = k.S
+    cdef Py_ssize_t C = g.cells_per_aisle
+    cdef double length
+    cdef double* rec
+    cdef double* vec
+    if c == NULL or k.pool == NULL or p1 == p0:
+        routed[0] += 1
+        return _route_alone(k, o, True, g, t, w)
+    for p in range(p0, p1):
+        if first < 0 or k.aisle[p] < k.aisle[first]:
+            first = p
+    loc = k.aisle[first] * C + k.cell[first]
+    rec = k.pool + k.slot[o] * k.stride
+    if c.vec[loc] == NULL:  # route the pick alone, once for all waves
+        routed[0] += 1
+        c.length[loc] = _solve_pull(k.aisle + first, k.cell + first, 1, g, t, k.pull, w, &lo, &hi, -1, NULL, rec)
+        c.vec[loc] = <double*>malloc((hi - lo + 1) * S * sizeof(double))
+        if c.vec[loc] == NULL:
+            return _route_alone(k, o, True, g, t, w)  # counted as routed above
+        c.lo[loc] = lo
+        c.hi[loc] = hi
+        for q in range((hi - lo + 1) * S):
+            c.vec[loc][q] = rec[q]
+    vec = c.vec[loc]
+    lo = c.lo[loc]
+    hi = c.hi[loc]
+    r = hi  # resume at the aisle of the next pick (at most the one-pick tour's last aisle)
+    for p in range(p0, p1):
+        if p != first and k.aisle[p] < r:
+            r = k.aisle[p]
+    k.fok[o] = 1
+    if p1 - p0 == 1:
+        for q in range((hi - lo + 1) * S):
+            rec[q] = vec[q]
+        k.flo[o] = lo
+        k.fhi[o] = hi
+        return c.length[loc]
+    for q in range((r - lo) * S):
+        rec[q] = vec[q]
+    routed[0] += 1
+    length = _solve_pull(k.aisle + p0, k.cell + p0, p1 - p0, g, t, k.pull, w, &lo, &hi, r, vec + (r - lo) * S, rec)
+    k.flo[o] = lo
+    k.fhi[o] = hi
     return length
 
 
@@ -420,7 +487,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
         status = _pull_build(&pull, &g, &t)
         if status == 0:
             evaluations = _savings(&aisle[0] if N else null_i64, &cell[0] if N else null_i64, &start[0], n, N,
-                                   &sizes[0], capacity, neighbours, lazy, &g, &t, &pull, &label[0], &length[0],
+                                   &sizes[0], capacity, neighbours, lazy, &g, &t, &pull, NULL, &label[0], &length[0],
                                    &status)
         _pull_release(&pull)
     if status != 0:
@@ -430,7 +497,7 @@ def savings_batches(const int64_t[::1] aisle,       # IN  (N,) aisle of every pi
 
 cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* start, Py_ssize_t n, Py_ssize_t N,
                       const double* sizes, double capacity, Py_ssize_t neighbours, bint lazy,
-                      const Geometry* g, const DPTables* t, const Pull* pull,
+                      const Geometry* g, const DPTables* t, const Pull* pull, Cache* cache,
                       int64_t* label, double* length, int* status_out) noexcept nogil:
     """Allocate the work arrays of ``n >= 1`` orders and run savings; ``status_out`` -1 when out of memory."""
     cdef Scratch w
@@ -465,6 +532,7 @@ cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* 
     k.own = <double*>malloc(n * sizeof(double))
     k.slack = 0.0 if _exact_sums(g, n) else 1e-7
     k.pull = pull
+    k.cache = cache
     k.pmin = <int64_t*>malloc(n * sizeof(int64_t))
     k.slot = <int64_t*>malloc((n + RING) * sizeof(int64_t))
     k.flo = <int64_t*>malloc(n * sizeof(int64_t))
@@ -512,11 +580,17 @@ cdef class Waves:
     cdef Geometry g
     cdef DPTables t
     cdef Pull pull
+    cdef Cache cache
     cdef const int64_t[::1] sku_aisle
     cdef const int64_t[::1] sku_cell
     cdef object _keep
 
     def __cinit__(self):
+        self.cache.n_locs = 0
+        self.cache.vec = NULL
+        self.cache.length = NULL
+        self.cache.lo = NULL
+        self.cache.hi = NULL
         self.pull.ptr = NULL
         self.pull.src = NULL
         self.pull.kind = NULL
@@ -549,8 +623,34 @@ cdef class Waves:
         _pull_release(&self.pull)
         if _pull_build(&self.pull, &self.g, &self.t) != 0:
             raise MemoryError()
+        self._free_cache()
+        n_locs = n_aisles * cell_y.shape[0]
+        self.cache.vec = <double**>calloc(n_locs, sizeof(double*))
+        self.cache.length = <double*>malloc(n_locs * sizeof(double))
+        self.cache.lo = <int64_t*>malloc(n_locs * sizeof(int64_t))
+        self.cache.hi = <int64_t*>malloc(n_locs * sizeof(int64_t))
+        self.cache.n_locs = n_locs
+        if (self.cache.vec == NULL or self.cache.length == NULL or self.cache.lo == NULL
+                or self.cache.hi == NULL):
+            raise MemoryError()
+
+    cdef void _free_cache(self) noexcept:
+        cdef Py_ssize_t i
+        if self.cache.vec != NULL:
+            for i in range(self.cache.n_locs):
+                free(self.cache.vec[i])
+        free(self.cache.vec)
+        free(self.cache.length)
+        free(self.cache.lo)
+        free(self.cache.hi)
+        self.cache.vec = NULL
+        self.cache.length = NULL
+        self.cache.lo = NULL
+        self.cache.hi = NULL
+        self.cache.n_locs = 0
 
     def __dealloc__(self):
+        self._free_cache()
         _pull_release(&self.pull)
 
     def batch(self,
@@ -594,7 +694,7 @@ cdef class Waves:
                 for o in range(n + 1):
                     start[o] = line_ptr[o] - base
                 evaluations = _savings(aisle, cell, start, n, N, &sizes[0], capacity, neighbours, True,
-                                       &self.g, &self.t, &self.pull, label, length, &status)
+                                       &self.g, &self.t, &self.pull, &self.cache, label, length, &status)
             if status == 0:
                 # Tours numbered by their leader (smallest package); label[o] <= o, so a leader comes
                 # before its packages: one pass numbers the tours and counts their packages.
@@ -666,9 +766,8 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             if y > k.yhi[o]:
                 k.yhi[o] = y
         _clamp(k, o, g)
-        length[o] = _route_alone(k, o, True, g, t, w)
+        length[o] = _route_order(k, o, g, t, w, &evaluations)
         k.own[o] = length[o]
-        evaluations += 1
     for i in range(n * n):
         k.sav[i] = -INFINITY
         k.exact[i] = 0

@@ -13,7 +13,10 @@ subprocess so that its peak resident memory is its own, and prints
   ``Floor.tours``) — the peers measured in the same run: what remains is the
   simulator's own overhead (SimPy, bookkeeping, logging, Result), reported
   as ``sim µs/order``;
-* peak RSS;
+* peak RSS (the events frame built after the run included);
+* the seconds it takes to build ``Result.events`` (a DataFrame of every state
+  change, about ten rows an order) when it is first read, after the timed run:
+  the run's Result holds the event log and builds that frame on demand;
 * orders per CPU-second of the child (the machine may be shared: wall time
   then overstates the cost).
 
@@ -78,12 +81,17 @@ def _child(orders: int, seed: int) -> dict:
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     n = int(res.kpis["orders"])
+    # The events frame is built when first read (the KPIs do not need it): timed on its own.
+    e0 = time.perf_counter()
+    n_events = len(res.events)
+    events_s = time.perf_counter() - e0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"target_orders": orders, "orders": n, "days": days, "wall_s": wall, "orders_per_s": n / wall,
             "cpu_s": cpu, "orders_per_cpu_s": n / cpu,
             "us_per_order": 1e6 * wall / max(n, 1), "engine_s": spent["engine_s"], "floor_s": spent["floor_s"],
             "sim_us_per_order": 1e6 * (wall - spent["engine_s"] - spent["floor_s"]) / max(n, 1),
-            "peak_rss_mb": peak_kb / 1024.0, "events": len(res.events), "ledger_rows": len(res.ledger)}
+            "peak_rss_mb": peak_kb / 1024.0, "events": n_events, "events_frame_s": events_s,
+            "ledger_rows": len(res.ledger)}
 
 
 def main(argv=None) -> int:
@@ -108,13 +116,15 @@ def main(argv=None) -> int:
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]["us_per_order"]
     print(f"{'orders':>9} {'days':>5} {'wall s':>8} {'orders/s':>9} {'us/order':>9} {'x smallest':>10} "
-          f"{'engine %':>8} {'floor %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9} {'orders/cpu-s':>12}")
+          f"{'engine %':>8} {'floor %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9} {'orders/cpu-s':>12} "
+          f"{'events s':>8}")
     for r in rows:
         print(f"{r['orders']:>9} {r['days']:>5} {r['wall_s']:>8.1f} {r['orders_per_s']:>9.0f} "
               f"{r['us_per_order']:>9.1f} {r['us_per_order'] / base:>10.2f} "
               f"{100 * r['engine_s'] / r['wall_s']:>8.1f} {100 * r['floor_s'] / r['wall_s']:>8.1f} "
               f"{r['sim_us_per_order']:>12.1f} "
-              f"{r['peak_rss_mb']:>8.0f} {r['orders_per_s'] / TARGET:>9.3f} {r['orders_per_cpu_s']:>12.0f}")
+              f"{r['peak_rss_mb']:>8.0f} {r['orders_per_s'] / TARGET:>9.3f} {r['orders_per_cpu_s']:>12.0f} "
+              f"{r['events_frame_s']:>8.1f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"target_orders_per_s": TARGET, "runs": rows}, fh, indent=2)

@@ -1,4 +1,6 @@
 """Invariants of whole runs: statuses, unit accounting, time order, determinism, CRN."""
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -300,3 +302,15 @@ def test_returns_desk_batches_restock_at_multiples_of_its_interval():
     settled = ev[ev.event.isin(["refunded", "exchanged"])].groupby("order_id").time_h.first()
     common = settled.index.intersection(done.index)
     assert len(common) > 10 and np.allclose(settled[common], done[common])
+
+
+def test_events_frame_is_built_once_when_first_read_and_survives_pickling():
+    sim = Simulation(small_scenario(), 2, days=3)
+    res = sim.run()
+    again = pickle.loads(pickle.dumps(res))        # before the frame was built: the log travels
+    ev = res.events
+    assert ev is res.events                        # built once
+    assert len(ev) == int((sim.log.t <= sim.end_h).sum()) > 100
+    pd.testing.assert_frame_equal(again.events, ev)
+    assert list(ev.columns) == ["time_h", "order_id", "event", "node", "detail"]
+    assert (np.diff(ev.time_h.to_numpy()) >= 0).all()

@@ -51,6 +51,34 @@ ORDER_COLUMNS = ("order_id", "created_h", "status", "promised_h", "delivered_h",
                  "packages", "cost")
 
 
+class _Lazy:
+    """A DataFrame attribute that may be given as a builder (called once, on first read)."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.slot]
+        if isinstance(value, _FrameOf):
+            value = obj.__dict__[self.slot] = value()
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
+
+
+class _FrameOf:
+    """Builds the events frame from the run's event log when first asked for (picklable)."""
+
+    def __init__(self, log, end_h: float):
+        self.log, self.end_h = log, end_h
+
+    def __call__(self) -> pd.DataFrame:
+        return self.log.frame(self.end_h)
+
+
 @dataclass
 class Result:
     """The outcome of one simulation run.
@@ -68,7 +96,9 @@ class Result:
         allocated order ``parent_id``). ``cost`` is shipping plus handling of
         what shipped.
     events
-        Every state change, in time order: ``time_h, order_id, event, node, detail``.
+        Every state change, in time order: ``time_h, order_id, event, node, detail``. Built from
+        the run's event log the first time it is read (ten rows an order: the KPIs do not need
+        it, and a sweep of many runs seldom reads it).
     ledger
         Every on-hand movement: ``time_h, node, sku, delta, reason, order_id``.
     daily
@@ -120,6 +150,12 @@ class Result:
             (out / "scenario.yaml").write_text(
                 yaml.safe_dump(self.scenario.raw(), sort_keys=False, allow_unicode=True), encoding="utf-8")
         return out
+
+
+# Set after the dataclass is made (a class attribute would be taken for the field's default): __init__
+# assigns ``events`` through it, a frame or a builder.
+Result.events = _Lazy()
+Result.events.__set_name__(Result, "events")
 
 
 def _round(v):
@@ -181,7 +217,7 @@ def build_result(sim) -> Result:
         "kind": np.asarray(KINDS, dtype=object)[ot.kind[sl]],
         "satisfaction": np.where(delivered, ot.satisfaction[sl], np.nan),
     })
-    events = sim.log.frame(end)
+    events = _FrameOf(sim.log, end)
     ledger = sim.engine.ledger_frame()
 
     # ---- KPIs over orders (not remainders) created after the warm-up; costs over every row

@@ -213,6 +213,132 @@ def engine_bench(args):
     return rows, match
 
 
+def calls_bench(args):
+    """Fixed cost per decide_commit_arrays call: runs of 1, 22 and 100 orders on the default scenario's engine.
+
+    Each run length on a fresh engine; calls timed in batches of 10, the best three batches kept (the
+    machine is shared); orders over half a day (no new day, stock lasts). Fixed cost = the intercept of
+    the line through the runs of 22 and 100 orders.
+    """
+    from omsim import load_scenario
+    from omsim.engine import DecisionEngine
+    from omsim.rng import Streams
+
+    sc = load_scenario()
+    n = 60000
+    oids, t, reg, lev, ptr, sku, qty = engine_orders(sc, n, args.seed)
+    t = t / 10.0
+    per_call = {}
+    for length in (1, 22, 100):
+        eng = DecisionEngine.from_scenario(sc, Streams(1, None), explain=False)
+        eng.decide_commit_arrays(oids[:50], t[:50], reg[:50], lev[:50], ptr[:51], sku, qty)
+        s, B, best = 50, 10, []
+        for _ in range(40 if length < 100 else 15):
+            t0 = time.perf_counter()
+            for _ in range(B):
+                eng.decide_commit_arrays(oids[s:s + length], t[s:s + length], reg[s:s + length], lev[s:s + length],
+                                         ptr[s:s + length + 1], sku, qty)
+                s += length
+            best.append((time.perf_counter() - t0) / B * 1e6)
+        per_call[length] = float(np.mean(np.sort(best)[:3]))
+    slope = (per_call[100] - per_call[22]) / 78.0
+    fixed = per_call[22] - 22.0 * slope
+    print("\ndecide_commit_arrays per call, default scenario (best batches of 10 calls)")
+    print(f"{'orders/call':>12} {'us/call':>9} {'us/order':>9}")
+    for length, us in per_call.items():
+        print(f"{length:12d} {us:9.1f} {us / length:9.2f}")
+    print(f"fixed per call ~{fixed:.1f} us, per order ~{slope:.2f} us (goal: fixed < 20 us): "
+          f"{'met' if fixed < 20 else 'NOT met'}")
+    return [dict(path=f"calls of {k}", us_per_call=v) for k, v in per_call.items()] + \
+        [dict(path="fixed per call", us=fixed, us_per_order=slope)]
+
+
+def longrun_bench(args):
+    """Engine cost per order over a long stream: decide_commit_arrays (runs of ~22) + ship_many a day later.
+
+    ``--days`` days of ``--orders-per-day`` orders (1-4 lines, 1-2 units) on the default scenario;
+    every node reviews its replenishment each day and receives its POs when due (so stock lasts); orders
+    that ship nothing (backorders) are cancelled after 3 days, as the simulator's expiry does.
+    Prints the engine's us/order per block of days, and its open orders and store rows: flat and bounded
+    when nothing grows with the orders decided.
+    """
+    from omsim import load_scenario
+    from omsim.engine import DecisionEngine
+    from omsim.rng import Streams
+
+    sc = load_scenario()
+    eng = DecisionEngine.from_scenario(sc, Streams(1, None), explain=False)
+    rng = np.random.default_rng(args.seed)
+    D, per_day = args.days, args.orders_per_day
+    block = max(1, D // 10)
+    oid = 0
+    ship_queue = []       # (day due, order ids, shipment indices)
+    pos = []              # open POs (eta, po)
+    waiting = []          # (day, order ids) of backorders
+    rows = []
+    acc = 0.0
+    n_acc = 0
+    print(f"\nengine over {D} days x {per_day} orders/day (runs of ~22; ship_many a day later; daily reviews)")
+    hdr = f"{'days':>9} {'us/order':>9} {'open':>7} {'store rows':>11} {'store cap':>10} {'ledger rows':>12}"
+    print(hdr)
+    print("-" * len(hdr))
+    for day in range(D):
+        n = per_day
+        t = np.sort(rng.uniform(day * 24.0, day * 24.0 + 23.0, n))
+        L = rng.integers(1, 5, n)
+        ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
+        sku = np.concatenate([rng.choice(len(sc.sku_ids), size=int(k), replace=False) for k in L]).astype(np.int64)
+        qty = rng.integers(1, 3, int(ptr[-1])).astype(np.int64)
+        reg = rng.integers(len(sc.demand.regions), size=n).astype(np.int64)
+        lev = rng.integers(3, size=n).astype(np.int64)
+        ids = np.arange(oid, oid + n, dtype=np.int64)
+        oid += n
+        # replenishment (not timed): receipts due, then a review per node
+        due = [p for p in pos if p[0] <= day * 24.0]
+        pos = [p for p in pos if p[0] > day * 24.0]
+        for eta, po in sorted(due, key=lambda x: x[0]):
+            eng.receive(po, day * 24.0)
+        for node in range(eng.n_nodes):
+            for po in eng.review(node, day * 24.0):
+                pos.append((po.eta_h, po))
+        t0 = time.thread_time()   # CPU time of this thread: robust on a shared machine
+        while waiting and waiting[0][0] <= day - 3:
+            for o in waiting.pop(0)[1].tolist():
+                eng.cancel(o, day * 24.0)
+        # yesterday's packages ship at the start of the day
+        while ship_queue and ship_queue[0][0] <= day:
+            _, po_, pk_ = ship_queue.pop(0)
+            for s in range(0, po_.size, args.ship_lot):
+                eng.ship_many(po_[s:s + args.ship_lot], pk_[s:s + args.ship_lot], day * 24.0)
+        s = 0
+        po_l, pk_l, bo_l = [], [], []
+        while s < n:
+            m = int(rng.integers(12, 33))
+            e = min(n, s + m)
+            da = eng.decide_commit_arrays(ids[s:e], t[s:e], reg[s:e], lev[s:e], ptr[s:e + 1] - ptr[s],
+                                          sku[ptr[s]:], qty[ptr[s]:])
+            npk = np.diff(da.pkg_ptr)
+            po_l.append(np.repeat(ids[s:s + da.n], npk))
+            pk_l.append(np.arange(int(npk.sum()), dtype=np.int64) - np.repeat(da.pkg_ptr[:-1], npk))
+            bo_l.append(ids[s:s + da.n][(npk == 0) & (da.status != 4)])
+            s += da.n
+        waiting.append((day, np.concatenate(bo_l)))
+        ship_queue.append((day + 1, np.concatenate(po_l), np.concatenate(pk_l)))
+        acc += time.thread_time() - t0
+        n_acc += n
+        if (day + 1) % block == 0 or day == D - 1:
+            st = eng._store
+            us = acc / n_acc * 1e6
+            row = dict(days=f"{day + 2 - block}-{day + 1}", us_per_order=us, open=eng.open_orders, store_rows=st.O,
+                       store_capacity=len(st.status), ledger_rows=len(eng.inventory))
+            rows.append(row)
+            print(f"{row['days']:>9} {us:9.2f} {row['open']:7d} {st.O:11d} {len(st.status):10d} {len(eng.inventory):12d}")
+            acc, n_acc = 0.0, 0
+    first, last = rows[0]["us_per_order"], rows[-1]["us_per_order"]
+    print(f"last block / first block: {last / first:.2f}x")
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--orders", type=int, default=20000, help="orders per batched measurement")
@@ -225,8 +351,18 @@ def main(argv=None):
     ap.add_argument("--ship-lot", type=int, default=200, help="packages per ship_many call")
     ap.add_argument("--run-lengths", type=int, nargs="*", default=[1, 15, 100],
                     help="also time decide_commit_arrays on runs of these many orders")
-    ap.add_argument("--only", choices=["all", "kernel", "engine"], default="all")
+    ap.add_argument("--only", choices=["all", "kernel", "engine", "calls", "longrun"], default="all",
+                    help="calls: fixed cost per decide_commit_arrays call; longrun: engine cost per order over "
+                         "--days days (not in 'all')")
+    ap.add_argument("--days", type=int, default=100, help="longrun: simulated days")
+    ap.add_argument("--orders-per-day", type=int, default=2000, help="longrun: orders per day")
     args = ap.parse_args(argv)
+    if args.only in ("calls", "longrun"):
+        got = calls_bench(args) if args.only == "calls" else longrun_bench(args)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"benchmark": "allocation", args.only: got}, f, indent=1)
+        return
     rng = np.random.default_rng(args.seed)
     rows = []
     engine_rows, engine_match = [], True

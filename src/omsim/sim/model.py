@@ -38,6 +38,7 @@ Design for speed:
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections import defaultdict
@@ -313,25 +314,33 @@ class Simulation:
             return dem.line_sku[a:b], dem.line_qty[a:b]
         return self.extra_lines[oid]
 
-    def _decide_rows(self, ids: np.ndarray, t: float, first: bool, ptr=None, sku=None, qty=None) -> None:
+    def _decide_rows(self, ids: np.ndarray, t: float, nfirst: int) -> None:
         """Decide (and commit) rows ``ids`` at time ``t`` in turn, each against the stock the ones before it
-        left, in one engine call, and act on the decisions. ``ptr, sku, qty``: the rows' lines when the
-        caller has them."""
+        left, in one engine call, and act on the decisions. The first ``nfirst`` rows are new orders (their
+        first decision), the others backorders asked again."""
         eng = self.engine
         if self.batch:
-            for oid in ids.tolist():
+            for i, oid in enumerate(ids.tolist()):
                 d = eng.decide_batch([self._order(oid)], t)[0]
-                if first or d.shipments:
-                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_arrays([d], eng), first)
+                if i < nfirst or d.shipments:
+                    self._accept(np.array([oid], dtype=np.int64), np.array([t]), decision_arrays([d], eng),
+                                 i < nfirst)
             return
-        if ptr is None:
-            ptr, sku, qty = self._lines_of(ids)
-        region = self.ot.region[ids]
-        level = self.ot.level[ids]
+        ptr, sku, qty = self._lines_of(ids)
+        times = np.full(ids.size, t)
         # A partial's remainder is probed by the engine right after it (see _remainders).
-        da = eng.decide_commit_arrays(ids, np.full(ids.size, t), region, level, ptr, sku, qty,
+        da = eng.decide_commit_arrays(ids, times, self.ot.region[ids], self.ot.level[ids], ptr, sku, qty,
                                       probe_remainder=self.pol.no_stock != "cancel")
-        self._accept(ids, np.full(ids.size, t), da, first, ptr)
+        if nfirst == ids.size:
+            self._accept(ids, times, da, True, ptr)
+            return
+        if nfirst:
+            self._accept(ids[:nfirst], times[:nfirst], da, True, ptr[: nfirst + 1])
+        l0 = int(ptr[nfirst])
+        tail = dataclasses.replace(da, n=da.n - nfirst, status=da.status[nfirst:], promised_h=da.promised_h[nfirst:],
+                                   total=da.total[nfirst:], pkg_ptr=da.pkg_ptr[nfirst:], unfilled=da.unfilled[l0:],
+                                   rem_status=da.rem_status[nfirst:])
+        self._accept(ids[nfirst:], times[nfirst:], tail, False, ptr[nfirst:] - l0)
 
     def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool, lp: np.ndarray | None = None) -> None:
         """Act on committed decisions of orders ``oids`` (columns ``da``, its first ``len(oids)`` orders).
@@ -491,8 +500,8 @@ class Simulation:
         self.log.add(t, oid, EV["paid"])
         return oid
 
-    def _exchanges(self, rows: list[tuple[int, np.ndarray, np.ndarray]], t: float) -> None:
-        """Exchanges: a new order for each return's lines (``(parent, skus, qty)``), decided in turn now."""
+    def _exchanges(self, rows: list[tuple[int, np.ndarray, np.ndarray]], t: float) -> list[int]:
+        """Exchanges: a new order row for each return's lines (``(parent, skus, qty)``); the caller decides them."""
         log = self.log
         new = []
         for parent, skus, qty in rows:
@@ -500,7 +509,7 @@ class Simulation:
             new.append(oid)
             log.add(t, parent, EV["exchanged"], -1, log.code(f"new_order:{oid}"))
         self.exchanges += len(new)
-        self._decide_rows(np.array(new, dtype=np.int64), t, True)
+        return new
 
     def _remainders(self, oids, times, unfilled, lp, rem, idx: list[int]) -> list[int]:
         """Rows for the unfilled lines of partly allocated orders ``oids[idx]``, registered with the engine.
@@ -760,10 +769,9 @@ class Simulation:
                 refunded += amt
                 log.add(t, o, EV["refunded"], -1, code(f"{amt:.2f}"))
         self.refund_total += refunded
-        if exchanges:
-            # The desk's exchanges go out after the batch is inspected (and put back in stock).
-            self._exchanges(exchanges, t)
-        self._retry_backorders(t, set(sku.tolist()))
+        # The desk's exchanges go out after the batch is inspected (and put back in stock), then the
+        # backorders for what came back are asked again: one engine call.
+        self._retry_backorders(t, set(sku.tolist()), self._exchanges(exchanges, t) if exchanges else [])
 
     # -------------------------------------------------------------- inventory
     def _add_backorder(self, oid: int) -> None:
@@ -814,41 +822,34 @@ class Simulation:
             got.add(int(po.sku))
         self._retry_backorders(t, got)
 
-    def _retry_backorders(self, t: float, skus: set | None) -> None:
-        """Ask the engine again for backorders that need one of ``skus`` (all when None), oldest first."""
-        if not self.backorders:
-            return
-        inv = self.engine.inventory
-        if skus is None:
-            # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
-            # cannot be allocated, so asking the engine again would only repeat "backorder".
-            free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
-            cand = [o for o, order in self.backorders.items() if free[order.skus].any()]
-        else:
-            # Only backorders needing one of these SKUs, when it has a free unit somewhere.
-            sk = np.fromiter(skus, dtype=np.int64, count=len(skus))
-            free_sk = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk]).max(axis=0) > 0
-            got: set[int] = set()
-            for j in sk[free_sk].tolist():
-                got |= self.bo_by_sku.get(j, set())
-            cand = sorted(got, key=self.bo_seq.__getitem__)
-        if not cand:
+    def _retry_backorders(self, t: float, skus: set | None, new: list[int] = ()) -> None:
+        """Ask the engine again for backorders that need one of ``skus`` (all when None), oldest first,
+        after deciding new order rows ``new`` (exchanges), in one call."""
+        cand: list[int] = []
+        if self.backorders:
+            inv = self.engine.inventory
+            if skus is None:
+                # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
+                # cannot be allocated, so asking the engine again would only repeat "backorder".
+                free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
+                cand = [o for o, order in self.backorders.items() if free[order.skus].any()]
+            else:
+                # Only backorders needing one of these SKUs, when it has a free unit somewhere (the
+                # new rows decided first may take it: asking again then repeats "backorder").
+                sk = np.fromiter(skus, dtype=np.int64, count=len(skus))
+                free_sk = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk]).max(axis=0) > 0
+                got: set[int] = set()
+                for j in sk[free_sk].tolist():
+                    got |= self.bo_by_sku.get(j, set())
+                cand = sorted(got, key=self.bo_seq.__getitem__)
+        if not cand and not new:
             return
         # Decided in turn, each against the stock the ones before it left. A backorder decided again is
         # registered again; one that ships leaves the backorders in _accept.
         eng = self.engine
         for oid in cand:
             eng.cancel(oid, t)      # a backorder holds nothing: this only forgets its registration
-        ids = np.array(cand, dtype=np.int64)
-        if self.batch:
-            self._decide_rows(ids, t, False)
-            return
-        orders = [self.backorders[o] for o in cand]
-        ptr = np.zeros(ids.size + 1, dtype=np.int64)
-        np.cumsum([o.skus.size for o in orders], out=ptr[1:])
-        sku = np.concatenate([o.skus for o in orders]).astype(np.int64, copy=False)
-        qty = np.concatenate([o.qty for o in orders]).astype(np.int64, copy=False)
-        self._decide_rows(ids, t, False, ptr, sku, qty)
+        self._decide_rows(np.array(list(new) + cand, dtype=np.int64), t, len(new))
 
     # ------------------------------------------------------------------ daily
     def _daily(self):

@@ -146,13 +146,15 @@ class Simulation:
         self.env = simpy.Environment()
         self.node_ids = sc.node_ids
         self.N, self.S = len(self.node_ids), len(sc.sku_ids)
-        self.log = EventLog(self.node_ids)
         pol = sc.policies
         self.pol = pol
         self.batch = pol.allocation == "batch"
 
         # Demand and the order table.
         dem = self.dem = generate_demand(sc, self.streams, self.days)
+        # About ten log rows an order: sized once (zeroed pages cost nothing until written) rather than
+        # doubled and copied as it fills.
+        self.log = EventLog(self.node_ids, capacity=10 * dem.n + 4096)
         ps = sc.post_sales
         extra = int(dem.n * ps.return_probability * ps.exchange_share * 1.5) + 64
         ot = self.ot = OrderTable(dem.n + extra)

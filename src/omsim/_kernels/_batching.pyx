@@ -52,8 +52,8 @@ from libc.stdlib cimport malloc, calloc, free
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY, fabs, floor
 
-from omsim._kernels._route_exact cimport (Geometry, DPTables, Scratch, Pull, _solve_pull, _pull_build,
-                                          _pull_release, _alloc, _release, _fill)
+from omsim._kernels._route_exact cimport (Geometry, DPTables, Scratch, Pull, _solve_pull, _solve_keys, _sort_keys,
+                                          _pull_build, _pull_release, _alloc, _release, _fill)
 
 # Same tolerance as the reference (capacity and "saving >= 0" checks).
 cdef double EPS = 1e-9
@@ -76,13 +76,18 @@ cdef struct Cache:
 
 cdef struct Work:
     Py_ssize_t n
+    Py_ssize_t N       # picks of all orders
     const int64_t* aisle
     const int64_t* cell
     const int64_t* start
     int64_t* nxt       # (n,) next order of the same batch, -1 at its end
     int64_t* tail      # (n,) last order of the batch led by i
-    int64_t* buf_a     # (N,) gathered picks of a candidate tour
-    int64_t* buf_c
+    int64_t* buf_a     # (N + 1,) picks of a candidate tour (aisle * cells_per_aisle + cell, ascending)
+    int64_t* buf_c     # (2 N + 1,) and (2 N + 1,): each batch's picks, ascending, at keys[kofs[i]:kofs[i] + kcnt[i]];
+    int64_t* keys      # merged batches are appended (and the live ones moved to the other buffer when full)
+    int64_t* kofs      # (n,)
+    int64_t* kcnt      # (n,)
+    Py_ssize_t klen    # keys in use
     double* sav        # (n, n) upper triangle: saving (exact or bound), -inf when no candidate
     double* ub         # (n, n) upper triangle: upper bound on the saving of every live pair (exact if evaluated)
     char* exact        # (n, n) sav holds an evaluated saving
@@ -119,16 +124,51 @@ cdef struct Work:
     Py_ssize_t ring    # next ring entry to write
 
 
-cdef Py_ssize_t _gather(Work* k, Py_ssize_t head, Py_ssize_t pos) noexcept nogil:
-    """Copy the picks of the batch led by ``head`` to the buffers from ``pos``; return the new end."""
-    cdef Py_ssize_t o = head, p
-    while o >= 0:  # head < 0: no batch
-        for p in range(k.start[o], k.start[o + 1]):
-            k.buf_a[pos] = k.aisle[p]
-            k.buf_c[pos] = k.cell[p]
-            pos += 1
-        o = k.nxt[o]
-    return pos
+cdef Py_ssize_t _merge_keys(Work* k, Py_ssize_t i, Py_ssize_t j, int64_t* out) noexcept nogil:
+    """The picks of batches ``i`` and ``j`` merged, ascending, into ``out``; returns their number."""
+    cdef const int64_t* a = k.keys + k.kofs[i]
+    cdef const int64_t* b = k.keys + k.kofs[j]
+    cdef Py_ssize_t na = k.kcnt[i], nb = k.kcnt[j], p = 0, q = 0, m = 0
+    while p < na and q < nb:
+        if b[q] < a[p]:
+            out[m] = b[q]
+            q += 1
+        else:
+            out[m] = a[p]
+            p += 1
+        m += 1
+    while p < na:
+        out[m] = a[p]
+        p += 1
+        m += 1
+    while q < nb:
+        out[m] = b[q]
+        q += 1
+        m += 1
+    return m
+
+
+cdef void _join_keys(Work* k, Py_ssize_t i, Py_ssize_t j, const char* alive) noexcept nogil:
+    """Batch ``j`` merges into ``i``: ``i``'s picks become both lists merged (appended to the keys)."""
+    cdef Py_ssize_t m = _merge_keys(k, i, j, k.buf_a), o, q, pos = 0
+    cdef int64_t* tmp
+    if k.klen + m > 2 * k.N:  # full: the other live batches move to the front of the spare buffer
+        for o in range(k.n):
+            if alive[o] and o != i and o != j:
+                for q in range(k.kcnt[o]):
+                    k.buf_c[pos + q] = k.keys[k.kofs[o] + q]
+                k.kofs[o] = pos
+                pos += k.kcnt[o]
+        tmp = k.keys
+        k.keys = k.buf_c
+        k.buf_c = tmp
+        k.klen = pos
+    for q in range(m):
+        k.keys[k.klen + q] = k.buf_a[q]
+    k.kofs[i] = k.klen
+    k.kcnt[i] = m
+    k.kcnt[j] = 0
+    k.klen += m
 
 
 cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const DPTables* t,
@@ -137,15 +177,14 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
 
     The tour's own DP vectors are recorded in the scratch slot (see ``Work``).
     """
-    cdef Py_ssize_t m = _gather(k, i, 0), lo, hi, x, y, r, src = -1, start = -1, skip = 0, q
+    cdef Py_ssize_t m = _merge_keys(k, i, j, k.buf_a), lo, hi, x, y, r, src = -1, start = -1, skip = 0, q
     cdef double length
     cdef double* rec
     cdef double* from_
-    m = _gather(k, j, m)
     if m == 0:
         return 0.0
     if k.pool == NULL:
-        return _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
+        return _solve_keys(k.buf_a, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
     for q in range(2):
         x = i if q == 0 else j
         y = j if q == 0 else i
@@ -161,9 +200,9 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
         from_ = k.pool + k.slot[src] * k.stride
         for q in range(skip * k.S):  # the shared prefix, so that the scratch holds the whole tour
             rec[q] = from_[q]
-        length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, start, from_ + skip * k.S, rec)
+        length = _solve_keys(k.buf_a, m, g, t, k.pull, w, &lo, &hi, start, from_ + skip * k.S, rec)
     else:
-        length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, rec)
+        length = _solve_keys(k.buf_a, m, g, t, k.pull, w, &lo, &hi, -1, NULL, rec)
     k.tag_i[k.ring] = i
     k.tag_j[k.ring] = j
     k.tag_lo[k.ring] = lo
@@ -196,14 +235,14 @@ cdef void _adopt(Work* k, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
 cdef double _route_alone(Work* k, Py_ssize_t i, bint record, const Geometry* g, const DPTables* t,
                          Scratch* w) noexcept nogil:
     """Optimal tour length of batch ``i`` (recording its DP vectors if asked)."""
-    cdef Py_ssize_t m = _gather(k, i, 0), lo, hi
+    cdef Py_ssize_t m = k.kcnt[i], lo, hi
+    cdef const int64_t* keys = k.keys + k.kofs[i]
     cdef double length
     if m == 0:
         return 0.0
     if not record or k.pool == NULL:
-        return _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
-    length = _solve_pull(k.buf_a, k.buf_c, m, g, t, k.pull, w, &lo, &hi, -1, NULL,
-                         k.pool + k.slot[i] * k.stride)
+        return _solve_keys(keys, m, g, t, k.pull, w, &lo, &hi, -1, NULL, NULL)
+    length = _solve_keys(keys, m, g, t, k.pull, w, &lo, &hi, -1, NULL, k.pool + k.slot[i] * k.stride)
     k.flo[i] = lo
     k.fhi[i] = hi
     k.fok[i] = 1
@@ -260,7 +299,7 @@ cdef double _route_order(Work* k, Py_ssize_t o, const Geometry* g, const DPTable
     for q in range((r - lo) * S):
         rec[q] = vec[q]
     routed[0] += 1
-    length = _solve_pull(k.aisle + p0, k.cell + p0, p1 - p0, g, t, k.pull, w, &lo, &hi, r, vec + (r - lo) * S, rec)
+    length = _solve_keys(k.keys + k.kofs[o], k.kcnt[o], g, t, k.pull, w, &lo, &hi, r, vec + (r - lo) * S, rec)
     k.flo[o] = lo
     k.fhi[o] = hi
     return length
@@ -514,8 +553,12 @@ cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* 
     k.start = start
     k.nxt = <int64_t*>malloc(n * sizeof(int64_t))
     k.tail = <int64_t*>malloc(n * sizeof(int64_t))
+    k.N = N
     k.buf_a = <int64_t*>malloc((N + 1) * sizeof(int64_t))
-    k.buf_c = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+    k.buf_c = <int64_t*>malloc((2 * N + 1) * sizeof(int64_t))
+    k.keys = <int64_t*>malloc((2 * N + 1) * sizeof(int64_t))
+    k.kofs = <int64_t*>malloc(n * sizeof(int64_t))
+    k.kcnt = <int64_t*>malloc(n * sizeof(int64_t))
     k.sav = <double*>malloc(n * n * sizeof(double))
     k.ub = <double*>malloc(n * n * sizeof(double))
     k.exact = <char*>malloc(n * n * sizeof(char))
@@ -551,6 +594,7 @@ cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* 
     status = _alloc(&w, N, g.n_aisles * g.blocks, t.n_states)
     if (status != 0 or k.ybot == NULL or k.ytop == NULL or k.tour == NULL or k.own == NULL or k.nxt == NULL
             or k.tail == NULL or k.buf_a == NULL or k.buf_c == NULL
+            or k.keys == NULL or k.kofs == NULL or k.kcnt == NULL
             or k.sav == NULL or k.ub == NULL or k.exact == NULL or k.adj == NULL or k.rb_val == NULL or k.rb_col == NULL
             or k.xlo == NULL or k.xhi == NULL or k.ylo == NULL or k.yhi == NULL or load == NULL
             or k.pmin == NULL or k.slot == NULL or k.flo == NULL or k.fhi == NULL or k.fok == NULL
@@ -561,6 +605,7 @@ cdef int64_t _savings(const int64_t* aisle, const int64_t* cell, const int64_t* 
                            dist, taken, label, length)
     _release(&w)
     free(k.ybot); free(k.ytop); free(k.tour); free(k.own)
+    free(k.keys); free(k.kofs); free(k.kcnt)
     free(k.nxt); free(k.tail); free(k.buf_a); free(k.buf_c); free(k.sav); free(k.ub); free(k.exact); free(k.adj)
     free(k.rb_val); free(k.rb_col); free(k.xlo); free(k.xhi); free(k.ylo); free(k.yhi)
     free(k.pmin); free(k.slot); free(k.flo); free(k.fhi); free(k.fok); free(k.pool)
@@ -742,6 +787,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         k.tag_i[r] = -1
         k.tag_j[r] = -1
     k.ring = 0
+    k.klen = k.N
     for o in range(n):
         k.nxt[o] = -1
         k.tail[o] = o
@@ -753,6 +799,11 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         k.xhi[o] = g.depot_aisle
         k.ylo[o] = ydep
         k.yhi[o] = ydep
+        k.kofs[o] = k.start[o]
+        k.kcnt[o] = k.start[o + 1] - k.start[o]
+        for r in range(k.start[o], k.start[o + 1]):
+            k.keys[r] = k.aisle[r] * g.cells_per_aisle + k.cell[r]
+        _sort_keys(k.keys + k.start[o], k.kcnt[o])
         for r in range(k.start[o], k.start[o + 1]):
             if k.aisle[r] < k.xlo[o]:
                 k.xlo[o] = k.aisle[r]
@@ -814,6 +865,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             _adopt(k, i, j)
         if k.pmin[j] < k.pmin[i]:
             k.pmin[i] = k.pmin[j]
+        _join_keys(k, i, j, alive)
         k.nxt[k.tail[i]] = j
         k.tail[i] = k.tail[j]
         alive[j] = 0

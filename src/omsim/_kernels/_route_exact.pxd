@@ -85,3 +85,9 @@ cdef double _solve_pull(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
                         const Geometry* g, const DPTables* t, const Pull* p, Scratch* w,
                         Py_ssize_t* lo_out, Py_ssize_t* hi_out,
                         Py_ssize_t start, const double* start_vec, double* record) noexcept nogil
+
+cdef double _solve_keys(const int64_t* keys, Py_ssize_t n, const Geometry* g, const DPTables* t, const Pull* p,
+                        Scratch* w, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil
+
+cdef void _sort_keys(int64_t* keys, Py_ssize_t n) noexcept nogil

@@ -315,9 +315,27 @@ cdef double _solve_pull(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
     ``_solve_from``); only the order of the comparisons differs, so every
     length is bit for bit that of ``_solve_from``.
     """
-    cdef Py_ssize_t a, b, s, d, e, e_end, sid, lo, hi, first, picks
-    cdef Py_ssize_t K = g.blocks, S = t.n_states, S1 = t.n_states + 1
-    cdef double yl, yh, ln, v, m
+    cdef Py_ssize_t i
+    if n == 0:
+        lo_out[0] = g.depot_aisle
+        hi_out[0] = g.depot_aisle
+        return 0.0
+    for i in range(n):
+        w.keys[i] = aisle[i] * g.cells_per_aisle + cell[i]
+    _sort_keys(w.keys, n)
+    return _solve_keys(w.keys, n, g, t, p, w, lo_out, hi_out, start, start_vec, record)
+
+
+cdef double _solve_keys(const int64_t* keys, Py_ssize_t n, const Geometry* g, const DPTables* t, const Pull* p,
+                        Scratch* w, Py_ssize_t* lo_out, Py_ssize_t* hi_out,
+                        Py_ssize_t start, const double* start_vec, double* record) noexcept nogil:
+    """``_solve_pull`` of the picks ``keys`` (``aisle * cells_per_aisle + cell``, ascending).
+
+    Sub-aisles before the first aisle the DP runs (``start`` when resumed) are not looked at.
+    """
+    cdef Py_ssize_t a, b, s, d, e, e_end, sid, lo, hi, first, picks, i, c
+    cdef Py_ssize_t K = g.blocks, S = t.n_states, S1 = t.n_states + 1, C = g.cells_per_aisle
+    cdef double yl, yh, ln, v, m, y
     cdef double cost[6]
     cdef const int* ptr
     cdef const int* src = p.src
@@ -330,15 +348,38 @@ cdef double _solve_pull(const int64_t* aisle, const int64_t* cell, Py_ssize_t n,
         lo_out[0] = g.depot_aisle
         hi_out[0] = g.depot_aisle
         return 0.0
-    _stats(aisle, cell, n, g, w, &lo, &hi)
+    lo = keys[0] // C
+    hi = keys[n - 1] // C
+    if g.depot_aisle < lo:
+        lo = g.depot_aisle
+    if g.depot_aisle > hi:
+        hi = g.depot_aisle
     lo_out[0] = lo
     hi_out[0] = hi
+    first = start if start >= 0 else lo
+    # Picks per sub-aisle (count, first, last, largest gap) from the first aisle the DP runs.
+    for sid in range(first * K, (hi + 1) * K):
+        w.cnt[sid] = 0
+        w.gap[sid] = 0.0
+    i = 0
+    while i < n and keys[i] < first * C:
+        i += 1
+    while i < n:
+        a = keys[i] // C
+        c = keys[i] - a * C
+        sid = a * K + c // g.cells_per_block
+        y = g.cell_y[c]
+        if w.cnt[sid] == 0:
+            w.ymin[sid] = y
+        elif y - w.ymax[sid] > w.gap[sid]:
+            w.gap[sid] = y - w.ymax[sid]
+        w.ymax[sid] = y
+        w.cnt[sid] += 1
+        i += 1
     if start >= 0:
-        first = start
         for s in range(S):
             cur[s] = start_vec[s]
     else:
-        first = lo
         for s in range(S):
             cur[s] = INFINITY
         cur[0] = 0.0

@@ -86,6 +86,7 @@ __all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "decision_ar
 _I64 = np.dtype(np.int64)
 _F64 = np.dtype(np.float64)
 _LEVEL_RANK = {lv: i for i, lv in enumerate(SERVICE_LEVELS)}
+_N_LEVELS = len(SERVICE_LEVELS)
 _NO_STOCK_STATUS = {"backorder": "backorder", "hold": "hold", "cancel": "cancel"}
 _STATUS_CODE = {s: i for i, s in enumerate(DECISION_STATUSES)}
 _CANCEL = _STATUS_CODE["cancel"]
@@ -896,7 +897,7 @@ class DecisionEngine:
         # The compiled loop's state between calls (see _kernel): the record of the orders decided as columns,
         # the kernel object holding the engine's arrays, a mirror of the carrier bookings of a window of days.
         self._store = _Store(self)
-        self._kmax = max(1, min(self.max_packages, self.n_nodes))   # packages per order at most
+        self._kmode = self._kmode_flags = None                      # flags[6, 8, 9] as last set
         self._kern = None
         self._kbound: dict = {}
         self._kctl = np.zeros(12, dtype=np.int64)
@@ -922,7 +923,7 @@ class DecisionEngine:
     def __getstate__(self):
         # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
         state = self.__dict__.copy()
-        state.update(_kern=None, _kbound={}, _cw=None, _kscratch=None)
+        state.update(_kern=None, _kbound={}, _cw=None, _kscratch=None, _kmode=None, _kmode_flags=None)
         return state
 
     # ------------------------------------------------------------------ construction
@@ -1499,29 +1500,27 @@ class DecisionEngine:
         ints = _ints
         k = self._kernel()
         self._kbound["run"] = None
-        if type(order_ids) is np.ndarray and order_ids.dtype == _I64 and order_ids.ndim == 1 \
-                and order_ids.flags.c_contiguous and type(t_h) is np.ndarray and t_h.ndim == 1:
-            # Columns already as the kernel takes them (the simulator's): bind and check in one step.
+        if type(order_ids) is np.ndarray and type(t_h) is np.ndarray:
+            # Columns already as the kernel takes them (the simulator's): bind and check in one step
+            # (the kernel checks dtypes, layout and lengths).
             try:
-                i, code = k.set_run(t_h, region, level, line_ptr, line_sku, line_qty, self.n_regions,
-                                    len(SERVICE_LEVELS), self.n_skus)
+                i, code = k.bind_run(order_ids, t_h, region, level, line_ptr, line_sku, line_qty, self.n_regions,
+                                     _N_LEVELS, self.n_skus)
             except (TypeError, ValueError, BufferError):
-                pass    # another dtype or layout: converted below
-            else:
+                code = 8    # another dtype or layout: converted below
+            if code != 8:
+                if code:
+                    raise OmsimError(f"order {int(order_ids[i])}: {self._COLUMN_ERRORS[code]}")
                 n = order_ids.size
-                if t_h.size == region.size == level.size == n and line_ptr.size == n + 1 \
-                        and line_sku.size == line_qty.size:
-                    if code:
-                        raise OmsimError(f"order {int(order_ids[i])}: {self._COLUMN_ERRORS[code]}")
-                    ptr, sku, qty = line_ptr, line_sku, line_qty
-                    if n == 0:
-                        ptr = np.zeros(1, dtype=np.int64)
-                    else:
-                        base = ptr.item(0)
-                        if base:
-                            end = ptr.item(n)
-                            sku, qty, ptr = sku[base:end], qty[base:end], ptr - base
-                    return order_ids, t_h, region, level, ptr, sku, qty
+                ptr, sku, qty = line_ptr, line_sku, line_qty
+                if n == 0:
+                    ptr = np.zeros(1, dtype=np.int64)
+                else:
+                    base = ptr.item(0)
+                    if base:
+                        end = ptr.item(n)
+                        sku, qty, ptr = sku[base:end], qty[base:end], ptr - base
+                return order_ids, t_h, region, level, ptr, sku, qty
         oids = ints(order_ids, "order_ids")
         n = oids.size
         if type(t_h) is np.ndarray and t_h.dtype == _F64 and t_h.ndim == 1 and t_h.flags.c_contiguous:
@@ -1854,11 +1853,13 @@ class DecisionEngine:
         kb = self._kbound
         ks = getattr(self, "_kstatic", None)
         flags = ks[1][17] if ks is not None else self._kernel_static()[17]
-        stop_on_partial = int(bool(stop_on_partial))
-        probe = int(bool(probe))
-        pcode = _POLICY_CODE.get(run.policy, 0)
-        flags[6], flags[8], flags[9] = stop_on_partial, probe, pcode
+        mode = (int(bool(stop_on_partial)), int(bool(probe)), _POLICY_CODE.get(run.policy, 0))
+        stop_on_partial, probe = mode[0], mode[1]
+        if self._kmode != mode or flags is not self._kmode_flags:
+            flags[6], flags[8], flags[9] = mode
+            self._kmode, self._kmode_flags = mode, flags
         tt = run.t
+        taken = self._orders_taken
         lo_day = hi_day = None
         min_days = 0
         i = 0
@@ -1874,27 +1875,45 @@ class DecisionEngine:
             else:
                 k = self._kernel()
                 flags = self._kstatic[1][17]
-                flags[6], flags[8], flags[9] = stop_on_partial, probe, pcode
+                flags[6], flags[8], flags[9] = mode
+                self._kmode, self._kmode_flags = mode, flags
             if kb.get("run") is not run:
                 k.set_run(run.t, run.region, run.level, run.ptr, run.sku, run.qty, self.n_regions,
-                          len(SERVICE_LEVELS), self.n_skus)
+                          _N_LEVELS, self.n_skus)
                 kb["run"] = run
             if lo_day is None:
                 lo_day, hi_day = k.day_lo, k.day_hi        # of the run's columns, set by set_run
-            new = self._kernel_day(int(tt.item(i) // 24.0), ctl)
-            cw = self._carrier_window(lo_day, hi_day, min_days)
+            day = int(tt.item(i) // 24.0)
+            o = taken.get(day)
+            if o is not None and kb.get("day") is o:
+                new = False             # the day's counters are bound already
+            else:
+                new = self._kernel_day(day, ctl)
+            cw = self._cw
+            if cw is None or cw.ver != self._full_ver or lo_day < cw.day0 or min_days \
+                    or hi_day + 4 * _MAX_PICKUP_DAYS + 8 > cw.day0 + cw.D or cw.book is not self.carriers:
+                cw = self._carrier_window(lo_day, hi_day, min_days)
             first = False
             try:
-                rc = k.run(ctl, i, n if stop is None else i + 1, store.P, store.PL, cw.day0, run.o0, run.l0, 0)
-            finally:
+                rc, j, store.P, store.PL, logged, used = k.step(ctl, i, n if stop is None else i + 1, store.P,
+                                                                store.PL, cw.day0, run.o0, run.l0, day)
+            except BaseException:
                 if ctl[10]:
                     self._carrier_flush()
                 if new:
                     self._kernel_store_day(new)
+                raise
+            if logged:
+                self._carrier_flush()
+            if new and used:
+                self._kernel_store_day(new)
             i0 = i
-            j, _, store.P, store.PL = ctl[:4].tolist()
             if j > i:
-                self._register(run, i, j)
+                o0 = run.o0
+                if self.no_stock != "cancel":       # no decision of the kernel is a cancel
+                    self._open.update(zip(run.oids[i:j], range(o0 + i, o0 + j)))
+                else:
+                    self._register(run, i, j)
             i = run.done = j
             if rc == _decide.DONE:
                 if stop is not None and j > i0 and stop(run.decision(j - 1)):

@@ -983,6 +983,24 @@ cdef class Kernel:
 
         ``line_ptr`` may start anywhere in ``line_sku``: the lines are bound from ``line_ptr[0]`` on.
         """
+        return self._bind(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+
+    def bind_run(self, const int64_t[::1] order_ids, const double[::1] t_h, const int64_t[::1] region,
+                 const int64_t[::1] level, const int64_t[::1] line_ptr, const int64_t[::1] line_sku,
+                 const int64_t[::1] line_qty, int64_t n_regions, int64_t n_levels, int64_t n_skus):
+        """:meth:`set_run` with the order ids' column too (all IN): ``(-1, 8)`` when the columns' lengths
+        do not agree (n ids, n times, regions and levels, n + 1 line pointers, as many SKUs as quantities;
+        nothing bound), else what set_run returns. Arguments of another dtype or layout raise (the caller
+        converts them and calls set_run)."""
+        cdef Py_ssize_t n = order_ids.shape[0]
+        if t_h.shape[0] != n or region.shape[0] != n or level.shape[0] != n or line_ptr.shape[0] != n + 1 \
+                or line_sku.shape[0] != line_qty.shape[0]:
+            return -1, 8
+        return self._bind(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+
+    cdef tuple _bind(self, const double[::1] t_h, const int64_t[::1] region, const int64_t[::1] level,
+                     const int64_t[::1] line_ptr, const int64_t[::1] line_sku, const int64_t[::1] line_qty,
+                     int64_t n_regions, int64_t n_levels, int64_t n_skus):
         cdef Py_ssize_t j
         cdef double lo = INFINITY, hi = -INFINITY
         got = check_orders(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
@@ -1001,6 +1019,20 @@ cdef class Kernel:
             else:
                 self.line_sku, self.line_qty = line_sku, line_qty
         return got
+
+    def step(self, int64_t[::1] ctl,   # INOUT control block, see _core
+             Py_ssize_t first, Py_ssize_t end, int64_t P, int64_t PL, int64_t day0, int64_t orow,
+             int64_t lrow, int64_t day):   # IN
+        """:meth:`run` (committing) from ``first`` to ``end`` with the node counters of ``day`` bound
+        (ctl[4] = day, ctl[5] = 0); returns ``(code, ctl[0], ctl[2], ctl[3], ctl[10], ctl[5])``: the return
+        code, the next order, the package and package-line rows written, the (day, service) pairs logged,
+        whether the day's counters were used (Python ints: no NumPy scalar steps for the caller)."""
+        if ctl.shape[0] < 12:
+            raise ValueError("step: the control block needs 12 entries")
+        ctl[4] = day
+        ctl[5] = 0
+        rc = self.run(ctl, first, end, P, PL, day0, orow, lrow, 0)
+        return rc, ctl[0], ctl[2], ctl[3], ctl[10], ctl[5]
 
     def run(self, int64_t[::1] ctl,   # INOUT control block, see _core
             Py_ssize_t first=-1, Py_ssize_t end=0, int64_t P=0, int64_t PL=0, int64_t day0=0,

@@ -367,7 +367,7 @@ cdef inline int64_t _open_pair(Work* k, Py_ssize_t i, Py_ssize_t j, bint lazy, c
     return 1
 
 
-cdef double _growth(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noexcept nogil:
+cdef inline double _growth(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noexcept nogil:
     """Travel a tour through batch ``x`` must add to also visit batch ``y``.
 
     Clamping a tour of ``x u y`` to ``x``'s aisles and to the cross aisles
@@ -401,7 +401,7 @@ cdef void _clamp(Work* k, Py_ssize_t x, const Geometry* g) noexcept nogil:
             break
 
 
-cdef double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, const Geometry* g) noexcept nogil:
+cdef inline double _bound(Work* k, const double* length, Py_ssize_t i, Py_ssize_t j, const Geometry* g) noexcept nogil:
     """Upper bound on the saving of merging batches ``i`` and ``j`` (see the module docstring)."""
     cdef double li = length[i], lj = length[j], m, v
     cdef int64_t xl = k.xlo[i] if k.xlo[i] < k.xlo[j] else k.xlo[j]
@@ -827,8 +827,12 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
         _neighbours(k, neighbours, g, dist, taken)
     for i in range(n):
         for j in range(i + 1, n):
+            # A pair over the capacity stays over it (loads only grow): no bound needed (+inf is one).
+            if load[i] + load[j] > capacity + EPS:
+                k.ub[i * n + j] = INFINITY
+                continue
             k.ub[i * n + j] = _bound(k, length, i, j, g)
-            if k.adj[i * n + j] and load[i] + load[j] <= capacity + EPS:
+            if k.adj[i * n + j]:
                 evaluations += _open_pair(k, i, j, lazy, length, g, t, w)
         _row_best(k, i)
     while True:
@@ -898,6 +902,9 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             k.exact[ic] = 0
             if c == i or not alive[c]:
                 continue
+            if load[i] + load[c] > capacity + EPS:
+                k.ub[ic] = INFINITY  # over the capacity for good
+                continue
             # L(i u c) >= L(i_old u c) and >= L(j u c): the new saving is at most an old one
             # (or its bound) plus what the merge added to the batch's length.
             u = _bound(k, length, i, c, g)
@@ -908,7 +915,7 @@ cdef int64_t _run(Work* k, const Geometry* g, const DPTables* t, Scratch* w, con
             if v < u:
                 u = v
             k.ub[ic] = u
-            if not k.adj[i * n + c] or load[i] + load[c] > capacity + EPS:
+            if not k.adj[i * n + c]:
                 continue
             if lazy:
                 k.sav[ic] = u

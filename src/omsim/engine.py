@@ -680,9 +680,14 @@ class _Run:
     def decision(self, i: int) -> Decision:
         return self.store.decision(self.o0 + i, self.oids[i])
 
-    def arrays(self, m: int) -> DecisionArrays:
-        """The first m orders as DecisionArrays (views of the store; the pointers rebased to 0)."""
+    def arrays(self, m: int, kern=None) -> DecisionArrays:
+        """The first m orders as DecisionArrays (views of the store; the pointers rebased to 0); made by the
+        kernel ``kern`` when given (its output columns must be the store's current ones)."""
         s = self.store
+        if kern is not None:
+            da = _new_arrays(DecisionArrays)
+            da.__dict__ = kern.arrays(self.o0, m, self.l0, self.ptr.item(m))
+            return da
         o0 = self.o0
         ptr = s.pkg_ptr
         P0, P1 = ptr.item(o0), ptr.item(o0 + m)
@@ -1485,7 +1490,8 @@ class DecisionEngine:
                 self._decide_run(run, stop_on_partial, probe=probe_remainder)
         finally:
             run.close()
-        return run.arrays(run.done)
+        store = run.store
+        return run.arrays(run.done, self._kern if self._kbound.get("out") == (id(store), store.gen) else None)
 
     _COLUMN_ERRORS = {1: "decision time must be finite", 2: "region is not a region index",
                       3: "unknown service level code (expected an index into SERVICE_LEVELS)",
@@ -1745,7 +1751,9 @@ class DecisionEngine:
             k.set_stock(*stock)
         store = self._store
         if kb.get("out") != (id(store), store.gen):
-            k.set_out(*store.out_columns())
+            cols = store.out_columns()
+            k.set_out(*cols)
+            k.set_out_arrays(cols)
             kb["out"] = (id(store), store.gen)
         win = self._kernel_windows()
         if kb.get("win") is not win:
@@ -1870,7 +1878,9 @@ class DecisionEngine:
             if first and kb.get("run") is run:
                 k = self._kern
                 if kb.get("out") != (id(store), store.gen):
-                    k.set_out(*store.out_columns())
+                    cols = store.out_columns()
+                    k.set_out(*cols)
+                    k.set_out_arrays(cols)
                     kb["out"] = (id(store), store.gen)
             else:
                 k = self._kernel()

@@ -30,6 +30,41 @@ include "_alloc.pyx"
 
 from libc.math cimport floor, ceil, fmod, copysign, INFINITY, NAN, isfinite
 from libc.stdint cimport int8_t, uint8_t
+from cpython.ref cimport Py_INCREF, PyTypeObject
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_NewFromDescr(PyTypeObject* subtype, cnp.dtype descr, int nd, cnp.npy_intp* dims,
+                                cnp.npy_intp* strides, void* data, int flags, object obj)
+
+cdef PyTypeObject* _NDARRAY = <PyTypeObject*> np.ndarray
+
+
+cdef inline object _view(cnp.ndarray a, Py_ssize_t lo, Py_ssize_t hi):
+    """``a[lo:hi]`` of a 1-d contiguous array (0 <= lo <= hi <= len(a), checked by the caller), made
+    directly: the view numpy's slicing makes, without its index parsing."""
+    cdef cnp.npy_intp dim = hi - lo
+    cdef cnp.npy_intp* st = cnp.PyArray_STRIDES(a)
+    cdef cnp.dtype d = a.descr
+    Py_INCREF(d)                       # PyArray_NewFromDescr steals it
+    v = PyArray_NewFromDescr(_NDARRAY, d, 1, &dim, st, cnp.PyArray_BYTES(a) + lo * st[0], cnp.NPY_ARRAY_CARRAY,
+                             None)
+    cnp.set_array_base(v, a)
+    return v
+
+
+cdef inline object _rebased(const int64_t[::1] src, Py_ssize_t lo, Py_ssize_t hi, int64_t base):
+    """A new int64 array ``src[lo:hi] - base``."""
+    cdef cnp.npy_intp dim = hi - lo
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(1, &dim, cnp.NPY_INT64, 0)
+    cdef int64_t* o = <int64_t*> cnp.PyArray_DATA(out)
+    cdef Py_ssize_t j
+    for j in range(dim):
+        o[j] = src[lo + j] - base
+    return out
 
 # Return codes (ctl[0] is the order the kernel stopped at).
 cdef enum:
@@ -894,6 +929,7 @@ cdef class Kernel:
     cdef const int64_t[::1] line_sku
     cdef const int64_t[::1] line_qty
     cdef public bint ready             # every group bound
+    cdef tuple out_objs                # the output columns as the arrays set_out was given
     cdef public int64_t day_lo         # the bound run's first and last day (floor(t / 24))
     cdef public int64_t day_hi
 
@@ -965,11 +1001,12 @@ cdef class Kernel:
                 double[::1] pkg_ship_by, double[::1] pkg_promised, double[::1] pkg_transit, double[::1] pkg_kg,
                 double[::1] pkg_c_package, double[::1] pkg_c_weight, double[::1] pkg_c_distance,
                 double[::1] pkg_c_handling, int64_t[::1] pkg_line_ptr, int64_t[::1] pkg_sku, int64_t[::1] pkg_qty):
-        """Bind the output columns (all OUT)."""
+        """Bind the output columns (all OUT; NumPy arrays: :meth:`arrays` makes views of them)."""
         self.status, self.promised, self.total, self.pkg_ptr, self.unfilled = status, promised, total, pkg_ptr, \
             unfilled
         self.rem_status, self.oday, self.ocnt = rem_status, oday, ocnt
         self.oreg, self.opol, self.optr = oreg, opol, optr
+        self.out_objs = None
         self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by = pkg_node, pkg_service, pkg_day, pkg_ship_by
         self.pkg_promised, self.pkg_transit, self.pkg_kg = pkg_promised, pkg_transit, pkg_kg
         self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance = pkg_c_package, pkg_c_weight, pkg_c_distance
@@ -984,6 +1021,41 @@ cdef class Kernel:
         ``line_ptr`` may start anywhere in ``line_sku``: the lines are bound from ``line_ptr[0]`` on.
         """
         return self._bind(t_h, region, level, line_ptr, line_sku, line_qty, n_regions, n_levels, n_skus)
+
+    def set_out_arrays(self, tuple cols):
+        """The NumPy arrays bound by :meth:`set_out`, in its order (IN: only read by :meth:`arrays`)."""
+        if len(cols) != 25 or not all(isinstance(c, np.ndarray) and c.ndim == 1 and c.flags.c_contiguous
+                                      for c in cols):
+            raise ValueError("set_out_arrays: 25 one-dimensional C-contiguous arrays expected")
+        self.out_objs = cols
+
+    def arrays(self, Py_ssize_t o0, Py_ssize_t m, Py_ssize_t l0, Py_ssize_t nl):   # IN
+        """The fields of DecisionArrays (a dict) of order rows o0..o0+m-1 (their lines: rows l0..l0+nl-1 of
+        ``unfilled``): views of the output arrays (see :meth:`set_out_arrays`), ``pkg_ptr`` and
+        ``pkg_line_ptr`` new arrays rebased to 0."""
+        cdef tuple c = self.out_objs
+        if c is None:
+            raise ValueError("arrays: set_out_arrays first")
+        if o0 < 0 or m < 0 or o0 + m + 1 > self.pkg_ptr.shape[0] or l0 < 0 or nl < 0 \
+                or l0 + nl > self.unfilled.shape[0]:
+            raise ValueError("arrays: rows out of range")
+        cdef int64_t P0 = self.pkg_ptr[o0], P1 = self.pkg_ptr[o0 + m]
+        if P0 < 0 or P1 < P0 or P1 + 1 > self.pkg_line_ptr.shape[0]:
+            raise ValueError("arrays: package rows out of range")
+        cdef int64_t PL0 = self.pkg_line_ptr[P0], PL1 = self.pkg_line_ptr[P1]
+        if PL0 < 0 or PL1 < PL0 or PL1 > self.pkg_sku.shape[0]:
+            raise ValueError("arrays: package-line rows out of range")
+        cdef Py_ssize_t o1 = o0 + m
+        return {
+            "n": m, "status": _view(c[0], o0, o1), "promised_h": _view(c[7], o0, o1), "total": _view(c[8], o0, o1),
+            "pkg_ptr": _rebased(self.pkg_ptr, o0, o1 + 1, P0), "unfilled": _view(c[10], l0, l0 + nl),
+            "pkg_node": _view(c[11], P0, P1), "pkg_service": _view(c[12], P0, P1),
+            "pkg_ship_by_h": _view(c[14], P0, P1), "pkg_promised_h": _view(c[15], P0, P1),
+            "pkg_transit_h": _view(c[16], P0, P1), "pkg_kg": _view(c[17], P0, P1),
+            "pkg_cost_package": _view(c[18], P0, P1), "pkg_cost_weight": _view(c[19], P0, P1),
+            "pkg_cost_distance": _view(c[20], P0, P1), "pkg_cost_handling": _view(c[21], P0, P1),
+            "pkg_line_ptr": _rebased(self.pkg_line_ptr, P0, P1 + 1, PL0), "pkg_sku": _view(c[23], PL0, PL1),
+            "pkg_qty": _view(c[24], PL0, PL1), "rem_status": _view(c[1], o0, o1)}
 
     def bind_run(self, const int64_t[::1] order_ids, const double[::1] t_h, const int64_t[::1] region,
                  const int64_t[::1] level, const int64_t[::1] line_ptr, const int64_t[::1] line_sku,

@@ -621,8 +621,17 @@ cdef class Waves:
     locations stay here), :meth:`batch` takes a wave as the simulator holds it
     (lines of SKUs, packages as CSR offsets into them) and writes the tours in
     CSR form, so that its caller has no per-order Python work left.
+
+    When the sums are exact (``_exact_sums``) and the depot is in the left
+    half of the aisles, the waves are batched in the mirrored warehouse
+    (aisle ``a`` as ``n_aisles - 1 - a``): same lengths, savings and bounds,
+    hence the same tours, but the DP then runs towards the depot, and a
+    candidate tour resumes at the far end of its orders' picks, which
+    (popular SKUs slotted near the depot) leaves fewer aisles to run.
     """
     cdef Geometry g
+    cdef Geometry gm   # the mirrored warehouse
+    cdef bint mirror   # batch in the mirrored warehouse when the sums of the wave are exact
     cdef DPTables t
     cdef Pull pull
     cdef Cache cache
@@ -665,6 +674,9 @@ cdef class Waves:
         self.sku_cell = sku_cell
         _fill(&self.g, &self.t, n_aisles, blocks, cell_y, cross_y, pitch, depot_aisle, depot_cross,
               depot_offset, vert_next, hv_ptr, hv_combo, hv_next, hv_mask, hv_count, done)
+        self.gm = self.g
+        self.gm.depot_aisle = n_aisles - 1 - depot_aisle
+        self.mirror = _exact_sums(&self.g, 0) and self.gm.depot_aisle > depot_aisle
         _pull_release(&self.pull)
         if _pull_build(&self.pull, &self.g, &self.t) != 0:
             raise MemoryError()
@@ -712,7 +724,10 @@ cdef class Waves:
 
         Tours come in the order of their smallest package.
         """
-        cdef Py_ssize_t n = line_ptr.shape[0] - 1, N, p, o, b, nb = 0, base
+        cdef Py_ssize_t n = line_ptr.shape[0] - 1, N, p, o, b, nb = 0, base, last = self.g.n_aisles - 1
+        cdef const Geometry* geo = &self.g
+        cdef Cache* cache = &self.cache
+        cdef bint mirror = False
         cdef int64_t evaluations = 0
         cdef int status = 0
         cdef int64_t* aisle = NULL
@@ -724,6 +739,10 @@ cdef class Waves:
             return 0, 0
         base = line_ptr[0]
         N = line_ptr[n] - base
+        if self.mirror:  # the kept one-pick tours are of the mirrored warehouse: none when it cannot be used
+            mirror = _exact_sums(&self.gm, n)
+            geo = &self.gm if mirror else &self.g
+            cache = &self.cache if mirror else NULL
         with nogil:
             aisle = <int64_t*>malloc((N + 1) * sizeof(int64_t))
             cell = <int64_t*>malloc((N + 1) * sizeof(int64_t))
@@ -736,10 +755,12 @@ cdef class Waves:
                 for p in range(N):
                     aisle[p] = self.sku_aisle[line_sku[base + p]]
                     cell[p] = self.sku_cell[line_sku[base + p]]
+                    if mirror:
+                        aisle[p] = last - aisle[p]
                 for o in range(n + 1):
                     start[o] = line_ptr[o] - base
                 evaluations = _savings(aisle, cell, start, n, N, &sizes[0], capacity, neighbours, True,
-                                       &self.g, &self.t, &self.pull, &self.cache, label, length, &status)
+                                       geo, &self.t, &self.pull, cache, label, length, &status)
             if status == 0:
                 # Tours numbered by their leader (smallest package); label[o] <= o, so a leader comes
                 # before its packages: one pass numbers the tours and counts their packages.

@@ -216,19 +216,26 @@ def test_a_remainder_that_needs_the_split_penalty_re_solve_is_probed_by_the_pyth
     sc = scenario_from_dict(small_scenario_dict(2, 1, 2, services=svc, policies=pol,
                                                 nodes={0: {"handling_cost_per_order": 0.0, "handling_cost_per_line": 0.0},
                                                        1: {"handling_cost_per_order": 0.0, "handling_cost_per_line": 0.0}}))
-    stock = [[5, 0], [0, 5]]
+    stock = [[9, 0], [0, 5]]
     orders = [Order(1, 1.0, 0, "standard", np.array([0, 1]), np.array([2, 1])),
               Order(2, 2.0, 0, "standard", np.array([0]), np.array([2]))]
-    a = engine_with(sc, stock, explain=False)
-    a._dry_kernel = False
-    b = engine_with(sc, stock, explain=False)
-    calls = []
-    orig = b._probe_remainder
-    monkeypatch.setattr(b, "_probe_remainder", lambda run, i: calls.append(i) or orig(run, i))
-    monkeypatch.setattr(b, "_decide_one", lambda *x: pytest.fail("order decided by the Python path"))
-    want, rem, _ = reference(a, orders, [1.0, 2.0])
-    da = columnar(b, orders, [1.0, 2.0])
-    assert [d.status for d in want] == ["partial", "allocated"]
-    assert rem.tolist() == da.rem_status.tolist() == [-2, -1] and calls == [0]
-    assert_columns(da, columns_of(want, a))
-    assert_same_state(a, b)
+    for k in (2, 1):        # the partial order first in its run, then last (the probe's dry run follows it)
+        a = engine_with(sc, stock, explain=False)
+        a._dry_kernel = False
+        b = engine_with(sc, stock, explain=False)
+        calls = []
+        orig = b._probe_remainder
+        monkeypatch.setattr(b, "_probe_remainder", lambda run, i: calls.append(i) or orig(run, i))
+        monkeypatch.setattr(b, "_decide_one", lambda *x: pytest.fail("order decided by the Python path"))
+        want, rem, _ = reference(a, orders[:k], [1.0, 2.0][:k])
+        da = columnar(b, orders[:k], [1.0, 2.0][:k])
+        assert [d.status for d in want] == ["partial", "allocated"][:k]
+        assert rem.tolist() == da.rem_status.tolist() == [-2, -1][:k] and calls == [0]
+        assert_columns(da, columns_of(want, a))
+        assert_same_state(a, b)
+        # the next run goes on from the state (and the store rows) the probe left
+        want2, _, _ = reference(a, [Order(3, 3.0, 0, "standard", np.array([0]), np.array([2]))], [3.0])
+        da2 = columnar(b, [Order(3, 3.0, 0, "standard", np.array([0]), np.array([2]))], [3.0])
+        assert_columns(da2, columns_of(want2, a))
+        assert_columns(da, columns_of(want, a))
+        assert_same_state(a, b)

@@ -30,7 +30,8 @@ Two ways to evaluate fewer tours, both optional:
 Every batch keeps the DP vectors of its own tour at the start of each aisle
 (recorded when it is routed alone, or adopted from the candidate tour that
 became it); a candidate ``A u B`` resumes the DP from ``A``'s vector at the
-first aisle of ``B``'s picks — the same numbers as a run from the start.
+first aisle where ``B``'s picks change what the DP reads of ``A``'s sub-aisles
+(pick count, ends, largest gap) — the same numbers as a run from the start.
 The DP is ``_route_exact._solve_pull`` (same lengths, bit for bit, as
 ``_solve_from``); a batch's reported length is the length of the tour that
 became it (the DP does not depend on the order of the picks nor on where it
@@ -171,6 +172,67 @@ cdef void _join_keys(Work* k, Py_ssize_t i, Py_ssize_t j, const char* alive) noe
     k.klen += m
 
 
+cdef inline void _sub_stats(const int64_t* a, Py_ssize_t na, const int64_t* b, Py_ssize_t nb,
+                            const Geometry* g, double* out) noexcept nogil:
+    """What the DP reads of one sub-aisle holding the picks ``a`` and ``b`` (sorted keys, merged):
+    the pick count (1, or 2 for more), first, last, largest gap; computed as ``_solve_keys`` does."""
+    cdef Py_ssize_t p = 0, q = 0, cnt = 0, C = g.cells_per_aisle
+    cdef int64_t key
+    cdef double y, ymin = 0.0, ymax = 0.0, gap = 0.0
+    while p < na or q < nb:
+        if q >= nb or (p < na and a[p] <= b[q]):
+            key = a[p]
+            p += 1
+        else:
+            key = b[q]
+            q += 1
+        y = g.cell_y[key % C]
+        if cnt == 0:
+            ymin = y
+        elif y - ymax > gap:
+            gap = y - ymax
+        ymax = y
+        cnt += 1
+    out[0] = 2.0 if cnt >= 2 else <double>cnt
+    out[1] = ymin
+    out[2] = ymax
+    out[3] = gap
+
+
+cdef Py_ssize_t _first_change(Work* k, Py_ssize_t x, Py_ssize_t y, const Geometry* g) noexcept nogil:
+    """First aisle where batch ``y``'s picks change what the DP reads of batch ``x``'s sub-aisles.
+
+    Up to that aisle the DP of ``x u y`` runs exactly as ``x``'s own (same
+    counts, ends and gaps, so same costs and transitions): it can resume
+    there from ``x``'s recorded vector. ``n_aisles`` when nothing changes.
+    """
+    cdef const int64_t* ky = k.keys + k.kofs[y]
+    cdef const int64_t* kx = k.keys + k.kofs[x]
+    cdef Py_ssize_t ny = k.kcnt[y], nx = k.kcnt[x], p = 0, q, px = 0, qx, cpb = g.cells_per_block, sid
+    cdef double before[4]
+    cdef double after[4]
+    while p < ny:
+        sid = ky[p] // cpb  # sub-aisle a * blocks + block (keys are a * cells_per_aisle + cell)
+        q = p
+        while q < ny and ky[q] // cpb == sid:
+            q += 1
+        while px < nx and kx[px] // cpb < sid:
+            px += 1
+        qx = px
+        while qx < nx and kx[qx] // cpb == sid:
+            qx += 1
+        if qx == px:
+            return sid // g.blocks
+        _sub_stats(kx + px, qx - px, NULL, 0, g, before)
+        _sub_stats(kx + px, qx - px, ky + p, q - p, g, after)
+        if (before[0] != after[0] or before[1] != after[1] or before[2] != after[2]
+                or before[3] != after[3]):
+            return sid // g.blocks
+        p = q
+        px = qx
+    return g.n_aisles
+
+
 cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const DPTables* t,
                    Scratch* w) noexcept nogil:
     """Optimal tour length of batch ``i`` with batch ``j``, resuming from either's recorded DP when possible.
@@ -190,7 +252,9 @@ cdef double _route(Work* k, Py_ssize_t i, Py_ssize_t j, const Geometry* g, const
         y = j if q == 0 else i
         if not k.fok[x] or k.pmin[y] < k.flo[x]:
             continue  # nothing recorded, or y's picks start left of x's tour
-        r = k.pmin[y] if k.pmin[y] < k.fhi[x] else k.fhi[x]
+        r = _first_change(k, x, y, g)
+        if r > k.fhi[x]:
+            r = k.fhi[x]
         if r - k.flo[x] > skip:
             skip = r - k.flo[x]
             src = x

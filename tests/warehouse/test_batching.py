@@ -325,6 +325,24 @@ def test_savings_waves_batch_like_the_python_reference(seed, blocks, n, capacity
             assert k == len(tour_picks)
 
 
+def test_savings_waves_survive_pickle_and_deepcopy():
+    import copy
+    import pickle
+
+    from omsim.warehouse.batching import SavingsWaves
+
+    rng = np.random.default_rng(11)
+    layout = Layout(blocks=2, aisles=8, cells_per_aisle=20)
+    sku_loc, line_ptr, line_sku = random_wave_lines(rng, layout, 20)
+    units = rng.integers(1, 4, 20)
+    waves = SavingsWaves(layout, sku_loc)
+    want = waves.tours(line_ptr, line_sku, units, 8)
+    for other in (pickle.loads(pickle.dumps(waves)), copy.deepcopy(waves)):
+        got = other.tours(line_ptr, line_sku, units, 8)
+        assert [t.tolist() for t in got[0]] == [t.tolist() for t in want[0]]
+        assert got[1].tolist() == want[1].tolist() and got[2].tolist() == want[2].tolist()
+
+
 def test_floor_tours_take_the_kernel_path_with_the_same_results():
     # The default scenario's floors batch by exact savings: Floor.tours goes to SavingsWaves;
     # its general path (batch_orders_flat) must give the very same tours, lengths and picks.

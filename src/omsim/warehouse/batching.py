@@ -339,9 +339,14 @@ class SavingsWaves:
             raise ValueError("SavingsWaves: exact routing of this layout is not the kernel's DP")
         sku_loc = np.asarray(sku_loc, dtype=np.int64)
         self.layout = layout
+        self.sku_loc = sku_loc
         self.routes = 0  # tours routed so far (all waves)
         self._kernel = _batching.Waves(np.ascontiguousarray(sku_loc[:, 0]), np.ascontiguousarray(sku_loc[:, 1]),
                                        *_geometry(layout))
+
+    def __reduce__(self):
+        # The kernel object holds C buffers: a copy (pickle, deepcopy) prepares its own.
+        return (SavingsWaves, (self.layout, self.sku_loc))
 
     @staticmethod
     def applies(layout: Layout, method: str, routing: str) -> bool:

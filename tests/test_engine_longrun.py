@@ -11,11 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omsim.engine import DecisionEngine, _Store
-from omsim.orders import Order
 from omsim.rng import Streams
 
-from test_engine_arrays import (LEVELS, _default_scenario, _pair, as_columns, assert_columns, assert_same_state,
-                                columns_of, decision_key, worlds)
+from test_engine_arrays import _default_scenario, _pair, assert_columns, assert_same_state, columns_of, decision_key, worlds
 from test_engine_probe import columnar, reference
 
 

@@ -60,6 +60,8 @@ from omsim._kernels._route_exact cimport (Geometry, DPTables, Scratch, Pull, _so
 cdef double EPS = 1e-9
 # Largest store of recorded DP vectors (doubles, 64 MB); beyond it tours are routed from scratch.
 cdef Py_ssize_t POOL_MAX = 8 * 1024 * 1024
+# Largest store of one-pick tours kept by a ``Waves`` object (doubles, 32 MB).
+cdef Py_ssize_t CACHE_MAX = 4 * 1024 * 1024
 # Recently routed pair tours whose DP vectors are kept (a merge usually follows its evaluation closely).
 cdef enum:
     RING = 16
@@ -69,6 +71,7 @@ cdef struct Cache:
     # Tours of one pick, by location (aisle * cells_per_aisle + cell), kept across the waves of a
     # ``Waves`` object: their length and DP vectors (aisles lo..hi at (a - lo) * S; NULL: not yet).
     Py_ssize_t n_locs
+    Py_ssize_t used    # doubles held (at most CACHE_MAX: past it, orders are routed from scratch)
     double** vec
     double* length
     int64_t* lo
@@ -338,12 +341,15 @@ cdef double _route_order(Work* k, Py_ssize_t o, const Geometry* g, const DPTable
     rec = k.pool + k.slot[o] * k.stride
     if c.vec[loc] == NULL:  # route the pick alone, once for all waves
         routed[0] += 1
+        if c.used >= CACHE_MAX:
+            return _route_alone(k, o, True, g, t, w)
         c.length[loc] = _solve_pull(k.aisle + first, k.cell + first, 1, g, t, k.pull, w, &lo, &hi, -1, NULL, rec)
         c.vec[loc] = <double*>malloc((hi - lo + 1) * S * sizeof(double))
         if c.vec[loc] == NULL:
             return _route_alone(k, o, True, g, t, w)  # counted as routed above
         c.lo[loc] = lo
         c.hi[loc] = hi
+        c.used += (hi - lo + 1) * S
         for q in range((hi - lo + 1) * S):
             c.vec[loc][q] = rec[q]
     vec = c.vec[loc]
@@ -705,6 +711,7 @@ cdef class Waves:
 
     def __cinit__(self):
         self.cache.n_locs = 0
+        self.cache.used = 0
         self.cache.vec = NULL
         self.cache.length = NULL
         self.cache.lo = NULL
@@ -769,6 +776,7 @@ cdef class Waves:
         self.cache.lo = NULL
         self.cache.hi = NULL
         self.cache.n_locs = 0
+        self.cache.used = 0
 
     def __dealloc__(self):
         self._free_cache()

@@ -7,7 +7,8 @@ and ``DPTables`` once with ``_fill``, allocates a ``Scratch`` with ``_alloc``
 (released with ``_release``) and calls ``_solve`` per tour without the GIL.
 ``_solve_pull`` is the same DP without back-pointers, each stage's transitions
 read from a ``Pull`` (built once with ``_pull_build``): same lengths, bit for
-bit, in about half the time.
+bit, in about half the time; ``_solve_keys`` takes the picks as sorted keys
+(``aisle * cells_per_aisle + cell``) and, resumed, looks only at the aisles it runs.
 """
 from libc.stdint cimport int64_t
 

@@ -42,7 +42,8 @@ Cython kernel :mod:`omsim._kernels._batching`, which calls the routing DP
 from C and routes a candidate only when an upper bound on its saving reaches
 the top (same batches as :func:`_savings`, its reference). Otherwise all
 candidate evaluations of one step go to the routing kernel in one batched
-call.
+call. :class:`SavingsWaves` is the same kernel bound to one floor (layout and
+slotting), for a simulator that batches wave after wave.
 """
 from __future__ import annotations
 

@@ -86,9 +86,9 @@ cdef struct Work:
     const int64_t* start
     int64_t* nxt       # (n,) next order of the same batch, -1 at its end
     int64_t* tail      # (n,) last order of the batch led by i
-    int64_t* buf_a     # (N + 1,) picks of a candidate tour (aisle * cells_per_aisle + cell, ascending)
-    int64_t* buf_c     # (2 N + 1,) and (2 N + 1,): each batch's picks, ascending, at keys[kofs[i]:kofs[i] + kcnt[i]];
-    int64_t* keys      # merged batches are appended (and the live ones moved to the other buffer when full)
+    int64_t* buf_a     # (N + 1,) picks of a candidate tour (keys aisle * cells_per_aisle + cell, ascending)
+    int64_t* keys      # (2 N + 1,) each batch's picks, ascending, at keys[kofs[i]:kofs[i] + kcnt[i]]; a merged
+    int64_t* buf_c     # (2 N + 1,) batch's are appended, and when full the live ones move to this spare buffer
     int64_t* kofs      # (n,)
     int64_t* kcnt      # (n,)
     Py_ssize_t klen    # keys in use

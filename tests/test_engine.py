@@ -8,6 +8,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -916,3 +917,20 @@ def test_multi_package_decision_always_fits_the_carriers_last_slots():
         engine.commit(d, 1.0)     # never "full": decide already saw the held-back slots
     booked = [engine.carriers.capacity[0] - engine.carriers.remaining(0, day) for day in range(4)]
     assert all(b <= 3 for b in booked) and sum(booked) == sum(len(engine.committed(i).shipments) for i in range(4))
+
+
+def test_restock_many_equals_restock_line_by_line():
+    sc = scenario_from_dict(small_scenario_dict(2, 1, 3))
+    a, b = engine_with_stock(sc, [[1, 2, 3], [0, 0, 4]]), engine_with_stock(sc, [[1, 2, 3], [0, 0, 4]])
+    lines = [(1, 0, 2, 7), (0, 2, 1, 7), (1, 0, 1, 9), (0, 1, 0, 9)]     # a repeated (node, SKU), zero units
+    for n, s, q, o in lines:
+        a.restock(n, s, q, o, 5.0)
+    b.restock_many(*(np.array([ln[i] for ln in lines]) for i in range(3)), [ln[3] for ln in lines], 5.0)
+    assert np.array_equal(a.inventory.on_hand, b.inventory.on_hand)
+    assert a.inventory.on_hand[1, 0] == 3
+    pd.testing.assert_frame_equal(a.returns_frame(), b.returns_frame())
+    pd.testing.assert_frame_equal(a.ledger_frame(), b.ledger_frame())
+    before = b.inventory.on_hand.copy()
+    with pytest.raises(OmsimError, match="sku position out of range"):
+        b.restock_many([0, 0], [0, 3], [1, 1], [1, 1], 6.0)
+    assert np.array_equal(before, b.inventory.on_hand) and len(b.returns_frame()) == len(lines)

@@ -2582,6 +2582,29 @@ class DecisionEngine:
         self.inventory.restock(node, sku, qty, order_id=order_id, t=t_h)
         self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "restock"))
 
+    def restock_many(self, nodes, skus, qtys, order_ids, t_h: float) -> None:
+        """Sellable returns back to stock, many lines at once: :meth:`restock` line by line, in order.
+
+        Parameters
+        ----------
+        nodes, skus, qtys
+            Equal-length integer arrays: positions of the receiving node and the SKU, units (>= 0).
+        order_ids
+            One order id per line.
+        t_h
+            When, hours since the scenario start (not before the last ledger row).
+
+        Raises
+        ------
+        OmsimError
+            A position out of range or a negative quantity; nothing changes.
+        """
+        self.inventory.restock_lines(nodes, skus, qtys, order_ids, t=t_h)
+        t = float(t_h)
+        self._returns += [(t, n, j, q, o, "restock")
+                          for n, j, q, o in zip(np.asarray(nodes).tolist(), np.asarray(skus).tolist(),
+                                                np.asarray(qtys).tolist(), list(order_ids))]
+
     def scrap(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
         """A damaged return: recorded in :meth:`returns_frame`, never back on hand (so no ledger row).
 

@@ -443,3 +443,27 @@ def test_consume_lines_checks_its_input():
     assert inv.ledger_frame()["order_id"].tolist()[-3:] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="before the last ledger entry"):
         inv.consume_lines([0], [0], [0], "o", 0.5)
+
+
+@given(lines=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(-1, 4)), max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_restock_lines_equals_restock_line_by_line(lines):
+    # Repeated (node, SKU) lines, zero units (no ledger row) and a negative quantity (nothing changes).
+    a = Inventory(np.arange(12).reshape(3, 4))
+    b = a.copy()
+    nodes, skus, qtys = (np.array([ln[i] for ln in lines], dtype=np.int64) for i in range(3))
+    refs = [f"r{i}" for i in range(len(lines))]
+    if (qtys < 0).any():
+        before = (b.on_hand.copy(), len(b))
+        with pytest.raises(OmsimError, match="quantity must be >= 0"):
+            b.restock_lines(nodes, skus, qtys, refs, t=3.0)
+        assert np.array_equal(before[0], b.on_hand) and len(b) == before[1]
+        return
+    for (n, s, q), r in zip(lines, refs):
+        a.restock(n, s, q, order_id=r, t=3.0)
+    b.restock_lines(nodes, skus, qtys, refs, t=3.0)
+    assert np.array_equal(a.on_hand, b.on_hand) and len(a) == len(b)
+    pd.testing.assert_frame_equal(a.ledger_frame(), b.ledger_frame())
+    if qtys.sum() > 0:      # rows were written at 3 h: the ledger stays in time order
+        with pytest.raises(ValueError, match="before the last ledger entry"):
+            b.restock_lines([0], [0], [1], ["late"], t=2.0)

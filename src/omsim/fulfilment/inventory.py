@@ -669,6 +669,57 @@ class Inventory:
             self._ledger.extend(t, i, j, -total[keep], _CODE["ship"], order_id)
             self._t_last = t
 
+    def _check_lines(self, nodes, skus, qtys, order_ids):
+        """Validated line columns: int64 (nodes, skus, qtys) and the order ids (one, or one per line)."""
+        nodes = np.asarray(nodes)
+        skus = np.asarray(skus)
+        qtys = np.asarray(qtys)
+        m = nodes.size
+        if nodes.ndim != 1 or skus.shape != nodes.shape or qtys.shape != nodes.shape:
+            raise OmsimError("inventory: node, sku and quantity arrays must be 1-d and of the same length")
+        for arr, what in ((nodes, "node"), (skus, "sku"), (qtys, "quantity")):
+            if m and arr.dtype.kind not in "iu":
+                raise OmsimError(f"inventory: {what} must be integers (positions, units)")
+        nodes, skus, qtys = (a.astype(np.int64, copy=False) for a in (nodes, skus, qtys))
+        if np.ndim(order_ids) == 0 or isinstance(order_ids, (str, bytes)):
+            refs = order_ids
+        else:
+            refs = np.asarray(order_ids, dtype=object).reshape(-1)
+            if refs.size != m:
+                raise OmsimError(f"inventory: {refs.size} order ids for {m} lines")
+        if m:
+            for arr, n, what in ((nodes, self.n_nodes, "node"), (skus, self.n_skus, "sku")):
+                if arr.min() < 0 or arr.max() >= n:
+                    raise OmsimError(f"inventory: {what} position out of range (0..{n - 1})")
+            if qtys.min() < 0:
+                k = int(np.argmax(qtys < 0))
+                raise OmsimError(f"inventory: quantity must be >= 0, got {int(qtys[k])} at "
+                                 f"{self._name(nodes[k], skus[k])}")
+        return nodes, skus, qtys, refs
+
+    def restock_lines(self, nodes, skus, qtys, order_ids, t: float = 0.0) -> None:
+        """Put returned sellable units back, many lines at once: as :meth:`restock` line by line.
+
+        One ``restock`` ledger row per line with units, in the order given, each with its own
+        ``order_id`` (or one for all). Parameters as :meth:`consume_lines`.
+
+        Raises
+        ------
+        OmsimError
+            A position out of range or a negative quantity; nothing changes.
+        """
+        t = self._time(t)
+        nodes, skus, qtys, refs = self._check_lines(nodes, skus, qtys, order_ids)
+        keep = qtys > 0
+        if not keep.any():
+            return
+        if not keep.all():
+            nodes, skus, qtys = nodes[keep], skus[keep], qtys[keep]
+            refs = refs if np.ndim(refs) == 0 else refs[keep]
+        np.add.at(self.on_hand, (nodes, skus), qtys)
+        self._ledger.extend(t, nodes, skus, qtys, _CODE["restock"], refs)
+        self._t_last = t
+
     def consume_lines(self, nodes, skus, qtys, order_ids, t: float = 0.0) -> None:
         """Ship reserved units of many packages at once, all or nothing: one ``ship`` ledger row per line.
 
@@ -694,31 +745,10 @@ class Inventory:
             reserved at some (node, SKU); nothing changes.
         """
         t = self._time(t)
-        nodes = np.asarray(nodes)
-        skus = np.asarray(skus)
-        qtys = np.asarray(qtys)
-        m = nodes.size
-        if nodes.ndim != 1 or skus.shape != nodes.shape or qtys.shape != nodes.shape:
-            raise OmsimError("inventory: node, sku and quantity arrays must be 1-d and of the same length")
-        for arr, what in ((nodes, "node"), (skus, "sku"), (qtys, "quantity")):
-            if m and arr.dtype.kind not in "iu":
-                raise OmsimError(f"inventory: {what} must be integers (positions, units)")
-        nodes, skus, qtys = (a.astype(np.int64, copy=False) for a in (nodes, skus, qtys))
-        if np.ndim(order_ids) == 0 or isinstance(order_ids, (str, bytes)):
-            refs = order_ids
-        else:
-            refs = np.asarray(order_ids, dtype=object).reshape(-1)
-            if refs.size != m:
-                raise OmsimError(f"inventory: {refs.size} order ids for {m} lines")
-        if m == 0:
+        nodes, skus, qtys, refs = self._check_lines(nodes, skus, qtys, order_ids)
+        if nodes.size == 0:
             self._t_last = t
             return
-        for arr, n, what in ((nodes, self.n_nodes, "node"), (skus, self.n_skus, "sku")):
-            if arr.min() < 0 or arr.max() >= n:
-                raise OmsimError(f"inventory: {what} position out of range (0..{n - 1})")
-        if qtys.min() < 0:
-            k = int(np.argmax(qtys < 0))
-            raise OmsimError(f"inventory: quantity must be >= 0, got {int(qtys[k])} at {self._name(nodes[k], skus[k])}")
         flat = nodes * self.n_skus + skus
         keys, inv = np.unique(flat, return_inverse=True)
         total = np.zeros(keys.size, dtype=np.int64)

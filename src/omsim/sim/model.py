@@ -730,11 +730,10 @@ class Simulation:
         dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
         back = qty - dmg
         ret_oid = oids[ret]
-        for n, s, bk, dm, o in zip(node.tolist(), sku.tolist(), back.tolist(), dmg.tolist(), ret_oid.tolist()):
-            if bk > 0:
-                eng.restock(n, s, bk, o, t)
-            if dm > 0:
-                eng.scrap(n, s, dm, o, t)
+        up = back > 0
+        eng.restock_many(node[up], sku[up], back[up], ret_oid[up].tolist(), t)
+        for j in np.flatnonzero(dmg).tolist():
+            eng.scrap(int(node[j]), int(sku[j]), int(dmg[j]), int(ret_oid[j]), t)
         self.units_restocked += int(back.sum())
         self.units_scrapped += int(dmg.sum())
         # One restocked (and scrapped) row per package that came back: its lines are consecutive.

@@ -343,6 +343,21 @@ def test_savings_waves_survive_pickle_and_deepcopy():
         assert got[1].tolist() == want[1].tolist() and got[2].tolist() == want[2].tolist()
 
 
+def test_savings_waves_refuse_lines_outside_their_arrays():
+    # Inputs are the simulator's (validated), but a slip must raise, not read past the arrays.
+    from omsim.warehouse.batching import SavingsWaves
+
+    waves = SavingsWaves(LAYOUT, np.array([[0, 0], [1, 1], [2, 2]]))
+    ok_ptr, units = np.array([0, 1, 2]), np.array([1, 1])
+    with pytest.raises(IndexError, match="SKU"):
+        waves.tours(ok_ptr, np.array([0, 3]), units, 3)
+    with pytest.raises(ValueError, match="match"):
+        waves.tours(np.array([0, 1, 5]), np.array([0, 1]), units, 3)
+    with pytest.raises(ValueError, match="decrease"):
+        waves.tours(np.array([0, 2, 1]), np.array([0, 1]), units, 3)
+    assert [t.tolist() for t in waves.tours(ok_ptr, np.array([0, 1]), units, 3)[0]] == [[0, 1]]
+
+
 def test_floor_tours_take_the_kernel_path_with_the_same_results():
     # The default scenario's floors batch by exact savings: Floor.tours goes to SavingsWaves;
     # its general path (batch_orders_flat) must give the very same tours, lengths and picks.

@@ -797,6 +797,8 @@ cdef class Waves:
         Tours come in the order of their smallest package.
         """
         cdef Py_ssize_t n = line_ptr.shape[0] - 1, N, p, o, b, nb = 0, base, last = self.g.n_aisles - 1
+        cdef Py_ssize_t n_skus = self.sku_aisle.shape[0]
+        cdef int64_t sku
         cdef const Geometry* geo = &self.g
         cdef Cache* cache = &self.cache
         cdef bint mirror = False
@@ -811,6 +813,13 @@ cdef class Waves:
             return 0, 0
         base = line_ptr[0]
         N = line_ptr[n] - base
+        # Cheap checks that keep a caller's slip from reading outside the arrays.
+        if base < 0 or line_ptr[n] > line_sku.shape[0] or sizes.shape[0] != n or order.shape[0] < n \
+                or tour_ptr.shape[0] < n + 1 or tour_length.shape[0] < n or tour_picks.shape[0] < n:
+            raise ValueError("Waves.batch: line_ptr, line_sku, sizes and the outputs do not match")
+        for o in range(n):
+            if line_ptr[o + 1] < line_ptr[o]:
+                raise ValueError("Waves.batch: line_ptr must not decrease")
         if self.mirror:  # the kept one-pick tours are of the mirrored warehouse: none when it cannot be used
             mirror = _exact_sums(&self.gm, n)
             geo = &self.gm if mirror else &self.g
@@ -825,14 +834,19 @@ cdef class Waves:
                 status = -1
             else:
                 for p in range(N):
-                    aisle[p] = self.sku_aisle[line_sku[base + p]]
-                    cell[p] = self.sku_cell[line_sku[base + p]]
+                    sku = line_sku[base + p]
+                    if sku < 0 or sku >= n_skus:
+                        status = -2
+                        break
+                    aisle[p] = self.sku_aisle[sku]
+                    cell[p] = self.sku_cell[sku]
                     if mirror:
                         aisle[p] = last - aisle[p]
                 for o in range(n + 1):
                     start[o] = line_ptr[o] - base
-                evaluations = _savings(aisle, cell, start, n, N, &sizes[0], capacity, neighbours, True,
-                                       geo, &self.t, &self.pull, cache, label, length, &status)
+                if status == 0:
+                    evaluations = _savings(aisle, cell, start, n, N, &sizes[0], capacity, neighbours, True,
+                                           geo, &self.t, &self.pull, cache, label, length, &status)
             if status == 0:
                 # Tours numbered by their leader (smallest package); label[o] <= o, so a leader comes
                 # before its packages: one pass numbers the tours and counts their packages.
@@ -861,6 +875,8 @@ cdef class Waves:
             free(start)
             free(label)
             free(length)
+        if status == -2:
+            raise IndexError("Waves.batch: a line's SKU has no slot")
         if status != 0:
             raise MemoryError()
         return nb, evaluations

@@ -9,8 +9,10 @@ Design for speed:
 
 - orders are rows of NumPy columns (``OrderTable``), with integer state codes;
   their lines stay in CSR arrays; the engine decides runs of them as columns
-  (:meth:`~omsim.engine.DecisionEngine.decide_commit_arrays`) and their
-  packages become rows of a :class:`~omsim.sim.packages.PackageTable`;
+  (:meth:`~omsim.engine.DecisionEngine.decide_commit_arrays`) and one
+  compiled pass (:class:`~omsim.sim.book.Booking`) books a run: its packages
+  become rows of a :class:`~omsim.sim.packages.PackageTable`, its orders'
+  rows and log rows are filled, its packages join their node's wave queue;
   waves, totes and pickups carry package rows, never Python objects;
 - there is no SimPy process per order. Arrivals are pre-generated per day
   (:mod:`omsim.sim.demand`) and fed to the engine by one dispatcher process,
@@ -18,13 +20,17 @@ Design for speed:
   change what the engine decides (a pickup, a receipt, a review, a return put
   back in stock, a day start). Floor events in between read no decision:
   packages wait in the wave queue with their decision time and a release
-  takes only those decided by then. The result is exactly that of stopping at
-  every event (a test compares the two row for row);
+  takes only those decided by then. A partly allocated order does not end a
+  run: the engine probes its remainder right after it. The result is exactly
+  that of stopping at every event (a test compares the two row for row);
 - the floor works per wave (release), per tour (pickers) and per tote
   (packers); a station computes a job's start when it is submitted (FIFO,
-  earliest-free server, shift calendar), so a job is one SimPy event; carriers
-  work per pickup (one event per node and pickup time), shipping, delivery,
-  feedback and return requests vectorised over the pickup;
+  earliest-free server, shift calendar), so a tour is one SimPy event, at its
+  end, when its tote's packing is booked and its end known at once (no event);
+  carriers work per pickup (one event per node and pickup time), shipping,
+  delivery, feedback and return requests vectorised over the pickup; the
+  returns desk works per batch (restock, refunds, exchanges and the backorders
+  they free in one engine call);
 - backorders (whole orders, or the remainder of a partly allocated one) wait
   in a FIFO indexed by SKU and are asked again, in one engine call, when a
   receipt or a restock brings one of their SKUs, and at each day's start

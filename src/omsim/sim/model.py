@@ -162,7 +162,9 @@ class Simulation:
         # doubled and copied as it fills.
         self.log = EventLog(self.node_ids, capacity=10 * dem.n + 4096)
         ps = sc.post_sales
-        extra = int(dem.n * ps.return_probability * ps.exchange_share * 1.5) + 64
+        # Rows added during the run: exchanges, and remainders of partly allocated orders (up to one in
+        # ten at a peak): sized once, not doubled (a copy of every column) as they come.
+        extra = int(dem.n * (ps.return_probability * ps.exchange_share * 1.5 + 0.1)) + 64
         ot = self.ot = OrderTable(dem.n + extra)
         n = dem.n
         ot.n = n

@@ -883,7 +883,7 @@ class DecisionEngine:
         self._orders_taken: dict[int, np.ndarray] = {}     # day -> (N,) orders taken
         self._units_taken: dict[int, np.ndarray] = {}      # day -> (N,) units taken
         self._open: dict = {}                              # order id -> _Booking
-        self._returns: list[tuple] = []
+        self._returns: list[tuple] = []   # (t, nodes, skus, qtys, order_ids, disposition): lists, one per call
         self._reorder: dict = {}                           # node -> reorder table (built on first review)
         self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left
         self._shop_cache: dict = {}
@@ -2580,7 +2580,7 @@ class DecisionEngine:
             Unknown node or SKU, or a bad quantity; nothing changes.
         """
         self.inventory.restock(node, sku, qty, order_id=order_id, t=t_h)
-        self._returns.append((float(t_h), int(node), int(sku), int(qty), order_id, "restock"))
+        self._returns.append((float(t_h), [int(node)], [int(sku)], [int(qty)], [order_id], "restock"))
 
     def restock_many(self, nodes, skus, qtys, order_ids, t_h: float) -> None:
         """Sellable returns back to stock, many lines at once: :meth:`restock` line by line, in order.
@@ -2600,10 +2600,8 @@ class DecisionEngine:
             A position out of range or a negative quantity; nothing changes.
         """
         self.inventory.restock_lines(nodes, skus, qtys, order_ids, t=t_h)
-        t = float(t_h)
-        self._returns += [(t, n, j, q, o, "restock")
-                          for n, j, q, o in zip(np.asarray(nodes).tolist(), np.asarray(skus).tolist(),
-                                                np.asarray(qtys).tolist(), list(order_ids))]
+        self._returns.append((float(t_h), np.asarray(nodes).tolist(), np.asarray(skus).tolist(),
+                              np.asarray(qtys).tolist(), list(order_ids), "restock"))
 
     def scrap(self, node: int, sku: int, qty: int, order_id, t_h: float) -> None:
         """A damaged return: recorded in :meth:`returns_frame`, never back on hand (so no ledger row).
@@ -2613,11 +2611,13 @@ class DecisionEngine:
         n, j = self.inventory.node_index(node), self.inventory.sku_index(sku)
         if isinstance(qty, bool) or not isinstance(qty, (int, np.integer)) or qty < 0:
             raise OmsimError(f"scrap: quantity must be a whole number of units >= 0, got {qty!r}")
-        self._returns.append((float(t_h), n, j, int(qty), order_id, "scrap"))
+        self._returns.append((float(t_h), [n], [j], [int(qty)], [order_id], "scrap"))
 
     def returns_frame(self) -> pd.DataFrame:
         """Returns processed: ``time_h, node, sku, qty, order_id, disposition`` (node/sku as ids)."""
-        df = pd.DataFrame(self._returns, columns=["time_h", "node", "sku", "qty", "order_id", "disposition"])
+        rows = [(t, n, j, q, o, kind) for t, ns, js, qs, os_, kind in self._returns
+                for n, j, q, o in zip(ns, js, qs, os_)]
+        df = pd.DataFrame(rows, columns=["time_h", "node", "sku", "qty", "order_id", "disposition"])
         df["node"] = [self.node_ids[i] for i in df["node"]]
         df["sku"] = [self.sku_ids[i] for i in df["sku"]]
         return df

@@ -304,7 +304,7 @@ class Simulation:
             # Rows added during the run (exchanges, remainders): their lines are kept per row.
             got = [self._row_lines(o) for o in oids.tolist()]
             ptr = np.zeros(oids.size + 1, dtype=np.int64)
-            np.cumsum([s.size for s, _ in got], out=ptr[1:])
+            np.cumsum(self.ot.lines[oids], out=ptr[1:])
             return (ptr, np.concatenate([s for s, _ in got]).astype(np.int64, copy=False),
                     np.concatenate([q for _, q in got]).astype(np.int64, copy=False))
         o0, m = int(oids[0]), oids.size

@@ -253,3 +253,28 @@ cdef class Book:
                 if pickup[i] != pickup[0]:
                     same = False
         return lg - l0, same
+
+
+def span_offsets(const int64_t[::1] a,      # IN  (n,) range starts
+                 const int64_t[::1] b,      # IN  (n,) range ends (>= starts)
+                 int64_t[::1] ptr):         # OUT (n+1,) CSR offsets of the concatenated ranges
+    """Fill ``ptr`` with the offsets of ranges ``a[i]:b[i]`` laid end to end; returns their total length."""
+    cdef Py_ssize_t i, n = a.shape[0]
+    cdef int64_t s = 0
+    with nogil:
+        ptr[0] = 0
+        for i in range(n):
+            s += b[i] - a[i]
+            ptr[i + 1] = s
+    return s
+
+
+def span_positions(const int64_t[::1] a,    # IN  (n,) range starts
+                   const int64_t[::1] ptr,  # IN  (n+1,) offsets (span_offsets)
+                   int64_t[::1] idx):       # OUT (ptr[n],) the positions a[i], a[i]+1, ... of every range
+    """Fill ``idx`` with the positions the ranges cover, range after range."""
+    cdef Py_ssize_t i, k, n = a.shape[0]
+    with nogil:
+        for i in range(n):
+            for k in range(ptr[i + 1] - ptr[i]):
+                idx[ptr[i] + k] = a[i] + k

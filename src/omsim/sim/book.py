@@ -24,6 +24,7 @@ class WaveQueues:
         self.t = np.zeros((nodes, self.cap), dtype=np.float64)
         self.head = np.zeros(nodes, dtype=np.int64)
         self.tail = np.zeros(nodes, dtype=np.int64)
+        self._hi = 0      # a bound on max(tail): room is checked without reading the array
 
     def __len__(self) -> int:
         return int((self.tail - self.head).sum())
@@ -33,8 +34,9 @@ class WaveQueues:
         return int(self.tail[n] - self.head[n])
 
     def reserve(self, k: int) -> None:
-        """Room for ``k`` more packages at every node."""
-        if int(self.tail.max()) + k <= self.cap:
+        """Room for ``k`` more packages at every node (k in all: no node gets more than k)."""
+        if self._hi + k <= self.cap:
+            self._hi += k
             return
         live = self.tail - self.head
         cap = self.cap
@@ -50,6 +52,7 @@ class WaveQueues:
         self.rows, self.t, self.cap = rows, t, cap
         self.head[:] = 0
         self.tail[:] = live
+        self._hi = int(live.max()) + k
 
     def push(self, n: int, rows: np.ndarray, t: np.ndarray) -> None:
         """Queue ``rows`` decided at times ``t`` at node ``n`` (the reference path)."""

@@ -1,6 +1,8 @@
 """Pick time model: the closed form, vectorised, validated parameters."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omsim.errors import OmsimError
 from omsim.warehouse import PickTimeModel
@@ -40,3 +42,13 @@ def test_from_warehouse_reads_the_scenario_fields():
 def test_bad_parameters_are_user_errors(kwargs):
     with pytest.raises(OmsimError):
         PickTimeModel(**kwargs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 5000), st.integers(0, 60)), max_size=8),
+       st.floats(0.3, 3.0), st.floats(0, 30), st.floats(0, 120))
+def test_tour_hours_list_is_bitwise_the_array_form(tours, speed, pick_s, setup_s):
+    m = PickTimeModel(speed, pick_s, setup_s)
+    lengths = np.array([t[0] for t in tours], dtype=np.float64)
+    picks = np.array([t[1] for t in tours], dtype=np.int64)
+    assert m.tour_hours_list(lengths.tolist(), picks.tolist()) == np.asarray(m.tour_time_h(lengths, picks)).tolist()

@@ -89,6 +89,10 @@ class Floor:
         n_picks = np.array([int(lines[t].sum()) for t in tours], dtype=np.int64)
         return tours, np.asarray(res.lengths, dtype=np.float64), n_picks
 
+    def pick_hours_list(self, length_m: np.ndarray, picks: np.ndarray) -> list[float]:
+        """:meth:`pick_hours` as a list of floats (same values)."""
+        return self.pick_model.tour_hours_list(length_m.tolist(), picks.tolist())
+
     def pick_hours(self, length_m: np.ndarray, picks: np.ndarray) -> np.ndarray:
         """Pick time (h) of each tour (:class:`omsim.warehouse.picktime.PickTimeModel`)."""
         return np.asarray(self.pick_model.tour_time_h(length_m, picks), dtype=np.float64)

@@ -573,7 +573,7 @@ class Simulation:
         ptr, sku, _qty = P.lines(pk)
         units = P.units[pk]
         tours, lengths, picks = self.floors[n].tours(ptr, sku, units)
-        pick_h = self.floors[n].pick_hours(lengths, picks)
+        pick_h = self.floors[n].pick_hours_list(lengths, picks)
         err_line = self.rng_pick.random(sku.size) < self.pol.pick_error_rate
         errs = np.add.reduceat(err_line.astype(np.int64), ptr[:-1])
         self.log.add_many(t, P.order[pk], EV["released"], n)
@@ -584,7 +584,7 @@ class Simulation:
         self.pick_errors += int(errs.sum())
         st = self.pickers[n]
         for j, tour in enumerate(tours):
-            st.submit(float(pick_h[j]), self._picked, n, pk[tour], errs[tour])
+            st.submit(pick_h[j], self._picked, n, pk[tour], errs[tour])
 
     def _picked(self, start: float, end: float, n: int, pk, errs) -> None:
         """A tote is picked: it is packed (its packing is booked now, its end known) and staged for its pickups."""

@@ -222,7 +222,8 @@ class Simulation:
         self._delay_mean = np.array([h for _, h in dl], dtype=np.float64)
         self._svc_code = np.array([self.log.code(f"{c}/{v}") for c, v in zip(st.carrier, st.service)],
                                   dtype=np.int32)
-        self._alloc_code = np.array([self.log.code(f"{pol.allocation}:{k}pkg") for k in range(sc.policies.max_packages + 1)],
+        self._alloc_code = np.array([self.log.code(f"{pol.allocation}:{k}pkg")
+                                     for k in range(sc.policies.max_packages + 1)],
                                     dtype=np.int32)
         self._missed_code = self.log.code("next_pickup")
         self.booking = Booking(self.ot, self.P, self.log, self.wq, PARTIAL_CODE, EV["allocated"], EV["partial"],
@@ -761,18 +762,21 @@ class Simulation:
         present = np.zeros(m, dtype=bool)
         present[ret] = True
         exch = [e for _, e in items]
-        if any(exch[i] for i in np.flatnonzero(present).tolist()):
-            S = len(self.price)
-            uk, inv = np.unique(ret * S + sku, return_inverse=True)
-            uq = np.bincount(inv, weights=qty).astype(np.int64)
-            ur, us = uk // S, uk % S
-            bounds = np.searchsorted(ur, np.arange(m + 1))
+        back_i = np.flatnonzero(present).tolist()
+        if any(exch[i] for i in back_i):
+            bounds = np.searchsorted(ret, np.arange(m + 1)).tolist()   # lines come return by return
+            sku_l, qty_l = sku.tolist(), qty.tolist()
         refunded = 0.0
-        for i in np.flatnonzero(present).tolist():
+        for i in back_i:
             o = int(oids[i])
             if exch[i]:
-                a, b = int(bounds[i]), int(bounds[i + 1])
-                exchanges.append((o, us[a:b], uq[a:b]))
+                # The exchange's lines: each SKU once (a line split over two nodes is one), by SKU.
+                merged: dict[int, int] = {}
+                for j in range(bounds[i], bounds[i + 1]):
+                    merged[sku_l[j]] = merged.get(sku_l[j], 0) + qty_l[j]
+                got = sorted(merged)
+                exchanges.append((o, np.array(got, dtype=np.int64),
+                                  np.array([merged[k] for k in got], dtype=np.int64)))
             else:
                 amt = float(amount[i])
                 refunded += amt

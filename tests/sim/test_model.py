@@ -314,3 +314,17 @@ def test_events_frame_is_built_once_when_first_read_and_survives_pickling():
     pd.testing.assert_frame_equal(again.events, ev)
     assert list(ev.columns) == ["time_h", "order_id", "event", "node", "detail"]
     assert (np.diff(ev.time_h.to_numpy()) >= 0).all()
+
+
+def test_run_gives_the_garbage_collector_back_as_it_found_it():
+    import gc
+    sc = small_scenario()
+    assert gc.isenabled()
+    Simulation(sc, 1, days=1).run()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        Simulation(sc, 1, days=1).run()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,6 +1,8 @@
 """Demand generation: NHPP rates, lines, payment, common random numbers."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omsim.rng import Streams
 from omsim.scenario import scenario_from_dict
@@ -77,3 +79,22 @@ def test_longer_horizon_extends_the_same_demand():
     a, b = generate_demand(sc, Streams(2), 3), generate_demand(sc, Streams(2), 5)
     k = a.n
     assert np.array_equal(a.created_h, b.created_h[:k])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(2, 30), st.floats(0.0, 3.0))
+def test_distinct_skus_draws_what_redrawing_every_line_each_round_draws(seed, n_orders, n_skus, skew):
+    # Looking only at orders that had a repeat is the same redraw, number for number.
+    from omsim.sim.demand import _distinct_skus, _distinct_skus_reference
+    rng = np.random.default_rng(seed)
+    lines = rng.integers(1, min(n_skus, 6) + 1, n_orders)
+    ptr = np.concatenate([[0], np.cumsum(lines)]).astype(np.int64)
+    owner = np.repeat(np.arange(n_orders, dtype=np.int64), lines)
+    w = np.arange(1, n_skus + 1, dtype=np.float64) ** -skew
+    cdf = np.cumsum(w / w.sum())
+    cdf[-1] = 1.0
+    got = _distinct_skus(owner, ptr, n_skus, cdf, np.random.default_rng(seed + 1))
+    want = _distinct_skus_reference(owner, n_skus, cdf, np.random.default_rng(seed + 1))
+    np.testing.assert_array_equal(got, want)
+    for a, b in zip(ptr[:-1], ptr[1:]):
+        assert len(set(got[a:b].tolist())) == b - a

@@ -138,7 +138,7 @@ class Booking:
         and queues the packages at their node. Returns counts: packages, lines, log rows, orders with
         packages, orders without, partial orders.
         """
-        ot, P, log, queues = self.ot, self.P, self.log, self.queues
+        P, log, queues = self.P, self.log, self.queues
         m, lp = _inputs(oids, first, lp)
         pp = da.pkg_ptr
         P0, P1 = int(pp[0]), int(pp[m])

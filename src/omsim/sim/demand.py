@@ -25,6 +25,7 @@ import numpy as np
 
 from omsim.catalogue import popularity as _popularity
 from omsim.rng import Streams
+from omsim.sim.packages import spans
 
 #: Service levels in code order (the code is the index).
 LEVELS: tuple[str, ...] = ("standard", "express", "next_day")
@@ -100,8 +101,37 @@ def _counts(mean: float, mx: int, size: int, rng: np.random.Generator) -> np.nda
     return np.minimum(1 + rng.poisson(mean - 1.0, size), mx).astype(np.int64)
 
 
-def _distinct_skus(owner: np.ndarray, n_skus: int, cdf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw one SKU per line by popularity, redrawing repeats within an order."""
+def _distinct_skus(owner: np.ndarray, ptr: np.ndarray, n_skus: int, cdf: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Draw one SKU per line by popularity, redrawing repeats within an order.
+
+    Lines are grouped by order (``ptr``: order i's lines are ``ptr[i]:ptr[i+1]``). A repeat is
+    a line whose SKU an earlier line of its order has; repeats are redrawn together, in line
+    order, until none is left. Each round looks only at the orders that had a repeat in the
+    round before (the others cannot have one): the draws of :func:`_distinct_skus_reference`.
+    """
+    sku = np.searchsorted(cdf, rng.random(owner.size), side="right").astype(np.int64)
+    np.minimum(sku, n_skus - 1, out=sku)
+    cand = np.flatnonzero(np.diff(ptr) >= 2)            # orders that may hold a repeat
+    for _ in range(1000):
+        if cand.size == 0:
+            return sku
+        _, pos = spans(ptr[cand], ptr[cand + 1])
+        key = owner[pos] * n_skus + sku[pos]
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        dup = np.sort(pos[order[1:][ks[1:] == ks[:-1]]])
+        if dup.size == 0:
+            return sku
+        new = np.searchsorted(cdf, rng.random(dup.size), side="right")
+        sku[dup] = np.minimum(new, n_skus - 1)
+        cand = np.unique(owner[dup])
+    # Popularity so skewed that redraws do not converge: fall back to a uniform pick.
+    raise RuntimeError("could not draw distinct SKUs per order")  # pragma: no cover
+
+
+def _distinct_skus_reference(owner: np.ndarray, n_skus: int, cdf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`_distinct_skus` looking at every line each round."""
     sku = np.searchsorted(cdf, rng.random(owner.size), side="right").astype(np.int64)
     np.minimum(sku, n_skus - 1, out=sku)
     for _ in range(1000):
@@ -137,7 +167,7 @@ def generate_day_orders(scenario, streams: Streams, day: int, rates: np.ndarray,
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lines, out=ptr[1:])
     owner = np.repeat(np.arange(n, dtype=np.int64), lines)
-    sku = _distinct_skus(owner, n_skus, pop_cdf, rng_l)
+    sku = _distinct_skus(owner, ptr, n_skus, pop_cdf, rng_l)
     qty = _counts(d.units_per_line.mean, d.units_per_line.max, owner.size, rng_l)
 
     u = rng_c.random((n, 3))

@@ -54,7 +54,7 @@ import numpy as np
 import simpy
 
 from omsim.catalogue import popularity as _popularity
-from omsim.engine import DecisionArrays, DecisionEngine, decision_arrays
+from omsim.engine import DecisionEngine, decision_arrays
 from omsim.orders import DECISION_STATUSES, Order
 from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand

@@ -4,6 +4,8 @@ import math
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omsim.sim.queueing import Calendar, Station
 
@@ -126,3 +128,40 @@ def test_queue_length_and_in_service_follow_the_jobs():
     env.run(until=12)
     assert seen == {7.0: (4, 0), 8.5: (2, 2), 9.25: (1, 2), 9.75: (0, 2), 10.5: (0, 0)}
     assert st.jobs == 4 and st.busy_h == pytest.approx(4.0)
+
+
+def test_a_booked_job_is_timed_and_counted_as_a_submitted_one():
+    # The same jobs submitted to one station and booked on another: the same starts and ends, and
+    # busy hours and job counts that grow only as jobs end.
+    cal = Calendar([(8.0, 10.0, tuple(range(7))), (13.0, 15.0, tuple(range(7)))])
+    env = simpy.Environment()
+    sub, bk = Station(env, 2, cal, record=True), Station(env, 2, cal, record=True)
+    booked = []
+
+    def arrivals():
+        for t, s in ((0.0, 1.5), (0.0, 1.0), (8.5, 1.0), (9.0, 2.0), (12.0, 0.5), (14.9, 0.25)):
+            yield env.timeout(t - env.now)
+            sub.submit(s)
+            booked.append(bk.book(s))
+
+    env.process(arrivals())
+    counts = []
+    for until in (9.1, 11.9, 13.6, 30.0):
+        env.run(until=until)
+        counts.append((bk.jobs, bk.busy_h, sub.jobs, sub.busy_h))
+    assert booked == list(zip(sub._start, sub._end))
+    assert booked[3] == (9.5, 11.5)      # behind job 0 (8:00-9:30), started before closing: overtime
+    for jobs_b, busy_b, jobs_s, busy_s in counts:
+        assert jobs_b == jobs_s and busy_b == pytest.approx(busy_s)
+    assert [c[0] for c in counts] == [1, 4, 5, 6]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 400.0), min_size=1, max_size=40))
+def test_calendar_remembers_its_last_window_without_changing_an_answer(times):
+    # Queries in any order (a calendar is shared by a warehouse's pickers and packers) give what a
+    # calendar asked only once gives.
+    windows = [(6.0, 14.0, (0, 1, 2, 3, 4)), (22.0, 30.0, (0, 2, 4)), (9.0, 11.0, (5,))]
+    used = Calendar(windows, start_weekday=3)
+    for t in times:
+        assert used.next_open(t) == Calendar(windows, start_weekday=3).next_open(t)

@@ -184,7 +184,6 @@ class Simulation:
         self.price = np.array([s.price for s in skus], dtype=np.float64)
         self.unit_cost = np.array([s.unit_cost for s in skus], dtype=np.float64)
         self.returnable = np.array([s.returnable for s in skus], dtype=bool)
-        self._returnable = self.returnable.tolist()
         cat_p = ps.return_probability_by_category
         self.sku_return_p = np.array([cat_p.get(s.category, ps.return_probability) for s in skus], dtype=np.float64)
 
@@ -309,12 +308,6 @@ class Simulation:
             np.cumsum(self.ot.lines[oids], out=ptr[1:])
             return (ptr, np.concatenate([s for s, _ in got]).astype(np.int64, copy=False),
                     np.concatenate([q for _, q in got]).astype(np.int64, copy=False))
-        o0, m = int(oids[0]), oids.size
-        if int(oids[-1]) - o0 == m - 1 and (m < 3 or bool((oids[1:] > oids[:-1]).all())):
-            # Consecutive orders (the usual run): their lines are one slice.
-            ptr = dem.line_ptr[o0:o0 + m + 1]
-            a, b = int(ptr[0]), int(ptr[-1])
-            return ptr - a, dem.line_sku[a:b], dem.line_qty[a:b]
         ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
         return ptr, dem.line_sku[idx], dem.line_qty[idx]
 
@@ -546,12 +539,11 @@ class Simulation:
             ot.was_backordered[o] = True
         r = np.array(rids, dtype=np.int64)
         ptr = np.zeros(r.size + 1, dtype=np.int64)
-        np.cumsum([sk.size for sk in skus], out=ptr[1:])
-        codes = rem[idx]
+        np.cumsum(ot.lines[r], out=ptr[1:])
         self.engine.register_backorders(r, np.array(ts), ot.region[r], ot.level[r], ptr, np.concatenate(skus),
-                                        np.concatenate(qtys), codes)
+                                        np.concatenate(qtys), rem[idx])
         # What _accept does with a first decision that ships nothing: every line is short.
-        ot.lines_short[r] = np.diff(ptr)
+        ot.lines_short[r] = ot.lines[r]
         ot.units_first[r] = 0
         return rids
 

@@ -11,7 +11,7 @@ from omsim.sim import book
 from omsim.sim.book import WaveQueues
 from omsim.sim.events import EV, EventLog
 from omsim.sim.model import ACTIVE, OrderTable
-from omsim.sim.packages import PackageTable, spans, spans_reference
+from omsim.sim.packages import PackageTable
 
 PARTIAL = DECISION_STATUSES.index("partial")
 N_NODES = 3
@@ -163,15 +163,3 @@ def test_tote_kernels_log_pack_and_stage_as_the_reference(seed, m, scan):
     assert log.n == ref[2].n
     for f in ("_t", "_oid", "_ev", "_node", "_detail"):
         np.testing.assert_allclose(getattr(log, f)[: log.n], getattr(ref[2], f)[: log.n], rtol=1e-12, err_msg=f)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), max_size=20))
-def test_spans_kernel_equals_the_numpy_reference(ranges):
-    a = np.array([r[0] for r in ranges], dtype=np.int64)
-    b = a + np.array([r[1] for r in ranges], dtype=np.int64)
-    ptr, idx = spans(a, b)
-    ptr2, idx2 = spans_reference(a, b)
-    np.testing.assert_array_equal(ptr, ptr2)
-    np.testing.assert_array_equal(idx, idx2)
-    assert idx.tolist() == [p for s, e in zip(a.tolist(), b.tolist()) for p in range(s, e)]

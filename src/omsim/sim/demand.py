@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from omsim.catalogue import popularity as _popularity
+from omsim.ranges import spans
 from omsim.rng import Streams
-from omsim.sim.packages import spans
 
 #: Service levels in code order (the code is the index).
 LEVELS: tuple[str, ...] = ("standard", "express", "next_day")

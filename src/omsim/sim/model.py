@@ -56,12 +56,13 @@ import simpy
 from omsim.catalogue import popularity as _popularity
 from omsim.engine import DecisionEngine, decision_arrays
 from omsim.orders import DECISION_STATUSES, Order
+from omsim.ranges import spans
 from omsim.rng import Streams
+from omsim.sim.book import Booking, WaveQueues
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
-from omsim.sim.book import Booking, WaveQueues
-from omsim.sim.packages import PackageTable, spans
+from omsim.sim.packages import PackageTable
 from omsim.sim.queueing import Calendar, Station
 
 # Internal order states.

@@ -13,31 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omsim._kernels import _simbook
-
-
-def spans(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ranges ``a[i]:b[i]`` (``a <= b``): their CSR offsets and the positions they cover.
-
-    Two compiled passes (:mod:`omsim._kernels._simbook`): the simulator asks this of a few dozen
-    ranges at a time, where six NumPy calls cost more than the work. :func:`spans_reference` is
-    the NumPy twin.
-    """
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    b = np.ascontiguousarray(b, dtype=np.int64)
-    ptr = np.empty(a.size + 1, dtype=np.int64)
-    idx = np.empty(_simbook.span_offsets(a, b, ptr), dtype=np.int64)
-    _simbook.span_positions(a, ptr, idx)
-    return ptr, idx
-
-
-def spans_reference(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`spans` in NumPy."""
-    ln = b - a
-    ptr = np.zeros(ln.size + 1, dtype=np.int64)
-    np.cumsum(ln, out=ptr[1:])
-    idx = np.arange(int(ptr[-1]), dtype=np.int64) + np.repeat(a - ptr[:-1], ln)
-    return ptr, idx
+from omsim.ranges import spans
 
 
 class PackageTable:

@@ -127,6 +127,27 @@ def as_columns(orders):
             np.concatenate([o.skus for o in orders]).astype(np.int64), np.concatenate([o.qty for o in orders]).astype(np.int64))
 
 
+def random_orders(sc, rng, n, horizon_h):
+    """n random orders of scenario sc over [0, horizon_h): 1-4 distinct SKUs, 1-399 units a line (big
+    quantities of a few SKUs run some nodes out: partial orders and backorders happen too)."""
+    times = np.sort(rng.uniform(0, horizon_h, n))
+    orders = []
+    for i in range(n):
+        L = int(rng.integers(1, 5))
+        skus = rng.choice(len(sc.sku_ids), size=L, replace=False).astype(np.int64)
+        orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))),
+                            LEVELS[int(rng.integers(3))], skus, rng.integers(1, 400, L).astype(np.int64)))
+    return times, orders
+
+
+def random_lines(rng, n, n_skus):
+    """line_ptr and line_sku of n random orders: 1-3 distinct SKUs of the first n_skus each."""
+    L = rng.integers(1, 4, n)
+    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
+    sku = np.concatenate([rng.choice(n_skus, size=l, replace=False) for l in L]).astype(np.int64)
+    return ptr, sku
+
+
 def one_by_one(engine, orders, times, stop_partial=False):
     out = []
     for o, t in zip(orders, times):
@@ -282,15 +303,7 @@ def test_ship_many_and_cancel_equal_the_one_by_one_calls(world, data):
 @settings(max_examples=12, deadline=None)
 def test_decide_commit_arrays_equals_decide_then_commit_on_the_default_scenario(seed, n, stop_partial):
     sc = _default_scenario()
-    rng = np.random.default_rng(seed)
-    times = np.sort(rng.uniform(0, 24 * 9, n))
-    orders = []
-    for i in range(n):
-        L = int(rng.integers(1, 5))
-        skus = rng.choice(len(sc.sku_ids), size=L, replace=False).astype(np.int64)
-        # Big quantities of a few SKUs run some nodes out: partial orders and backorders happen too.
-        orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))),
-                            LEVELS[int(rng.integers(3))], skus, rng.integers(1, 400, L).astype(np.int64)))
+    times, orders = random_orders(sc, np.random.default_rng(seed), n, 24 * 9)
     a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
     a._dry_kernel = False
     b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
@@ -312,9 +325,7 @@ def test_the_kernel_path_covers_the_default_scenario_without_python_steps(monkey
     rng = np.random.default_rng(5)
     n = 300
     times = np.sort(rng.uniform(0, 48, n))
-    L = rng.integers(1, 4, n)
-    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
-    sku = np.concatenate([rng.choice(len(sc.sku_ids), size=l, replace=False) for l in L]).astype(np.int64)
+    ptr, sku = random_lines(rng, n, len(sc.sku_ids))
     b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
     calls = []
     monkeypatch.setattr(b, "_decide_one", lambda *a: calls.append(a))
@@ -557,9 +568,7 @@ def test_an_engine_copied_between_runs_goes_on_like_the_original():
     rng = np.random.default_rng(3)
     n = 60
     times = np.sort(rng.uniform(0, 48, n))
-    L = rng.integers(1, 4, n)
-    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
-    sku = np.concatenate([rng.choice(len(sc.sku_ids), size=l, replace=False) for l in L]).astype(np.int64)
+    ptr, sku = random_lines(rng, n, len(sc.sku_ids))
     qty = rng.integers(1, 3, ptr[-1]).astype(np.int64)
     reg, lev = rng.integers(0, len(sc.demand.regions), n), rng.integers(0, 3, n)
     a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
@@ -573,3 +582,15 @@ def test_an_engine_copied_between_runs_goes_on_like_the_original():
         for name in ("status", "total", "pkg_ptr", "pkg_node", "pkg_service", "pkg_ship_by_h", "pkg_sku", "pkg_qty"):
             assert np.array_equal(getattr(got, name), getattr(want, name)), name
         assert_same_state(a, b)
+
+
+def test_replacing_labour_rates_or_services_is_seen_by_the_kernel_cover_check():
+    # _kernel_covers caches its network check; setting an attribute it reads must drop that cache as it
+    # drops the kernel's static arrays (else the compiled loop would run on rates it cannot walk).
+    sc = _default_scenario()
+    e = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    assert e._kernel_covers("cheapest")
+    lab = e.labour_units_per_h.copy()
+    lab[0] = 0.0
+    e.labour_units_per_h = lab
+    assert not e._kernel_covers("cheapest")

@@ -914,7 +914,8 @@ class DecisionEngine:
         self._full_ver = 0                                    # bumped when _full changes
         self._win_ver = 0                                     # bumped when a node's cached windows change
 
-    # Attributes the kernel's static arrays and parameters are made of (_kernel_static): setting one drops them.
+    # Attributes the kernel's static arrays and parameters (_kernel_static) and _kernel_covers' network check
+    # are made of: setting one drops both.
     _STATIC_ATTRS = frozenset(("split_penalty", "lost_sale_penalty", "max_packages", "no_stock", "_any_per_unit",
                                "_node_capped", "_unit_capped", "start_weekday", "sku_weight_kg", "labour_units_per_h",
                                "handling_order", "handling_line", "_pkg_extra", "capacity_orders", "capacity_units",
@@ -922,7 +923,9 @@ class DecisionEngine:
 
     def __setattr__(self, name, value):
         if name in DecisionEngine._STATIC_ATTRS:
-            self.__dict__["_kstatic"] = None
+            d = self.__dict__
+            d["_kstatic"] = None
+            d.pop("_kernel_network_ok", None)
         object.__setattr__(self, name, value)
 
     def __getstate__(self):
@@ -1687,8 +1690,7 @@ class DecisionEngine:
         while the engine's parameters are unchanged)."""
         got = self.__dict__.get("_kstatic")
         if got is not None:
-            return got[1]         # dropped by __setattr__ when one of _STATIC_ATTRS is set
-        key = None
+            return got            # dropped by __setattr__ when one of _STATIC_ATTRS is set
         st = self.services
         N = self.n_nodes
         elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)
@@ -1710,7 +1712,7 @@ class DecisionEngine:
                   c64(self.handling_order), c64(self.handling_line), c64(self._pkg_extra),
                   c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags,
                   sh_ptr, sh_start, sh_end, sh_days)
-        self._kstatic = (key, static)
+        self._kstatic = static
         return static
 
     def _kernel_windows(self):
@@ -1749,17 +1751,23 @@ class DecisionEngine:
                 or stock[2] is not inv.safety or stock[3] is not self.node_backlog_units:
             stock = kb["stock"] = (inv.on_hand, inv.reserved, inv.safety, self.node_backlog_units)
             k.set_stock(*stock)
-        store = self._store
-        if kb.get("out") != (id(store), store.gen):
-            cols = store.out_columns()
-            k.set_out(*cols)
-            k.set_out_arrays(cols)
-            kb["out"] = (id(store), store.gen)
+        self._kernel_bind_out(k)
         win = self._kernel_windows()
         if kb.get("win") is not win:
             k.set_windows(*win)
             kb["win"] = win
         return k
+
+    def _kernel_bind_out(self, k) -> None:
+        """Bind the store's output columns to kernel ``k`` unless bound already (a compaction or growth
+        replaces them: ``store.gen``)."""
+        store = self._store
+        key = (id(store), store.gen)
+        if self._kbound.get("out") != key:
+            cols = store.out_columns()
+            k.set_out(*cols)
+            k.set_out_arrays(cols)
+            self._kbound["out"] = key
 
     def _kernel_day(self, day: int, ctl: np.ndarray) -> bool:
         """Bind the node counters of ``day`` (ctl[4]); True when the day has none yet (zero scratch arrays,
@@ -1859,8 +1867,7 @@ class DecisionEngine:
         ctl = self._kctl
         store = self._store
         kb = self._kbound
-        ks = getattr(self, "_kstatic", None)
-        flags = ks[1][17] if ks is not None else self._kernel_static()[17]
+        flags = self._kernel_static()[17]
         mode = (int(bool(stop_on_partial)), int(bool(probe)), _POLICY_CODE.get(run.policy, 0))
         stop_on_partial, probe = mode[0], mode[1]
         if self._kmode != mode or flags is not self._kmode_flags:
@@ -1877,14 +1884,10 @@ class DecisionEngine:
             # output columns right after _check_columns bound everything else).
             if first and kb.get("run") is run:
                 k = self._kern
-                if kb.get("out") != (id(store), store.gen):
-                    cols = store.out_columns()
-                    k.set_out(*cols)
-                    k.set_out_arrays(cols)
-                    kb["out"] = (id(store), store.gen)
+                self._kernel_bind_out(k)
             else:
                 k = self._kernel()
-                flags = self._kstatic[1][17]
+                flags = self._kstatic[17]
                 flags[6], flags[8], flags[9] = mode
                 self._kmode, self._kmode_flags = mode, flags
             if kb.get("run") is not run:
@@ -1919,21 +1922,12 @@ class DecisionEngine:
                 self._kernel_store_day(new)
             i0 = i
             if j > i:
-                o0 = run.o0
-                if self.no_stock != "cancel":       # no decision of the kernel is a cancel
-                    self._open.update(zip(run.oids[i:j], range(o0 + i, o0 + j)))
-                else:
-                    self._register(run, i, j)
+                self._register(run, i, j)
             i = run.done = j
-            if rc == _decide.DONE:
-                if stop is not None and j > i0 and stop(run.decision(j - 1)):
-                    run.stopped = True
-                    break
-                continue
             if stop is not None and j > i0 and stop(run.decision(j - 1)):
                 run.stopped = True
                 break
-            if rc == _decide.NEW_DAY:
+            if rc == _decide.DONE or rc == _decide.NEW_DAY:
                 continue
             if rc == _decide.STOP_PARTIAL:
                 run.stopped = True
@@ -2040,7 +2034,7 @@ class DecisionEngine:
                 lp = run.pkg_line_ptr
                 a = lp[rows]
                 cnt = lp[rows + 1] - a
-                idx = np.repeat(a - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+                idx = _spans(a, a + cnt)
                 seq = np.repeat(np.arange(m), cnt)
                 node = np.repeat(run.pkg_node[rows], cnt)
                 sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from omsim.engine import DecisionEngine, _Store
 from omsim.rng import Streams
 
-from test_engine_arrays import _default_scenario, _pair, assert_columns, assert_same_state, columns_of, decision_key, worlds
+from test_engine_arrays import _default_scenario, _pair, assert_columns, assert_same_state, columns_of, decision_key, random_lines, worlds
 from test_engine_probe import columnar, reference
 
 
@@ -74,9 +74,7 @@ def test_the_store_stays_bounded_over_a_long_stream_of_shipped_orders():
     for day in range(30):
         n = 600
         t = np.sort(rng.uniform(day * 24.0, day * 24.0 + 23.0, n))
-        L = rng.integers(1, 4, n)
-        ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
-        sku = np.concatenate([rng.choice(len(sc.sku_ids), size=l, replace=False) for l in L]).astype(np.int64)
+        ptr, sku = random_lines(rng, n, len(sc.sku_ids))
         qty = np.ones(int(ptr[-1]), dtype=np.int64)
         ids = np.arange(oid, oid + n, dtype=np.int64)
         oid += n

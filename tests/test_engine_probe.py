@@ -20,8 +20,8 @@ from omsim.rng import Streams
 
 import pytest
 
-from test_engine_arrays import (LEVELS, _default_scenario, _pair, as_columns, assert_columns, assert_same_state,
-                                columns_of, decision_key, engine_with, worlds)
+from test_engine_arrays import (_default_scenario, _pair, as_columns, assert_columns, assert_same_state,
+                                columns_of, decision_key, engine_with, random_lines, random_orders, worlds)
 from test_engine import small_scenario_dict
 from omsim.scenario import scenario_from_dict
 
@@ -133,14 +133,7 @@ def test_short_runs_with_probes_then_cancel_and_ship_equal_the_one_by_one_path(w
 @settings(max_examples=10, deadline=None)
 def test_probe_remainder_on_the_default_scenario(seed, n):
     sc = _default_scenario()
-    rng = np.random.default_rng(seed)
-    times = np.sort(rng.uniform(0, 24 * 6, n))
-    orders = []
-    for i in range(n):
-        L = int(rng.integers(1, 5))
-        skus = rng.choice(len(sc.sku_ids), size=L, replace=False).astype(np.int64)
-        orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))),
-                            LEVELS[int(rng.integers(3))], skus, rng.integers(1, 400, L).astype(np.int64)))
+    times, orders = random_orders(sc, np.random.default_rng(seed), n, 24 * 6)
     a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
     a._dry_kernel = False
     b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
@@ -158,9 +151,7 @@ def test_the_probe_is_decided_in_the_kernel_and_rem_status_is_always_filled(monk
     rng = np.random.default_rng(11)
     n = 200
     times = np.sort(rng.uniform(0, 48, n))
-    L = rng.integers(1, 4, n)
-    ptr = np.concatenate([[0], np.cumsum(L)]).astype(np.int64)
-    sku = np.concatenate([rng.choice(20, size=l, replace=False) for l in L]).astype(np.int64)
+    ptr, sku = random_lines(rng, n, 20)
     qty = rng.integers(50, 400, ptr[-1]).astype(np.int64)
     reg, lev = rng.integers(0, len(sc.demand.regions), n), rng.integers(0, 3, n)
     b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)

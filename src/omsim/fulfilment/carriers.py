@@ -370,19 +370,16 @@ class CarrierBook:
             need[key] = need.get(key, 0) + c
         booked = self._booked
         cap = self.capacity
-        rows = []
         for (d, k), c in need.items():
             b = booked.get(d)
             left = cap.item(k) - (b.item(k) if b is not None else 0)
             if c > left:
                 raise OmsimError(f"carriers: {self.services[k].key} has {left:g} packages left on day {d}, "
                                  f"cannot book {c}")
-            rows.append((b, d, k, c))
-        for b, d, k, c in rows:
+        for (d, k), c in need.items():
+            b = booked.get(d)
             if b is None:
-                b = booked.get(d)
-                if b is None:
-                    b = booked[d] = np.zeros(K, dtype=np.int64)
+                b = booked[d] = np.zeros(K, dtype=np.int64)
             b[k] += c
         self.version += 1
 

@@ -123,9 +123,6 @@ def normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
     return out
 
 
-_normalise_shifts = normalise_shifts      # the former private name
-
-
 def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> list[tuple[float, float]]:
     """Merged working intervals (absolute hours) that overlap ``[t0_h, t1_h)``, clipped to it.
 

@@ -77,6 +77,7 @@ from omsim.fulfilment.promise import (ALL_DAYS, next_cutoff_h, normalise_shifts,
                                      shift_windows)
 from omsim.geo import distance_matrix_km
 from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Order, Shipment
+from omsim.ranges import spans
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS, Scenario, stock_table
 
@@ -472,10 +473,10 @@ class _Store:
         # line rows, package rows and package-line rows of the live orders, in order
         la, lb = optr[live], optr[live + 1]
         pa, pb = pp[live], pp[live + 1]
-        lines = _spans(la, lb)
-        pkgs = _spans(pa, pb)
+        lines = spans(la, lb)[1]
+        pkgs = spans(pa, pb)[1]
         pla, plb = lp[pkgs], lp[pkgs + 1]
-        plines = _spans(pla, plb)
+        plines = spans(pla, plb)[1]
 
         def moved(a, idx, size, fill=0):
             b = np.full(size, fill, dtype=a.dtype)
@@ -590,15 +591,6 @@ class _Store:
     def forget(self, row: int) -> None:
         """The order of row ``row`` is closed: drop its cached Decision."""
         self.decisions.pop(row, None)
-
-
-def _spans(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The concatenated ranges a[j]:b[j] (int64)."""
-    cnt = b - a
-    tot = int(cnt.sum())
-    if tot == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.repeat(a - np.cumsum(cnt) + cnt, cnt) + np.arange(tot, dtype=np.int64)
 
 
 def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
@@ -2034,7 +2026,7 @@ class DecisionEngine:
                 lp = run.pkg_line_ptr
                 a = lp[rows]
                 cnt = lp[rows + 1] - a
-                idx = _spans(a, a + cnt)
+                idx = spans(a, a + cnt)[1]
                 seq = np.repeat(np.arange(m), cnt)
                 node = np.repeat(run.pkg_node[rows], cnt)
                 sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]

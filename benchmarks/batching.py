@@ -52,29 +52,6 @@ def make_orders(rng, layout, n):
     return orders, sizes
 
 
-def record_waves(days: int, seed: int = 1) -> list:
-    """The waves the default scenario releases in ``days`` days: (layout, picks, offsets, units, capacity)."""
-    import omsim
-    from omsim.sim import floor as _floor
-    from omsim.sim.model import Simulation
-
-    waves = []
-    original = _floor.Floor.tours
-
-    def record(self, line_ptr, line_sku, units):
-        ptr = np.asarray(line_ptr, dtype=np.int64)
-        loc = np.ascontiguousarray(self.sku_loc[line_sku][ptr[0]:ptr[-1]])
-        waves.append((self.layout, loc, ptr - ptr[0], np.asarray(units, dtype=np.float64), float(self.capacity)))
-        return original(self, line_ptr, line_sku, units)
-
-    _floor.Floor.tours = record
-    try:
-        Simulation(omsim.load_scenario(), seed, days).run()
-    finally:
-        _floor.Floor.tours = original
-    return waves
-
-
 def record_floor_calls(days: int, seed: int = 1) -> list:
     """``Floor.tours`` calls of a simulation of the default scenario: (floor, line_ptr, line_sku, units)."""
     import omsim
@@ -94,6 +71,33 @@ def record_floor_calls(days: int, seed: int = 1) -> list:
     finally:
         _floor.Floor.tours = original
     return calls
+
+
+def record_waves(days: int, seed: int = 1) -> list:
+    """The waves the default scenario releases in ``days`` days: (layout, picks, offsets, units, capacity)."""
+    waves = []
+    for fl, line_ptr, line_sku, units in record_floor_calls(days, seed):
+        ptr = np.asarray(line_ptr, dtype=np.int64)
+        loc = np.ascontiguousarray(fl.sku_loc[line_sku][ptr[0]:ptr[-1]])
+        waves.append((fl.layout, loc, ptr - ptr[0], np.asarray(units, dtype=np.float64), float(fl.capacity)))
+    return waves
+
+
+def round_robin(variants: list, repeat: int, peer: str | None = None) -> tuple[dict, dict]:
+    """Each ``(name, fn)``'s last result and best CPU time over ``repeat`` rounds (``peer`` runs twice at most).
+
+    Round robin, best CPU time of each: the machine may be shared, and contention hits every variant alike.
+    """
+    best = {name: np.inf for name, _ in variants}
+    out = {}
+    for rep in range(repeat):
+        for name, fn in variants:
+            if name == peer and rep >= 2:
+                continue  # slow and only a peer: two runs are enough
+            t0 = time.process_time()
+            out[name] = fn()
+            best[name] = min(best[name], time.process_time() - t0)
+    return out, best
 
 
 def sim_waves_study(args) -> list[dict]:
@@ -135,15 +139,7 @@ def sim_waves_study(args) -> list[dict]:
     variants = [("Floor.tours: SavingsWaves", floor_path), ("Floor.tours: batch_orders_flat", general_path)]
     if args.reference:
         variants.append(("NumPy reference _savings", reference))
-    best = {name: np.inf for name, _ in variants}
-    out = {}
-    for rep in range(args.repeat):  # round robin, best CPU time: contention hits every variant alike
-        for name, fn in variants:
-            if fn is reference and rep >= 2:
-                continue  # slow and only a peer
-            t0 = time.process_time()
-            out[name] = fn()
-            best[name] = min(best[name], time.process_time() - t0)
+    out, best = round_robin(variants, args.repeat, peer="NumPy reference _savings")
     base, routes = out[variants[0][0]]
     for name, _ in variants[1:]:
         for (t1, l1, p1), (t2, l2, p2) in zip(base, out[name][0]):
@@ -189,16 +185,8 @@ def waves_study(args) -> list[dict]:
 
     variants = [("savings (NumPy reference)", None, reference), ("savings exact (kernel)", None, None)]
     variants += [(f"granular k={k}", k, None) for k in args.neighbours] + [("fcfs", None, "fcfs")]
-    best = {name: np.inf for name, _, _ in variants}
-    out = {}
-    # Round robin, best CPU time of each: the machine may be shared, and contention hits every variant alike.
-    for rep in range(args.repeat):
-        for name, k, fn in variants:
-            if name.startswith("savings (NumPy") and rep >= 2:
-                continue  # slow and only a peer: two runs are enough
-            t0 = time.process_time()
-            out[name] = fn() if callable(fn) else run(fn or "savings", k)
-            best[name] = min(best[name], time.process_time() - t0)
+    out, best = round_robin([(name, fn if callable(fn) else (lambda m=fn or "savings", k=k: run(m, k)))
+                             for name, k, fn in variants], args.repeat, peer="savings (NumPy reference)")
     ex_total, ex_tours, _ = out["savings exact (kernel)"]
     ref_total = out["savings (NumPy reference)"][0]
     if abs(ref_total - ex_total) > 1e-6 * ex_total:

@@ -5,7 +5,7 @@ The reference is ``omsim.warehouse.batching._savings`` (NumPy, one batched
 routing call per step); this kernel takes the same decisions — the merge of
 largest saving, ties to the first pair in row-major order of the upper
 triangle, ``j`` merged into ``i < j``, recomputation of the new batch's
-savings — but calls the exact DP (``_route_exact._solve_from``) straight from C.
+savings — but calls the exact DP (``_route_exact._solve_keys``) straight from C.
 
 Two ways to evaluate fewer tours, both optional:
 

@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from omsim.clock import Clock, parse_local
 from omsim.errors import OmsimError
 from omsim.orders import Decision, Order
 from omsim.scenario import SERVICE_LEVELS, Scenario, slotting_table
@@ -74,37 +75,18 @@ _MAX_ERRORS_SHOWN = 20
 
 # ====================================================================== time
 def parse_time(text: str, what: str = "time") -> _dt.datetime:
-    """Parse ``2026-12-01 08:00`` (or ISO 8601 with ``T``, seconds optional; a date alone is midnight).
-
-    Raises
-    ------
-    OmsimError
-        If it is not such a date and time, or carries a time zone.
-    """
-    s = str(text).strip()
-    try:
-        t = _dt.datetime.fromisoformat(s)
-    except ValueError:
-        raise OmsimError(f"{what}: expected a date and time like '2026-12-01 08:00', got {text!r}") from None
-    if t.tzinfo is not None:
-        raise OmsimError(f"{what}: give the local time without a time zone, got {text!r}")
-    return t
-
-
-def _origin(scenario: Scenario) -> _dt.datetime:
-    return _dt.datetime.combine(scenario.horizon.start, _dt.time())
+    """Parse ``2026-12-01 08:00`` as local time (see :func:`omsim.clock.parse_local`)."""
+    return parse_local(text, what)
 
 
 def to_hours(scenario: Scenario, t: _dt.datetime) -> float:
-    """Hours since the scenario's start date at midnight."""
-    return (t - _origin(scenario)).total_seconds() / 3600.0
+    """Engine hours of ``t`` (naive: local wall time in the scenario's zone; aware: converted)."""
+    return Clock.from_scenario(scenario).local_hours(t)
 
 
 def to_datetime(scenario: Scenario, h: float | None) -> str:
-    """``h`` hours after the scenario's start as ``YYYY-MM-DD HH:MM`` (empty for None/NaN)."""
-    if h is None or not math.isfinite(h):
-        return ""
-    return (_origin(scenario) + _dt.timedelta(hours=float(h))).strftime("%Y-%m-%d %H:%M")
+    """Engine hour ``h`` as local ``YYYY-MM-DD HH:MM`` (empty for None/NaN)."""
+    return Clock.from_scenario(scenario).format(h)
 
 
 # ====================================================================== input

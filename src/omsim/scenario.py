@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from omsim.clock import zone
 from omsim.errors import OmsimError
 
 NonNeg = Annotated[float, Field(ge=0)]
@@ -65,6 +66,17 @@ class Horizon(_Model):
     days: Annotated[int, Field(ge=1, le=3660, description="Simulated days.")] = 7
     start: _dt.date = Field(default=_dt.date(2026, 12, 1), description="Calendar date of hour 0 (a Monday is typical).")
     warmup_days: Annotated[int, Field(ge=0, description="Days excluded from the KPIs (stock and queues settle).")] = 0
+    timezone: str = Field(default="UTC", description="IANA time zone of the network's clocks (shifts, cut-offs, "
+                          "day boundaries), e.g. 'Europe/London'; see omsim.clock.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            zone(v)
+        except OmsimError as exc:
+            raise ValueError(exc.message) from None
+        return v
 
     @model_validator(mode="after")
     def _warmup_shorter(self):

@@ -27,15 +27,18 @@ It replaces the scenario's initial stock: SKUs a node does not list have none.
 
 Waves, batches and routes (per warehouse)
 -----------------------------------------
-Packages are taken by ship-by time (then order time). Wave ``k`` is released
-at ``at + k x policies.wave.interval_h``; a wave holds what the node's pickers
-can pick in one interval (``pickers x interval_h`` picker-hours, each package
-costed as if picked alone: tour set-up + walking its own route + pick time per
-unit, an upper bound that batching only lowers), and at most
-``policies.wave.backlog_threshold`` packages when that is set. Inside a wave
-the packages are batched into carts of ``policies.cart_capacity_units``
-(``policies.batching``) and every batch is routed (``policies.routing``) over
-the node's slotting.
+Every floor decision comes from :mod:`omsim.floor`, the module the simulator
+asks too (same slotting, batching, routing and pick-time model, same random
+streams). Packages are taken by ship-by time (then order time). Wave ``k`` is
+released at ``at + k x policies.wave.interval_h``; a wave holds what the
+node's pickers can pick in one interval (:meth:`~omsim.floor.Floor.fill_waves`:
+``pickers x interval_h`` picker-hours, each package costed as its own tour:
+set-up + walking its route + pick time per line, an upper bound that batching
+only lowers), and at most ``policies.wave.backlog_threshold`` packages when
+that is set. Inside a wave the packages are batched into carts of
+``policies.cart_capacity_units`` (``policies.batching``), every batch is
+routed (``policies.routing``) and timed per line, exactly as the simulator
+times a tour.
 
 Time is hours since the scenario's start date at midnight (``*_h``); the
 files also carry calendar times.
@@ -57,8 +60,10 @@ import pandas as pd
 
 from omsim.clock import Clock, parse_local
 from omsim.errors import OmsimError
+from omsim.floor import floors
 from omsim.orders import Decision, Order
-from omsim.scenario import SERVICE_LEVELS, Scenario, slotting_table
+from omsim.rng import Streams
+from omsim.scenario import SERVICE_LEVELS, Scenario
 
 __all__ = ["Plan", "OpenOrders", "read_open_orders", "read_stock", "make_plan", "write_plan", "parse_time",
            "PLAN_FILES"]
@@ -379,7 +384,6 @@ class Plan:
 def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | None):
     from omsim.engine import DecisionEngine, initial_stock
     from omsim.fulfilment.inventory import Inventory
-    from omsim.rng import Streams
 
     streams = Streams(scenario.seed if seed is None else seed)
     if on_hand is None:
@@ -476,105 +480,61 @@ def _lines_frame(scenario: Scenario, oo: OpenOrders, decisions, reasons) -> pd.D
     return pd.DataFrame(rows, columns=cols)
 
 
-def _node_layout(wh):
-    from omsim.warehouse import Layout
+def _package_lines(packages: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR lines of packages ``(order id, Shipment, created_h)``: (ptr, sku, qty)."""
+    counts = [len(p[1].skus) for p in packages]
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    sku = np.array([int(j) for p in packages for j in p[1].skus], dtype=np.int64)
+    qty = np.array([int(q) for p in packages for q in p[1].qty], dtype=np.int64)
+    return ptr, sku, qty
 
-    spec = wh.layout
-    return Layout(**spec.model_dump())
 
-
-def _slotting(scenario: Scenario, n: int, layout, engine, seed: int):
-    """(aisle, cell, side) of every SKU at node ``n``, drawn as the simulator draws it (stream ``layout``)."""
-    from omsim.rng import Streams
-    from omsim.warehouse import slot
-
+def _plan_node(scenario: Scenario, floor, n: int, packages: list[tuple], at_h: float):
+    """Waves, batches and routes of node ``n`` from its :class:`~omsim.floor.Floor`; ``packages``:
+    (order id, Shipment, created_h), released in ship-by order."""
     wh = scenario.network.warehouses[n]
-    pol = wh.slotting.policy
-    rng = Streams(seed).spawn("layout", len(scenario.node_ids))[n]
-    table = slotting_table(wh) if pol == "explicit" else None
-    return slot(layout, len(scenario.sku_ids), pol, popularity=np.asarray(engine.popularity, dtype=float), rng=rng,
-                table=table, sku_ids=scenario.sku_ids, missing="random")
-
-
-def _plan_node(scenario: Scenario, n: int, packages: list[tuple], engine, at_h: float, seed: int):
-    """Waves, batches and routes of node ``n``; ``packages``: (order id, Shipment, created_h)."""
-    from omsim.rng import Streams
-    from omsim.warehouse import route, route_lengths
-    from omsim.warehouse.batching import batch_orders
-
-    wh = scenario.network.warehouses[n]
-    pol = scenario.policies
-    layout = _node_layout(wh)
-    aisle, cell, side = _slotting(scenario, n, layout, engine, seed)
     packages = sorted(packages, key=lambda p: (p[1].ship_by_h, p[2], p[0]))
-    picks = [np.column_stack([aisle[p[1].skus], cell[p[1].skus]]).astype(np.int64) for p in packages]
-    solo_m = np.asarray(route_lengths(layout, picks, pol.routing), dtype=float) if picks else np.zeros(0)
+    ptr, sku, qty = _package_lines(packages)
     units = np.array([int(np.sum(p[1].qty)) for p in packages], dtype=np.int64)
-    speed = wh.walk_speed_m_per_s
-    solo_s = wh.tour_setup_s + solo_m / speed + units * wh.pick_time_s
-    wave_s = wh.pickers * pol.wave.interval_h * 3600.0
-    cap_n = pol.wave.backlog_threshold or len(packages) + 1
-    # Fill waves in ship-by order.
-    wave_of = np.zeros(len(packages), dtype=np.int64)
-    w, used_s, used_n = 0, 0.0, 0
-    for i in range(len(packages)):
-        if used_n and (used_s + solo_s[i] > wave_s or used_n >= cap_n):
-            w, used_s, used_n = w + 1, 0.0, 0
-        wave_of[i] = w
-        used_s += solo_s[i]
-        used_n += 1
-    # Local search perturbs at random: one stream per node keeps a plan reproducible.
-    rng = Streams(seed).spawn("picking", len(scenario.node_ids))[n]
+    wave_of = floor.fill_waves(ptr, sku, scenario.policies.wave.backlog_threshold)
+    aisle, cell = floor.sku_loc[:, 0], floor.sku_loc[:, 1]
     wave_rows, route_rows = [], []
     for w in (np.unique(wave_of) if len(packages) else []):
         members = np.flatnonzero(wave_of == w)
-        res = batch_orders(layout, [picks[i] for i in members], units=units[members],
-                           capacity=pol.cart_capacity_units, method=pol.batching, routing=pol.routing,
-                           rng=rng)
-        total_len = 0.0
-        for b, batch in enumerate(res.batches, start=1):
-            idx = [members[int(k)] for k in batch]
-            # Flatten the batch into stops: one per (package, SKU line).
-            stops = [(packages[i][0], int(j), int(q)) for i in idx for j, q in zip(packages[i][1].skus,
-                                                                                   packages[i][1].qty)]
-            pts = np.array([[aisle[j], cell[j]] for _, j, _ in stops], dtype=np.int64)
-            r = route(layout, pts, pol.routing)
-            seq = np.asarray(r.sequence, dtype=np.int64)
-            # Cumulative aisle-graph distance along the visiting order.
-            legs = _leg_lengths(layout, pts[seq])
-            cum = np.concatenate([[0.0], np.cumsum(legs)])
-            route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": 0, "aisle": np.nan,
-                               "cell": np.nan, "side": np.nan, "sku": "", "order_id": "", "qty": 0,
-                               "cum_length_m": 0.0, "location": "depot"})
-            for s_i, k in enumerate(seq, start=1):
-                oid, j, q = stops[int(k)]
-                route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": s_i,
-                                   "aisle": int(aisle[j]), "cell": int(cell[j]), "side": int(side[j]),
-                                   "sku": scenario.sku_ids[j], "order_id": oid, "qty": q,
-                                   "cum_length_m": round(float(cum[s_i]), 3), "location": "pick"})
-            route_rows.append({"node": wh.id, "wave": int(w) + 1, "batch": b, "stop": len(seq) + 1,
-                               "aisle": np.nan, "cell": np.nan, "side": np.nan, "sku": "", "order_id": "", "qty": 0,
-                               "cum_length_m": round(float(r.length), 3), "location": "depot"})
-            total_len += float(r.length)
-        n_units = int(units[members].sum())
-        picker_s = len(res.batches) * wh.tour_setup_s + total_len / speed + n_units * wh.pick_time_s
-        release_h = at_h + int(w) * pol.wave.interval_h
+        m_ptr, m_sku = _wave_lines(ptr, sku, members)
+        tours, lengths, picks = floor.tours(m_ptr, m_sku, units[members])
+        hours = floor.pick_hours(lengths, picks)
+        for b, tour in enumerate(tours, start=1):
+            idx = members[tour]
+            stops = [(packages[i][0], int(j), int(q)) for i in idx.tolist()
+                     for j, q in zip(sku[ptr[i]:ptr[i + 1]], qty[ptr[i]:ptr[i + 1]])]
+            seq, cum, _ = floor.tour_stops(np.array([j for _, j, _ in stops], dtype=np.int64))
+            base = {"node": wh.id, "wave": int(w) + 1, "batch": b}
+            route_rows.append({**base, "stop": 0, "aisle": np.nan, "cell": np.nan, "side": np.nan, "sku": "",
+                               "order_id": "", "qty": 0, "cum_length_m": 0.0, "location": "depot"})
+            for s_i, (k, c) in enumerate(zip(seq.tolist(), cum.tolist()), start=1):
+                oid, j, q = stops[k]
+                route_rows.append({**base, "stop": s_i, "aisle": int(aisle[j]), "cell": int(cell[j]),
+                                   "side": int(floor.sku_side[j]), "sku": scenario.sku_ids[j], "order_id": oid,
+                                   "qty": q, "cum_length_m": round(c, 3), "location": "pick"})
+            route_rows.append({**base, "stop": len(seq) + 1, "aisle": np.nan, "cell": np.nan, "side": np.nan,
+                               "sku": "", "order_id": "", "qty": 0, "cum_length_m": round(float(lengths[b - 1]), 3),
+                               "location": "depot"})
+        release_h = at_h + int(w) * floor.wave_interval_h
         wave_rows.append({"node": wh.id, "wave": int(w) + 1, "release": to_datetime(scenario, release_h),
-                          "release_h": round(release_h, 4), "packages": int(len(members)), "units": n_units,
-                          "batches": len(res.batches), "length_m": round(total_len, 3),
-                          "picker_h": round(picker_s / 3600.0, 4),
+                          "release_h": round(release_h, 4), "packages": int(len(members)),
+                          "units": int(units[members].sum()), "batches": len(tours),
+                          "length_m": round(float(lengths.sum()), 3), "picker_h": round(float(hours.sum()), 4),
                           "earliest_ship_by": to_datetime(scenario, min(packages[i][1].ship_by_h for i in members))})
     return wave_rows, route_rows
 
 
-def _leg_lengths(layout, pts: np.ndarray) -> np.ndarray:
-    """Aisle-graph lengths of depot → pts[0] → ... → pts[-1] → depot (len(pts) + 1 legs)."""
-    if len(pts) == 0:
-        return np.zeros(0)
-    dm = np.asarray(layout.distance_matrix(pts, include_depot=True), dtype=float)
-    # distance_matrix(include_depot=True) puts the depot first.
-    order = np.concatenate([[0], np.arange(1, len(pts) + 1), [0]])
-    return dm[order[:-1], order[1:]]
+def _wave_lines(ptr: np.ndarray, sku: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR lines (ptr, sku) of the packages ``members`` (indices into ``ptr``), in that order."""
+    counts = ptr[members + 1] - ptr[members]
+    m_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    m_sku = np.concatenate([sku[ptr[i]:ptr[i + 1]] for i in members]) if len(members) else sku[:0]
+    return m_ptr, np.ascontiguousarray(m_sku, dtype=np.int64)
 
 
 def make_plan(scenario: Scenario, orders_path: str | Path, stock_path: str | Path | None = None,
@@ -629,8 +589,9 @@ def make_plan(scenario: Scenario, orders_path: str | Path, stock_path: str | Pat
         for sh in d.shipments:
             by_node.setdefault(sh.node, []).append((oo.ids[o.order_id], sh, o.created_h))
     wave_rows, route_rows = [], []
+    node_floors = floors(scenario, Streams(scenario.seed if seed is None else seed))
     for n in sorted(by_node):
-        w, r = _plan_node(scenario, n, by_node[n], engine, at_h, scenario.seed if seed is None else seed)
+        w, r = _plan_node(scenario, node_floors[n], n, by_node[n], at_h)
         wave_rows += w
         route_rows += r
     waves = pd.DataFrame(wave_rows, columns=["node", "wave", "release", "release_h", "packages", "units", "batches",

@@ -53,15 +53,14 @@ from collections import defaultdict
 import numpy as np
 import simpy
 
-from omsim.catalogue import popularity as _popularity
 from omsim.engine import DecisionEngine, decision_arrays
+from omsim.floor import floors
 from omsim.orders import DECISION_STATUSES, Order
 from omsim.ranges import spans
 from omsim.rng import Streams
 from omsim.sim.book import Booking, WaveQueues
 from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
-from omsim.sim.floor import Floor
 from omsim.sim.packages import PackageTable
 from omsim.sim.queueing import Calendar, Station
 
@@ -189,13 +188,10 @@ class Simulation:
         self.sku_return_p = np.array([cat_p.get(s.category, ps.return_probability) for s in skus], dtype=np.float64)
 
         # Floors, stations, calendars.
-        pop = _popularity(skus)
-        layout_rngs = self.streams.spawn("layout", self.N)
-        batch_rngs = self.streams.spawn("picking", self.N)
         start_wd = sc.horizon.start.weekday()
-        self.floors, self.pickers, self.packers, self.calendars = [], [], [], []
-        for i, wh in enumerate(sc.network.warehouses):
-            self.floors.append(Floor(wh, sc, pop, layout_rngs[i], batch_rngs[i]))
+        self.floors = floors(sc, self.streams)
+        self.pickers, self.packers, self.calendars = [], [], []
+        for wh in sc.network.warehouses:
             cal = Calendar.from_shifts(wh.shifts, start_wd)
             self.calendars.append(cal)
             self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))

@@ -73,3 +73,25 @@ def test_plan_waves_are_the_floors_batches_and_pick_hours(tmp_path):
         want = fl[n].pick_hours(ends.to_numpy(), picks.to_numpy()).sum()
         assert w["picker_h"] == pytest.approx(want, abs=1e-3)
     assert plan.waves["packages"].sum() == lines.groupby(["order_id", "package"]).ngroups
+
+
+def test_a_registered_routing_method_is_selectable_in_a_scenario(tmp_path):
+    from omsim.errors import OmsimError
+    from omsim.warehouse import ROUTING_METHODS, register_method
+
+    s_shape = ROUTING_METHODS["s-shape"]
+    register_method("test-s-shape", s_shape.route, s_shape.lengths, description="s-shape under another name (test)")
+    try:
+        p = tmp_path / "s.yaml"
+        p.write_text("extends: " + str(__import__("pathlib").Path("scenarios/default.yaml").resolve()) +
+                     "\nname: r\nset: {policies.routing: test-s-shape, policies.batching: fcfs}\n")
+        sc = omsim.load_scenario(p)
+        res = omsim.simulate(sc, seed=1, days=1)
+        base = omsim.simulate(omsim.load_scenario(p).model_copy(update={"policies": sc.policies.model_copy(
+            update={"routing": "s-shape"})}), seed=1, days=1)
+        pd.testing.assert_frame_equal(res.orders, base.orders)   # the same method under its new name
+        p.write_text(p.read_text().replace("test-s-shape", "no-such-route"))
+        with pytest.raises(OmsimError, match="policies.routing.*unknown routing method 'no-such-route'.*test-s-shape"):
+            omsim.load_scenario(p)
+    finally:
+        ROUTING_METHODS.pop("test-s-shape", None)

@@ -439,15 +439,31 @@ class Policies(_Model):
     batch_window_h: Annotated[float, Field(gt=0)] = 0.5
     batch_time_limit_s: Annotated[float, Field(gt=0)] = 2.0
     carrier_selection: Literal["cheapest", "fastest"] = "cheapest"
-    batching: Literal["fcfs", "seed", "savings", "local-search"] = "savings"
+    batching: str = Field(default="savings", description="Order batching method: one of "
+                          "omsim.warehouse.batching.BATCHING_METHODS (fcfs, seed, savings, local-search).")
     batching_neighbours: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description="Granular savings: join each order only to its k nearest orders of the wave (faster, "
                     "slightly different batches); null considers every pair (exact Clarke & Wright).")
     cart_capacity_units: PosInt = 30
-    routing: Literal["optimal", "s-shape", "return", "midpoint", "largest-gap", "combined", "combined+", "ortools"] = "optimal"
+    routing: str = Field(default="optimal", description="Pick-path routing method: a name registered in "
+                         "omsim.warehouse.ROUTING_METHODS (optimal, s-shape, return, midpoint, largest-gap, "
+                         "combined, combined+, ortools, or one added with register_method).")
     wave: Wave = Field(default_factory=Wave)
     no_stock: Literal["backorder", "hold", "cancel"] = "backorder"
+
+    @field_validator("routing", "batching")
+    @classmethod
+    def _registered_method(cls, v: str, info) -> str:
+        # The warehouse layer owns the one list of each (imported here, at validation, not at import).
+        import omsim.warehouse  # noqa: F401  (registers the built-in routing methods)
+        from omsim.warehouse.batching import BATCHING_METHODS
+        from omsim.warehouse.routing import ROUTING_METHODS
+
+        known = ROUTING_METHODS if info.field_name == "routing" else BATCHING_METHODS
+        if v not in known:
+            raise ValueError(f"unknown {info.field_name} method {v!r}; expected one of {', '.join(sorted(known))}")
+        return v
     max_backorder_wait_h: NonNeg = 72.0
     pick_error_rate: Prob = 0.003
     scan_verification: bool = True

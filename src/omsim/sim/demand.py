@@ -26,9 +26,10 @@ import numpy as np
 from omsim.catalogue import popularity as _popularity
 from omsim.ranges import spans
 from omsim.rng import Streams
+from omsim.scenario import SERVICE_LEVELS
 
-#: Service levels in code order (the code is the index).
-LEVELS: tuple[str, ...] = ("standard", "express", "next_day")
+#: Service levels in code order (the code is the index): the scenario's one list.
+LEVELS: tuple[str, ...] = SERVICE_LEVELS
 
 
 @dataclass

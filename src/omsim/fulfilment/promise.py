@@ -14,23 +14,22 @@ A promise is built in three steps:
    carriers promise "delivered by end of day"; ``delivery="exact"`` keeps the
    exact hour. Transit days are calendar days (carriers deliver every day).
 
-Shifts are ``(start, end)`` or ``(start, end, weekdays)`` hours after
-midnight of the day the shift starts (``end`` may pass 24 for a night shift,
-up to 48), or objects with ``start``, ``end`` and ``weekdays`` attributes
-(the scenario's ``Shift``). Inputs are assumed validated except where noted.
+Shifts and working hours are those of :class:`omsim.shifts.Calendar`, the
+one calendar the simulator's stations use too. Inputs are assumed validated
+except where noted.
 """
 from __future__ import annotations
 
 import math
 from typing import NamedTuple, Sequence
 
+from omsim.shifts import ALL_DAYS, Calendar, merge_intervals, normalise_shifts
 from omsim.errors import OmsimError
 
-ALL_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
 _EPS = 1e-9  # hours; below a microsecond floating noise is not a missed pickup
 
-__all__ = ["ALL_DAYS", "Promise", "next_cutoff_h", "normalise_shifts", "ready_time_h", "promise", "promise_h",
-           "shift_windows"]
+__all__ = ["ALL_DAYS", "Promise", "merge_intervals", "next_cutoff_h", "normalise_shifts", "ready_time_h", "promise",
+           "promise_h", "shift_windows"]
 
 
 class Promise(NamedTuple):
@@ -84,45 +83,6 @@ def next_cutoff_h(t_h: float, cutoff_hour: float, days_of_week: Sequence[int] | 
     raise AssertionError("unreachable: some weekday is a pickup day")  # pragma: no cover
 
 
-def normalise_shifts(shifts) -> list[tuple[float, float, frozenset[int]]]:
-    """Shifts as ``(start, end, weekdays)`` with the end after the start (hours after midnight).
-
-    Parameters
-    ----------
-    shifts
-        Shift objects (``start``, ``end``, optional ``weekdays``), ``(start, end)`` pairs (every day) or
-        ``(start, end, weekdays)`` triples; an end at or before the start means the next morning.
-
-    Returns
-    -------
-    list of (float, float, frozenset of int)
-        Start in [0, 24), end after it and at most 48, weekdays 0 (Monday) .. 6.
-
-    Raises
-    ------
-    OmsimError
-        A start outside [0, 24), an end past 48, or no shift at all.
-    """
-    out = []
-    for s in shifts:
-        if hasattr(s, "start"):
-            a, b, wds = float(s.start), float(s.end), getattr(s, "weekdays", ALL_DAYS)
-        elif len(s) == 2:
-            (a, b), wds = s, ALL_DAYS
-        else:
-            a, b, wds = s
-        a, b = float(a), float(b)
-        if b <= a:
-            # (22, 6) means 22:00 to 06:00 the next morning.
-            b += 24.0
-        if not (0.0 <= a < 24.0 and b <= 48.0):
-            raise OmsimError(f"shift ({a}, {b}): start must be in [0, 24) and the end at most 48 (next day)")
-        out.append((a, b, frozenset(int(d) % 7 for d in wds)))
-    if not out:
-        raise OmsimError("a node needs at least one shift")
-    return out
-
-
 def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> list[tuple[float, float]]:
     """Merged working intervals (absolute hours) that overlap ``[t0_h, t1_h)``, clipped to it.
 
@@ -131,28 +91,7 @@ def shift_windows(shifts, t0_h: float, t1_h: float, start_weekday: int = 0) -> l
     >>> shift_windows([(22, 6)], 0.0, 48.0)  # a night shift across midnight
     [(0.0, 6.0), (22.0, 30.0), (46.0, 48.0)]
     """
-    norm = normalise_shifts(shifts)
-    iv = []
-    # A shift starting up to two days before (end <= 48 h) may still run at t0.
-    for d in range(math.floor(t0_h / 24.0) - 2, math.floor(t1_h / 24.0) + 1):
-        wd = (start_weekday + d) % 7
-        for a, b, wds in norm:
-            if wd in wds:
-                lo, hi = max(d * 24.0 + a, t0_h), min(d * 24.0 + b, t1_h)
-                if hi > lo:
-                    iv.append((lo, hi))
-    return merge_intervals(iv)
-
-
-def merge_intervals(intervals) -> list[tuple[float, float]]:
-    """Sorted union of ``(start, end)`` intervals; touching ones merge."""
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(intervals):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
+    return Calendar(shifts, start_weekday).windows(t0_h, t1_h)
 
 
 def ready_time_h(t_h: float, backlog_units: float, capacity_units_per_h: float, shifts=None,
@@ -199,21 +138,7 @@ def ready_time_h(t_h: float, backlog_units: float, capacity_units_per_h: float, 
         return float(t_h)
     if shifts is None:
         return float(t_h) + need
-    t = float(t_h)
-    # The calendar repeats every week: skip whole weeks so a long backlog costs no more than a short one.
-    week = sum(b - a for a, b in shift_windows(shifts, t, t + 168.0, start_weekday))
-    if week <= 0.0:
-        raise OmsimError("the node's shifts have no working hours in a week")
-    k = math.floor(need / week) - 1
-    if k > 0:
-        t += 168.0 * k
-        need -= week * k
-    while True:
-        for a, b in shift_windows(shifts, t, t + 168.0, start_weekday):
-            if need <= b - a:
-                return a + need
-            need -= b - a
-        t += 168.0
+    return Calendar(shifts, start_weekday).work_done_at(t_h, need)
 
 
 def promise(t_h: float, transit_h: float, cutoff_hour: float, *, backlog_units: float = 0.0,

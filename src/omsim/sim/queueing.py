@@ -12,7 +12,6 @@ a server while the station is closed holds it and waits for the next opening
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
 import heapq
@@ -22,78 +21,7 @@ from collections import deque
 import numpy as np
 import simpy
 
-from omsim.fulfilment.promise import merge_intervals
-
-
-@dataclass
-class Calendar:
-    """Daily working windows, hours after midnight, on given weekdays.
-
-    Parameters
-    ----------
-    windows
-        ``(start, end, weekdays)`` per shift; ``end`` may pass 24 (a night
-        shift); ``weekdays`` are 0 = Monday.
-    start_weekday
-        Weekday of simulated day 0.
-
-    Examples
-    --------
-    >>> cal = Calendar([(8.0, 16.0, (0, 1, 2, 3, 4, 5, 6))])
-    >>> cal.next_open(3.0), cal.next_open(9.5), cal.next_open(17.0)
-    (8.0, 9.5, 32.0)
-    """
-
-    windows: list[tuple[float, float, tuple[int, ...]]]
-    start_weekday: int = 0
-    _cache: dict[int, list[tuple[float, float]]] = field(default_factory=dict, init=False, repr=False)
-    _open: tuple[float, float] = field(default=(math.inf, -math.inf), init=False, repr=False)  # last window found
-
-    @classmethod
-    def always_open(cls) -> "Calendar":
-        """A station that never closes."""
-        return cls([(0.0, 24.0, tuple(range(7)))])
-
-    @classmethod
-    def from_shifts(cls, shifts, start_weekday: int = 0) -> "Calendar":
-        """From the scenario's ``Shift`` records."""
-        return cls([(float(s.start), float(s.end), tuple(s.weekdays)) for s in shifts], start_weekday)
-
-    def day_intervals(self, day: int) -> list[tuple[float, float]]:
-        """Merged open intervals (absolute hours) of shifts starting on ``day``."""
-        got = self._cache.get(day)
-        if got is not None:
-            return got
-        wd = (self.start_weekday + day) % 7
-        merged = merge_intervals((day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.windows if wd in wds)
-        if len(self._cache) > 64:
-            self._cache.clear()
-        self._cache[day] = merged
-        return merged
-
-    def next_open(self, t: float) -> float:
-        """The first time >= ``t`` at which the station is open."""
-        a, b = self._open
-        if a <= t < b:          # inside the last window found (jobs come in time order): open now
-            return t
-        day = int(t // 24.0)
-        for d in range(day - 2, day + 15):  # night shifts reach into the next day
-            for a, b in self.day_intervals(d):
-                if b > t:
-                    # Windows come in order of their start: t inside any window finds it here.
-                    self._open = (a, b)
-                    return max(a, t)
-        return float("inf")
-
-    def open_hours(self, t0: float, t1: float) -> float:
-        """Open hours within ``[t0, t1)``."""
-        if t1 <= t0:
-            return 0.0
-        total = 0.0
-        for d in range(int(t0 // 24.0) - 2, int(t1 // 24.0) + 1):
-            for a, b in self.day_intervals(d):
-                total += max(0.0, min(b, t1) - max(a, t0))
-        return total
+from omsim.shifts import Calendar
 
 
 class Station:

@@ -21,3 +21,29 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"reference data not found at {SHARED} (only CI and developers have ../shared)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL cluster for the session (see tests/pgcluster.py); skips where none can run.
+
+    On CI (``CI`` set) a missing server fails instead: .ci/run installs it.
+    """
+    from pgcluster import start
+
+    cluster, why = start()
+    if cluster is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required on CI: {why}")
+        pytest.skip(f"PostgreSQL not available: {why}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, request):
+    """SQLAlchemy URL of an empty database of its own for this test."""
+    from pgcluster import fresh_database
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    return fresh_database(pg_cluster, name)

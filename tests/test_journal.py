@@ -1,4 +1,4 @@
-"""The journal's contract, one test case run against every store (memory, SQLite file, SQLite memory)."""
+"""The journal's contract, one test case run against every store (memory, SQLite file and memory, PostgreSQL)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,14 +7,16 @@ from hypothesis import strategies as st
 from omsim.errors import OmsimError
 from omsim.journal import Event, JournalConflict, MemoryJournal, SqlJournal, digest, open_journal
 
-STORES = ["memory", "sqlite-file", "sqlite-memory"]
+STORES = ["memory", "sqlite-file", "sqlite-memory", "postgresql"]
 
 
-def make(kind, tmp_path):
+def make(kind, tmp_path, request=None):
     if kind == "memory":
         return MemoryJournal()
     if kind == "sqlite-file":
         return SqlJournal(f"sqlite:///{tmp_path / 'j.db'}")
+    if kind == "postgresql":
+        return SqlJournal(request.getfixturevalue("pg_url"))
     return SqlJournal("sqlite://")
 
 
@@ -25,8 +27,8 @@ events = st.lists(st.builds(Event, type=st.sampled_from(["order.committed", "ord
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_appends_are_numbered_stamped_and_read_back_in_order(kind, tmp_path):
-    j = make(kind, tmp_path)
+def test_appends_are_numbered_stamped_and_read_back_in_order(kind, tmp_path, request):
+    j = make(kind, tmp_path, request)
     assert j.last_seq() == 0 and j.read() == []
     a = j.append([Event("order.committed", {"order_id": "W1", "lines": [["SKU1", "MEM", 2]]}, at_h=8.5)])
     b = j.append([Event("order.shipped", {"order_id": "W1", "shipment": 0}, at_h=9.0),
@@ -40,8 +42,8 @@ def test_appends_are_numbered_stamped_and_read_back_in_order(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_append_out_of_sequence_fails_and_writes_nothing(kind, tmp_path):
-    j = make(kind, tmp_path)
+def test_append_out_of_sequence_fails_and_writes_nothing(kind, tmp_path, request):
+    j = make(kind, tmp_path, request)
     j.append([Event("a"), Event("b")])
     for wrong in (1, 2, 4):
         with pytest.raises(JournalConflict, match=f"append at sequence {wrong}, but the next is 3"):
@@ -50,8 +52,9 @@ def test_append_out_of_sequence_fails_and_writes_nothing(kind, tmp_path):
     assert j.append_at(3, [Event("c")])[0].seq == 3
 
 
-def test_a_second_writer_on_the_same_database_cannot_fork_it(tmp_path):
-    url = f"sqlite:///{tmp_path / 'j.db'}"
+@pytest.mark.parametrize("kind", ["sqlite-file", "postgresql"])
+def test_a_second_writer_on_the_same_database_cannot_fork_it(kind, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'j.db'}" if kind == "sqlite-file" else request.getfixturevalue("pg_url")
     one, two = SqlJournal(url), SqlJournal(url)
     one.append([Event("a")])
     assert two.last_seq() == 1                      # the second sees the first's commit

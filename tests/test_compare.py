@@ -80,8 +80,11 @@ def test_identical_sides_are_not_significant_and_constant_shift_is():
 
 # ------------------------------------------------------------------ run directories
 def _write_run(d: Path, df: pd.DataFrame) -> Path:
-    d.mkdir(parents=True)
-    df.to_csv(d / "replications.csv", index=False)
+    """A run directory as omsim writes one: the table, then its manifest, renamed into place."""
+    from omsim.rundir import run_directory
+
+    with run_directory(d) as rd:
+        df.to_csv(rd.path / "replications.csv", index=False)
     return d
 
 
@@ -162,14 +165,16 @@ def test_cli_compare_bad_input_exit_2(tmp_path, case):
     if case == "missing":
         args, words = [tmp_path / "nope.yaml", good], ["nope.yaml", "no such file"]
     elif case == "bad-csv":
+        from omsim.rundir import run_directory
+
         d = tmp_path / "bad"
-        d.mkdir()
-        (d / "replications.csv").write_text("replication,seed,kpi\n0,1,1.0\n1,1,oops\n")
+        with run_directory(d) as rd:
+            (rd.path / "replications.csv").write_text("replication,seed,kpi\n0,1,1.0\n1,1,oops\n")
         args, words = [good, d], ["replications.csv", "row 3", "column kpi"]
     elif case == "empty-dir":
         d = tmp_path / "empty"
         d.mkdir()
-        args, words = [good, d], [str(d), "neither replications.csv nor kpis.json"]
+        args, words = [good, d], [str(d), "no manifest.json: not a complete run directory"]
     elif case == "bad-kpi":
         args, words = [good, good, "--kpi", "speed"], ["--kpi speed", "known: kpi"]
     else:

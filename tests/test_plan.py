@@ -245,10 +245,23 @@ def test_cli_writes_files_and_prints_a_table(tmp_path):
     assert sum(len(r["stops"]) for r in doc["routes"]) == (pd.read_csv(out / "plan_routes.csv")["location"] == "pick").sum()
     assert "order" in res.output and "W1033" in res.output and "Total:" in res.output
     assert "not fully shipped" in res.output
-    # a second run over the same directory replaces the files
+    # a second run over the same directory is refused, then replaces it whole with --overwrite
+    (out / "stale.txt").write_text("from before")
     res = _run(["plan", "-s", str(SCEN), "--orders", str(ORDERS), "--at", AT, "--out", str(out)])
+    assert res.exit_code == 2 and str(out) in res.output and "--overwrite" in res.output
+    res = _run(["plan", "-s", str(SCEN), "--orders", str(ORDERS), "--at", AT, "--out", str(out), "--overwrite"])
     assert res.exit_code == 0
     assert json.loads((out / "plan.json").read_text())["summary"]["at"] == AT
+    assert not (out / "stale.txt").exists() and (out / "manifest.json").exists()
+
+
+def test_cli_max_rows_0_prints_no_order_rows(tmp_path):
+    res = _run(["plan", "-s", str(SCEN), "--orders", str(ORDERS), "--stock", str(STOCK), "--at", AT,
+                "--out", str(tmp_path / "p"), "--max-rows", "0"])
+    assert res.exit_code == 0, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "W1033" not in res.output and "more orders (see plan_lines.csv)" in res.output
+    assert "Total:" in res.output
 
 
 def test_failed_write_leaves_nothing_half_written(tmp_path, plan, monkeypatch):

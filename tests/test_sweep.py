@@ -210,11 +210,15 @@ def test_cli_sweep_on_a_real_scenario_writes_table_and_figure(tmp_path):
     assert "cost_per_order" in r.output and "wrote" in r.output
 
 
-def test_cli_sweep_unknown_kpi_keeps_results_and_exits_2(tmp_path):
+def test_cli_sweep_unknown_kpi_is_refused_before_any_run(tmp_path, monkeypatch):
+    def no_run(*a, **k):
+        raise AssertionError("a run started")
+    monkeypatch.setattr("omsim.sweep.run_tasks", no_run)
     r = run("sweep", SMALL, "--set", f"{PICKERS}=2", "-r", "1", "--days", "1", "-w", "1",
             "--kpi", "happiness", "--out", tmp_path / "o", "-q")
     assert r.exit_code == 2 and "--kpi happiness" in r.output and "cost_per_order" in r.output
-    assert (tmp_path / "o" / "results.csv").exists()
+    assert "valid KPIs" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow  # a process pool and a Dask cluster: ~15 s

@@ -14,8 +14,12 @@ from omsim import __version__
 from omsim.errors import OmsimError
 
 
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
 def _user_errors(fn):
-    """Turn OmsimError into a message on stderr and exit status 2."""
+    """Turn OmsimError into a message on stderr and exit status 2; Ctrl-C into exit 130."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -23,16 +27,36 @@ def _user_errors(fn):
         except OmsimError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(OmsimError.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: nothing was written (any earlier results are as they were)", err=True)
+            sys.exit(INTERRUPTED)
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``omsim`` group; keeps the command line for run directories' manifests."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["omsim.argv"] = ["omsim", *args]
+        return super().parse_args(ctx, args)
+
+
+def _argv() -> list[str]:
+    """The command line as typed (for manifest.json)."""
+    return list(click.get_current_context().find_root().meta.get("omsim.argv", sys.argv))
+
+
+_overwrite = click.option("--overwrite", is_flag=True,
+                          help="Replace an existing non-empty --out run directory whole (refused without it).")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="omsim")
 def main():
     """omsim: order management simulation and optimisation.
 
     Validate a scenario, simulate it, plan today's orders, compare and sweep
-    what-ifs. Run ``omsim COMMAND --help`` for a command's options.
+    what-ifs. Run 'omsim COMMAND --help' for a command's options.
     """
 
 
@@ -72,59 +96,61 @@ def schema(indent):
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate this many days instead.")
 @click.option("--replications", "-r", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent replications; KPIs then come with 95% confidence intervals.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Write kpis.json, orders.csv, events.csv, ledger.csv, daily.csv here [default: runs/NAME].")
+@click.option("--out", "out_dir", type=click.Path(), default=None,
+              help="Run directory to write (kpis.json, orders.csv, events.csv, ledger.csv, daily.csv, "
+                   "scenario.yaml, manifest.json) [default: a new runs/NAME/<time>; runs/NAME/latest is the newest].")
+@_overwrite
 @click.option("--report", "with_report", is_flag=True, help="Also write an HTML report with figures.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_user_errors
-def simulate(scenario, seed, days, replications, out_dir, with_report, quiet):
+def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report, quiet):
     """Simulate SCENARIO (the bundled default when omitted) and print its KPIs."""
-    from pathlib import Path
-
     from omsim.report.tables import format_kpis, format_kpi_summary
+    from omsim.rundir import auto_dir, run_directory
     from omsim.scenario import load_scenario
     from omsim.sim import replicate, simulate as run_once
 
     sc = load_scenario(scenario)
+    overrides = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     seed = sc.seed if seed is None else seed
     days = days or sc.horizon.days
-    out = Path(out_dir) if out_dir else Path("runs") / sc.name
-    click.echo(f"{sc.name}: {days} day(s), seed {seed}, {replications} replication(s), "
-               f"{len(sc.node_ids)} nodes, {len(sc.sku_ids)} SKUs, ~{sc.demand.orders_per_day:.0f} orders/day",
-               err=True)
-    total = days * replications
-    with click.progressbar(length=total, label="simulated days", file=sys.stderr,
-                           hidden=quiet, show_pos=True) as bar:
-        done = [0]
+    out = out_dir if out_dir else auto_dir(sc.name)
+    meta = {"seed": seed, "days": days, "replications": replications, "overrides": overrides, "command": _argv()}
+    with run_directory(out, overwrite=overwrite, meta=meta, latest=out_dir is None) as rd:
+        click.echo(f"{sc.name}: {days} day(s), seed {seed}, {replications} replication(s), "
+                   f"{len(sc.node_ids)} nodes, {len(sc.sku_ids)} SKUs, ~{sc.demand.orders_per_day:.0f} orders/day",
+                   err=True)
+        with click.progressbar(length=days * replications, label="simulated days", file=sys.stderr,
+                               hidden=quiet, show_pos=True) as bar:
+            done = [0]
 
-        def progress(d, _total):
-            bar.update(d - done[0])
-            done[0] = d
+            def progress(d, _total):
+                bar.update(d - done[0])
+                done[0] = d
 
-        if replications == 1:
-            res = run_once(sc, seed=seed, days=days, progress=progress)
-        else:
-            reps = replicate(sc, replications, seed=seed, days=days, progress=progress)
-    try:
-        if replications == 1:
-            res.write(out)
-            click.echo(format_kpis(res.kpis))
-        else:
-            reps.write(out)
-            click.echo(format_kpi_summary(reps.summary))
-    except OSError as exc:
-        raise OmsimError(f"--out {out}: cannot write results ({exc})") from None
-    click.echo(f"wrote {out}/", err=True)
+            if replications == 1:
+                res = run_once(sc, seed=seed, days=days, progress=progress)
+            else:
+                res = replicate(sc, replications, seed=seed, days=days, progress=progress)
+        res.write_files(rd.path)
+        rd.describe_scenario(sc, seed=seed, days=days)
+    click.echo(format_kpis(res.kpis) if replications == 1 else format_kpi_summary(res.summary))
+    click.echo(f"wrote {rd.final}/", err=True)
     if with_report:
-        from omsim.report import write_report
+        from omsim.report import report_run_directory
 
-        click.echo(f"wrote {write_report(out)}", err=True)
+        click.echo(f"wrote {report_run_directory(rd.final, command=_argv())}", err=True)
 
 
 def _progress_printer(what: str):
-    """A progress(done, total) callback that rewrites one stderr line."""
+    """A progress(done, total) callback: one rewritten stderr line on a terminal, plain lines elsewhere."""
+    tty = sys.stderr.isatty()
+
     def progress(done: int, total: int) -> None:
-        click.echo(f"\r{what}: {done}/{total}", nl=done == total, err=True)
+        if tty:
+            click.echo(f"\r{what}: {done}/{total}", nl=done == total, err=True)
+        else:
+            click.echo(f"{what}: {done}/{total}", err=True)
     return progress
 
 
@@ -144,11 +170,12 @@ def _progress_printer(what: str):
               help="Run on this Dask scheduler (tcp://host:8786) instead of local processes.")
 @click.option("--kpi", "kpis", multiple=True, metavar="NAME",
               help="KPI to print and plot (repeatable; default cost, on-time, fill rate, utilisation).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory for results.csv, summary.csv, sweep.json and sweep.png.")
+@click.option("--out", "out_dir", type=click.Path(), required=True,
+              help="Run directory for results.csv, summary.csv, sweep.json, sweep.png and manifest.json.")
+@_overwrite
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 @_user_errors
-def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, out_dir, quiet):
+def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, out_dir, overwrite, quiet):
     """Run SCENARIO over the grid of --set values x replications, in parallel.
 
     Every grid point sees the same random streams per replication (common
@@ -162,24 +189,24 @@ def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, ou
     """
     import pandas as pd
 
-    from omsim.sweep import default_workers, run_sweep
+    from omsim.rundir import run_directory
+    from omsim.sweep import check_kpis, default_workers, run_sweep
 
+    check_kpis(kpis)
     workers = workers or default_workers()
-    res = run_sweep(scenario, list(sets), replications=replications, seed=seed, days=days,
-                    workers=workers, scheduler=scheduler,
-                    progress=None if quiet else _progress_printer("runs"))
-    unknown = [k for k in kpis if k not in res.kpi_columns]
-    paths = res.write(out_dir, kpis=[k for k in kpis if k not in unknown] or None)
-    shown = list(kpis) if kpis and not unknown else [k for k in ("cost_per_order", "on_time_rate", "fill_rate",
-                                                                   "picker_utilisation") if k in res.kpi_columns]
+    with run_directory(out_dir, overwrite=overwrite, meta={"command": _argv()}) as rd:
+        res = run_sweep(scenario, list(sets), replications=replications, seed=seed, days=days,
+                        workers=workers, scheduler=scheduler,
+                        progress=None if quiet else _progress_printer("runs"))
+        rd.meta.update(res.manifest_meta())
+        paths = res.write_files(rd.path, kpis=list(kpis) or None)
+    shown = list(kpis) or [k for k in ("cost_per_order", "on_time_rate", "fill_rate", "picker_utilisation")
+                           if k in res.kpi_columns]
     summary = res.summary(shown or None)
     with pd.option_context("display.width", 160, "display.max_columns", 40):
         click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    for name, path in paths.items():
-        click.echo(f"wrote {path}")
-    if unknown:
-        raise OmsimError(f"--kpi {unknown[0]}: not a KPI of the results (results are saved); "
-                 f"known: {', '.join(res.kpi_columns)}")
+    for path in paths.values():
+        click.echo(f"wrote {rd.final / path.relative_to(rd.path)}")
 
 
 @main.command()
@@ -204,17 +231,17 @@ def compare(a, b, replications, days, seed, workers, scheduler, kpis, out_file, 
     differences are paired; a difference is significant when its CI excludes 0.
     """
     from omsim.compare import compare as _compare
+    from omsim.rundir import check_out_file, write_text_atomic
     from omsim.sweep import default_workers
 
+    if out_file:
+        check_out_file(out_file)
     res = _compare(a, b, replications=replications, seed=seed, days=days, kpis=list(kpis) or None,
                    workers=workers or default_workers(), scheduler=scheduler,
-                   progress=None if quiet else _progress_printer("runs"))
+                   progress=None if quiet else _progress_printer("runs"), verify=True)
     click.echo(res.format())
     if out_file:
-        try:
-            res.table.to_csv(out_file, index=False)
-        except OSError as exc:
-            raise OmsimError(f"--out {out_file}: cannot write ({exc})") from None
+        write_text_atomic(out_file, res.table.to_csv(index=False))
         click.echo(f"wrote {out_file}")
 
 
@@ -227,33 +254,51 @@ def compare(a, b, replications, days, seed, workers, scheduler, kpis, out_file, 
 @click.option("--at", "at", default=None, metavar="'YYYY-MM-DD HH:MM'",
               help="Planning time (default: the newest order's created_at).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Write plan_lines.csv, plan_routes.csv, plan_waves.csv and plan.json here.")
+@click.option("--out", "out_dir", required=True, type=click.Path(),
+              help="Run directory for plan_lines.csv, plan_routes.csv, plan_waves.csv, plan.json and manifest.json.")
+@_overwrite
 @click.option("--max-rows", type=click.IntRange(min=0), default=25, show_default=True,
               help="Orders shown in the printed table.")
 @_user_errors
-def plan(scenario, orders, stock, at, seed, out_dir, max_rows):
+def plan(scenario, orders, stock, at, seed, out_dir, overwrite, max_rows):
     """Plan today's open orders: node, package, carrier, ship-by and promise per line; waves, batches and pick routes."""
-    from omsim.plan import format_plan, make_plan
+    from omsim.plan import format_plan, make_plan, write_plan_files
+    from omsim.rundir import run_directory
     from omsim.scenario import load_scenario
 
-    sc = load_scenario(scenario)
-    p = make_plan(sc, orders, stock, at, seed=seed)
-    out = p.write(out_dir)
+    with run_directory(out_dir, overwrite=overwrite, meta={"command": _argv()}) as rd:
+        sc = load_scenario(scenario)
+        p = make_plan(sc, orders, stock, at, seed=seed)
+        seed = sc.seed if seed is None else seed
+        rd.meta.update({"seed": seed, "days": None, "replications": None,
+                        "overrides": {"seed": seed} if seed != sc.seed else {}})
+        write_plan_files(p, rd.path)
+        rd.describe_scenario(sc, seed=seed)
     click.echo(format_plan(p, max_orders=max_rows))
-    click.echo(f"wrote {out}/plan_lines.csv, plan_routes.csv, plan_waves.csv, plan.json")
+    click.echo(f"wrote {rd.final}/plan_lines.csv, plan_routes.csv, plan_waves.csv, plan.json")
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="HTML file to write (default RUN_DIR/report.html; figures go beside it).")
+              help="HTML file to write elsewhere (default: RUN_DIR/report.html, added to its manifest; "
+                   "figures go beside it).")
 @_user_errors
 def report(run_dir, out_file):
-    """Write an HTML report with figures (and their PNGs) for RUN_DIR, the --out of omsim simulate."""
-    from omsim.report import FIGURES, write_report
+    """Write an HTML report with figures (and their PNGs) for RUN_DIR, the --out of omsim simulate.
 
-    path = write_report(run_dir, out_file)
+    RUN_DIR is checked against its manifest.json first: a damaged or
+    incomplete directory is refused.
+    """
+    from omsim.report import FIGURES, report_run_directory, write_report
+    from omsim.rundir import check_out_file, verify
+
+    if out_file:
+        check_out_file(out_file)
+        verify(run_dir)
+        path = write_report(run_dir, out_file)
+    else:
+        path = report_run_directory(run_dir, command=_argv())
     click.echo(f"wrote {path} with {len(FIGURES)} figures in {path.parent / 'figures'}")
 
 

@@ -240,7 +240,7 @@ def _welch_half(xa: np.ndarray, xb: np.ndarray, z: float) -> float:
 def compare(a: str | Path, b: str | Path, *, replications: int = 5, seed: int | None = None,
             days: int | None = None, kpis: Sequence[str] | None = None, workers: int = 1,
             scheduler: Any = None, progress: Callable[[int, int], None] | None = None,
-            confidence: float = 0.95, runner: Callable | None = None) -> Comparison:
+            confidence: float = 0.95, runner: Callable | None = None, verify: bool = False) -> Comparison:
     """Compare A and B, each a scenario file or a run directory.
 
     Scenarios are simulated here with the same seeds and replication indices
@@ -259,6 +259,11 @@ def compare(a: str | Path, b: str | Path, *, replications: int = 5, seed: int | 
         KPIs to show (all shared numeric KPIs by default).
     workers, scheduler, progress, runner
         How scenario sides are run (see :func:`omsim.sweep.run_tasks`).
+    verify
+        Check each run directory against its ``manifest.json`` (see
+        :func:`omsim.rundir.verify`) and refuse a damaged or incomplete one.
+
+    Requested ``kpis`` are checked before anything runs.
 
     Raises
     ------
@@ -266,16 +271,26 @@ def compare(a: str | Path, b: str | Path, *, replications: int = 5, seed: int | 
         A bad scenario or run directory (naming the file and field), or a
         missing KPI.
     """
+    from omsim.rundir import verify as verify_dir
     from omsim.scenario import load_scenario
-    from omsim.sweep import SweepTask, make_tasks, run_tasks
+    from omsim.sweep import SweepTask, check_kpis, make_tasks, run_tasks
 
     sides: list[Any] = []
     for p in (a, b):
         if Path(p).is_dir():
+            if verify:
+                verify_dir(p)
             sides.append(load_run_table(p))
         else:
             sides.append(load_scenario(p))
     tables: list[pd.DataFrame | None] = [s if isinstance(s, pd.DataFrame) else None for s in sides]
+    if kpis and runner is None and any(t is None for t in tables):
+        # Something is to be run: a misspelt KPI is refused before it runs, not after.
+        from omsim.sim.result import KPI_NAMES
+
+        known = [k for k in KPI_NAMES if k not in _META_COLUMNS
+                 and all(t is None or k in t.columns for t in tables)]
+        check_kpis(kpis, known)
     tasks: list = []
     for i, s in enumerate(sides):
         if tables[i] is not None:

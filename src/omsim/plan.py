@@ -49,9 +49,6 @@ import csv
 import datetime as _dt
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -376,9 +373,9 @@ class Plan:
     summary: dict
     decisions: list[Decision] = field(default_factory=list)
 
-    def write(self, out_dir: str | Path) -> Path:
+    def write(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
         """Write the plan files atomically (see :func:`write_plan`)."""
-        return write_plan(self, out_dir)
+        return write_plan(self, out_dir, overwrite=overwrite)
 
 
 def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | None):
@@ -648,27 +645,29 @@ def _summary(scenario, oo: OpenOrders, decisions, reasons, waves: pd.DataFrame, 
 
 
 # ====================================================================== output
-def write_plan(plan: Plan, out_dir: str | Path) -> Path:
-    """Write ``plan_lines.csv``, ``plan_routes.csv``, ``plan_waves.csv`` and ``plan.json`` to ``out_dir``.
+def write_plan(plan: Plan, out_dir: str | Path, *, overwrite: bool = False, meta: dict | None = None) -> Path:
+    """Write the run directory ``out_dir`` (see :mod:`omsim.rundir`) with
+    ``plan_lines.csv``, ``plan_routes.csv``, ``plan_waves.csv`` and ``plan.json``.
 
     The files are written to a temporary directory beside ``out_dir`` first
     and moved in only when all of them are complete, so a failure never
-    leaves a half-written plan.
+    leaves a half-written plan; an existing non-empty ``out_dir`` is replaced
+    whole with ``overwrite`` and refused otherwise.
 
     Raises
     ------
     OmsimError
-        If ``out_dir`` is a file or cannot be written.
+        If ``out_dir`` is a file, is not empty (without ``overwrite``) or cannot be written.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OmsimError(f"{out}: exists and is not a directory (--out)", file=str(out))
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise OmsimError(f"{out}: cannot create the output directory ({exc})", file=str(out)) from None
+    from omsim.rundir import run_directory
+
+    with run_directory(out_dir, overwrite=overwrite, meta=meta) as rd:
+        write_plan_files(plan, rd.path)
+    return rd.final
+
+
+def write_plan_files(plan: Plan, tmp: Path) -> None:
+    """The plan's files, written into the existing directory ``tmp``."""
     try:
         plan.lines.to_csv(tmp / "plan_lines.csv", index=False)
         plan.routes.to_csv(tmp / "plan_routes.csv", index=False)
@@ -678,16 +677,8 @@ def write_plan(plan: Plan, out_dir: str | Path) -> Path:
                "waves": json.loads(plan.waves.to_json(orient="records")),
                "routes": _routes_json(plan.routes)}
         (tmp / "plan.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-        if not out.exists():
-            os.replace(tmp, out)
-        else:
-            for name in PLAN_FILES:
-                os.replace(tmp / name, out / name)
-            shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OmsimError(f"{out}: cannot write the plan ({exc})", file=str(out)) from None
-    return out
+        raise OmsimError(f"{tmp}: cannot write the plan ({exc})", file=str(tmp)) from None
 
 
 def _routes_json(routes: pd.DataFrame) -> list[dict]:
@@ -723,10 +714,11 @@ def format_plan(plan: Plan, max_orders: int = 25) -> str:
                          pk["promised"].max() if len(pk) else "", f"{ship['cost'].sum():.2f}"))
         head = ("order", "status", "pkgs", "node(s)", "service", "ship by", "promised", f"cost {cur}".strip())
         shown = rows[:max_orders]
-        widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(head)]
-        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-        out.append("  " + fmt.format(*head))
-        out += ["  " + fmt.format(*r) for r in shown]
+        if shown:
+            widths = [max([len(h)] + [len(r[i]) for r in shown]) for i, h in enumerate(head)]
+            fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+            out.append("  " + fmt.format(*head))
+            out += ["  " + fmt.format(*r) for r in shown]
         if len(rows) > len(shown):
             out.append(f"  ... {len(rows) - len(shown)} more orders (see plan_lines.csv)")
     out.append("Warehouses:")

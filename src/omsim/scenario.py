@@ -110,6 +110,8 @@ class CatalogueGenerator(_Model):
     weight_kg_range: tuple[NonNeg, NonNeg] = (0.1, 5.0)
     volume_l_range: tuple[NonNeg, NonNeg] = (0.2, 20.0)
     non_returnable_share: Prob = 0.05
+    seed: Annotated[int | None, Field(ge=0, description="Seed of the generated catalogue (default: the scenario's "
+                                                        "seed; a run's saved scenario pins it).")] = None
 
     @field_validator("categories")
     @classmethod
@@ -943,7 +945,7 @@ def _resolve_tables(sc: Scenario) -> None:
             cat.skus = skus
     elif cat.generator is not None and cat.skus is None:
         from omsim.catalogue import generate_catalogue  # local: keeps scenario import light
-        cat.skus = generate_catalogue(cat.generator, seed=sc.seed)
+        cat.skus = generate_catalogue(cat.generator, seed=sc.seed if cat.generator.seed is None else cat.generator.seed)
     # The materialised table is the truth from here on (raw() keeps the source),
     # so a dumped scenario validates again as it is.
     cat.file = cat.generator = None

@@ -37,7 +37,7 @@ from omsim.scenario import Scenario, apply_overrides, expand_wildcards, load_sce
 
 __all__ = [
     "Factor", "SweepTask", "SweepResult", "parse_set", "expand_grid", "make_tasks",
-    "run_task", "run_tasks", "run_sweep", "simulate_kpis", "summarise", "expand_wildcards", "ID_COLUMNS",
+    "run_task", "run_tasks", "run_sweep", "simulate_kpis", "check_kpis", "summarise", "expand_wildcards", "ID_COLUMNS",
 ]
 
 #: Columns of a results table that identify a row rather than measure something.
@@ -140,6 +140,25 @@ def simulate_kpis(scenario: Scenario, seed: int, replication: int, days: int) ->
 
     res = Simulation(scenario, int(seed), int(days), replication=int(replication)).run()
     return {k: float(v) for k, v in res.kpis.items() if _is_number(v)}
+
+
+def check_kpis(names: Sequence[str], known: Sequence[str] | None = None, option: str = "--kpi") -> None:
+    """Refuse KPI names that no run produces, before any run starts.
+
+    ``known`` defaults to the simulator's KPIs (:data:`omsim.sim.result.KPI_NAMES`
+    less the identifying ``seed`` and ``days``).
+
+    Raises
+    ------
+    OmsimError
+        Naming the first unknown KPI and listing the valid ones.
+    """
+    if known is None:
+        from omsim.sim.result import KPI_NAMES
+        known = [k for k in KPI_NAMES if k not in ID_COLUMNS]
+    unknown = [k for k in names if k not in known]
+    if unknown:
+        raise OmsimError(f"{option} {unknown[0]}: not a KPI; valid KPIs: {', '.join(known)}")
 
 
 def _is_number(v) -> bool:
@@ -345,13 +364,24 @@ class SweepResult:
         """Mean and 95% CI half-width of each KPI per grid point (see :func:`summarise`)."""
         return summarise(self.table, [f.path for f in self.factors], kpis or self.kpi_columns)
 
-    def write(self, out_dir: str | Path, *, kpis: Sequence[str] | None = None, figure: bool = True) -> dict[str, Path]:
-        """Write ``results.csv``, ``summary.csv``, ``sweep.json`` and (with factors) ``sweep.png``."""
-        out = Path(out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OmsimError(f"--out {out}: cannot create the directory ({exc})") from None
+    def write(self, out_dir: str | Path, *, kpis: Sequence[str] | None = None, figure: bool = True,
+              overwrite: bool = False) -> dict[str, Path]:
+        """Write the run directory ``out_dir`` atomically with its ``manifest.json``
+        (see :mod:`omsim.rundir` and :meth:`write_files`); an existing non-empty one
+        is refused unless ``overwrite``. Returns the files' final paths by role."""
+        from omsim.rundir import run_directory
+
+        with run_directory(out_dir, overwrite=overwrite, option="--out", meta=self.manifest_meta()) as rd:
+            paths = self.write_files(rd.path, kpis=kpis, figure=figure)
+        return {k: rd.final / p.relative_to(rd.path) for k, p in paths.items()}
+
+    def manifest_meta(self) -> dict:
+        """The run directory manifest's keys for this sweep."""
+        return {"seed": self.seed, "days": self.days, "replications": self.replications,
+                "overrides": {f.path: list(f.values) for f in self.factors}}
+
+    def write_files(self, out: Path, *, kpis: Sequence[str] | None = None, figure: bool = True) -> dict[str, Path]:
+        """Write ``results.csv``, ``summary.csv``, ``sweep.json`` and (with factors) ``sweep.png`` into ``out``."""
         paths = {"results": out / "results.csv", "summary": out / "summary.csv", "meta": out / "sweep.json"}
         self.table.to_csv(paths["results"], index=False)
         self.summary().to_csv(paths["summary"], index=False)

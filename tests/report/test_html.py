@@ -130,9 +130,13 @@ def test_report_cli_bad_run_dir_exits_2(tmp_path):
 
     r = CliRunner().invoke(main, ["report", str(tmp_path / "missing")], catch_exceptions=False)
     assert r.exit_code == 2 and "no such run directory" in r.output and "Traceback" not in r.output
-    (tmp_path / "kpis.json").write_text("[1, 2]")
-    r = CliRunner().invoke(main, ["report", str(tmp_path)], catch_exceptions=False)
+    from omsim.rundir import run_directory
+
+    with run_directory(tmp_path / "bad") as rd:
+        (rd.path / "kpis.json").write_text("[1, 2]")
+    r = CliRunner().invoke(main, ["report", str(tmp_path / "bad")], catch_exceptions=False)
     assert r.exit_code == 2 and "kpis.json: expected a JSON object" in r.output
+    assert not (tmp_path / "bad" / "report.html").exists() and not list(tmp_path.glob(".*"))
 
 
 def test_a_multi_replication_directory_reports_the_means(tmp_path):

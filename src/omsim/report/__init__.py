@@ -7,6 +7,6 @@ PosixPath('runs/baseline/report.html')
 from __future__ import annotations
 
 from omsim.report import figures
-from omsim.report.html import FIGURES, RunData, build_figures, load_run, write_report
+from omsim.report.html import FIGURES, RunData, build_figures, load_run, report_run_directory, write_report
 
-__all__ = ["figures", "FIGURES", "RunData", "build_figures", "load_run", "write_report"]
+__all__ = ["figures", "FIGURES", "RunData", "build_figures", "load_run", "report_run_directory", "write_report"]

@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +26,9 @@ import pandas as pd
 from omsim.errors import OmsimError
 from omsim.report import figures as F
 from omsim.report.tables import fmt_value, is_number, kpi_rows
+from omsim.rundir import write_text_atomic
 
-__all__ = ["RunData", "load_run", "write_report", "FIGURES"]
+__all__ = ["RunData", "load_run", "write_report", "report_run_directory", "FIGURES"]
 
 #: Figure file names (without ``.png``) in report order, with captions.
 FIGURES: dict[str, str] = {
@@ -316,12 +315,26 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, dpi: int
         for name, fig in build_figures(run).items():
             F.save_png(fig, fig_dir / f"{name}.png", dpi=dpi)
             files[name] = f"figures/{name}.png"
-        text = render_html(run, files)
         # Write then rename so a browser never sees half a page.
-        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+        write_text_atomic(out, render_html(run, files))
     except OSError as exc:
         raise OmsimError(f"{out}: cannot write the report ({exc})", file=str(out)) from None
     return out
+
+
+def report_run_directory(run_dir: str | Path, *, dpi: int = 110, command: list[str] | None = None) -> Path:
+    """Add ``report.html`` and ``figures/`` to a run directory, atomically (see :mod:`omsim.rundir`).
+
+    The directory is verified against its manifest first; the report's files
+    join the manifest, and an older report is replaced.
+
+    Raises
+    ------
+    OmsimError
+        A damaged or incomplete run directory, or one that cannot be rewritten.
+    """
+    from omsim.rundir import update_run_directory
+
+    with update_run_directory(run_dir, replace=("report.html", "figures"), command=command) as rd:
+        write_report(run_dir, rd.path / "report.html", dpi=dpi)
+    return rd.final / "report.html"

@@ -27,20 +27,38 @@ class Replications:
     summary: pd.DataFrame
     results: list
 
-    def write(self, out_dir):
+    scenario: object = None
+    seed: int | None = None
+    days: int | None = None
+
+    def write(self, out_dir, *, overwrite: bool = False):
+        """Write the run directory ``out_dir`` atomically with its ``manifest.json``
+        (see :mod:`omsim.rundir` and :meth:`write_files`); an existing non-empty one
+        is refused unless ``overwrite``."""
+        from omsim.rundir import run_directory
+
+        meta = {"seed": self.seed, "days": self.days, "replications": int(len(self.kpis))}
+        with run_directory(out_dir, overwrite=overwrite, option="out_dir", meta=meta) as rd:
+            self.write_files(rd.path)
+        return rd.final
+
+    def write_files(self, out_dir):
         """Write ``replications.csv`` (one row per replication), ``summary.csv``
-        (mean, std, 95 % CI per KPI) and ``kpis.json`` (the means, flat, like a
-        single run's, so reports read either)."""
+        (mean, std, 95 % CI per KPI), ``kpis.json`` (the means, flat, like a
+        single run's, so reports read either) and the effective ``scenario.yaml``
+        into the existing directory ``out_dir``."""
         from pathlib import Path
 
         from omsim.sim.result import kpis_json
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         self.kpis.to_csv(out / "replications.csv", index=False, float_format="%.9g")
         self.summary.to_csv(out / "summary.csv", index_label="kpi", float_format="%.9g")
         means = {k: float(v) for k, v in self.summary["mean"].items()}
         means["replications"] = int(len(self.kpis))
         (out / "kpis.json").write_text(kpis_json(means), encoding="utf-8")
+        if self.scenario is not None and hasattr(self.scenario, "raw"):
+            from omsim.rundir import save_scenario
+            save_scenario(out, self.scenario, seed=self.seed, days=self.days)
         return out
 
 
@@ -104,4 +122,6 @@ def replicate(scenario, replications: int, seed: int | None = None, days: int | 
         if keep_results:
             results.append(res)
     frame = pd.DataFrame(rows)
-    return Replications(kpis=frame, summary=summarise(frame), results=results)
+    days = int(days) if days is not None else int(scenario.horizon.days)
+    return Replications(kpis=frame, summary=summarise(frame), results=results, scenario=scenario, seed=seed,
+                        days=days)

@@ -50,6 +50,15 @@ import pandas as pd
 ORDER_COLUMNS = ("order_id", "created_h", "status", "promised_h", "delivered_h", "units", "units_shipped",
                  "packages", "cost")
 
+#: Every KPI of a single run, in the order of :attr:`Result.kpis` (checked against a real run by the tests).
+KPI_NAMES = ("orders", "orders_accepted", "orders_delivered", "orders_shipped", "fill_rate", "on_time_rate",
+             "perfect_order_rate", "split_shipment_rate", "cycle_time_p50_h", "cycle_time_p95_h", "shipping_cost",
+             "handling_cost", "labour_cost", "cost_per_order", "cost_per_order_shipping", "cost_per_order_handling",
+             "cost_per_order_labour", "pick_travel_per_order_m", "pick_accuracy", "picker_utilisation",
+             "packer_utilisation", "pick_wait_mean_h", "tours", "packages_picked_per_tour", "backorder_rate",
+             "cancel_rate", "payment_failure_rate", "stockout_rate", "inventory_turnover", "return_rate",
+             "refund_total", "exchanges", "remainders", "satisfaction_mean", "units_shipped", "days", "seed")
+
 
 class _Lazy:
     """A DataFrame attribute that may be given as a builder (called once, on first read)."""
@@ -127,18 +136,36 @@ class Result:
         """The KPIs as a one-row DataFrame."""
         return pd.DataFrame([self.kpis])
 
-    def write(self, out_dir) -> Path:
-        """Write ``kpis.json`` (sorted keys, rounded floats), ``orders.csv``,
-        ``events.csv``, ``ledger.csv``, ``daily.csv`` and the ``scenario.yaml``
-        that produced them to ``out_dir``.
+    def write(self, out_dir, *, overwrite: bool = False) -> Path:
+        """Write the run directory ``out_dir`` atomically, with its ``manifest.json``
+        (see :mod:`omsim.rundir` and :meth:`write_files`).
+
+        Parameters
+        ----------
+        out_dir
+            The directory; an existing non-empty one is refused unless ``overwrite``.
+        overwrite
+            Replace an existing run directory whole.
 
         Returns
         -------
         pathlib.Path
             The directory.
         """
+        from omsim.rundir import run_directory
+
+        with run_directory(out_dir, overwrite=overwrite, option="out_dir",
+                           meta={"seed": int(self.seed), "days": int(self.days), "replications": 1}) as rd:
+            self.write_files(rd.path)
+            if self.scenario is not None and hasattr(self.scenario, "raw"):
+                rd.describe_scenario(self.scenario, seed=self.seed, days=self.days)
+        return rd.final
+
+    def write_files(self, out_dir) -> Path:
+        """Write ``kpis.json`` (sorted keys, rounded floats), ``orders.csv``,
+        ``events.csv``, ``ledger.csv``, ``daily.csv`` and the effective
+        ``scenario.yaml`` (seed and days as run) into the existing directory ``out_dir``."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         (out / "kpis.json").write_text(kpis_json(self.kpis), encoding="utf-8")
         fmt = "%.6f"
         self.orders.to_csv(out / "orders.csv", index=False, float_format=fmt)
@@ -146,9 +173,8 @@ class Result:
         self.ledger.to_csv(out / "ledger.csv", index=False, float_format=fmt)
         self.daily.to_csv(out / "daily.csv", index=False, float_format=fmt)
         if self.scenario is not None and hasattr(self.scenario, "raw"):
-            import yaml
-            (out / "scenario.yaml").write_text(
-                yaml.safe_dump(self.scenario.raw(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+            from omsim.rundir import save_scenario
+            save_scenario(out, self.scenario, seed=self.seed, days=self.days)
         return out
 
 

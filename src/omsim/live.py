@@ -1,0 +1,394 @@
+"""The engine with a journal: every state change is an event, applied the same way live and on replay.
+
+:class:`LiveEngine` is what a long-running decision service holds. It wraps a
+:class:`~omsim.engine.DecisionEngine` and speaks the public language: orders,
+SKUs and nodes by their string ids, times as timezone-aware datetimes (or
+engine hours), errors as :class:`~omsim.errors.OmsimError` naming the thing.
+
+Each command (place an order, cancel, ship a package, receive, restock,
+scrap, count stock) first works out its **outcome** without touching state:
+for an order, the engine's decision (which node ships which units, by which
+service, promised when). The outcome becomes an :class:`~omsim.journal.Event`
+and is appended to the journal; only then is it applied, by the one apply
+function of its type. Replay runs the same apply functions over the journal,
+so :meth:`LiveEngine.replay` rebuilds exactly the state the live engine had
+(stock, reservations, node backlog and capacity taken, carrier bookings, open
+orders, the ledger), whatever the solvers would decide today. A snapshot is
+the pickled engine at a sequence number; snapshot plus the events after it
+gives the same state as the whole journal (:meth:`LiveEngine.digest`).
+
+Event types (version 1), with what ``data`` holds:
+
+=====================  =====================================================
+``order.committed``    the order (id, region, level, lines) and the decision
+``order.cancelled``    ``order_id``
+``shipment.shipped``   ``order_id``, ``shipment`` (its index)
+``stock.received``     ``node``, ``sku``, ``qty``
+``stock.restocked``    ``node``, ``sku``, ``qty``, ``order_id`` (a return)
+``stock.scrapped``     ``node``, ``sku``, ``qty``, ``order_id`` (a return)
+``stock.counted``      ``node``, ``sku``, ``on_hand`` (absolute), ``delta``
+=====================  =====================================================
+
+Engine time never runs backwards: a command dated before the last event is
+applied at the last event's time (the server sets the time; the requested
+time is kept in the event as ``requested_h``).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import pickle
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omsim.clock import Clock
+from omsim.errors import OmsimError
+from omsim.journal import Event, Journal, MemoryJournal, digest
+from omsim.orders import Decision, Order, Shipment
+from omsim.scenario import SERVICE_LEVELS, Scenario
+
+__all__ = ["APPLY", "EVENT_TYPES", "LiveEngine", "OrderState", "decision_from_json", "decision_to_json"]
+
+EVENT_TYPES = ("order.committed", "order.cancelled", "shipment.shipped", "stock.received", "stock.restocked",
+               "stock.scrapped", "stock.counted")
+VERSION = 1
+
+
+# ---------------------------------------------------------------- codecs
+def _num(x):
+    """A JSON-exact number (floats round-trip through repr), None for None/NaN."""
+    if x is None:
+        return None
+    if isinstance(x, (np.integer, int)) and not isinstance(x, bool):
+        return int(x)
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in list(x)]
+    if isinstance(x, (np.generic,)):
+        return x.item()
+    return x
+
+
+def decision_to_json(d: Decision, sku_ids, node_ids) -> dict:
+    """A decision as JSON-ready data with string ids (exact floats)."""
+    return {
+        "status": d.status, "policy": d.policy, "promised_h": _num(d.promised_h), "total": _num(d.total),
+        "cost": {k: _num(v) for k, v in d.cost.items()},
+        "unfilled": [int(u) for u in np.asarray(d.unfilled).tolist()],
+        "shipments": [{"node": node_ids[int(s.node)], "skus": [sku_ids[int(j)] for j in s.skus],
+                       "qty": [int(q) for q in s.qty], "carrier": s.carrier, "service": s.service, "level": s.level,
+                       "distance_km": _num(s.distance_km), "weight_kg": _num(s.weight_kg),
+                       "ship_by_h": _num(s.ship_by_h), "promised_h": _num(s.promised_h),
+                       "transit_h": _num(s.transit_h), "cost": {k: _num(v) for k, v in s.cost.items()}}
+                      for s in d.shipments],
+        "alternatives": _plain(d.alternatives),
+    }
+
+
+def decision_from_json(data: dict, order_id: int, sku_index: dict, node_index: dict) -> Decision:
+    """The :class:`~omsim.orders.Decision` back from :func:`decision_to_json` (positions inside)."""
+    ships = [Shipment(node=node_index[s["node"]], skus=np.array([sku_index[j] for j in s["skus"]], dtype=np.int64),
+                      qty=np.array(s["qty"], dtype=np.int64), carrier=s["carrier"], service=s["service"],
+                      level=s["level"], distance_km=s["distance_km"], weight_kg=s["weight_kg"],
+                      ship_by_h=s["ship_by_h"], promised_h=s["promised_h"], transit_h=s["transit_h"],
+                      cost=dict(s["cost"])) for s in data["shipments"]]
+    return Decision(order_id=order_id, status=data["status"], shipments=ships,
+                    unfilled=np.array(data["unfilled"], dtype=np.int64), promised_h=data["promised_h"],
+                    cost=dict(data["cost"]), total=data["total"], policy=data["policy"],
+                    alternatives=list(data.get("alternatives") or []))
+
+
+# ---------------------------------------------------------------- state
+@dataclass
+class OrderState:
+    """What the live engine knows of one order (beyond the engine's own booking)."""
+
+    order_id: str
+    key: int                       # the engine's position for it
+    status: str                    # allocated, partial, backorder, hold, cancel, cancelled, shipped
+    shipped: list[bool] = field(default_factory=list)
+    history: list[tuple[int, str, float]] = field(default_factory=list)   # (seq, event type, at_h)
+
+
+class LiveEngine:
+    """A :class:`~omsim.engine.DecisionEngine` whose state changes only through journaled events.
+
+    Parameters
+    ----------
+    engine
+        A fresh engine (the state before the journal's first event).
+    journal
+        Where events go; a new :class:`~omsim.journal.MemoryJournal` by default.
+    clock
+        Maps datetimes to engine hours; the scenario's clock by default.
+    """
+
+    def __init__(self, engine, journal: Journal | None = None, clock: Clock | None = None):
+        self.engine = engine
+        self.scenario: Scenario = engine.scenario
+        self.journal = journal if journal is not None else MemoryJournal()
+        self.clock = clock or Clock.from_scenario(self.scenario)
+        self.sku_ids = list(self.scenario.sku_ids)
+        self.node_ids = list(self.scenario.node_ids)
+        self._sku = {s: i for i, s in enumerate(self.sku_ids)}
+        self._node = {n: i for i, n in enumerate(self.node_ids)}
+        self._region = {r.id: i for i, r in enumerate(self.scenario.demand.regions)}
+        self.orders: dict[str, OrderState] = {}
+        self.seq = 0                 # the last event applied
+        self.last_h = 0.0            # engine time of the last event
+        self._days: set[int] = set()
+
+    # ------------------------------------------------------------ ids and time
+    def hours(self, at) -> float:
+        """Engine hours of ``at`` (aware datetime or engine hours), never before the last event."""
+        if at is None:
+            return self.last_h
+        h = self.clock.to_hours(at) if isinstance(at, _dt.datetime) else float(at)
+        if not math.isfinite(h):
+            raise OmsimError(f"time {at!r} is not a finite time")
+        return max(h, self.last_h)
+
+    def sku(self, sku_id: str) -> int:
+        """Position of SKU ``sku_id``, or OmsimError naming it."""
+        try:
+            return self._sku[sku_id]
+        except (KeyError, TypeError):
+            raise OmsimError(f"unknown SKU {sku_id!r}") from None
+
+    def node(self, node_id: str) -> int:
+        """Position of node ``node_id``, or OmsimError naming it."""
+        try:
+            return self._node[node_id]
+        except (KeyError, TypeError):
+            raise OmsimError(f"unknown node {node_id!r}; nodes are {', '.join(self.node_ids)}") from None
+
+    def region(self, region_id: str) -> int:
+        """Position of demand region ``region_id``, or OmsimError naming it."""
+        try:
+            return self._region[region_id]
+        except (KeyError, TypeError):
+            raise OmsimError(f"unknown region {region_id!r}") from None
+
+    def order_state(self, order_id: str) -> OrderState:
+        """The live state of ``order_id``, or OmsimError when unknown."""
+        st = self.orders.get(order_id)
+        if st is None:
+            raise OmsimError(f"unknown order {order_id!r}")
+        return st
+
+    @staticmethod
+    def _qty(qty, what: str, allow_zero: bool = False) -> int:
+        if isinstance(qty, bool) or not isinstance(qty, (int, np.integer)) or qty < (0 if allow_zero else 1):
+            raise OmsimError(f"{what}: quantity must be a whole number {'>= 0' if allow_zero else '>= 1'}, "
+                             f"got {qty!r}")
+        return int(qty)
+
+    # ------------------------------------------------------------ commands
+    def order(self, order_id: str, lines, region: str, level: str = "standard", at=None) -> Order:
+        """Validate an order (string ids) and return it as the engine's :class:`~omsim.orders.Order`."""
+        if not isinstance(order_id, str) or not order_id:
+            raise OmsimError(f"order_id must be a non-empty string, got {order_id!r}")
+        if level not in SERVICE_LEVELS:
+            raise OmsimError(f"order {order_id}: unknown service level {level!r}; "
+                             f"expected one of {', '.join(SERVICE_LEVELS)}")
+        lines = list(lines)
+        if not lines:
+            raise OmsimError(f"order {order_id}: no lines")
+        qty_by_sku: dict[int, int] = {}
+        for i, (sku_id, qty) in enumerate(lines):
+            j = self.sku(sku_id)
+            qty_by_sku[j] = qty_by_sku.get(j, 0) + self._qty(qty, f"order {order_id} line {i + 1} ({sku_id})")
+        key = len(self.orders) if order_id not in self.orders else self.orders[order_id].key
+        return Order(key, self.hours(at), self.region(region), level,
+                     np.array(list(qty_by_sku), dtype=np.int64), np.array(list(qty_by_sku.values()), dtype=np.int64))
+
+    def place(self, order_id: str, lines, region: str, level: str = "standard", at=None,
+              policy: str | None = None) -> tuple[Decision, Event]:
+        """Decide an order and commit the decision in one step: the journaled ``order.committed``."""
+        if order_id in self.orders:
+            raise OmsimError(f"order {order_id!r} exists already")
+        o = self.order(order_id, lines, region, level, at)
+        d = self.engine.decide(o, o.created_h, policy)
+        data = {"order_id": order_id, "key": o.order_id, "region": self.scenario.demand.regions[o.region].id,
+                "level": level, "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
+                "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
+        ev = self._commit("order.committed", data, o.created_h)
+        return d, ev
+
+    def cancel(self, order_id: str, at=None) -> Event:
+        """Cancel an open order (its reserved stock and capacity are given back)."""
+        st = self.order_state(order_id)
+        if st.status in ("cancelled", "cancel"):
+            raise OmsimError(f"order {order_id!r} is already cancelled")
+        if st.status == "shipped":
+            raise OmsimError(f"order {order_id!r} has shipped; it can only be returned")
+        return self._commit("order.cancelled", {"order_id": order_id}, self.hours(at))
+
+    def ship(self, order_id: str, shipment: int, at=None) -> Event:
+        """Hand package ``shipment`` (0-based) of an order to its carrier."""
+        st = self.order_state(order_id)
+        if st.status in ("cancelled", "cancel"):
+            raise OmsimError(f"order {order_id!r} is cancelled")
+        if isinstance(shipment, bool) or not isinstance(shipment, (int, np.integer)) \
+                or not 0 <= shipment < len(st.shipped):
+            raise OmsimError(f"order {order_id!r} has no shipment {shipment!r} "
+                             f"(it has {len(st.shipped)}: 0..{len(st.shipped) - 1})")
+        if st.shipped[shipment]:
+            raise OmsimError(f"order {order_id!r}: shipment {shipment} has shipped already")
+        return self._commit("shipment.shipped", {"order_id": order_id, "shipment": int(shipment)}, self.hours(at))
+
+    def receive(self, node: str, sku: str, qty: int, at=None) -> Event:
+        """Units arrive at a node (a receipt)."""
+        self.node(node), self.sku(sku)
+        q = self._qty(qty, f"receipt of {sku} at {node}")
+        return self._commit("stock.received", {"node": node, "sku": sku, "qty": q}, self.hours(at))
+
+    def restock(self, node: str, sku: str, qty: int, order_id: str | None = None, at=None) -> Event:
+        """A sellable return goes back on hand."""
+        self.node(node), self.sku(sku)
+        q = self._qty(qty, f"restock of {sku} at {node}")
+        return self._commit("stock.restocked", {"node": node, "sku": sku, "qty": q, "order_id": order_id},
+                            self.hours(at))
+
+    def scrap(self, node: str, sku: str, qty: int, order_id: str | None = None, at=None) -> Event:
+        """A damaged return is written off (recorded, never back on hand)."""
+        self.node(node), self.sku(sku)
+        q = self._qty(qty, f"scrap of {sku} at {node}")
+        return self._commit("stock.scrapped", {"node": node, "sku": sku, "qty": q, "order_id": order_id},
+                            self.hours(at))
+
+    def count(self, node: str, sku: str, on_hand: int, expected: int | None = None, at=None) -> Event:
+        """Set on hand to a counted ``on_hand`` (compare-and-set against ``expected`` when given)."""
+        n, j = self.node(node), self.sku(sku)
+        c = self._qty(on_hand, f"count of {sku} at {node}", allow_zero=True)
+        inv = self.engine.inventory
+        now, reserved = int(inv.on_hand[n, j]), int(inv.reserved[n, j])
+        if expected is not None and int(expected) != now:
+            raise OmsimError(f"count of {sku} at {node}: expected on hand {expected}, but it is {now}")
+        if c < reserved:
+            raise OmsimError(f"count of {sku} at {node}: {c} is below the {reserved} units reserved")
+        return self._commit("stock.counted", {"node": node, "sku": sku, "on_hand": c, "delta": c - now},
+                            self.hours(at))
+
+    # ------------------------------------------------------------ events
+    def _commit(self, type_: str, data: dict, at_h: float) -> Event:
+        """Append the outcome to the journal, then apply it."""
+        (ev,) = self.journal.append_at(self.seq + 1, [Event(type_, data, at_h=at_h, version=VERSION)])
+        self.apply(ev)
+        return ev
+
+    def apply(self, ev: Event) -> None:
+        """Apply one journaled event (live and on replay); events must come in sequence."""
+        if ev.seq != self.seq + 1:
+            raise OmsimError(f"journal: event {ev.seq} ({ev.type}) applied after {self.seq}; expected {self.seq + 1}")
+        fn = APPLY.get((ev.type, ev.version))
+        if fn is None:
+            raise OmsimError(f"journal: event {ev.seq} has unknown type {ev.type!r} version {ev.version}")
+        fn(self, ev.data, float(ev.at_h), ev.seq)
+        self.seq = ev.seq
+        self.last_h = max(self.last_h, float(ev.at_h))
+        self._days.add(int(ev.at_h // 24))
+
+    # ------------------------------------------------------------ rebuild
+    def snapshot(self) -> bytes:
+        """The whole state at :attr:`seq` (the engine pickles without its compiled bindings)."""
+        return pickle.dumps({"seq": self.seq, "last_h": self.last_h, "engine": self.engine, "orders": self.orders,
+                             "days": self._days}, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def replay(cls, engine, journal: Journal, snapshot: bytes | None = None, clock: Clock | None = None,
+               upto: int | None = None) -> "LiveEngine":
+        """Rebuild from ``engine`` (the state before event 1) or a ``snapshot``, then the journal after it."""
+        if snapshot is not None:
+            s = pickle.loads(snapshot)
+            live = cls(s["engine"], journal, clock)
+            live.seq, live.last_h, live.orders, live._days = s["seq"], s["last_h"], s["orders"], s["days"]
+        else:
+            live = cls(engine, journal, clock)
+        for ev in journal.read(after=live.seq, limit=None if upto is None else max(upto - live.seq, 0)):
+            live.apply(ev)
+        return live
+
+    def state(self) -> dict:
+        """Everything the events change, read through the engine's public API (for :meth:`digest`)."""
+        e, inv = self.engine, self.engine.inventory
+        days = sorted(self._days | {d + k for d in self._days for k in range(1, 8)}) or [0]
+        ledger = inv.ledger_frame()
+        return {
+            "seq": self.seq, "last_h": self.last_h,
+            "on_hand": inv.on_hand, "reserved": inv.reserved, "safety": inv.safety, "inbound": inv.inbound,
+            "backlog": np.asarray(e.node_backlog_units),
+            "capacity_left": [[e.capacity_left(n, d) for n in range(len(self.node_ids))] for d in days],
+            "carriers_left": [np.asarray(e.carriers.remaining_all(d)) for d in days],
+            "open": e.open_orders,
+            "orders": {k: {"status": s.status, "shipped": s.shipped, "history": s.history,
+                           "committed": (decision_to_json(e.committed(s.key), self.sku_ids, self.node_ids)
+                                         if e.committed(s.key) is not None else None)}
+                       for k, s in sorted(self.orders.items())},
+            "ledger": ledger.astype(str).to_numpy().tolist(),
+        }
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`state`: equal after a replay, whatever the path."""
+        return digest(self.state())
+
+
+# ---------------------------------------------------------------- apply, one per event type
+def _apply_committed(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    key = int(data["key"])
+    d = decision_from_json(data["decision"], key, live._sku, live._node)
+    live.engine.commit(d, t)
+    live.orders[data["order_id"]] = OrderState(data["order_id"], key, d.status, [False] * len(d.shipments),
+                                               [(seq, "order.committed", t)])
+
+
+def _apply_cancelled(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    st = live.orders[data["order_id"]]
+    if live.engine.committed(st.key) is not None:
+        live.engine.cancel(st.key, t)
+    st.status = "cancelled"
+    st.history.append((seq, "order.cancelled", t))
+
+
+def _apply_shipped(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    st = live.orders[data["order_id"]]
+    live.engine.ship(st.key, int(data["shipment"]), t)
+    st.shipped[int(data["shipment"])] = True
+    if all(st.shipped):
+        st.status = "shipped"
+    st.history.append((seq, "shipment.shipped", t))
+
+
+def _apply_received(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    live.engine.inventory.receive(live.node(data["node"]), live.sku(data["sku"]), int(data["qty"]), t)
+
+
+def _apply_restocked(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    live.engine.restock(live.node(data["node"]), live.sku(data["sku"]), int(data["qty"]), data.get("order_id"), t)
+
+
+def _apply_scrapped(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    live.engine.scrap(live.node(data["node"]), live.sku(data["sku"]), int(data["qty"]), data.get("order_id"), t)
+
+
+def _apply_counted(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    live.engine.inventory.count(live.node(data["node"]), live.sku(data["sku"]), int(data["on_hand"]), t, "count")
+
+
+#: (event type, version) -> apply function: the one place each event changes state.
+APPLY = {
+    ("order.committed", 1): _apply_committed,
+    ("order.cancelled", 1): _apply_cancelled,
+    ("shipment.shipped", 1): _apply_shipped,
+    ("stock.received", 1): _apply_received,
+    ("stock.restocked", 1): _apply_restocked,
+    ("stock.scrapped", 1): _apply_scrapped,
+    ("stock.counted", 1): _apply_counted,
+}

@@ -51,15 +51,22 @@ LATEST = "latest"
 # ------------------------------------------------------------------ signals
 @contextmanager
 def _no_interrupt() -> Iterator[None]:
-    """Hold SIGINT back (it is delivered on exit) so a rename pair or a clean-up runs to its end."""
-    can = hasattr(signal, "pthread_sigmask") and _main_thread()
-    if can:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """Hold Ctrl-C back until the block ends, so a rename pair or a clean-up runs to its end.
+
+    (A signal mask would not do: SIGINT may be delivered to any thread, e.g. a
+    BLAS one, and Python then raises in the main thread all the same.)
+    """
+    if not _main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
 
 
 def _main_thread() -> bool:

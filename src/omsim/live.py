@@ -128,9 +128,15 @@ class LiveEngine:
         Where events go; a new :class:`~omsim.journal.MemoryJournal` by default.
     clock
         Maps datetimes to engine hours; the scenario's clock by default.
+    persist
+        ``persist(first_seq, events) -> numbered events``: how an outcome is
+        made durable before it is applied; ``journal.append_at`` by default. A
+        service passes its own, to write the events in the same database
+        transaction as its other records (idempotency keys); if it raises,
+        nothing is applied.
     """
 
-    def __init__(self, engine, journal: Journal | None = None, clock: Clock | None = None):
+    def __init__(self, engine, journal: Journal | None = None, clock: Clock | None = None, persist=None):
         self.engine = engine
         self.scenario: Scenario = engine.scenario
         self.journal = journal if journal is not None else MemoryJournal()
@@ -144,6 +150,7 @@ class LiveEngine:
         self.seq = 0                 # the last event applied
         self.last_h = 0.0            # engine time of the last event
         self._days: set[int] = set()
+        self.persist = persist if persist is not None else self.journal.append_at
 
     # ------------------------------------------------------------ ids and time
     def hours(self, at) -> float:
@@ -279,8 +286,8 @@ class LiveEngine:
 
     # ------------------------------------------------------------ events
     def _commit(self, type_: str, data: dict, at_h: float) -> Event:
-        """Append the outcome to the journal, then apply it."""
-        (ev,) = self.journal.append_at(self.seq + 1, [Event(type_, data, at_h=at_h, version=VERSION)])
+        """Make the outcome durable (:attr:`persist`), then apply it."""
+        (ev,) = self.persist(self.seq + 1, [Event(type_, data, at_h=at_h, version=VERSION)])
         self.apply(ev)
         return ev
 

@@ -393,11 +393,6 @@ def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | 
     return DecisionEngine(scenario, inv, streams, carried=carried | (on_hand > 0))
 
 
-def _atp(inv, skus: np.ndarray) -> np.ndarray:
-    """Available to promise of ``skus`` at every node, (N, L): only the order's columns (catalogues can be large)."""
-    return np.maximum(inv.on_hand[:, skus] - inv.reserved[:, skus] - inv.safety[:, skus], 0)
-
-
 def _why_unfilled(scenario: Scenario, available: np.ndarray, order: Order, unfilled: np.ndarray,
                   max_packages: int) -> list[str]:
     """Reasons per unfilled line, from what was available to promise just before the decision.
@@ -435,7 +430,7 @@ def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
     mp = scenario.policies.max_packages
     if scenario.policies.allocation == "batch" and hasattr(engine, "decide_batch"):
         # One window: the engine sources all open orders together (CP-SAT) and commits them.
-        before = {k: _atp(engine.inventory, oo.orders[k].skus) for k in order}
+        before = {k: engine.inventory.available_columns(oo.orders[k].skus) for k in order}
         for d in engine.decide_batch([oo.orders[k] for k in order], at_h):
             k = int(d.order_id)
             decisions[k] = d
@@ -443,7 +438,7 @@ def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
         return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
     for k in order:
         o = oo.orders[k]
-        available = _atp(engine.inventory, o.skus)
+        available = engine.inventory.available_columns(o.skus)
         d = engine.decide(o, at_h)
         engine.commit(d, at_h)
         decisions[k] = d

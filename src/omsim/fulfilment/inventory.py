@@ -261,10 +261,16 @@ class Inventory:
         """
         i = slice(None) if node is None else self.node_index(node)
         j = slice(None) if sku is None else self.sku_index(sku)
-        atp = self.on_hand[i, j] - self.reserved[i, j] - self.safety[i, j]
-        if node is not None and sku is not None:
-            return max(int(atp), 0)
-        return np.maximum(atp, 0)
+        atp = self._atp(i, j)
+        return int(atp) if node is not None and sku is not None else atp
+
+    def available_columns(self, skus: np.ndarray) -> np.ndarray:
+        """(N, L) available to promise of the SKU positions ``skus`` at every node (inputs already validated)."""
+        return self._atp(slice(None), skus)
+
+    def _atp(self, i, j):
+        """The one ATP formula: ``max(on_hand - reserved - safety, 0)`` at index ``[i, j]``."""
+        return np.maximum(self.on_hand[i, j] - self.reserved[i, j] - self.safety[i, j], 0)
 
     def position(self, node=None, sku=None, backorders=0):
         """Inventory position ``on_hand - reserved + inbound - backorders``.

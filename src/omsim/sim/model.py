@@ -48,13 +48,13 @@ import dataclasses
 import gc
 import heapq
 import math
-from collections import defaultdict
 
 import numpy as np
 import simpy
 
 from omsim.engine import DecisionEngine, decision_arrays
 from omsim.floor import floors
+from omsim.fulfilment.backorders import BackorderQueue, expiry_h
 from omsim.orders import DECISION_STATUSES, Order
 from omsim.ranges import spans
 from omsim.rng import Streams
@@ -202,12 +202,8 @@ class Simulation:
         self._release_due = [False] * self.N
         # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
         # per (nearest node, SKU) for the replenishment reviews.
-        self.backorders: dict[int, Order] = {}
-        self.bo_by_sku: dict[int, set[int]] = defaultdict(set)
-        self.bo_seq: dict[int, int] = {}
-        self.bo_units = np.zeros((self.N, len(sc.sku_ids)), dtype=np.int64)
         self._home = np.argmin(self.engine.node_region_km, axis=0).tolist()   # nearest node per region
-        self._bo_next = 0
+        self.backorders = BackorderQueue(self.N, len(sc.sku_ids), self._home)
         self.pickups: dict[tuple[int, float], list[np.ndarray]] = {}
         self.inspections: dict[float, list[tuple[int, bool]]] = {}   # returns desk batches by time
         self.receipts: dict[float, list] = {}
@@ -363,7 +359,7 @@ class Simulation:
             npk = np.diff(da.pkg_ptr[: m + 1])
             for o in oids[npk > 0].tolist():
                 if o in self.backorders:
-                    self._drop_backorder(o)
+                    self.backorders.drop(o)
         thr = self.pol.wave.backlog_threshold
         if opened and thr is not None:
             wq = self.wq
@@ -405,12 +401,12 @@ class Simulation:
         status = DECISION_STATUSES[code]
         if status in ("backorder", "hold"):
             if oid not in self.backorders:
-                self._add_backorder(oid)
+                self.backorders.add(oid, self._order(oid))
                 ot.state[oid] = BACKORDERED
                 ot.was_backordered[oid] = True
                 log.add(t, oid, EV["backordered"] if status == "backorder" else EV["held"])
                 root = int(ot.parent[oid]) if ot.kind[oid] == 2 else oid
-                deadline = max(float(ot.created_h[root]) + self.pol.max_backorder_wait_h, t)
+                deadline = expiry_h(ot.created_h[root], t, self.pol.max_backorder_wait_h)
                 self._at(deadline, self._expire, oid)  # changes no decision of another order: no barrier
         elif status == "cancel":  # no stock under policy "cancel"
             ot.state[oid] = CANCELLED
@@ -421,7 +417,7 @@ class Simulation:
         """Cancel a backorder that waited too long."""
         if oid in self.backorders:
             t = self.env.now
-            self._drop_backorder(oid)
+            self.backorders.drop(oid)
             self.engine.cancel(oid, t)
             self.ot.state[oid] = CANCELLED
             self.log.add(t, oid, EV["cancelled"], -1, self.log.code("max_wait"))
@@ -777,26 +773,6 @@ class Simulation:
         self._retry_backorders(t, set(sku.tolist()), self._exchanges(exchanges, t) if exchanges else [])
 
     # -------------------------------------------------------------- inventory
-    def _add_backorder(self, oid: int) -> None:
-        o = self._order(oid)
-        self.backorders[oid] = o
-        self.bo_seq[oid] = self._bo_next
-        self._bo_next += 1
-        for j in o.skus.tolist():
-            self.bo_by_sku[j].add(oid)
-        self.bo_units[self._home[o.region], o.skus] += o.qty
-
-    def _drop_backorder(self, oid: int) -> None:
-        o = self.backorders.pop(oid)
-        del self.bo_seq[oid]
-        for j in o.skus.tolist():
-            self.bo_by_sku[j].discard(oid)
-        self.bo_units[self._home[o.region], o.skus] -= o.qty
-
-    def _backorder_units(self) -> np.ndarray:
-        """(N, S) backordered units, each order counted at its nearest node."""
-        return self.bo_units.copy()
-
     def _reviews(self, n: int):
         rp = self.sc.network.warehouses[n].replenishment
         if rp.policy == "none" and not rp.by_class:
@@ -804,7 +780,7 @@ class Simulation:
         dt = rp.review_h
         while True:
             t = self.env.now
-            bo = self._backorder_units()[n]
+            bo = self.backorders.units[n].copy()
             for po in self.engine.review(n, t, bo) or []:
                 eta = max(float(po.eta_h), t)
                 b = self.receipts.get(eta)
@@ -828,23 +804,9 @@ class Simulation:
     def _retry_backorders(self, t: float, skus: set | None, new: list[int] = ()) -> None:
         """Ask the engine again for backorders that need one of ``skus`` (all when None), oldest first,
         after deciding new order rows ``new`` (exchanges), in one call."""
-        cand: list[int] = []
-        if self.backorders:
-            inv = self.engine.inventory
-            if skus is None:
-                # Available to promise anywhere, per SKU: an order none of whose SKUs has a free unit
-                # cannot be allocated, so asking the engine again would only repeat "backorder".
-                free = (inv.on_hand - inv.reserved - inv.safety).max(axis=0) > 0
-                cand = [o for o, order in self.backorders.items() if free[order.skus].any()]
-            else:
-                # Only backorders needing one of these SKUs, when it has a free unit somewhere (the
-                # new rows decided first may take it: asking again then repeats "backorder").
-                sk = np.fromiter(skus, dtype=np.int64, count=len(skus))
-                free_sk = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk]).max(axis=0) > 0
-                got: set[int] = set()
-                for j in sk[free_sk].tolist():
-                    got |= self.bo_by_sku.get(j, set())
-                cand = sorted(got, key=self.bo_seq.__getitem__)
+        # Only backorders that could ship now (see omsim.fulfilment.backorders); the new rows decided
+        # first may take the stock, and asking again then repeats "backorder".
+        cand = self.backorders.candidates(self.engine.inventory, skus)
         if not cand and not new:
             return
         # Decided in turn, each against the stock the ones before it left. A backorder decided again is

@@ -19,6 +19,7 @@ def run(*args):
 def test_help_and_version():
     r = run("--help")
     assert r.exit_code == 0 and "validate" in r.output and "simulate" in r.output
+    assert "omsim COMMAND --help" in r.output
     r = run("--version")
     assert r.exit_code == 0 and __version__ in r.output
 
@@ -139,3 +140,27 @@ def test_simulate_bad_scenario_exit_2(tmp_path):
     r = run("simulate", p, "--days", "1", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "network.warehouses" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", [None, "validate", "schema", "simulate", "sweep", "compare", "plan", "report"])
+def test_help_shows_no_rst_markup(command):
+    r = run(*([command] if command else []), "--help")
+    assert r.exit_code == 0, r.output
+    assert "``" not in r.output and ":func:" not in r.output and ":class:" not in r.output
+
+
+def test_progress_off_a_terminal_is_plain_lines(tmp_path):
+    """Logs (stderr not a terminal) get whole lines, never carriage returns."""
+    import subprocess
+    import sys
+
+    import os
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    for args in (["simulate", SMALL, "--days", "2", "--out", tmp_path / "s"],
+                 ["sweep", SMALL, "--set", "network.warehouses[0].pickers=2,3", "-r", "1", "--days", "1",
+                  "-w", "1", "--out", tmp_path / "w"]):
+        p = subprocess.run([sys.executable, "-m", "omsim.cli", *map(str, args)], capture_output=True, text=True,
+                           env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert "\r" not in p.stderr and "\r" not in p.stdout
+        assert "wrote" in p.stderr + p.stdout

@@ -105,3 +105,21 @@ def test_sigint_leaves_the_old_directory_or_none_never_a_broken_one(tmp_path, mo
         assert not out.exists()
     if out.exists():
         assert (out / MANIFEST).exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_a_sweeps_process_group_stops_workers_without_tracebacks(tmp_path):
+    """A terminal's Ctrl-C goes to every process of the group: workers ignore it, the parent stops them."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    args = [sys.executable, "-m", "omsim.cli", "sweep", str(ROOT / "scenarios" / "default.yaml"),
+            "--set", "network.warehouses[*].pickers=1,2", "-r", "2", "--days", "30", "-w", "2",
+            "--out", str(tmp_path / "sweep")]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+                            cwd=tmp_path, start_new_session=True)
+    time.sleep(5)  # workers started and running
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and time.monotonic() - t0 < 20
+    assert list(tmp_path.iterdir()) == []

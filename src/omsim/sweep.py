@@ -289,18 +289,30 @@ def _run_processes(tasks, workers, progress, runner) -> list[dict]:
     # only start method on every platform.
     ctx = mp.get_context("spawn")
     rows = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
+                             initializer=_ignore_sigint) as pool:
         futures = [pool.submit(run_task, t, runner) for t in tasks]
         try:
             for done, fut in enumerate(as_completed(futures), start=1):
                 rows.append(fut.result())
                 if progress:
                     progress(done, len(tasks))
-        except BaseException:
+        except BaseException as exc:
             for f in futures:
                 f.cancel()
+            if isinstance(exc, KeyboardInterrupt):
+                # Ctrl-C: the workers ignore it (no traceback from each); stop them rather than wait.
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
             raise
     return rows
+
+
+def _ignore_sigint() -> None:
+    """Worker start-up: Ctrl-C is the parent's to handle (a terminal sends it to the whole group)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_dask(tasks, scheduler, progress, runner) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Student's t without SciPy: published tables, closed forms, CDF round trips, the normal limit."""
+"""Student's t through SciPy: published tables, closed forms, CDF round trips, the normal limit."""
 import math
 from statistics import NormalDist
 

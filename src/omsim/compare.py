@@ -10,7 +10,7 @@ B − A carry only the effect of the change, and their mean gets a t-based 95%
 confidence interval. Otherwise the comparison falls back to Welch's unpaired
 interval. A difference is called significant when its interval excludes zero.
 
-The Student t quantile comes from :mod:`omsim.stats` (no SciPy).
+The Student t quantile comes from :mod:`omsim.stats` (SciPy).
 """
 from __future__ import annotations
 

@@ -268,3 +268,42 @@ def test_kpi_names_are_the_simulators(tmp_path):
 
     res = omsim.simulate(omsim.load_scenario(SMALL), seed=1, days=1)
     assert tuple(res.kpis) == KPI_NAMES
+
+
+def test_temporary_siblings_of_killed_processes_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".run.tmp-{pid}-abc"
+    stale.mkdir()
+    (stale / "orders.csv").write_text("half")
+    mine = tmp_path / f".run.tmp-{os.getpid()}-xyz"        # a live process's: left alone
+    mine.mkdir()
+    with run_directory(tmp_path / "run") as rd:
+        (rd.path / "a.csv").write_text("a\n1\n")
+    assert not stale.exists() and mine.exists()
+    assert verify(tmp_path / "run")["files"]["a.csv"]["rows"] == 1
+
+
+def test_out_through_a_symbolic_link_keeps_the_link(tmp_path):
+    target = tmp_path / "real"
+    assert run("simulate", SMALL, "--days", "1", "--out", target, "-q").exit_code == 0
+    link = tmp_path / "link"
+    link.symlink_to("real")
+    assert run("simulate", SMALL, "--days", "1", "--seed", "2", "--out", link, "-q", "--overwrite").exit_code == 0
+    assert link.is_symlink() and verify(target)["seed"] == 2
+
+
+def test_an_automatic_name_taken_meanwhile_gets_the_next_one(tmp_path, monkeypatch):
+    import omsim.rundir as rdmod
+
+    monkeypatch.chdir(tmp_path)
+    first = rdmod.auto_dir("x")
+    with rdmod.run_directory(first, latest=True) as rd:
+        (rd.path / "a.csv").write_text("a\n1\n")
+        first.mkdir(parents=True)                         # another run finished under the same name
+        (first / "b.csv").write_text("b\n")
+    assert rd.final != first and verify(rd.final) and (first / "b.csv").exists()
+    assert (first.parent / "latest").resolve() == rd.final.resolve()

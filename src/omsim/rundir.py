@@ -2,7 +2,8 @@
 
 Every command that writes a directory (``simulate``, ``plan``, ``sweep``,
 ``report``) writes through :func:`run_directory`: the files go into a
-temporary sibling (``.NAME.tmp-...``), and only when all of them are complete
+temporary sibling (``.NAME.tmp-<pid>-...``, removed by the next run if its
+process was killed), and only when all of them are complete
 is ``manifest.json`` written and the directory renamed into place. An
 interrupted or failed command therefore leaves the old directory or none,
 never a half-written one; a directory that has a ``manifest.json`` is
@@ -24,6 +25,7 @@ CSV, rows of a Parquet file, else null).
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import hashlib
 import json
 import os
@@ -322,10 +324,13 @@ def run_directory(out: str | Path, *, overwrite: bool = False, option: str = "--
     """
     final = Path(out)
     _check_target(final, overwrite, option)
+    if final.is_symlink():  # e.g. runs/NAME/latest: write the directory it points at, keep the link
+        final = final.resolve()
     parent = final.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=parent))
+        _remove_stale(parent, final.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise OmsimError(f"{option} {final}: cannot create the directory ({exc.strerror or exc})",
                          file=str(final)) from None
@@ -353,6 +358,8 @@ def _finish(rd: RunDir, overwrite: bool) -> None:
         doc["finished_at"] = _now()
         (rd.path / MANIFEST).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
         _normalise_modes(rd.path)
+        if rd.latest is not None and (rd.final.exists() or rd.final.is_symlink()):
+            rd.final = auto_dir(rd.final.parent.name, rd.final.parent.parent)  # another run took the name
         with _no_interrupt():
             _swap_in(rd.path, rd.final, overwrite)
             if rd.latest is not None:
@@ -360,6 +367,24 @@ def _finish(rd: RunDir, overwrite: bool) -> None:
     except OSError as exc:
         raise OmsimError(f"{rd.final}: cannot write the run directory ({exc.strerror or exc})",
                          file=str(rd.final)) from None
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Delete temporary siblings left by a killed process (``.NAME.tmp-<pid>-*`` of a pid no longer alive)."""
+    for p in parent.glob(f".{glob.escape(name)}.tmp-*-*"):
+        pid = p.name[len(name) + 6:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _swap_in(tmp: Path, final: Path, overwrite: bool) -> None:

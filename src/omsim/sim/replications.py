@@ -21,6 +21,8 @@ class Replications:
         One row per KPI: ``mean, std, half_width, low, high, n`` (95 % CI, Student's t).
     results
         The individual :class:`~omsim.sim.result.Result` objects (when kept).
+    scenario, seed, days
+        What was run (saved with the run directory as its effective ``scenario.yaml``).
     """
 
     kpis: pd.DataFrame

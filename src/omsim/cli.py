@@ -279,6 +279,21 @@ def plan(scenario, orders, stock, at, seed, out_dir, overwrite, max_rows):
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_user_errors
+def history(file):
+    """Check an order history FILE (CSV, .csv.gz or Parquet): lines and orders kept, lines dropped per rule."""
+    from omsim.history import load_history
+
+    h = load_history(file)
+    click.echo(h.report.summary())
+    if len(h.lines):
+        t = h.lines["created_at"]
+        click.echo(f"{t.iloc[0]} .. {t.iloc[-1]}, {h.lines['sku'].nunique()} SKUs, "
+                   f"{h.report.cancellations} cancellation lines")
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write elsewhere (default: RUN_DIR/report.html, added to its manifest; "

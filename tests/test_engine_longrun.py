@@ -10,7 +10,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omsim.engine import DecisionEngine, _Store
+from omsim.engine import DecisionEngine
+from omsim.engine.store import _Store
 from omsim.rng import Streams
 
 from test_engine_arrays import _default_scenario, _pair, assert_columns, assert_same_state, columns_of, decision_key, random_lines, worlds

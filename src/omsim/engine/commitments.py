@@ -1,0 +1,559 @@
+"""Open orders: commit a decision, cancel it, ship its packages (the commitment book).
+
+An open order is held in ``engine._open`` under its id as one of: the row of the column
+store (decided as columns), a :class:`_Booking` (committed through :meth:`commit`) or a
+:class:`_WaitBooking` (a registered backorder or hold). Every state change of an open order
+goes through this module: ``commit``/``register_backorders`` (commit), ``cancel``, ``ship``/
+``ship_many`` (ship)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omsim.errors import OmsimError
+from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Shipment
+from omsim.ranges import spans
+from .constants import _CANCEL, _STATUS_CODE
+from .store import _Store
+
+
+@dataclass
+class _Booking:
+    """A committed decision and what it still holds."""
+
+    decision: Decision
+    day: int                                  # the day its node capacity was taken
+    service: list[int]                        # service index per shipment
+    pickup_day: list[int]                     # carrier capacity day per shipment
+    open: list[bool] = field(default_factory=list)   # shipment not yet shipped
+    open_count: int = 0
+
+
+class _ArrBooking:
+    """A view of an open order decided as columns: order row i of the engine's _Store (what
+    ``engine._open[oid]`` holds for such an order is the row itself; made by ``engine._booking``)."""
+
+    __slots__ = ("run", "i", "oid")
+
+    def __init__(self, run: _Store, i: int, oid):
+        self.run, self.i, self.oid = run, i, oid
+
+    @property
+    def p0(self) -> int:
+        return self.run.pkg_ptr.item(self.i)
+
+    @property
+    def npk(self) -> int:
+        return self.run.pkg_ptr.item(self.i + 1) - self.run.pkg_ptr.item(self.i)
+
+    @property
+    def day(self) -> int:
+        return self.run.oday.item(self.i)
+
+    @property
+    def open_count(self) -> int:
+        return self.run.ocnt.item(self.i)
+
+    @property
+    def decision(self) -> Decision:
+        return self.run.decision(self.i, self.oid)
+
+    @property
+    def open(self) -> list[bool]:
+        """Per shipment: not yet shipped (a copy)."""
+        return [bool(v) for v in self.run.pkg_open[self.p0:self.p0 + self.npk].tolist()]
+
+    @property
+    def service(self) -> list[int]:
+        return self.run.pkg_service[self.p0:self.p0 + self.npk].tolist()
+
+    @property
+    def pickup_day(self) -> list[int]:
+        return self.run.pkg_day[self.p0:self.p0 + self.npk].tolist()
+
+
+class _WaitBooking:
+    """A registered order that ships nothing (backorder or hold) from :meth:`DecisionEngine.register_backorders`:
+    its lines; the Decision (what ``commit`` of ``decide``'s decision would hold) is built when asked."""
+
+    __slots__ = ("engine", "oid", "status", "skus", "qty", "policy", "day", "_d")
+    open: list = []            # no shipments (read-only: never appended to)
+    open_count = 0
+    service: list = []
+    pickup_day: list = []
+
+    def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int):
+        self.engine, self.oid, self.status, self.skus, self.qty = engine, oid, status, skus, qty
+        self.policy, self.day, self._d = policy, day, None
+
+    @property
+    def decision(self) -> Decision:
+        d = self._d
+        if d is None:
+            # _decision's arithmetic for an assignment that ships nothing
+            eng = self.engine
+            short = int(sum(self.qty.tolist()))
+            cost = {"shipping_package": 0.0, "shipping_weight": 0.0, "shipping_distance": 0.0, "handling": 0.0,
+                    "split_penalty": eng.split_penalty * 0, "lost_penalty": eng.lost_sale_penalty * short}
+            total = 0.0
+            for key in COST_KEYS:
+                total += cost[key]
+            d = self._d = Decision(self.oid, self.status, [], self.qty.copy(), None, cost, total, self.policy, [])
+        return d
+
+
+class Commitments:
+    """Part of :class:`~omsim.engine.DecisionEngine`: commit, cancel and ship."""
+
+    def commit(self, decision: Decision, t_h: float) -> None:
+        """Act on a decision: reserve its stock, take node capacity, book carrier capacity.
+
+        All or nothing: when the state moved since ``decide`` and the decision
+        no longer fits (stock, node or carrier capacity), raises and changes
+        nothing. A backorder or hold (ships nothing) only registers the order
+        so that :meth:`cancel` knows it; a cancel decision leaves no trace.
+
+        Raises
+        ------
+        OmsimError
+            The order is already committed, or the decision no longer fits.
+        """
+        oid = decision.order_id
+        if oid in self._open:
+            raise OmsimError(f"order {oid}: already committed; cancel it before committing a new decision")
+        t_h = float(t_h)
+        day = int(t_h // 24)
+        ships = decision.shipments
+        if not ships:
+            if decision.status != "cancel":     # a cancelled order is over; backorders and holds wait
+                self._open[oid] = _Booking(decision, day, [], [], [], 0)
+            return
+        st = self.services
+        try:
+            ks = [st.index[(s.carrier, s.service)] for s in ships]
+        except KeyError as exc:
+            raise OmsimError(f"order {oid}: unknown carrier service {exc.args[0]!r}") from None
+        pdays = [int(s.ship_by_h // 24) for s in ships]
+        node_list = [int(s.node) for s in ships]
+        unit_list = [sum(s.qty.tolist()) for s in ships]
+        if len(set(node_list)) != len(node_list):
+            raise OmsimError(f"order {oid}: two packages from the same node; a decision ships one package per node")
+        if self._node_capped:
+            orders_left, units_left = self._node_room(day)
+            for n, u in zip(node_list, unit_list):
+                if orders_left[n] < 1 or units_left[n] < u:
+                    raise OmsimError(f"order {oid}: node {self.node_ids[n]} has no capacity left on day {day}")
+        need: dict[tuple[int, int], int] = {}
+        for k, d in zip(ks, pdays):
+            need[d, k] = need.get((d, k), 0) + 1
+        book = self.carriers
+        for (d, k), c in need.items():
+            if book.remaining(k, d) < c:
+                raise OmsimError(f"order {oid}: carrier service {st.carrier[k]}/{st.service[k]} is full on day {d}")
+        inv = self.inventory
+        if len(ships) == 1:
+            s0 = ships[0]
+            all_nodes, all_skus, all_qty = [s0.node] * len(s0.skus), s0.skus, s0.qty
+        else:
+            all_nodes = [s.node for s in ships for _ in range(len(s.skus))]
+            all_skus = np.concatenate([s.skus for s in ships])
+            all_qty = np.concatenate([s.qty for s in ships])
+        if not self._reserve_lines(all_nodes, all_skus, all_qty):
+            try:
+                inv.reserve_many(all_nodes, all_skus, all_qty, order_id=oid, t=t_h)   # all or nothing
+            except OmsimError as exc:
+                raise OmsimError(f"order {oid}: the stock moved since the decision, decide again ({exc})") from None
+        # From here nothing can fail.
+        o = self._orders_taken.get(day)
+        if o is None:
+            o = self._orders_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
+            self._units_taken[day] = np.zeros(self.n_nodes, dtype=np.int64)
+            self._prune(day)
+        ut = self._units_taken[day]
+        back = self.node_backlog_units
+        for n, u in zip(node_list, unit_list):      # distinct nodes (checked above): scalar updates
+            o[n] += 1
+            ut[n] += u
+            back[n] += u
+        for (d, k), c in need.items():
+            book.book(k, d, c)
+            # A service-day counts as full while it could not take every package of one
+            # order (decide rate-shops each node alone): the last max_packages - 1 slots
+            # are held back, so a decision that passed decide always fits at commit.
+            if book.remaining(k, d) < self.max_packages:
+                self._full.add((d, k))
+                self._full_ver += 1
+        self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
+
+    def _reserve_lines(self, nodes, skus, qty) -> bool:
+        """Inventory.reserve_many for a decision's lines (one per (node, SKU)): True when done, False
+        (nothing changed) when it does not fit or the lines are not plain distinct positions, so that the
+        caller lets reserve_many decide (and word the error)."""
+        inv = self.inventory
+        S = self.n_skus
+        nl = nodes if isinstance(nodes, list) else list(nodes)
+        sl = skus.tolist() if isinstance(skus, np.ndarray) else list(skus)
+        ql = qty.tolist() if isinstance(qty, np.ndarray) else list(qty)
+        if not (len(nl) == len(sl) == len(ql)):
+            return False
+        keys = []
+        for a, b, q in zip(nl, sl, ql):
+            if type(a) is not int or type(b) is not int or type(q) is not int or q < 0 or not 0 <= b < S \
+                    or not 0 <= a < self.n_nodes:
+                return False
+            keys.append(a * S + b)
+        if len(set(keys)) != len(keys):
+            return False
+        oh, rs, sf = inv.on_hand.ravel(), inv.reserved.ravel(), inv.safety.ravel()
+        for k, q in zip(keys, ql):
+            if q > oh.item(k) - rs.item(k) - sf.item(k):
+                return False
+        for k, q in zip(keys, ql):
+            rs[k] += q
+        return True
+
+    def register_backorders(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, statuses) -> None:
+        """Register orders that ship nothing (remainders probed by ``decide_commit_arrays(probe_remainder=True)``).
+
+        The same state as ``commit(decide(o, t), t)`` of each order whose
+        decision ships nothing with status ``statuses[i]`` (``backorder`` or
+        ``hold``: the order is open — :meth:`committed` gives that Decision,
+        :meth:`cancel` forgets it — and nothing else changes; ``cancel``:
+        no trace), without deciding again. A decision that ships nothing
+        changes no state any later decision reads, so registering the
+        remainders after the run they were probed in equals committing each
+        right after its order.
+
+        Parameters
+        ----------
+        order_ids
+            (n,) int, distinct, not open (the remainders' own ids).
+        t_h
+            (n,) float (or one float): the decision time (sets the booking day as ``commit``).
+        region, level, line_ptr, line_sku, line_qty
+            As :meth:`decide_commit_arrays`: the remainders' lines (the units left unfilled).
+        statuses
+            (n,) int, :data:`DECISION_STATUSES` index of each decision (``rem_status`` of the probe):
+            ``backorder``, ``hold`` or ``cancel``.
+
+        Raises
+        ------
+        OmsimError
+            Malformed columns, a status that ships something (or -1/-2), an order id open or
+            repeated; nothing is registered then.
+        """
+        oids, t, reg, lev, ptr, sku, qty = self._check_columns(order_ids, t_h, region, level, line_ptr, line_sku,
+                                                                line_qty)
+        self._kbound["run"] = None          # _check_columns bound these columns to the kernel: not a run
+        n = oids.size
+        codes = np.asarray(statuses).reshape(-1)
+        if codes.size != n or (n and codes.dtype.kind not in "iu"):
+            raise OmsimError(f"register_backorders: {n} orders but {codes.size} statuses (integer codes)")
+        cl = codes.tolist()
+        keys = oids.tolist()
+        opened = self._open
+        for o, c in zip(keys, cl):
+            if c not in (_STATUS_CODE["backorder"], _STATUS_CODE["hold"], _CANCEL):
+                raise OmsimError(f"order {o}: status code {c} is not backorder, hold or cancel (a decision that "
+                                 "ships nothing)")
+            if o in opened:
+                raise OmsimError(f"order {o}: already committed; cancel it before committing a new decision")
+        if len(set(keys)) != n:
+            raise OmsimError("register_backorders: an order id appears twice")
+        pl = ptr.tolist()
+        days = (t // 24.0).astype(np.int64).tolist()
+        policy = self.policy
+        for i, (o, c) in enumerate(zip(keys, cl)):
+            if c != _CANCEL:        # a cancelled order is over; backorders and holds wait
+                a, b = pl[i], pl[i + 1]
+                opened[o] = _WaitBooking(self, o, DECISION_STATUSES[c], sku[a:b].copy(), qty[a:b].copy(), policy,
+                                         days[i])
+
+    def _booking(self, order_id):
+        """The open order's booking: a _Booking, a _WaitBooking, or a view (_ArrBooking) of its store row."""
+        b = self._open.get(order_id)
+        if b is None:
+            raise OmsimError(f"order {order_id}: not committed (or already shipped or cancelled)")
+        if type(b) is int:
+            return _ArrBooking(self._store, b, order_id)
+        return b
+
+    def cancel(self, order_id, t_h: float) -> int:
+        """Cancel an order: release what it still has reserved and give back the capacity it took.
+
+        Shipped packages stay shipped. Returns the units released.
+
+        Raises
+        ------
+        OmsimError
+            The order is not committed (or is already fully shipped or cancelled).
+        """
+        b = self._booking(order_id)
+        if type(b) is _ArrBooking:
+            return self._cancel_arrays(order_id, b, t_h)
+        if type(b) is _WaitBooking:
+            del self._open[order_id]
+            return 0
+        released = 0
+        ships = b.decision.shipments
+        idx = [i for i, open_ in enumerate(b.open) if open_]
+        if idx:
+            nodes = np.concatenate([np.full(len(ships[i].skus), ships[i].node, dtype=np.int64) for i in idx])
+            skus = np.concatenate([ships[i].skus for i in idx])
+            qty = np.concatenate([ships[i].qty for i in idx])
+            self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
+            o = self._orders_taken.get(b.day)
+            u = self._units_taken.get(b.day)
+            for i in idx:
+                s = ships[i]
+                units = int(s.qty.sum())
+                released += units
+                self.node_backlog_units[s.node] -= units
+                if o is not None:
+                    o[s.node] -= 1
+                    u[s.node] -= units
+                self.carriers.unbook(b.service[i], b.pickup_day[i], 1)
+                if self.carriers.remaining(b.service[i], b.pickup_day[i]) >= self.max_packages:
+                    self._full.discard((b.pickup_day[i], b.service[i]))
+                    self._full_ver += 1
+        del self._open[order_id]
+        return released
+
+    def _cancel_arrays(self, order_id, b: "_ArrBooking", t_h: float) -> int:
+        """cancel() of an order decided as columns (the same steps on its package rows)."""
+        run = b.run
+        rows = [p for p in range(b.p0, b.p0 + b.npk) if run.pkg_open[p]]
+        released = 0
+        if rows:
+            lp = run.pkg_line_ptr
+            nodes = np.concatenate([np.full(int(lp[p + 1] - lp[p]), run.pkg_node[p], dtype=np.int64) for p in rows])
+            skus = np.concatenate([run.pkg_sku[lp[p]:lp[p + 1]] for p in rows])
+            qty = np.concatenate([run.pkg_qty[lp[p]:lp[p + 1]] for p in rows])
+            self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
+            o = self._orders_taken.get(b.day)
+            u = self._units_taken.get(b.day)
+            for p in rows:
+                n, k, d = int(run.pkg_node[p]), int(run.pkg_service[p]), int(run.pkg_day[p])
+                units = int(run.pkg_qty[lp[p]:lp[p + 1]].sum())
+                released += units
+                self.node_backlog_units[n] -= units
+                if o is not None:
+                    o[n] -= 1
+                    u[n] -= units
+                self.carriers.unbook(k, d, 1)
+                if self.carriers.remaining(k, d) >= self.max_packages:
+                    self._full.discard((d, k))
+                    self._full_ver += 1
+        del self._open[order_id]
+        run.forget(b.i)
+        return released
+
+    def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
+        """Hand one package to its carrier: its reserved units leave stock (ledger ``ship``).
+
+        Returns the shipment. The order is forgotten once all its packages shipped.
+
+        Raises
+        ------
+        OmsimError
+            Unknown order, bad index, or the package already shipped.
+        """
+        b = self._booking(order_id)
+        if type(b) is _ArrBooking:
+            return self._ship_arrays(order_id, b, shipment_index, t_h)
+        ships = b.decision.shipments
+        i = int(shipment_index)
+        if not 0 <= i < len(ships):
+            raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {len(ships)})")
+        if not b.open[i]:
+            raise OmsimError(f"order {order_id}: shipment {i} already shipped")
+        s = ships[i]
+        self.inventory.consume_many([s.node] * len(s.skus), s.skus, s.qty, order_id=order_id, t=t_h)  # all or nothing
+        self.node_backlog_units[s.node] -= sum(s.qty.tolist())
+        b.open[i] = False
+        b.open_count -= 1
+        if b.open_count == 0:
+            del self._open[order_id]
+        return s
+
+    def _ship_arrays(self, order_id, b: "_ArrBooking", shipment_index, t_h: float) -> Shipment:
+        """ship() of an order decided as columns: the same steps on its package row."""
+        run = b.run
+        i = int(shipment_index)
+        if not 0 <= i < b.npk:
+            raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {b.npk})")
+        row = b.p0 + i
+        if not run.pkg_open[row]:
+            raise OmsimError(f"order {order_id}: shipment {i} already shipped")
+        a, c = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
+        n = int(run.pkg_node[row])
+        qty = run.pkg_qty[a:c]
+        self.inventory.consume_many([n] * (c - a), run.pkg_sku[a:c], qty, order_id=order_id, t=t_h)  # all or nothing
+        self.node_backlog_units[n] -= sum(qty.tolist())
+        s = b.decision.shipments[i]
+        run.pkg_open[row] = 0
+        run.ocnt[b.i] -= 1
+        if run.ocnt[b.i] == 0:
+            del self._open[order_id]
+            run.forget(b.i)
+        return s
+
+    def ship_many(self, order_ids, shipment_indices, t_h: float) -> None:
+        """Hand packages to their carriers: ``ship(o, k, t_h)`` for each pair in turn, in one step.
+
+        The same state and the same ledger rows (in the same order) as that
+        loop; all or nothing: nothing changes when a pair is refused.
+
+        Parameters
+        ----------
+        order_ids, shipment_indices
+            Equal-length sequences: the package ``shipment_indices[j]`` of order ``order_ids[j]``.
+        t_h
+            When (not before the last ledger row).
+
+        Raises
+        ------
+        OmsimError
+            An order not open, a bad index, or a package already shipped (or listed twice).
+        """
+        oids = np.asarray(order_ids).reshape(-1).tolist()
+        ks = np.asarray(shipment_indices).reshape(-1).tolist()
+        if len(oids) != len(ks):
+            raise OmsimError(f"ship_many: {len(oids)} order ids but {len(ks)} shipment indices")
+        if not oids:
+            return
+        t = float(t_h)
+        opened = self._open
+        vals = [opened.get(o) for o in oids]
+        run = self._store
+        if all(type(v) is int for v in vals):
+            # Orders decided as columns (the common case; every run writes to the engine's one store):
+            # every step vectorised.
+            m = len(vals)
+            k = np.asarray(ks, dtype=np.int64)
+            orow = np.array(vals, dtype=np.int64)
+            pp = run.pkg_ptr
+            p0 = pp[orow]
+            rows = p0 + k
+            ok = bool(np.all((k >= 0) & (rows < pp[orow + 1])))
+            if ok:
+                ok = bool(np.all(run.pkg_open[rows])) and np.unique(rows).size == m
+            if ok:
+                lp = run.pkg_line_ptr
+                a = lp[rows]
+                cnt = lp[rows + 1] - a
+                idx = spans(a, a + cnt)[1]
+                seq = np.repeat(np.arange(m), cnt)
+                node = np.repeat(run.pkg_node[rows], cnt)
+                sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]
+                # consume_many writes a package's rows by (node, sku): by SKU within the package.
+                order = np.lexsort((sku, seq))
+                seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
+                refs = np.empty(m, dtype=object)
+                refs[:] = oids
+                self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
+                np.subtract.at(self.node_backlog_units, node, qty)
+                run.pkg_open[rows] = 0
+                oc = run.ocnt
+                np.subtract.at(oc, orow, 1)
+                drop = run.decisions.pop
+                for j in np.flatnonzero(oc[orow] == 0).tolist():
+                    if opened.pop(oids[j], None) is not None:
+                        drop(vals[j], None)
+                return
+            # else: the general path below finds the first bad pair and says what is wrong
+        # The general case (packages decided as columns and committed one by one mixed): the lines of each
+        # package gathered pair by pair; one step for the inventory.
+        seq_l: list = []
+        nodes_l: list = []
+        skus_l: list = []
+        qty_l: list = []
+        closes = []
+        seen = set()
+        for j, (o, k) in enumerate(zip(oids, ks)):
+            b = opened.get(o)
+            if b is None:
+                raise OmsimError(f"order {o}: not committed (or already shipped or cancelled)")
+            if type(k) is not int:
+                k = int(k)
+            if type(b) is int:
+                npk = run.pkg_ptr.item(b + 1) - run.pkg_ptr.item(b)
+                if not 0 <= k < npk:
+                    raise OmsimError(f"order {o}: no shipment {k} (it has {npk})")
+                row = run.pkg_ptr.item(b) + k
+                if not run.pkg_open[row] or (o, k) in seen:
+                    raise OmsimError(f"order {o}: shipment {k} already shipped")
+                x, y = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
+                n, sk, q = int(run.pkg_node[row]), run.pkg_sku[x:y].tolist(), run.pkg_qty[x:y].tolist()
+                closes.append((run.pkg_open, row, b))
+            else:
+                if not 0 <= k < len(b.decision.shipments):
+                    raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
+                if not b.open[k] or (o, k) in seen:
+                    raise OmsimError(f"order {o}: shipment {k} already shipped")
+                sh = b.decision.shipments[k]
+                n, sk, q = int(sh.node), sh.skus.tolist(), sh.qty.tolist()
+                closes.append((b.open, k, b))
+            seen.add((o, k))
+            m = len(sk)
+            seq_l += [j] * m
+            nodes_l += [n] * m
+            skus_l += sk
+            qty_l += q
+        seq = np.array(seq_l, dtype=np.int64)
+        sku = np.array(skus_l, dtype=np.int64)
+        # consume_many writes a package's rows by (node, sku): by SKU within the package.
+        order = np.lexsort((sku, seq))
+        seq, sku = seq[order], sku[order]
+        node = np.array(nodes_l, dtype=np.int64)[order]
+        qty = np.array(qty_l, dtype=np.int64)[order]
+        refs = np.empty(len(oids), dtype=object)
+        refs[:] = oids
+        self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
+        # From here nothing can fail.
+        np.subtract.at(self.node_backlog_units, node, qty)
+        for flags, x, _ in closes:
+            flags[x] = 0 if type(flags) is np.ndarray else False
+        for o, (_, _, b) in zip(oids, closes):
+            if type(b) is int:
+                run.ocnt[b] -= 1
+                if run.ocnt[b] == 0:
+                    del opened[o]
+                    run.forget(b)
+            else:
+                b.open_count -= 1
+                if b.open_count == 0:
+                    del opened[o]
+
+    def committed(self, order_id) -> Decision | None:
+        """The committed decision of an order still open (not fully shipped or cancelled), else None."""
+        b = self._open.get(order_id)
+        if b is None:
+            return None
+        if type(b) is int:
+            return self._store.decision(b, order_id)
+        return b.decision
+
+    @property
+    def open_orders(self) -> int:
+        """Orders committed and not yet fully shipped or cancelled."""
+        return len(self._open)
+
+    def _live_rows(self, store: _Store):
+        """The store rows of the open orders decided as columns (ascending), or None: not the engine's store."""
+        if store is not self._store:
+            return None
+        rows = [v for v in self._open.values() if type(v) is int]
+        rows.sort()
+        return np.array(rows, dtype=np.int64)
+
+    def _renumber(self, store: _Store, old: list) -> None:
+        """After a compaction: old row ``old[j]`` is row j now."""
+        if store is not self._store:
+            return
+        new = {r: j for j, r in enumerate(old)}
+        opened = self._open
+        for o, v in opened.items():
+            if type(v) is int:
+                opened[o] = new[v]

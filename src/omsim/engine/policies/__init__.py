@@ -1,0 +1,1 @@
+"""The allocation policies, one module each: nearest, cheapest, lookahead, batch."""

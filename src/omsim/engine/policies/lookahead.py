@@ -1,0 +1,67 @@
+"""Policy ``lookahead``: ``cheapest`` with each unit priced by its stock's shadow price
+from the fluid LP."""
+from __future__ import annotations
+
+
+import numpy as np
+
+from ..constants import _LEVEL_RANK, _LP_MAX_SKUS, _LP_TIME_LIMIT_S
+from ..stock import _count_mean, expected_daily_units
+
+
+class Lookahead:
+    """Part of :class:`~omsim.engine.DecisionEngine`: the lookahead shadow prices."""
+
+    def _lookahead_window_h(self, t_h: float) -> float:
+        """Hours of future demand the current stock must serve: until replenishment can arrive."""
+        whs = self.scenario.network.warehouses
+        waits = [w.replenishment.lead_time_days * 24.0 + w.replenishment.review_h
+                 for w in whs if w.replenishment.policy != "none"]
+        remaining = self.scenario.horizon.days * 24.0 - t_h
+        h = max(waits) if waits else remaining
+        return max(h, self.scenario.policies.lookahead_refresh_h)
+
+    def _shadow_prices(self, t_h: float) -> np.ndarray:
+        """Shadow price of a unit of each SKU at each node, (S, N), from the fluid LP.
+
+        Re-solved when ``t_h`` enters a new ``lookahead_refresh_h`` period (a
+        cache of a function of the state, not state: decide() stays pure).
+        """
+        epoch = int(t_h // self.scenario.policies.lookahead_refresh_h)
+        if self._shadow is not None and self._shadow_epoch == epoch:
+            return self._shadow
+        from omsim.solvers.lp_fluid import solve_fluid_lp  # GLOP: loaded only by this policy
+
+        sc = self.scenario
+        S, N = self.n_skus, self.n_nodes
+        hours = self._lookahead_window_h(t_h)
+        daily = expected_daily_units(sc)
+        # The LP grows with regions x SKUs x nodes; the slow movers rarely bind, price only the top ones.
+        top = np.argsort(-daily, kind="stable")[:_LP_MAX_SKUS]
+        Q = top.size
+        rate = np.outer(self.region_share, daily[top]) * (hours / 24.0)
+        stock = self.inventory.available()[:, top].T.astype(np.float64)
+        # One-item order types: a unit is an "order". Spread the per-order costs over the units of an
+        # average order (standard service, popularity-weighted weight) so packages are not overcounted.
+        dem = sc.demand
+        lines = _count_mean(dem.lines_per_order)
+        units_line = _count_mean(dem.units_per_line)
+        kg = float(self.popularity @ self.sku_weight_kg)
+        v = _LEVEL_RANK["standard"]
+        pkg = np.zeros((self.n_regions, N))
+        unit = np.zeros((self.n_regions, N))
+        for r in range(self.n_regions):
+            ks, base, per_kg, per_unit, _, _ = self._shop_table(r, v)
+            c = base + per_kg * kg * lines * units_line + per_unit * lines * units_line
+            k = c.argmin(axis=1)
+            pkg[r] = (base[self._rows, k] + self.handling_order) / (lines * units_line)
+            unit[r] = per_kg[k] * kg + per_unit[k] + self.handling_line / units_line
+        res = solve_fluid_lp(np.arange(Q + 1), np.arange(Q), rate, stock, pkg, unit,
+                             np.full(self.n_regions, self.lost_sale_penalty), time_limit_s=_LP_TIME_LIMIT_S)
+        shadow = np.zeros((S, N))
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            shadow[top] = res.shadow_price
+        self.lp_results.append({"time_h": float(t_h), "status": res.status, "objective": res.objective,
+                                "window_h": hours, "solve_time_s": res.solve_time_s})
+        self._shadow, self._shadow_epoch = shadow, epoch
+        return shadow

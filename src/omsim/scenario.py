@@ -155,6 +155,9 @@ class Region(_Model):
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
     weight: Annotated[float, Field(gt=0)] = 1.0
+    country: str | None = Field(default=None, description="The country the region lies in, as a history names it "
+                                "(e.g. 'United Kingdom'): a replayed order that gives only a country ships to one "
+                                "of that country's regions (see demand.history).")
 
 
 class Promotion(_Model):
@@ -203,9 +206,17 @@ class Demand(_Model):
         default_factory=lambda: {"standard": 0.75, "express": 0.2, "next_day": 0.05})
     channels: dict[str, NonNeg] = Field(default_factory=lambda: {"web": 1.0})
     payment: Payment = Field(default_factory=Payment)
+    history: str | list[str] | None = Field(
+        default=None, description="An order history (CSV, .csv.gz or Parquet; see omsim.history) to replay instead "
+        "of generating arrivals, relative to the scenario file; a list gives candidates, the first that exists wins. "
+        "The generator's fields above are then not used for arrivals.")
+    _history: Any = PrivateAttr(default=None)        # the omsim.history.History read on load
+    _skus_added: int = PrivateAttr(default=0)         # history SKUs the catalogue lacked
 
     @model_validator(mode="after")
     def _check(self):
+        if isinstance(self.history, list) and not self.history:
+            raise ValueError("history: give a file or a non-empty list of candidate files")
         if self.regions is None and self.regions_file is None:
             raise ValueError("give regions (a list) or regions_file (a CSV)")
         if self.regions is not None and self.regions_file is not None:
@@ -971,6 +982,9 @@ def _resolve_tables(sc: Scenario) -> None:
             sc.demand.regions = regions
             sc.demand.regions_file = None
 
+    if sc.demand.history is not None:
+        _resolve_history(sc, errors)
+
     sku_set = set(sc.sku_ids)
     for w_i, wh in enumerate(sc.network.warehouses):
         if wh.stock.file is not None:
@@ -1020,6 +1034,54 @@ def _resolve_tables(sc: Scenario) -> None:
     if errors:
         raise OmsimError(f"{sc._source}: {len(errors)} error(s) in the scenario's tables:\n  " + "\n  ".join(errors),
                          file=sc._source, errors=errors)
+
+
+def _resolve_history(sc: Scenario, errors: list[str]) -> None:
+    """Read ``demand.history`` (first existing candidate) and add the SKUs the catalogue lacks.
+
+    Added SKUs get the :class:`Sku` defaults, except ``price`` (the median
+    price of the SKU's history lines, when the file has prices) and
+    ``unit_cost`` (price x 0.55, the generator's default margin); their
+    ``popularity`` stays unset, so the stocking rules give them the
+    catalogue's mean popularity.
+    """
+    from omsim.history.read import load_history_cached  # local: scenario stays the bottom layer
+
+    d = sc.demand
+    cands = [d.history] if isinstance(d.history, str) else list(d.history)
+    base = sc._base_dir if sc._base_dir is not None else Path.cwd()
+    paths = [Path(c) if Path(c).is_absolute() else base / c for c in cands]
+    found = next((p for p in paths if p.is_file()), None)
+    if found is None:
+        errors.append(f"{sc.source}: demand.history: no such file: {', '.join(map(str, paths))}")
+        return
+    try:
+        h = load_history_cached(found)
+    except OmsimError as exc:
+        errors.append(f"{sc.source}: demand.history: {exc.message}")
+        return
+    d._history = h
+    d.history = str(found.resolve())
+    known = set(sc.sku_ids)
+    lines = h.lines
+    new = lines.loc[~lines["sku"].isin(known), ["sku"] + (["price"] if "price" in lines else [])]
+    if new.empty:
+        d._skus_added = 0
+        return
+    ident = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+    bad = [s for s in new["sku"].unique() if not ident.match(s)]
+    if bad:
+        errors.append(f"{sc.source}: demand.history: {found}: SKU {bad[0]!r} is not an id of letters, digits, "
+                      f"_ . - (up to 64) ({len(bad)} such SKUs)")
+        return
+    if "price" in new:
+        med = new.groupby("sku", sort=False)["price"].median()
+        added = [Sku(id=k) if not v > 0 else Sku(id=k, price=round(float(v), 2), unit_cost=round(float(v) * 0.55, 2))
+                 for k, v in med.items()]
+    else:
+        added = [Sku(id=k) for k in new["sku"].unique()]
+    sc.catalogue.skus = list(sc.catalogue.skus or []) + added
+    d._skus_added = len(added)
 
 
 def stock_table(wh: Warehouse) -> dict[str, dict[str, int]] | None:

@@ -62,6 +62,7 @@ vectorised: the 525,461 lines of Online Retail II read in a few seconds.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,6 +211,25 @@ def load_history(path: str | Path, *, tz: str | None = None) -> History:
                                orders=int(lines["order_id"].nunique()), dropped=dropped,
                                cancellations=len(canc))
     return History(lines=lines, cancellations=canc, report=report)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int, size: int) -> History:
+    return load_history(path)
+
+
+def load_history_cached(path: str | Path) -> History:
+    """:func:`load_history`, remembered per file (path, modification time and size).
+
+    Scenarios that name a history (and their variants) read it once per
+    process. The frames are shared: do not modify them.
+    """
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+    except OSError:
+        return load_history(p)  # raises the missing-file error
+    return _cached(str(p), st.st_mtime_ns, st.st_size)
 
 
 def _read_raw(p: Path) -> pd.DataFrame:

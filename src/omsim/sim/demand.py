@@ -52,6 +52,8 @@ class DemandArrays:
         (n,) int8 authorisation attempts made (1 + retries used).
     channels
         Channel names in code order.
+    order_ids
+        (n,) the history's order ids when the orders are a replay (``demand.history``), else None.
     """
 
     created_h: np.ndarray
@@ -64,6 +66,7 @@ class DemandArrays:
     paid_h: np.ndarray
     payment_attempts: np.ndarray
     channels: tuple[str, ...]
+    order_ids: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -176,8 +179,15 @@ def generate_day_orders(scenario, streams: Streams, day: int, rates: np.ndarray,
     level = np.minimum(np.searchsorted(level_cdf, u[:, 1], side="right"), level_cdf.size - 1)
     channel = np.minimum(np.searchsorted(channel_cdf, u[:, 2], side="right"), channel_cdf.size - 1)
 
-    # Payment: a first attempt, then up to `retries` retries, each after retry_delay_h.
-    pay = d.payment
+    paid, attempts = payments(d.payment, created, rng_p)
+    return dict(created_h=created, region=region.astype(np.int32), level=level.astype(np.int8),
+                channel=channel.astype(np.int8), lines=lines, line_sku=sku, line_qty=qty, paid_h=paid,
+                payment_attempts=attempts)
+
+
+def payments(pay, created: np.ndarray, rng_p: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(paid_h, attempts) per order: a first attempt, then up to ``retries`` retries, each after retry_delay_h."""
+    n = created.size
     first_ok = rng_p.random(n) >= pay.failure_rate
     retry_ok = rng_p.random((n, max(pay.retries, 1))) < pay.retry_success
     attempts = np.ones(n, dtype=np.int8)
@@ -189,9 +199,7 @@ def generate_day_orders(scenario, streams: Streams, day: int, rates: np.ndarray,
         attempts[trying] += 1
         paid[succ] = created[succ] + (k + 1) * pay.retry_delay_h
         ok |= succ
-    return dict(created_h=created, region=region.astype(np.int32), level=level.astype(np.int8),
-                channel=channel.astype(np.int8), lines=lines, line_sku=sku, line_qty=qty, paid_h=paid,
-                payment_attempts=attempts)
+    return paid, attempts
 
 
 def _cdf(weights) -> np.ndarray:
@@ -217,9 +225,13 @@ def generate_demand(scenario, streams: Streams, days: int) -> DemandArrays:
     Returns
     -------
     DemandArrays
-        Orders sorted by creation time; ``order_id`` is the row number.
+        Orders sorted by creation time; ``order_id`` is the row number. A scenario
+        with ``demand.history`` replays it instead (:mod:`omsim.sim.replay`).
     """
     d = scenario.demand
+    if d.history is not None:
+        from omsim.sim.replay import replay_demand
+        return DemandArrays(**replay_demand(scenario, streams, days))
     rates = hourly_rates(scenario, days)
     pop_cdf = _cdf(_popularity(scenario.catalogue.skus))
     region_cdf = _cdf([r.weight for r in d.regions])

@@ -31,7 +31,9 @@ Also reported: ``orders_accepted``, ``orders_shipped``, ``handling_cost``,
 ``cost_per_order_{shipping,handling,labour}``, ``tours``, ``packer_utilisation``,
 ``pick_wait_mean_h`` (tours' wait for a picker, shift closures included),
 ``packages_picked_per_tour``, ``payment_failure_rate``, ``exchanges``,
-``remainders``, ``units_shipped``, ``days``, ``seed``.
+``remainders``, ``units_shipped``, ``days``, ``seed``; when the run replays a
+history (``demand.history``), ``history_skus_added`` (SKUs of the history the
+catalogue lacked, added on load) and an orders column ``history_id``.
 
 The unfilled units of a partly allocated order that the engine chose not to
 ship although stock was there (package limit, or dearer than a lost sale) are
@@ -243,6 +245,11 @@ def build_result(sim) -> Result:
         "kind": np.asarray(KINDS, dtype=object)[ot.kind[sl]],
         "satisfaction": np.where(delivered, ot.satisfaction[sl], np.nan),
     })
+    if sim.dem.order_ids is not None:   # a replay: the history's own order ids (exchanges, remainders: none)
+        hid = np.full(n, None, dtype=object)
+        k = min(n, sim.dem.n)
+        hid[:k] = sim.dem.order_ids[:k]
+        orders["history_id"] = pd.array(hid, dtype="string")
     events = _FrameOf(sim.log, end)
     ledger = sim.engine.ledger_frame()
 
@@ -324,6 +331,8 @@ def build_result(sim) -> Result:
         "days": int(sim.days),
         "seed": int(sim.seed),
     }
+    if sim.sc.demand.history is not None:
+        kpis["history_skus_added"] = int(sim.sc.demand._skus_added)
     daily = pd.DataFrame(sim.daily_rows)
     if len(daily):
         created = ot.created_h[sl][kind != 2]

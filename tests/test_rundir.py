@@ -307,3 +307,35 @@ def test_an_automatic_name_taken_meanwhile_gets_the_next_one(tmp_path, monkeypat
         (first / "b.csv").write_text("b\n")
     assert rd.final != first and verify(rd.final) and (first / "b.csv").exists()
     assert (first.parent / "latest").resolve() == rd.final.resolve()
+
+
+def test_sweep_and_plan_directories_describe_themselves(tmp_path):
+    out = tmp_path / "sweep"
+    r = run("sweep", SMALL, "--set", "network.warehouses[0].pickers=2,3", "-r", "1", "--days", "1", "-w", "1",
+            "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    m = verify(out)
+    assert (m["seed"], m["days"], m["replications"]) == (0, 1, 1)
+    assert m["overrides"] == {"network.warehouses[0].pickers": [2, 3]}
+    assert m["scenario"]["name"] == "small-business" and m["files"]["results.csv"]["rows"] == 2
+    assert {"summary.csv", "sweep.json", "sweep.png", "scenario.yaml"} <= set(m["files"])
+    plan = tmp_path / "plan"
+    r = run("plan", "-s", ROOT / "scenarios" / "default.yaml", "--orders",
+            ROOT / "scenarios" / "plan" / "open_orders.csv", "--at", "2026-12-01 08:00", "--seed", "3", "--out", plan)
+    assert r.exit_code == 0, r.output
+    m = verify(plan)
+    assert m["seed"] == 3 and m["overrides"] == {"seed": 3} and m["command"][:2] == ["omsim", "plan"]
+    assert m["files"]["plan_lines.csv"]["rows"] == len(pd.read_csv(plan / "plan_lines.csv"))
+
+
+def test_python_api_writes_run_directories_too(tmp_path):
+    import omsim
+
+    res = omsim.simulate(omsim.load_scenario(SMALL), seed=2, days=1)
+    out = res.write(tmp_path / "api")
+    m = verify(out)
+    assert (m["seed"], m["days"], m["replications"]) == (2, 1, 1) and "events.csv" in m["files"]
+    with pytest.raises(OmsimError, match="overwrite=True"):
+        res.write(out)
+    assert res.write(out, overwrite=True) == out
+

@@ -190,15 +190,18 @@ def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, ou
     import pandas as pd
 
     from omsim.rundir import run_directory
+    from omsim.scenario import load_scenario
     from omsim.sweep import check_kpis, default_workers, run_sweep
 
     check_kpis(kpis)
     workers = workers or default_workers()
     with run_directory(out_dir, overwrite=overwrite, meta={"command": _argv()}) as rd:
-        res = run_sweep(scenario, list(sets), replications=replications, seed=seed, days=days,
+        sc = load_scenario(scenario)
+        res = run_sweep(sc, list(sets), replications=replications, seed=seed, days=days,
                         workers=workers, scheduler=scheduler,
                         progress=None if quiet else _progress_printer("runs"))
         rd.meta.update(res.manifest_meta())
+        rd.describe_scenario(sc, seed=res.seed, days=res.days)  # the base; the grid is in "overrides"
         paths = res.write_files(rd.path, kpis=list(kpis) or None)
     shown = list(kpis) or [k for k in ("cost_per_order", "on_time_rate", "fill_rate", "picker_utilisation")
                            if k in res.kpi_columns]

@@ -262,11 +262,12 @@ def _check_target(out: Path, overwrite: bool, option: str) -> None:
     if out.exists() and not out.is_dir():
         raise OmsimError(f"{option} {out}: exists and is not a directory", file=str(out))
     if out.is_dir() and any(out.iterdir()):
+        flag = "--overwrite" if option.startswith("--") else "overwrite=True"
         if not overwrite:
             raise OmsimError(f"{option} {out}: the directory exists and is not empty; "
-                             f"pass --overwrite to replace it whole, or choose another {option}", file=str(out))
+                             f"pass {flag} to replace it whole, or choose another {option}", file=str(out))
         if not (out / MANIFEST).exists():
-            raise OmsimError(f"{option} {out}: not an omsim run directory (no {MANIFEST}), so --overwrite "
+            raise OmsimError(f"{option} {out}: not an omsim run directory (no {MANIFEST}), so {flag} "
                              f"will not delete it; remove it yourself or choose another {option}", file=str(out))
 
 

@@ -17,7 +17,7 @@ ratio to exact savings, µs per package (batching + routing, best of
 ``--repeat``), tours routed per package.
 
 With ``--sim-waves`` it times the simulator's own batching call,
-``omsim.floor.Floor.tours``, on the waves a short simulation of the default
+``omsim.engine.floor.Floor.tours``, on the waves a short simulation of the default
 scenario releases (recorded by wrapping ``Floor.tours``): the floor's kernel
 object (:class:`~omsim.warehouse.batching.SavingsWaves`, the simulator's path)
 against the general path of the same floor (``batch_orders_flat``, same
@@ -55,7 +55,7 @@ def make_orders(rng, layout, n):
 def record_floor_calls(days: int, seed: int = 1) -> list:
     """``Floor.tours`` calls of a simulation of the default scenario: (floor, line_ptr, line_sku, units)."""
     import omsim
-    from omsim import floor as _floor
+    from omsim.engine import floor as _floor
     from omsim.sim.model import Simulation
 
     calls = []

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 import omsim
-from omsim import floor as floor_mod
-from omsim.floor import floors
+from omsim.engine import floor as floor_mod
+from omsim.engine.floor import floors
 from omsim.plan import make_plan
 from omsim.rng import Streams
 from omsim.sim.model import Simulation

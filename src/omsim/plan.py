@@ -27,11 +27,11 @@ It replaces the scenario's initial stock: SKUs a node does not list have none.
 
 Waves, batches and routes (per warehouse)
 -----------------------------------------
-Every floor decision comes from :mod:`omsim.floor`, the module the simulator
+Every floor decision comes from :mod:`omsim.engine.floor`, the module the simulator
 asks too (same slotting, batching, routing and pick-time model, same random
 streams). Packages are taken by ship-by time (then order time). Wave ``k`` is
 released at ``at + k x policies.wave.interval_h``; a wave holds what the
-node's pickers can pick in one interval (:meth:`~omsim.floor.Floor.fill_waves`:
+node's pickers can pick in one interval (:meth:`~omsim.engine.floor.Floor.fill_waves`:
 ``pickers x interval_h`` picker-hours, each package costed as its own tour:
 set-up + walking its route + pick time per line, an upper bound that batching
 only lowers), and at most ``policies.wave.backlog_threshold`` packages when
@@ -57,7 +57,7 @@ import pandas as pd
 
 from omsim.clock import Clock, parse_local
 from omsim.errors import OmsimError
-from omsim.floor import floors
+from omsim.engine.floor import floors
 from omsim.orders import Decision, Order
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS, Scenario
@@ -482,7 +482,7 @@ def _package_lines(packages: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _plan_node(scenario: Scenario, floor, n: int, packages: list[tuple], at_h: float):
-    """Waves, batches and routes of node ``n`` from its :class:`~omsim.floor.Floor`; ``packages``:
+    """Waves, batches and routes of node ``n`` from its :class:`~omsim.engine.floor.Floor`; ``packages``:
     (order id, Shipment, created_h), released in ship-by order."""
     wh = scenario.network.warehouses[n]
     packages = sorted(packages, key=lambda p: (p[1].ship_by_h, p[2], p[0]))

@@ -362,7 +362,7 @@ def test_floor_tours_take_the_kernel_path_with_the_same_results():
     # The default scenario's floors batch by exact savings: Floor.tours goes to SavingsWaves;
     # its general path (batch_orders_flat) must give the very same tours, lengths and picks.
     import omsim
-    from omsim.floor import Floor
+    from omsim.engine.floor import Floor
 
     sc = omsim.load_scenario()
     rng = np.random.default_rng(5)

@@ -53,7 +53,7 @@ import numpy as np
 import simpy
 
 from omsim.engine import DecisionEngine, decision_arrays
-from omsim.floor import floors
+from omsim.engine.floor import floors
 from omsim.fulfilment.backorders import BackorderQueue, expiry_h
 from omsim.orders import DECISION_STATUSES, Order
 from omsim.ranges import spans

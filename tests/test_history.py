@@ -168,3 +168,30 @@ def test_full_shared_history(shared_dir):
     assert 14 <= per_order.median() <= 16
     assert (h.lines["qty"] > 0).all() and (h.lines["price"] > 0).all()
     assert elapsed < 20, f"read took {elapsed:.1f}s"
+
+
+def test_omsim_demand_round_trip(tmp_path):
+    from pathlib import Path
+    from omsim.rng import Streams
+    from omsim.scenario import load_scenario
+    from omsim.sim.demand import generate_demand
+
+    scen = Path(__file__).resolve().parents[1] / "scenarios" / "small-business.yaml"
+    out = tmp_path / "demand.csv"
+    r = CliRunner().invoke(main, ["demand", str(scen), "--start", "2027-03-29", "--days", "3",
+                                  "--seed", "4", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    back = read_history(out)
+    assert back.attrs["report"].form == "generic" and sum(back.attrs["report"].dropped.values()) == 0
+    sc = load_scenario(scen)
+    sc.horizon.start = pd.Timestamp("2027-03-29").date()      # the clocks go forward on 03-28
+    dem = generate_demand(sc, Streams(4), 3)
+    assert back["order_id"].nunique() == dem.n and len(back) == dem.line_ptr[-1]
+    assert back["qty"].tolist() == dem.line_qty.tolist()
+    assert back["sku"].tolist() == [sc.sku_ids[i] for i in dem.line_sku]
+    first = back.drop_duplicates("order_id")
+    hours = (first["created_at"] - pd.Timestamp("2027-03-29", tz="UTC")) / pd.Timedelta(hours=1)
+    np.testing.assert_allclose(hours.to_numpy(), dem.created_h, atol=1 / 3600)
+    assert first["region"].tolist() == [sc.demand.regions[i].id for i in dem.region]
+    bad = CliRunner().invoke(main, ["demand", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and not (tmp_path / "x.csv").exists()

@@ -282,6 +282,26 @@ def plan(scenario, orders, stock, at, seed, out_dir, overwrite, max_rows):
 
 
 @main.command()
+@click.argument("scenario")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="First day (YYYY-MM-DD) instead of horizon.start.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Days instead of horizon.days.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
+              help="CSV to write (.gz compresses): one row per order line.")
+@_user_errors
+def demand(scenario, start, days, seed, out_file):
+    """Write the demand SCENARIO generates as an order history: order_id, created_at, sku, qty, region, service_level, customer_id."""
+    from omsim.history.write import demand_frame, write_demand
+    from omsim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    df = demand_frame(sc, days=days, seed=seed, start=start.date() if start else None)
+    path = write_demand(df, out_file)
+    click.echo(f"wrote {path}: {df['order_id'].nunique()} orders, {len(df)} lines, {int(df['qty'].sum())} units")
+
+
+@main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @_user_errors
 def history(file):

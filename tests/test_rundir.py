@@ -339,3 +339,31 @@ def test_python_api_writes_run_directories_too(tmp_path):
         res.write(out)
     assert res.write(out, overwrite=True) == out
 
+
+
+def test_a_replayed_history_travels_with_the_run(tmp_path):
+    src = tmp_path / "scen"
+    src.mkdir()
+    (src / "hist.csv").write_text(
+        "order_id,created_at,sku,qty,region,service_level\n"
+        "o1,2024-03-04 09:15:00,A,2,north,standard\no2,2024-03-04 13:40:00,NEW1,3,north,express\n"
+        "o3,2024-03-05 08:05:00,A,1,north,standard\n")
+    (src / "s.yaml").write_text(
+        "name: replay\nhorizon: {days: 2, start: 2024-03-04}\ncatalogue: {skus: [{id: A}]}\n"
+        "demand: {history: [missing.csv, hist.csv], regions: [{id: north, lat: 55, lon: -2}]}\n"
+        "network: {warehouses: [{id: W, lat: 52, lon: -1, stock: {days_cover: 30}}]}\n")
+    a, b = tmp_path / "a", tmp_path / "b"
+    r = run("simulate", src / "s.yaml", "--out", a, "-q")
+    assert r.exit_code == 0, r.output
+    assert (a / "inputs" / "hist.csv").read_bytes() == (src / "hist.csv").read_bytes()
+    (src / "hist.csv").unlink()
+    assert run("simulate", a / "scenario.yaml", "--out", b, "-q").exit_code == 0
+    assert verify(a)["files"] == verify(b)["files"]
+
+
+def test_optional_kpis_are_accepted():
+    from omsim.sweep import check_kpis
+
+    check_kpis(["history_skus_added", "on_time_rate"])
+    with pytest.raises(OmsimError, match="--kpi seed: not a KPI"):
+        check_kpis(["seed"])

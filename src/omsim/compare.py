@@ -286,9 +286,9 @@ def compare(a: str | Path, b: str | Path, *, replications: int = 5, seed: int | 
     tables: list[pd.DataFrame | None] = [s if isinstance(s, pd.DataFrame) else None for s in sides]
     if kpis and runner is None and any(t is None for t in tables):
         # Something is to be run: a misspelt KPI is refused before it runs, not after.
-        from omsim.sim.result import KPI_NAMES
+        from omsim.sim.result import KPI_NAMES, KPI_OPTIONAL
 
-        known = [k for k in KPI_NAMES if k not in _META_COLUMNS
+        known = [k for k in KPI_NAMES + KPI_OPTIONAL if k not in _META_COLUMNS
                  and all(t is None or k in t.columns for t in tables)]
         check_kpis(kpis, known)
     tasks: list = []

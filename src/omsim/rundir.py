@@ -190,8 +190,8 @@ def effective_raw(scenario, *, seed: int | None = None, days: int | None = None)
     inputs: dict[str, Path] = {}
     taken: set[str] = set()
 
-    def relink(holder: dict, key: str) -> None:
-        ref = holder.get(key)
+    def relink(holder: dict, key: str, resolved: str | None = None) -> None:
+        ref = resolved or holder.get(key)
         if not isinstance(ref, str) or not ref:
             return
         src = Path(ref) if Path(ref).is_absolute() else base / ref
@@ -213,6 +213,9 @@ def effective_raw(scenario, *, seed: int | None = None, days: int | None = None)
         relink(raw["catalogue"], "file")
     if isinstance(raw.get("demand"), dict):
         relink(raw["demand"], "regions_file")
+        history = getattr(scenario.demand, "history", None)
+        if isinstance(history, str):  # the candidate file found on load (an absolute path)
+            relink(raw["demand"], "history", history)
     for wh in (raw.get("network") or {}).get("warehouses") or []:
         for part in ("stock", "slotting"):
             if isinstance(wh, dict) and isinstance(wh.get(part), dict):

@@ -154,8 +154,8 @@ def check_kpis(names: Sequence[str], known: Sequence[str] | None = None, option:
         Naming the first unknown KPI and listing the valid ones.
     """
     if known is None:
-        from omsim.sim.result import KPI_NAMES
-        known = [k for k in KPI_NAMES if k not in ID_COLUMNS]
+        from omsim.sim.result import KPI_NAMES, KPI_OPTIONAL
+        known = [k for k in KPI_NAMES + KPI_OPTIONAL if k not in ID_COLUMNS]
     unknown = [k for k in names if k not in known]
     if unknown:
         raise OmsimError(f"{option} {unknown[0]}: not a KPI; valid KPIs: {', '.join(known)}")

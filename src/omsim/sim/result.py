@@ -60,6 +60,8 @@ KPI_NAMES = ("orders", "orders_accepted", "orders_delivered", "orders_shipped", 
              "packer_utilisation", "pick_wait_mean_h", "tours", "packages_picked_per_tour", "backorder_rate",
              "cancel_rate", "payment_failure_rate", "stockout_rate", "inventory_turnover", "return_rate",
              "refund_total", "exchanges", "remainders", "satisfaction_mean", "units_shipped", "days", "seed")
+#: KPIs only some runs have (``history_skus_added``: runs that replay ``demand.history``).
+KPI_OPTIONAL = ("history_skus_added",)
 
 
 class _Lazy:

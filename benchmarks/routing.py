@@ -16,9 +16,13 @@ in front of the first aisle) it measures, in one run:
    Our heuristics walk shortest paths between consecutive stops, so they can
    only be shorter than the textbook versions the literature measured.
 
+4. For one block at 15 and 30 picks, each heuristic's mean gap on the SPRP
+   instances beside the literature's range (``LITERATURE``, with sources),
+   and whether ``combined`` is below ``largest-gap`` and within its range.
+
 Usage::
 
-    python benchmarks/routing.py [--quick] [--lists 20000] [--json out.json]
+    python benchmarks/routing.py [--quick] [--sprp-only] [--lists 20000] [--json out.json]
 """
 from __future__ import annotations
 
@@ -33,16 +37,24 @@ from omsim.warehouse import Layout, route, route_lengths
 from omsim.warehouse.heuristics import HEURISTICS
 from omsim.warehouse.routing import pack_pick_lists
 
-# Published gaps above optimal, single block, as ranges over pick-list sizes
-# (textbook heuristics; Petersen 1997, Roodbergen & de Koster 2001).
+# Published mean gaps above optimal, single block, (low, high) in % over the
+# pick-list sizes studied, with their source. s-shape: Petersen (1997),
+# Roodbergen & de Koster (2001). largest-gap and combined: Wahlen & Gschwind
+# (2023) data, as quoted in issue 11 (not re-read from the papers here); the
+# combined heuristic is Roodbergen & de Koster (2001), "Routing order pickers in
+# a warehouse with a middle aisle", EJOR 133(1).
 LITERATURE = {
-    "s-shape": "5-30 %",
-    "largest-gap": "8-14 %",
-    "return": "",
-    "midpoint": "",
-    "combined": "",
-    "combined+": "",
+    "s-shape": ((5.0, 30.0), "Petersen 1997; Roodbergen & de Koster 2001"),
+    "largest-gap": ((8.0, 14.0), "Wahlen & Gschwind 2023 (as quoted in issue 11)"),
+    "combined": ((2.8, 5.5), "Wahlen & Gschwind 2023 (as quoted in issue 11)"),
 }
+
+
+def literature_text(method):
+    if method not in LITERATURE:
+        return "", ""
+    (lo, hi), source = LITERATURE[method]
+    return f"{lo:g}-{hi:g} %", source
 
 
 def make_lists(rng, layout, n_lists, k):
@@ -114,7 +126,11 @@ def quality(args, rng):
 
 
 def sprp(args):
-    """Mean/max % above the published optima of Heßler & Irnich's SPRP instances, by pick count."""
+    """Mean/max % above the published optima of Heßler & Irnich's SPRP instances.
+
+    Rows by (blocks, picks, method), and for one block also by aisle count
+    (``aisles`` key) so the table shows where each heuristic does well.
+    """
     import dataclasses
     from pathlib import Path
 
@@ -140,16 +156,88 @@ def sprp(args):
             for m in HEURISTICS:
                 g = (route_lengths(lay, lists, m) / opt - 1) * 100
                 for k in np.unique(ks):
-                    gaps.setdefault((m, int(k)), []).extend(g[ks == k].tolist())
-        for (m, k), g in sorted(gaps.items(), key=lambda x: (x[0][1], x[0][0])):
-            rows.append(dict(blocks=blocks, picks=k, method=m, n=len(g), gap_mean_pct=float(np.mean(g)),
+                    gaps.setdefault((m, int(k), None), []).extend(g[ks == k].tolist())
+                    if blocks == 1:
+                        gaps.setdefault((m, int(k), layout.aisles), []).extend(g[ks == k].tolist())
+        for (m, k, a), g in sorted(gaps.items(), key=lambda x: (x[0][1], x[0][2] or 0, x[0][0])):
+            rows.append(dict(blocks=blocks, picks=k, aisles=a, method=m, n=len(g), gap_mean_pct=float(np.mean(g)),
                              gap_max_pct=float(np.max(g))))
     return folder, rows
+
+
+def print_speed(rows, summary, args):
+    print(f"Routing speed: 10 aisles x 30 cells, 1 block, 15 picks per list, {args.lists} lists, one core")
+    print(f"{'method':<20}{'mode':<9}{'routes/s':>12}{'mean % > opt':>14}{'max % > opt':>13}")
+    for r in rows:
+        g1 = f"{r['gap_mean_pct']:.2f}" if "gap_mean_pct" in r else ""
+        g2 = f"{r['gap_max_pct']:.2f}" if "gap_max_pct" in r else ""
+        print(f"{r['method']:<20}{r['mode']:<9}{r['routes_per_s']:>12,.0f}{g1:>14}{g2:>13}")
+    print(f"optimal batched / ortools: {summary['speedup_optimal_vs_ortools']:,.0f}x "
+          f"(target >= 1000x: {'met' if summary['target_1000x_met'] else 'NOT met'}); "
+          f">= 50,000 routes/s: {'met' if summary['target_50k_met'] else 'NOT met'}; "
+          f"ortools never shorter than optimal: {summary['ortools_never_shorter']}")
+
+
+def print_quality(qrows, args):
+    print(f"Heuristics: % above optimal by pick-list size ({args.quality_lists} random lists each, 10 aisles)")
+    header = f"{'blocks':>6}{'picks':>6}" + "".join(f"{m:>16}" for m in HEURISTICS)
+    print(header + "   (mean / max %)")
+    for blocks in (1, 2):
+        for k in args.sizes:
+            cells = []
+            for m in HEURISTICS:
+                r = next(x for x in qrows if x["blocks"] == blocks and x["picks"] == k and x["method"] == m)
+                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
+            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
+    print("literature, 1 block, textbook routes (mean % above optimal over list sizes): " +
+          "; ".join(f"{m} {literature_text(m)[0]} ({literature_text(m)[1]})" for m in LITERATURE))
+    print("(ours walk shortest paths between consecutive stops, so they are never longer than the textbook routes)")
+
+
+def _cell(srows, **key):
+    return next(x for x in srows if all(x[k] == v for k, v in key.items()))
+
+
+def print_sprp(folder, srows):
+    n_inst = sum(r["n"] for r in srows if r["blocks"] == 1 and r["method"] == "s-shape" and r["aisles"] is None)
+    print(f"SPRP instances (Heßler & Irnich, {n_inst} from {folder}): % above the published optimum")
+    print(f"{'blocks':>6}{'picks':>6}" + "".join(f"{m:>16}" for m in HEURISTICS) + "   (mean / max %)")
+    sizes = sorted({r["picks"] for r in srows})
+    for blocks in (1, 2):
+        for k in sizes:
+            cells = []
+            for m in HEURISTICS:
+                r = _cell(srows, blocks=blocks, picks=k, method=m, aisles=None)
+                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
+            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
+    compare = [k for k in (15, 30) if k in sizes]
+    print()
+    print("Single block, SPRP: mean % above the optimum beside the literature's range")
+    print(f"{'method':<14}" + "".join(f"{f'{k} picks':>10}" for k in compare) + f"  {'literature':<12}source")
+    for m in HEURISTICS:
+        means = "".join(f"{_cell(srows, blocks=1, picks=k, method=m, aisles=None)['gap_mean_pct']:>10.1f}"
+                        for k in compare)
+        lit, source = literature_text(m)
+        print(f"{m:<14}{means}  {lit:<12}{source}")
+    (lo, hi), _ = LITERATURE["combined"]
+    for k in compare:
+        c = _cell(srows, blocks=1, picks=k, method="combined", aisles=None)["gap_mean_pct"]
+        g = _cell(srows, blocks=1, picks=k, method="largest-gap", aisles=None)["gap_mean_pct"]
+        print(f"{k} picks: combined {c:.1f} % {'<' if c < g else '>='} largest-gap {g:.1f} %; "
+              f"within the literature's {lo:g}-{hi:g} %: {'yes' if lo <= c <= hi else 'NO'}")
+    by_aisles = sorted({(r["picks"], r["aisles"]) for r in srows
+                        if r["blocks"] == 1 and r["aisles"] is not None and r["picks"] in compare})
+    print("by aisle count (mean %, combined / largest-gap): " + "; ".join(
+        f"{k} picks, {a} aisles {_cell(srows, blocks=1, picks=k, method='combined', aisles=a)['gap_mean_pct']:.1f}"
+        f" / {_cell(srows, blocks=1, picks=k, method='largest-gap', aisles=a)['gap_mean_pct']:.1f}"
+        for k, a in by_aisles))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="CI-size run (seconds)")
+    ap.add_argument("--sprp-only", action="store_true",
+                    help="only the SPRP table and its comparison with the literature (skip speed and random lists)")
     ap.add_argument("--lists", type=int, default=20000, help="15-pick lists for the speed table")
     ap.add_argument("--ortools-routes", type=int, default=10, help="routes solved by OR-Tools (100 ms each)")
     ap.add_argument("--quality-lists", type=int, default=2000, help="lists per pick-list size in the gap table")
@@ -164,50 +252,21 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     layout = Layout(blocks=1, aisles=10, cells_per_aisle=30, aisle_pitch_m=3.0)
 
-    rows, summary = speed(layout, args, rng)
-    print(f"Routing speed: 10 aisles x 30 cells, 1 block, 15 picks per list, {args.lists} lists, one core")
-    print(f"{'method':<20}{'mode':<9}{'routes/s':>12}{'mean % > opt':>14}{'max % > opt':>13}")
-    for r in rows:
-        g1 = f"{r['gap_mean_pct']:.2f}" if "gap_mean_pct" in r else ""
-        g2 = f"{r['gap_max_pct']:.2f}" if "gap_max_pct" in r else ""
-        print(f"{r['method']:<20}{r['mode']:<9}{r['routes_per_s']:>12,.0f}{g1:>14}{g2:>13}")
-    print(f"optimal batched / ortools: {summary['speedup_optimal_vs_ortools']:,.0f}x "
-          f"(target >= 1000x: {'met' if summary['target_1000x_met'] else 'NOT met'}); "
-          f">= 50,000 routes/s: {'met' if summary['target_50k_met'] else 'NOT met'}; "
-          f"ortools never shorter than optimal: {summary['ortools_never_shorter']}")
-
-    qrows = quality(args, rng)
-    print()
-    print(f"Heuristics: % above optimal by pick-list size ({args.quality_lists} random lists each, 10 aisles)")
-    header = f"{'blocks':>6}{'picks':>6}" + "".join(f"{m:>16}" for m in HEURISTICS)
-    print(header + "   (mean / max %)")
-    for blocks in (1, 2):
-        for k in args.sizes:
-            cells = []
-            for m in HEURISTICS:
-                r = next(x for x in qrows if x["blocks"] == blocks and x["picks"] == k and x["method"] == m)
-                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
-            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
-    print("literature, 1 block, textbook routes (mean % above optimal over list sizes): " +
-          "; ".join(f"{m} {v}" for m, v in LITERATURE.items() if v))
-    print("(ours walk shortest paths between consecutive stops, so they are never longer than the textbook routes)")
-
+    rows, summary, qrows = [], {}, []
+    if not args.sprp_only:
+        rows, summary = speed(layout, args, rng)
+        print_speed(rows, summary, args)
+        qrows = quality(args, rng)
+        print()
+        print_quality(qrows, args)
+        print()
     folder, srows = sprp(args)
-    print()
-    n_inst = sum(r["n"] for r in srows if r["blocks"] == 1 and r["method"] == "s-shape")
-    print(f"SPRP instances (Heßler & Irnich, {n_inst} from {folder}): % above the published optimum")
-    print(header + "   (mean / max %)")
-    for blocks in (1, 2):
-        for k in sorted({r["picks"] for r in srows}):
-            cells = []
-            for m in HEURISTICS:
-                r = next(x for x in srows if x["blocks"] == blocks and x["picks"] == k and x["method"] == m)
-                cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
-            print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
+    print_sprp(folder, srows)
 
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(speed=rows, summary=summary, quality=qrows, sprp=srows, literature=LITERATURE,
+            json.dump(dict(speed=rows, summary=summary, quality=qrows, sprp=srows,
+                           literature={m: dict(range_pct=list(r), source=s) for m, (r, s) in LITERATURE.items()},
                            args={k: v for k, v in vars(args).items() if k != "json"},
                            python=platform.python_version()), fh, indent=2)
 

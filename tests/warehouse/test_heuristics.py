@@ -207,3 +207,77 @@ def test_not_below_published_sprp_optima_one_and_two_blocks():
                 assert got >= optima[f.name] - 1e-9, (f.name, blocks, m)
             assert lengths["combined+"] <= lengths["combined"]
             assert H.largest_gap(layout, picks).length == lengths["largest-gap"]
+
+
+# ------------------------------------------- combined: the published DP's choice
+def combined_form_tours(layout, picks):
+    """Every tour of the combined heuristic's form on a single-block layout (slow, obvious).
+
+    Roodbergen & de Koster (2001, EJOR 133): the pick aisles are swept once, from
+    the end nearer the depot's aisle (ties: leftmost), starting at the depot's
+    cross aisle; each is either traversed or entered and left from the side the
+    picker is on. Yields (textbook length, visited (aisle, cell) list) for each
+    of the 2^m choice sequences; a picker left at the far side walks one aisle
+    length back. Positions are counted from the depot's cross aisle.
+    """
+    h = float(layout.cross_aisle_y[-1])
+    y = layout.cell_y[picks[:, 1]]
+    u = y if layout.depot == "front" else h - y
+    aisles = sorted({int(a) for a in picks[:, 0]})
+    lo, hi = aisles[0], aisles[-1]
+    if layout.depot_aisle - lo > hi - layout.depot_aisle:
+        aisles = aisles[::-1]
+    horizontal = layout.aisle_pitch_m * (abs(layout.depot_aisle - aisles[0]) + abs(aisles[0] - aisles[-1])
+                                         + abs(aisles[-1] - layout.depot_aisle)) + 2 * layout.depot_offset_m
+    for choice in itertools.product(("traverse", "return"), repeat=len(aisles)):
+        far_side, length, visited = False, horizontal, []
+        for a, c in zip(aisles, choice):
+            ids = sorted((i for i in range(len(picks)) if picks[i, 0] == a), key=lambda i: u[i], reverse=far_side)
+            visited += [(a, int(picks[i, 1])) for i in ids]
+            if c == "traverse":
+                length += h
+                far_side = not far_side
+            else:
+                length += 2 * (h - min(u[ids])) if far_side else 2 * max(u[ids])
+        yield length + (h if far_side else 0.0), visited
+
+
+def _indices(picks, visited):
+    """Pick indices visiting the (aisle, cell) list in order (equal locations are interchangeable)."""
+    left = list(range(len(picks)))
+    out = []
+    for a, c in visited:
+        i = next(i for i in left if picks[i, 0] == a and picks[i, 1] == c)
+        left.remove(i)
+        out.append(i)
+    return out
+
+
+@given(cases(max_picks=8, max_blocks=1))
+@settings(max_examples=200, deadline=None)
+def test_combined_is_the_best_traverse_or_return_sequence(case):
+    # Brute force over all 2^m per-aisle choices: the DP's tour is one of the
+    # textbook-shortest, and walking shortest paths between its stops is never longer.
+    layout, picks = case
+    if len(picks) == 0:
+        return
+    tours = list(combined_form_tours(layout, picks))
+    best = min(t for t, _ in tours)
+    r = H.combined(layout, picks)
+    got = [(int(picks[i, 0]), int(picks[i, 1])) for i in r.sequence]
+    assert any(abs(t - best) <= 1e-9 and v == got for t, v in tours), "the DP's choice is a shortest one"
+    assert r.length <= best + 1e-9
+    # Also the shortest of its form when every tour walks shortest paths.
+    walked = min(sequence_length(layout, picks, _indices(picks, v)) for _, v in tours)
+    assert r.length <= walked + 1e-9
+    assert H.heuristic_route_reference(layout, picks, "combined").length == r.length
+
+
+@given(cases(max_picks=10, max_blocks=3))
+@settings(max_examples=150, deadline=None)
+def test_combined_is_a_closed_tour_not_below_the_optimum(case):
+    layout, picks = case
+    r = H.combined(layout, picks)
+    assert sorted(r.sequence.tolist()) == list(range(len(picks)))
+    assert sequence_length(layout, picks, r.sequence) == pytest.approx(r.length, rel=1e-12, abs=1e-9)
+    assert r.length >= route(layout, picks, "optimal").length - 1e-9

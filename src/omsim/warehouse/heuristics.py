@@ -34,9 +34,14 @@ Petersen 1997; Roodbergen & de Koster 1998):
   aisles included (first largest gap from the front). The farthest block is
   entered from its front: its first sub-aisle is traversed, the rest as above.
 * ``combined``: each sub-aisle is either traversed or entered and left from
-  the side the picker is on, chosen per block by dynamic programming on the
-  within-aisle travel so that the picker ends at the block's depot side
-  (Roodbergen & de Koster 1998).
+  the side the picker is on, chosen per block by a dynamic programme over two
+  states (at the block's front or back cross aisle after each sub-aisle) on
+  the within-aisle travel, so that the picker ends at the block's depot side
+  (Roodbergen & de Koster (2001), "Routing order pickers in a warehouse with a
+  middle aisle", EJOR 133(1); blocks as in their IJPR paper above). On one
+  block it is the shortest tour of that form: the tests compare it with every
+  per-aisle choice sequence. Each pick aisle being visited once, it can lose
+  to ``largest-gap`` when picks are sparse in long aisles.
 * ``combined+``: our variant in the spirit of Roodbergen & de Koster's
   combined+ (not their exact rules): the shortest of four combined tours,
   start aisle at the near or the far end, and the start aisle's picks taken
@@ -381,7 +386,7 @@ def _register() -> None:
         "return": "enter and leave every sub-aisle from the depot side",
         "midpoint": "front/back halves of each sub-aisle picked from the nearer cross aisle",
         "largest-gap": "sub-aisles split at their largest gap (Hall 1993; RdK 2001)",
-        "combined": "traverse-or-return per sub-aisle by dynamic programming (RdK 1998)",
+        "combined": "traverse-or-return per sub-aisle by dynamic programming (RdK 2001)",
         "combined+": "best of four combined variants (start end, start-aisle climb)",
     }
     for name in HEURISTICS:

@@ -317,6 +317,30 @@ def history(file):
 
 
 @main.command()
+@click.argument("scenario", required=False)
+@click.option("--db", default=None, metavar="URL",
+              help="Database: sqlite:///FILE (WAL) or postgresql://... [default: sqlite:///omsim-live.db].")
+@click.option("--stock", default=None, type=click.Path(dir_okay=False),
+              help="Stock CSV node,sku,on_hand for the first start (then the database is the truth).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--keys", "keys_file", default=None, type=click.Path(dir_okay=False),
+              help="API keys file, KEY:ROLE per line (roles read, write, admin); or env OMSIM_API_KEYS.")
+@click.option("--read-only", is_flag=True, help="Follow the writer's journal and serve reads only.")
+@_user_errors
+def serve(scenario, db, stock, host, port, keys_file, read_only):
+    """Serve live decisions over HTTP for SCENARIO (the bundled default when omitted).
+
+    OpenAPI at /openapi.json, docs at /docs; every route but /health needs
+    Authorization: Bearer KEY, every write an Idempotency-Key header.
+    """
+    from omsim.service import Settings, serve as run
+
+    click.echo(f"omsim serve: http://{host}:{port}/ (docs at /docs)", err=True)
+    run(Settings.load(scenario, db, stock, keys_file, read_only), host=host, port=port)
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write elsewhere (default: RUN_DIR/report.html, added to its manifest; "

@@ -115,6 +115,8 @@ class OrderState:
     status: str                    # allocated, partial, backorder, hold, cancel, cancelled, shipped
     shipped: list[bool] = field(default_factory=list)
     history: list[tuple[int, str, float]] = field(default_factory=list)   # (seq, event type, at_h)
+    region: str = ""
+    level: str = ""
 
 
 class LiveEngine:
@@ -353,7 +355,7 @@ def _apply_committed(live: LiveEngine, data: dict, t: float, seq: int) -> None:
     d = decision_from_json(data["decision"], key, live._sku, live._node)
     live.engine.commit(d, t)
     live.orders[data["order_id"]] = OrderState(data["order_id"], key, d.status, [False] * len(d.shipments),
-                                               [(seq, "order.committed", t)])
+                                               [(seq, "order.committed", t)], data["region"], data["level"])
 
 
 def _apply_cancelled(live: LiveEngine, data: dict, t: float, seq: int) -> None:

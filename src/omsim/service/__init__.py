@@ -1,0 +1,13 @@
+"""The live decisioning service (``omsim serve``): the engine over HTTP with durable reservations."""
+from omsim.service.app import Service, create_app
+from omsim.service.settings import Settings
+
+__all__ = ["Service", "Settings", "create_app", "serve"]
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Open the database (OmsimError when it cannot be), then serve until interrupted (one process: one writer)."""
+    import uvicorn
+
+    service = Service(settings)
+    uvicorn.run(create_app(settings, service), host=host, port=port, log_level="warning", access_log=False)

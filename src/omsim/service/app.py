@@ -1,0 +1,162 @@
+"""The service object (state, database, writer) and the FastAPI application around it.
+
+:class:`Service` holds the live engine, the lock that reads and the writer
+share, the database and the kept idempotency keys. :func:`create_app` builds
+the application; nothing is opened at import time: the database is opened
+and the state rebuilt (latest snapshot + the journal after it) when the app
+starts.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+import threading
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from omsim.errors import OmsimError
+from omsim.live import LiveEngine
+from omsim.service import problems
+from omsim.service.db import Database
+from omsim.service.idempotency import Keys
+from omsim.service.metrics import Metrics
+from omsim.service.settings import Settings
+from omsim.service.writer import Command, Writer
+
+__all__ = ["Service", "create_app"]
+
+log = logging.getLogger("omsim.service")
+
+
+def _first_engine(scenario, stock: str | None):
+    """The engine before the first event: the scenario's stock, or ``stock`` (CSV node,sku,on_hand)."""
+    from omsim.engine import DecisionEngine
+    from omsim.plan import _build_engine, read_stock
+
+    if stock is None:
+        return DecisionEngine.from_scenario(scenario)
+    on_hand, safety = read_stock(stock, scenario)
+    return _build_engine(scenario, on_hand, safety, 0.0, None)
+
+
+class Service:
+    """Everything a running server holds (see the module docstring)."""
+
+    def __init__(self, settings: Settings):
+        from omsim.scenario import load_scenario
+
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.scenario = load_scenario(settings.scenario)
+        self.db = Database(settings.db)
+        self.metrics = Metrics()
+        self.recent: list[str] = []          # order ids of the latest decisions (ops page)
+        self._stop = threading.Event()
+        try:
+            if not settings.read_only:
+                self.db.lock_writer()
+            self.live = self._load()
+            self.keys = Keys({} if settings.read_only else self.db.load_keys(settings.idempotency_hours))
+        except Exception:
+            self.db.close()
+            raise
+        self.writer = None if settings.read_only else Writer(self)
+        self.started = time.time()
+
+    def _load(self) -> LiveEngine:
+        got = self.db.latest_snapshot()
+        if got is None:
+            if self.db.journal.last_seq() > 0:
+                raise OmsimError(f"{self.settings.db}: the journal has events but no initial snapshot")
+            if self.settings.read_only:
+                raise OmsimError(f"{self.settings.db}: no state yet; start the writer first")
+            live = LiveEngine(_first_engine(self.scenario, self.settings.stock), self.db.journal)
+            with self.db.engine.begin() as c:
+                self.db.save_snapshot(c, 0, live.snapshot())
+            return live
+        if self.settings.stock:
+            log.warning("--stock %s ignored: the database already holds the stock (it is the truth now)",
+                        self.settings.stock)
+        return LiveEngine.replay(None, self.db.journal, snapshot=got[1])
+
+    def reload(self) -> None:
+        """Rebuild the live state from the database (after a failed commit)."""
+        with self.lock:
+            self.live = self._load()
+
+    # ------------------------------------------------------------ commands and reads
+    async def execute(self, key: str, fp: str, run) -> tuple[int, dict]:
+        """Queue a command on the writer and wait until it is durable."""
+        if self.writer is None:
+            raise problems.Problem(405, "this server is read-only (--read-only); send writes to the writer")
+        fut = self.writer.submit(Command(key, fp, run))
+        return await asyncio.wrap_future(fut)
+
+    def due_commands(self) -> list:
+        """Commands the server itself owes (holds whose time is up)."""
+        return []
+
+    def start(self) -> None:
+        if self.writer is not None:
+            self.writer.start()
+        else:
+            threading.Thread(target=self._tail, name="omsim-tail", daemon=True).start()
+
+    def _tail(self) -> None:
+        """A read-only server follows the journal the writer appends to."""
+        while not self._stop.wait(self.settings.tail_s):
+            try:
+                events = self.db.journal.read(after=self.live.seq, limit=1000)
+                if events:
+                    with self.lock:
+                        for ev in events:
+                            self.live.apply(ev)
+            except Exception as exc:  # the database may be restarting: try again next tick
+                log.warning("journal tail: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.writer is not None:
+            self.writer.stop()
+        self.db.close()
+
+
+def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    """The ASGI application for ``settings``; the service (or ``service``, opened already) starts with it."""
+    from omsim.service.routes import orders, ops, reads, stock
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        svc = service if service is not None else Service(settings)
+        app.state.svc = svc
+        svc.start()
+        try:
+            yield
+        finally:
+            svc.stop()
+
+    app = FastAPI(title="omsim live decisions", version="1", lifespan=lifespan,
+                  description="The omsim decision engine over HTTP: durable reservations, promises, the journal.")
+    problems.install(app)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next):
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        svc = getattr(request.app.state, "svc", None)
+        if svc is not None:
+            svc.metrics.request(getattr(route, "path", "unmatched"), request.method, response.status_code,
+                                time.perf_counter() - t0)
+        return response
+
+    for module in (orders, stock, reads, ops):
+        app.include_router(module.router)
+    return app
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)

@@ -1,0 +1,44 @@
+"""API keys with a role: ``Authorization: Bearer <key>``, compared in constant time, never logged."""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from omsim.service.problems import Problem
+from omsim.service.settings import ROLES
+
+__all__ = ["AdminKey", "ReadKey", "WriteKey", "role_of"]
+
+
+def role_of(keys: dict[str, str], presented: str) -> str | None:
+    """The role of ``presented``, comparing it with every key in constant time (no early exit)."""
+    found = None
+    p = presented.encode()
+    for key, role in keys.items():
+        if hmac.compare_digest(key.encode(), p):
+            found = role
+    return found
+
+
+def _require(role: str):
+    need = ROLES.index(role)
+
+    def check(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "an API key is required: Authorization: Bearer <key>", "Authorization")
+        got = role_of(request.app.state.svc.settings.keys, token.strip())
+        if got is None:
+            raise Problem(401, "unknown API key", "Authorization")
+        if ROLES.index(got) < need:
+            raise Problem(403, f"this key's role is {got}; this needs {role}", "Authorization")
+        return got
+    return check
+
+
+ReadKey = Annotated[str, Depends(_require("read"))]
+WriteKey = Annotated[str, Depends(_require("write"))]
+AdminKey = Annotated[str, Depends(_require("admin"))]

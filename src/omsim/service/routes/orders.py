@@ -1,0 +1,100 @@
+"""Orders: place (decide and reserve in one step), read with history, cancel, ship a package; promise."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from omsim.errors import OmsimError
+from omsim.service.auth import ReadKey, WriteKey
+from omsim.service.problems import Problem
+from omsim.service.routes import (PROBLEMS, IdemKey, cart_lines, known_order, now, region_of, reply, svc,
+                                  write)
+from omsim.service.schemas import OrderIn, OrderOut, OrderStateOut, PromiseIn, PromiseOut, decision_view, order_view
+
+router = APIRouter(tags=["orders"], responses=PROBLEMS)
+
+
+def _order_state(s, order_id: str) -> dict:
+    """GET /v1/orders/{order_id}: the committed decision, its packages and the state history."""
+    live = s.live
+    st = known_order(live, order_id)
+    seq = st.history[0][0]
+    (ev,) = s.db.journal.read(after=seq - 1, limit=1)
+    return order_view(ev.data, seq, live.clock, st)
+
+
+@router.post("/v1/orders", status_code=201, response_model=OrderOut)
+async def place_order(request: Request, body: OrderIn, _key: WriteKey, idempotency_key: IdemKey = None):
+    """Decide where the order ships and reserve its stock, in one durable step."""
+    s = svc(request)
+    live = s.live
+    lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
+
+    def run(live):
+        if body.order_id in live.orders:
+            raise Problem(409, f"order {body.order_id!r} exists already (placed under another Idempotency-Key)",
+                          "order_id")
+        d, ev = live.place(body.order_id, lines, region, body.service_level, at=body.created_at or now())
+        s.metrics.decisions.labels(d.status).inc()
+        s.recent.append(body.order_id)
+        del s.recent[:-50]
+        return 201, order_view(ev.data, ev.seq, live.clock)
+    return await write(request, idempotency_key, body, run)
+
+
+@router.get("/v1/orders/{order_id}", response_model=OrderStateOut)
+def get_order(request: Request, order_id: str, _key: ReadKey):
+    """The order's decision, its packages (shipped or not) and its state history."""
+    s = svc(request)
+    with s.lock:
+        out = _order_state(s, order_id)
+        return reply(200, out, s.live.seq)
+
+
+@router.post("/v1/orders/{order_id}/cancel", response_model=OrderStateOut)
+async def cancel_order(request: Request, order_id: str, _key: WriteKey, idempotency_key: IdemKey = None):
+    """Cancel an open order: its reserved stock and capacity are given back."""
+    s = svc(request)
+
+    def run(live):
+        known_order(live, order_id)
+        try:
+            live.cancel(order_id, at=now())
+        except OmsimError as exc:
+            raise Problem(409, exc.message, "order_id") from None
+        return 200, _order_state(s, order_id)
+    return await write(request, idempotency_key, None, run)
+
+
+@router.post("/v1/orders/{order_id}/shipments/{index}/ship", response_model=OrderStateOut)
+async def ship_package(request: Request, order_id: str, index: int, _key: WriteKey,
+                       idempotency_key: IdemKey = None):
+    """Hand package ``index`` (0-based, as in the order's ``shipments``) to its carrier."""
+    s = svc(request)
+
+    def run(live):
+        known_order(live, order_id)
+        try:
+            live.ship(order_id, index, at=now())
+        except OmsimError as exc:
+            raise Problem(404 if "has no shipment" in exc.message else 409, exc.message, "index") from None
+        return 200, _order_state(s, order_id)
+    return await write(request, idempotency_key, None, run)
+
+
+@router.post("/v1/promise", response_model=PromiseOut)
+def promise(request: Request, body: PromiseIn, _key: ReadKey):
+    """Shipments, dates and cost for a cart, without reserving anything (served from memory)."""
+    s = svc(request)
+    if body.hold_s is not None:
+        raise Problem(422, "hold_s: holds are not available on this server yet", "hold_s")
+    with s.lock:
+        live = s.live
+        lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
+        o = live.order("promise", lines, region, body.service_level, at=body.created_at or now())
+        d = live.engine.decide(o, o.created_h)
+        from omsim.live import decision_to_json
+
+        dj = decision_to_json(d, live.sku_ids, live.node_ids)
+        out = {**decision_view(dj, [(live.sku_ids[int(j)], int(q)) for j, q in zip(o.skus, o.qty)], live.clock),
+               "seq": live.seq}
+        return reply(200, out, live.seq)

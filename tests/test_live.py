@@ -86,6 +86,18 @@ class Commands(RuleBasedStateMachine):
         except OmsimError as exc:
             assert "below the" in str(exc)
 
+    @rule(lines=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 6)), min_size=1, max_size=3),
+          region=st.sampled_from(REGIONS), hold_h=st.floats(0.1, 4), dt_h=st.floats(0, 2))
+    def hold_and_expire(self, lines, region, hold_h, dt_h):
+        """A held promise reserves like an order; the holds whose time is up are released."""
+        before = self.live.engine.inventory.reserved.sum()
+        d, _ev = self.live.hold(f"H{self.live.seq}", lines, region, at=self._at(dt_h), hold_h=hold_h)
+        held = sum(int(q) for s in d.shipments for q in s.qty)
+        assert self.live.engine.inventory.reserved.sum() == before + held
+        for hid in self.live.expired_holds(self._at(1.0)):
+            self.live.release(hid, at=self.t, expired=True)
+        assert all(exp > self.t for _k, exp in self.live.holds.values())
+
     @rule()
     def snapshot(self):
         self.snaps.append((self.live.seq, self.live.snapshot()))

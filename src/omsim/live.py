@@ -27,7 +27,15 @@ Event types (version 1), with what ``data`` holds:
 ``stock.restocked``    ``node``, ``sku``, ``qty``, ``order_id`` (a return)
 ``stock.scrapped``     ``node``, ``sku``, ``qty``, ``order_id`` (a return)
 ``stock.counted``      ``node``, ``sku``, ``on_hand`` (absolute), ``delta``
+``hold.placed``        a promise held: ``hold_id``, ``key``, the order and
+                       decision (as ``order.committed``), ``expires_h``
+``hold.released``      ``hold_id``, ``expired`` (true when its time ran out)
 =====================  =====================================================
+
+A hold reserves a promise's stock and capacity like an order, under an
+engine key of its own, until it is released (its expiry is an event the
+server writes when the time has come, so a replay releases it at the same
+point).
 
 Engine time never runs backwards: a command dated before the last event is
 applied at the last event's time (the server sets the time; the requested
@@ -51,7 +59,7 @@ from omsim.scenario import SERVICE_LEVELS, Scenario
 __all__ = ["APPLY", "EVENT_TYPES", "LiveEngine", "OrderState", "decision_from_json", "decision_to_json"]
 
 EVENT_TYPES = ("order.committed", "order.cancelled", "shipment.shipped", "stock.received", "stock.restocked",
-               "stock.scrapped", "stock.counted")
+               "stock.scrapped", "stock.counted", "hold.placed", "hold.released")
 VERSION = 1
 
 
@@ -149,6 +157,8 @@ class LiveEngine:
         self._node = {n: i for i, n in enumerate(self.node_ids)}
         self._region = {r.id: i for i, r in enumerate(self.scenario.demand.regions)}
         self.orders: dict[str, OrderState] = {}
+        self.holds: dict[str, tuple[int, float]] = {}     # hold id -> (engine key, expires at engine hour)
+        self._keys = 0               # engine keys given to orders and holds
         self.seq = 0                 # the last event applied
         self.last_h = 0.0            # engine time of the last event
         self._days: set[int] = set()
@@ -214,7 +224,7 @@ class LiveEngine:
         for i, (sku_id, qty) in enumerate(lines):
             j = self.sku(sku_id)
             qty_by_sku[j] = qty_by_sku.get(j, 0) + self._qty(qty, f"order {order_id} line {i + 1} ({sku_id})")
-        key = len(self.orders) if order_id not in self.orders else self.orders[order_id].key
+        key = self._keys if order_id not in self.orders else self.orders[order_id].key
         return Order(key, self.hours(at), self.region(region), level,
                      np.array(list(qty_by_sku), dtype=np.int64), np.array(list(qty_by_sku.values()), dtype=np.int64))
 
@@ -230,6 +240,29 @@ class LiveEngine:
                 "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
         ev = self._commit("order.committed", data, o.created_h)
         return d, ev
+
+    def hold(self, hold_id: str, lines, region: str, level: str = "standard", at=None, hold_h: float = 0.25,
+             policy: str | None = None) -> tuple[Decision, Event]:
+        """Decide a cart and reserve it for ``hold_h`` hours (released by :meth:`release`)."""
+        if hold_id in self.holds:
+            raise OmsimError(f"hold {hold_id!r} exists already")
+        o = self.order(hold_id, lines, region, level, at)
+        d = self.engine.decide(o, o.created_h, policy)
+        data = {"hold_id": hold_id, "key": o.order_id, "region": self.scenario.demand.regions[o.region].id,
+                "level": level, "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
+                "decision": decision_to_json(d, self.sku_ids, self.node_ids), "expires_h": o.created_h + hold_h}
+        return d, self._commit("hold.placed", data, o.created_h)
+
+    def release(self, hold_id: str, at=None, expired: bool = False) -> Event:
+        """Give a hold's stock and capacity back (``expired`` when its time ran out)."""
+        if hold_id not in self.holds:
+            raise OmsimError(f"unknown hold {hold_id!r}")
+        return self._commit("hold.released", {"hold_id": hold_id, "expired": bool(expired)}, self.hours(at))
+
+    def expired_holds(self, at) -> list[str]:
+        """Holds whose time is up at ``at``."""
+        h = self.hours(at)
+        return [k for k, (_key, exp) in self.holds.items() if exp <= h]
 
     def cancel(self, order_id: str, at=None) -> Event:
         """Cancel an open order (its reserved stock and capacity are given back)."""
@@ -309,7 +342,8 @@ class LiveEngine:
     def snapshot(self) -> bytes:
         """The whole state at :attr:`seq` (the engine pickles without its compiled bindings)."""
         return pickle.dumps({"seq": self.seq, "last_h": self.last_h, "engine": self.engine, "orders": self.orders,
-                             "days": self._days}, protocol=pickle.HIGHEST_PROTOCOL)
+                             "days": self._days, "holds": self.holds, "keys": self._keys},
+                            protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def replay(cls, engine, journal: Journal, snapshot: bytes | None = None, clock: Clock | None = None,
@@ -319,6 +353,7 @@ class LiveEngine:
             s = pickle.loads(snapshot)
             live = cls(s["engine"], journal, clock)
             live.seq, live.last_h, live.orders, live._days = s["seq"], s["last_h"], s["orders"], s["days"]
+            live.holds, live._keys = s.get("holds", {}), s.get("keys", len(live.orders))
         else:
             live = cls(engine, journal, clock)
         for ev in journal.read(after=live.seq, limit=None if upto is None else max(upto - live.seq, 0)):
@@ -342,6 +377,7 @@ class LiveEngine:
                                          if e.committed(s.key) is not None else None)}
                        for k, s in sorted(self.orders.items())},
             "ledger": ledger.astype(str).to_numpy().tolist(),
+            "holds": {k: list(v) for k, v in sorted(self.holds.items())}, "keys": self._keys,
         }
 
     def digest(self) -> str:
@@ -354,6 +390,7 @@ def _apply_committed(live: LiveEngine, data: dict, t: float, seq: int) -> None:
     key = int(data["key"])
     d = decision_from_json(data["decision"], key, live._sku, live._node)
     live.engine.commit(d, t)
+    live._keys = max(live._keys, key + 1)
     live.orders[data["order_id"]] = OrderState(data["order_id"], key, d.status, [False] * len(d.shipments),
                                                [(seq, "order.committed", t)], data["region"], data["level"])
 
@@ -391,6 +428,19 @@ def _apply_counted(live: LiveEngine, data: dict, t: float, seq: int) -> None:
     live.engine.inventory.count(live.node(data["node"]), live.sku(data["sku"]), int(data["on_hand"]), t, "count")
 
 
+def _apply_hold(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    key = int(data["key"])
+    live.engine.commit(decision_from_json(data["decision"], key, live._sku, live._node), t)
+    live._keys = max(live._keys, key + 1)
+    live.holds[data["hold_id"]] = (key, float(data["expires_h"]))
+
+
+def _apply_released(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    key, _exp = live.holds.pop(data["hold_id"])
+    if live.engine.committed(key) is not None:
+        live.engine.cancel(key, t)
+
+
 #: (event type, version) -> apply function: the one place each event changes state.
 APPLY = {
     ("order.committed", 1): _apply_committed,
@@ -400,4 +450,6 @@ APPLY = {
     ("stock.restocked", 1): _apply_restocked,
     ("stock.scrapped", 1): _apply_scrapped,
     ("stock.counted", 1): _apply_counted,
+    ("hold.placed", 1): _apply_hold,
+    ("hold.released", 1): _apply_released,
 }

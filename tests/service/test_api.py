@@ -194,3 +194,23 @@ def test_snapshot_files_plan_forward(server, tmp_path):
                                     "--stock", str(tmp_path / "snap" / "stock.csv"), "--out", str(tmp_path / "plan")])
     assert res.exit_code == 0, res.output
     assert "S1" in (tmp_path / "plan" / "plan_lines.csv").read_text()
+
+
+def test_hold_reserves_then_expires(server):
+    import time
+
+    with server.client() as c:
+        cart = {"lines": [{"sku": "SKU00005", "qty": 3}], "ship_to": {"region": "chicago"}, "hold_s": 1.0}
+        assert c.post("/v1/promise", json=cart).status_code == 400            # a hold is a write: key needed
+        with server.client(READ) as rc:
+            assert rc.post("/v1/promise", json=cart, headers={"Idempotency-Key": "h0"}).status_code == 403
+        r = c.post("/v1/promise", json=cart, headers={"Idempotency-Key": "h1"})
+        assert r.status_code == 200 and r.json()["hold_id"] and r.json()["hold_expires_at"]
+        assert sum(x["reserved"] for x in c.get("/v1/availability", params={"sku": "SKU00005"}).json()) == 3
+        for _ in range(100):
+            if c.get("/health").json()["seq"] == 2:
+                break
+            time.sleep(0.1)
+        types = [e["type"] for e in c.get("/v1/events").json()["events"]]
+        assert types == ["hold.placed", "hold.released"]
+        assert sum(x["reserved"] for x in c.get("/v1/availability", params={"sku": "SKU00005"}).json()) == 0

@@ -96,8 +96,13 @@ class Service:
         return await asyncio.wrap_future(fut)
 
     def due_commands(self) -> list:
-        """Commands the server itself owes (holds whose time is up)."""
-        return []
+        """Commands the server itself owes: releasing the holds whose time is up (run by the writer thread)."""
+        live = self.live
+        if not live.holds:
+            return []
+        due = live.expired_holds(utc_now())
+        return [Command(None, "", lambda lv, h=h: (200, {"released": lv.release(h, utc_now(), True).seq}))
+                for h in due]
 
     def start(self) -> None:
         if self.writer is not None:

@@ -1,14 +1,20 @@
 """Orders: place (decide and reserve in one step), read with history, cancel, ship a package; promise."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from starlette.concurrency import run_in_threadpool
 
 from omsim.errors import OmsimError
+from omsim.live import decision_to_json
+from omsim.service.settings import ROLES
 from omsim.service.auth import ReadKey, WriteKey
 from omsim.service.problems import Problem
 from omsim.service.routes import (PROBLEMS, IdemKey, cart_lines, known_order, now, region_of, reply, svc,
                                   write)
-from omsim.service.schemas import OrderIn, OrderOut, OrderStateOut, PromiseIn, PromiseOut, decision_view, order_view
+from omsim.service.schemas import At, OrderIn, OrderOut, OrderStateOut, PromiseIn, PromiseOut, decision_view, order_view
 
 router = APIRouter(tags=["orders"], responses=PROBLEMS)
 
@@ -51,50 +57,69 @@ def get_order(request: Request, order_id: str, _key: ReadKey):
 
 
 @router.post("/v1/orders/{order_id}/cancel", response_model=OrderStateOut)
-async def cancel_order(request: Request, order_id: str, _key: WriteKey, idempotency_key: IdemKey = None):
+async def cancel_order(request: Request, order_id: str, _key: WriteKey, idempotency_key: IdemKey = None,
+                       body: At | None = None):
     """Cancel an open order: its reserved stock and capacity are given back."""
     s = svc(request)
 
     def run(live):
         known_order(live, order_id)
         try:
-            live.cancel(order_id, at=now())
+            live.cancel(order_id, at=body.at if body is not None and body.at else now())
         except OmsimError as exc:
             raise Problem(409, exc.message, "order_id") from None
         return 200, _order_state(s, order_id)
-    return await write(request, idempotency_key, None, run)
+    return await write(request, idempotency_key, body, run)
 
 
 @router.post("/v1/orders/{order_id}/shipments/{index}/ship", response_model=OrderStateOut)
-async def ship_package(request: Request, order_id: str, index: int, _key: WriteKey,
-                       idempotency_key: IdemKey = None):
+async def ship_package(request: Request, order_id: str, index: Annotated[int, Path(ge=0, le=10_000)], _key: WriteKey,
+                       idempotency_key: IdemKey = None, body: At | None = None):
     """Hand package ``index`` (0-based, as in the order's ``shipments``) to its carrier."""
     s = svc(request)
 
     def run(live):
         known_order(live, order_id)
         try:
-            live.ship(order_id, index, at=now())
+            live.ship(order_id, index, at=body.at if body is not None and body.at else now())
         except OmsimError as exc:
             raise Problem(404 if "has no shipment" in exc.message else 409, exc.message, "index") from None
         return 200, _order_state(s, order_id)
-    return await write(request, idempotency_key, None, run)
+    return await write(request, idempotency_key, body, run)
 
 
 @router.post("/v1/promise", response_model=PromiseOut)
-def promise(request: Request, body: PromiseIn, _key: ReadKey):
-    """Shipments, dates and cost for a cart, without reserving anything (served from memory)."""
-    s = svc(request)
-    if body.hold_s is not None:
-        raise Problem(422, "hold_s: holds are not available on this server yet", "hold_s")
-    with s.lock:
-        live = s.live
-        lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
-        o = live.order("promise", lines, region, body.service_level, at=body.created_at or now())
-        d = live.engine.decide(o, o.created_h)
-        from omsim.live import decision_to_json
+async def promise(request: Request, body: PromiseIn, role: ReadKey, idempotency_key: IdemKey = None):
+    """Shipments, dates and cost for a cart, without reserving anything (served from memory).
 
+    With ``hold_s`` (a write: it needs a write key and an Idempotency-Key) the
+    promise is held: its stock is reserved until ``hold_expires_at``, then
+    released automatically; both are journaled.
+    """
+    s = svc(request)
+
+    def decide(live, hold: bool):
+        lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
+        at = body.created_at or now()
+        if hold:
+            hold_id = f"h{live.seq + 1}"
+            d, ev = live.hold(hold_id, lines, region, body.service_level, at=at, hold_h=body.hold_s / 3600)
+            o_lines, extra = ev.data["lines"], {"hold_id": hold_id,
+                                                "hold_expires_at": live.clock.to_datetime(ev.data["expires_h"])
+                                                .isoformat()}
+        else:
+            o = live.order("promise", lines, region, body.service_level, at=at)
+            d = live.engine.decide(o, o.created_h)
+            o_lines, extra = [(live.sku_ids[int(j)], int(q)) for j, q in zip(o.skus, o.qty)], {}
         dj = decision_to_json(d, live.sku_ids, live.node_ids)
-        out = {**decision_view(dj, [(live.sku_ids[int(j)], int(q)) for j, q in zip(o.skus, o.qty)], live.clock),
-               "seq": live.seq}
-        return reply(200, out, live.seq)
+        return {**decision_view(dj, o_lines, live.clock), "seq": live.seq, **extra}
+
+    if body.hold_s is None:
+        def read():
+            with s.lock:
+                return reply(200, decide(s.live, False), s.live.seq)
+        return await run_in_threadpool(read)
+    if ROLES.index(role) < ROLES.index("write"):
+        raise Problem(403, f"this key's role is {role}; a hold (hold_s) needs write", "Authorization")
+    cart_lines(s.live, body.lines), region_of(s.live, body.ship_to)
+    return await write(request, idempotency_key, body, lambda live: (200, decide(live, True)))

@@ -43,7 +43,7 @@ def decision(request: Request, decision_id: str, _key: ReadKey):
     """Why this warehouse: the alternatives the engine considered, what each would cost and by how much it lost."""
     s = svc(request)
     seq = int(decision_id[1:]) if decision_id[:1] == "d" and decision_id[1:].isdigit() else 0
-    got = s.db.journal.read(after=seq - 1, limit=1) if seq > 0 else []
+    got = s.db.journal.read(after=seq - 1, limit=1) if 0 < seq <= s.live.seq else []
     if not got or got[0].seq != seq or got[0].type != "order.committed":
         raise Problem(404, f"unknown decision {decision_id!r}", "decision_id")
     data = got[0].data
@@ -55,7 +55,7 @@ def decision(request: Request, decision_id: str, _key: ReadKey):
 
 
 @router.get("/v1/events", response_model=EventsOut, tags=["ops"])
-def events(request: Request, _key: ReadKey, after: Annotated[int, Query(ge=0)] = 0,
+def events(request: Request, _key: ReadKey, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     """The journal after ``after``, in order: the feed an OMS syncs from."""
     s = svc(request)

@@ -27,6 +27,13 @@ Usage::
     python benchmarks/simulation.py            # 10k, 100k, 1M orders
     python benchmarks/simulation.py --quick    # 2k and 10k orders
     python benchmarks/simulation.py --sizes 10000 50000 --json out.json
+    python benchmarks/simulation.py --sizes 20000 --real-sizes 21000   # default vs real orders
+
+Beside the default scenario it runs ``scenarios/uk-gift-retailer.yaml``,
+replaying the real Online Retail II orders (median 15 lines, p99 about 200;
+the whole year when ``../shared`` is present, else the shipped week), and
+prints orders/s and lines/s of both: the real orders have about 15 times the
+lines of the default's, so lines/s is the comparable rate.
 """
 from __future__ import annotations
 
@@ -36,21 +43,39 @@ import math
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 TARGET = 20_000.0
 
 
-def _child(orders: int, seed: int) -> dict:
+UK = Path(__file__).resolve().parents[1] / "scenarios" / "uk-gift-retailer.yaml"
+
+
+def _load(name: str, orders: int):
+    """(scenario, days) for about ``orders`` orders of the default or the real (uk) scenario."""
+    import datetime as dt
+
+    import omsim
+
+    if name == "default":
+        sc = omsim.load_scenario()
+        return sc, max(1, int(math.ceil(orders / sc.demand.orders_per_day)))
+    sc = omsim.load_scenario(UK)
+    # From the Monday before the history's first day: the whole year replays (about 56 orders a
+    # calendar day); with only the shipped week present, that week replays once.
+    sc.horizon.start = dt.date(2009, 11, 30)
+    return sc, min(374, max(1, int(math.ceil(orders / 56.0))))
+
+
+def _child(orders: int, seed: int, scenario: str = "default") -> dict:
     """Run one size in this process and return its measurements."""
     import resource
 
-    import omsim
     from omsim import engine as _engine
     from omsim.sim.model import Simulation
 
-    sc = omsim.load_scenario()
-    days = max(1, int(math.ceil(orders / sc.demand.orders_per_day)))
-    from omsim.sim import floor as _floor
+    sc, days = _load(scenario, orders)
+    from omsim.engine import floor as _floor
 
     spent = {"engine_s": 0.0, "floor_s": 0.0}
     depth = {"engine_s": 0, "floor_s": 0}
@@ -81,12 +106,14 @@ def _child(orders: int, seed: int) -> dict:
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     n = int(res.kpis["orders"])
+    lines = int(sim.dem.line_ptr[-1])
     # The events frame is built when first read (the KPIs do not need it): timed on its own.
     e0 = time.perf_counter()
     n_events = len(res.events)
     events_s = time.perf_counter() - e0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"target_orders": orders, "orders": n, "days": days, "wall_s": wall, "orders_per_s": n / wall,
+    return {"scenario": scenario, "target_orders": orders, "orders": n, "lines": lines,
+            "lines_per_order": lines / max(sim.dem.n, 1), "lines_per_s": lines / wall, "days": days, "wall_s": wall, "orders_per_s": n / wall,
             "cpu_s": cpu, "orders_per_cpu_s": n / cpu,
             "us_per_order": 1e6 * wall / max(n, 1), "engine_s": spent["engine_s"], "floor_s": spent["floor_s"],
             "sim_us_per_order": 1e6 * (wall - spent["engine_s"] - spent["floor_s"]) / max(n, 1),
@@ -100,26 +127,33 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="2k and 10k orders only")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", help="write the measurements to this JSON file")
+    ap.add_argument("--real-sizes", type=int, nargs="*", default=None,
+                    help="orders of the real scenario (uk-gift-retailer.yaml, replaying Online Retail II: "
+                         "median 15 lines an order) to run beside the default's [default: 2k and the whole year]")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-scenario", default="default", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(_child(args.child, args.seed)))
+        print(json.dumps(_child(args.child, args.seed, args.child_scenario)))
         return 0
     sizes = [2_000, 10_000] if args.quick else args.sizes
+    real = args.real_sizes if args.real_sizes is not None else ([2_000] if args.quick else [2_000, 21_000])
     rows = []
-    for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(size), "--seed", str(args.seed)],
-                             capture_output=True, text=True)
+    for name, size in [("default", s) for s in sizes] + [("uk", s) for s in real]:
+        out = subprocess.run([sys.executable, __file__, "--child", str(size), "--seed", str(args.seed),
+                              "--child-scenario", name], capture_output=True, text=True)
         if out.returncode != 0:
             print(out.stderr, file=sys.stderr)
             return out.returncode
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]["us_per_order"]
-    print(f"{'orders':>9} {'days':>5} {'wall s':>8} {'orders/s':>9} {'us/order':>9} {'x smallest':>10} "
+    print(f"{'scenario':>8} {'orders':>9} {'lines':>9} {'lines/o':>7} {'days':>5} {'wall s':>8} {'orders/s':>9} "
+          f"{'lines/s':>9} {'us/order':>9} {'x smallest':>10} "
           f"{'engine %':>8} {'floor %':>8} {'sim us/order':>12} {'peak MB':>8} {'vs target':>9} {'orders/cpu-s':>12} "
           f"{'events s':>8}")
     for r in rows:
-        print(f"{r['orders']:>9} {r['days']:>5} {r['wall_s']:>8.1f} {r['orders_per_s']:>9.0f} "
+        print(f"{r['scenario']:>8} {r['orders']:>9} {r['lines']:>9} {r['lines_per_order']:>7.1f} {r['days']:>5} "
+              f"{r['wall_s']:>8.1f} {r['orders_per_s']:>9.0f} {r['lines_per_s']:>9.0f} "
               f"{r['us_per_order']:>9.1f} {r['us_per_order'] / base:>10.2f} "
               f"{100 * r['engine_s'] / r['wall_s']:>8.1f} {100 * r['floor_s'] / r['wall_s']:>8.1f} "
               f"{r['sim_us_per_order']:>12.1f} "

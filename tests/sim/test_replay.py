@@ -112,3 +112,39 @@ def test_unknown_region_is_an_error(tmp_path):
     sc = _scenario(tmp_path, _history(tmp_path, ["o1,2024-03-04 09:15:00,A,2,mars,standard,c1"]))
     with pytest.raises(OmsimError, match="column region: 'mars' is not a region"):
         generate_demand(sc, Streams(0), 3)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+UK = ROOT / "scenarios" / "uk-gift-retailer.yaml"
+EXTRACT = ROOT / "scenarios" / "data" / "uk-gift-retailer" / "orders-2010-11-01-to-07.csv.gz"
+
+
+def test_uk_gift_retailer_runs_on_the_shipped_extract():
+    from omsim.history import load_history
+    from omsim.scenario import load_scenario
+
+    sc = load_scenario(UK).with_overrides({"demand.history": str(EXTRACT)})
+    assert sc.demand.history == str(EXTRACT.resolve()) and sc.demand._skus_added == 0
+    lines = load_history(EXTRACT).lines
+    day1 = lines[lines["created_at"] < pd.Timestamp("2010-11-02", tz="Europe/London")]
+    res = simulate(sc, seed=1, days=1)
+    o = res.orders[res.orders["kind"] == "order"]
+    assert o["history_id"].tolist() == day1["order_id"].drop_duplicates().tolist()
+    units = day1.groupby("order_id", sort=False)["qty"].sum()
+    assert o["units"].tolist() == units.tolist()
+    assert (SOURCE := EXTRACT.parent / "SOURCE.md").is_file() and "CC BY 4.0" in SOURCE.read_text()
+
+
+def test_uk_gift_retailer_replays_the_full_shared_history(shared_dir):
+    from omsim.history import load_history
+    from omsim.scenario import load_scenario
+
+    full = shared_dir / "data" / "online-retail-ii" / "online_retail_II_2009_2010.csv.gz"
+    sc = load_scenario(UK)
+    assert sc.demand.history == str(full.resolve())        # the first candidate wins when present
+    dem = generate_demand(sc, Streams(1), 7)
+    week = load_history(full).lines
+    week = week[(week["created_at"] >= pd.Timestamp("2010-11-01", tz="Europe/London"))
+                & (week["created_at"] < pd.Timestamp("2010-11-08", tz="Europe/London"))]
+    assert dem.order_ids.tolist() == week["order_id"].drop_duplicates().tolist()
+    assert dem.line_qty.sum() == week["qty"].sum()

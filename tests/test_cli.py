@@ -106,7 +106,17 @@ def test_simulate_writes_results_and_prints_kpis(tmp_path):
         assert (out / name).stat().st_size > 0, name
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["orders"] > 0 and kpis["days"] == 2 and kpis["seed"] == 3
-    assert "on-time delivery" in r.output and "cost per order" in r.output
+    assert "On-time delivery" in r.output and "Cost per order" in r.output
+    table = r.output.split("run: seed 3, 2 day(s)")[1]
+    assert " USD" in table.split("Cost per order")[1].splitlines()[0]
+    assert not any(line.startswith(("Seed", "Days", "seed ", "days ")) for line in table.splitlines())
+
+
+def test_kpis_prints_the_glossary():
+    r = run("kpis", "--currency", "EUR")
+    assert r.exit_code == 0
+    assert "satisfaction_mean" in r.output and "1-5 scale" in r.output and "annualised" in r.output
+    assert "EUR" in r.output and "Orders shipped" in r.output
 
 
 def test_simulate_same_seed_byte_identical(tmp_path):
@@ -120,7 +130,7 @@ def test_simulate_replications_report_confidence_intervals(tmp_path):
     out = tmp_path / "reps"
     r = run("simulate", SMALL, "--days", "1", "-r", "3", "--out", out, "-q")
     assert r.exit_code == 0, r.output
-    assert "mean ± 95% CI" in r.output and " ± " in r.output.split("fill rate")[1].splitlines()[0]
+    assert "mean ± 95% CI" in r.output and " ± " in r.output.split("Fill rate")[1].splitlines()[0]
     import pandas as pd
     reps = pd.read_csv(out / "replications.csv")
     assert list(reps["replication"]) == [0, 1, 2]

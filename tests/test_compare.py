@@ -213,3 +213,41 @@ def test_compare_run_directory_from_replicate_pairs_with_a_scenario(tmp_path):
     assert res.paired and res.n_b == 2
     assert t.loc["orders", "diff"] == 0
     np.testing.assert_allclose(t.loc["picker_utilisation", "a"], reps.kpis["picker_utilisation"].mean())
+
+
+# ------------------------------------------------------------------ verdicts and readability
+def _reps(n, **cols):
+    return pd.DataFrame({"seed": 1, "replication": range(n), "days": 7, **cols})
+
+
+def test_verdict_uses_each_kpis_direction():
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0, 0.01, 6)
+    a = _reps(6, on_time_rate=0.80 + noise, cost_per_order=12.0 + noise, orders_shipped=46070.0 + 10 * noise,
+              fill_rate=0.9 + noise)
+    b = _reps(6, on_time_rate=0.85 + noise, cost_per_order=13.0 + noise, orders_shipped=46070.0 + 10 * noise,
+              fill_rate=0.9 + noise + rng.normal(0, 0.01, 6))
+    res = compare_tables(a, b, currency="EUR")
+    v = dict(zip(res.table["kpi"], res.table["verdict"]))
+    # On-time up is better; cost up is worse; the same orders shipped is no difference.
+    assert v["on_time_rate"] == "better" and v["cost_per_order"] == "worse"
+    assert v["orders_shipped"] == "no difference"
+    flipped = dict(zip(*compare_tables(b, a).table[["kpi", "verdict"]].T.to_numpy()))
+    assert flipped["on_time_rate"] == "worse" and flipped["cost_per_order"] == "better"
+    text = res.format()
+    assert "B better than A at 95%: On-time delivery" in text and "B worse than A at 95%: Cost per order" in text
+    assert "46,070" in text and "e+" not in text and "-0.0" not in text and "orders_shipped" not in text
+    assert "+5.0 pp" in text and "+1.00 EUR" in text and "warning" not in text
+
+
+def test_warns_when_days_or_replications_differ():
+    a = _reps(4, cost_per_order=[10.0, 11.0, 12.0, 13.0])
+    b = _reps(3, cost_per_order=[10.0, 11.0, 12.0]).assign(days=3)
+    text = compare_tables(a, b).format()
+    assert "warning: A covers 7 day(s) and B 3" in text
+    assert "warning: A has 4 replication(s) and B 3" in text
+
+
+def test_seed_and_days_are_not_compared_as_kpis():
+    a = _reps(3, cost_per_order=[10.0, 11.0, 12.0])
+    assert list(compare_tables(a, a).table["kpi"]) == ["cost_per_order"]

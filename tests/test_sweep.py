@@ -207,7 +207,7 @@ def test_cli_sweep_on_a_real_scenario_writes_table_and_figure(tmp_path):
     util = t.groupby(PICKERS)["picker_utilisation"].mean()
     assert util[2] > util[4] > 0                     # twice the pickers, less busy each
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
-    assert "cost_per_order" in r.output and "wrote" in r.output
+    assert "Cost per order" in r.output and " USD" in r.output and "wrote" in r.output
 
 
 def test_cli_sweep_unknown_kpi_is_refused_before_any_run(tmp_path, monkeypatch):

@@ -82,6 +82,15 @@ def validate(files):
 
 
 @main.command()
+@click.option("--currency", default="", metavar="CODE", help="Currency code to show for money KPIs.")
+def kpis(currency):
+    """Print the KPI glossary: every KPI's name, unit, better direction and meaning."""
+    from omsim.report.format import format_glossary
+
+    click.echo(format_glossary(currency))
+
+
+@main.command()
 @click.option("--indent", default=2, show_default=True, help="JSON indentation.")
 def schema(indent):
     """Print the JSON Schema of the scenario format (for editors)."""
@@ -134,7 +143,8 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
                 res = replicate(sc, replications, seed=seed, days=days, progress=progress)
         res.write_files(rd.path)
         rd.describe_scenario(sc, seed=seed, days=days)
-    click.echo(format_kpis(res.kpis) if replications == 1 else format_kpi_summary(res.summary))
+    click.echo(format_kpis(res.kpis, sc.currency) if replications == 1
+               else format_kpi_summary(res.summary, sc.currency))
     click.echo(f"wrote {rd.final}/", err=True)
     if with_report:
         from omsim.report import report_run_directory
@@ -169,7 +179,8 @@ def _progress_printer(what: str):
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on this Dask scheduler (tcp://host:8786) instead of local processes.")
 @click.option("--kpi", "kpis", multiple=True, metavar="NAME",
-              help="KPI to print and plot (repeatable; default cost, on-time, fill rate, utilisation).")
+              help="KPI to print and plot (repeatable; default cost per order, on-time, fill rate, picker "
+                   "utilisation, orders shipped, backlog, late orders; see omsim kpis).")
 @click.option("--out", "out_dir", type=click.Path(), required=True,
               help="Run directory for results.csv, summary.csv, sweep.json, sweep.png and manifest.json.")
 @_overwrite
@@ -187,11 +198,10 @@ def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, ou
         --set 'network.warehouses[*].pickers=6,10' \\
         --set policies.allocation=nearest,cheapest
     """
-    import pandas as pd
-
+    from omsim.report.tables import format_sweep_summary
     from omsim.rundir import run_directory
     from omsim.scenario import load_scenario
-    from omsim.sweep import check_kpis, default_workers, run_sweep
+    from omsim.sweep import check_kpis, default_kpis, default_workers, run_sweep
 
     check_kpis(kpis)
     workers = workers or default_workers()
@@ -203,11 +213,8 @@ def sweep(scenario, sets, replications, days, seed, workers, scheduler, kpis, ou
         rd.meta.update(res.manifest_meta())
         rd.describe_scenario(sc, seed=res.seed, days=res.days)  # the base; the grid is in "overrides"
         paths = res.write_files(rd.path, kpis=list(kpis) or None)
-    shown = list(kpis) or [k for k in ("cost_per_order", "on_time_rate", "fill_rate", "picker_utilisation")
-                           if k in res.kpi_columns]
-    summary = res.summary(shown or None)
-    with pd.option_context("display.width", 160, "display.max_columns", 40):
-        click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    shown = list(kpis) or default_kpis(res.kpi_columns)
+    click.echo(format_sweep_summary(res.summary(shown), [f.path for f in res.factors], shown, res.currency))
     for path in paths.values():
         click.echo(f"wrote {rd.final / path.relative_to(rd.path)}")
 

@@ -8,7 +8,8 @@ with ``replication``, ``seed`` and KPI columns; or a single run's
 numbers), so the comparison is *paired*: the per-replication differences
 B − A carry only the effect of the change, and their mean gets a t-based 95%
 confidence interval. Otherwise the comparison falls back to Welch's unpaired
-interval. A difference is called significant when its interval excludes zero.
+interval. A difference is called significant when its interval excludes zero,
+and better or worse by the KPI's direction (:mod:`omsim.kpis`).
 
 The Student t quantile comes from :mod:`omsim.stats` (SciPy).
 """
@@ -25,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from omsim.errors import OmsimError
+from omsim.kpis import is_kpi, kpi_info, verdict
+from omsim.report.format import fmt_delta, fmt_kpi, fmt_number
 from omsim.stats import mean_ci, t_cdf, t_quantile
 
 __all__ = [
@@ -102,7 +105,7 @@ def load_run_table(path: str | Path) -> pd.DataFrame:
 
 
 def _kpi_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if c not in _META_COLUMNS and pd.api.types.is_numeric_dtype(df[c])]
+    return [c for c in df.columns if c not in _META_COLUMNS and is_kpi(c) and pd.api.types.is_numeric_dtype(df[c])]
 
 
 # ================================================================ comparison
@@ -111,7 +114,9 @@ class Comparison:
     """KPIs of A and B side by side with B − A and its confidence interval.
 
     ``table`` columns: ``kpi, a, b, diff, ci_low, ci_high, rel_diff, n,
-    significant``; ``paired`` says whether the intervals come from paired
+    significant, verdict`` (``better``, ``worse`` or ``no difference`` by the
+    KPI's direction in :mod:`omsim.kpis`; ``higher``/``lower`` for KPIs
+    without one); ``paired`` says whether the intervals come from paired
     replications under common random numbers (else Welch, unpaired).
     """
 
@@ -125,20 +130,35 @@ class Comparison:
     days_a: float | None = None
     days_b: float | None = None
 
+    currency: str = ""
+
     def significant(self) -> list[str]:
         """KPIs whose difference is significant."""
         return list(self.table.loc[self.table["significant"], "kpi"])
 
+    def warnings(self) -> list[str]:
+        """Why the two sides may not be comparable: different horizons or replication counts."""
+        out = []
+        da, db = self.days_a, self.days_b
+        if da is not None and db is not None and not (math.isnan(da) or math.isnan(db)) and da != db:
+            out.append(f"warning: A covers {da:g} day(s) and B {db:g}: totals and counts are not comparable")
+        if self.n_a != self.n_b:
+            out.append(f"warning: A has {self.n_a} replication(s) and B {self.n_b}: the interval is unpaired "
+                       "or uses only the shared ones")
+        return out
+
     def format(self) -> str:
-        """A plain-text table for the terminal."""
-        head = ["KPI", "A", "B", "B - A", "change", f"{self.confidence:.0%} CI", "sig."]
+        """A plain-text table for the terminal: labels, units, B - A with its CI, better / worse / no difference."""
+        head = ["KPI", "A", "B", "B - A", "change", f"{self.confidence:.0%} CI of B - A", "verdict"]
         lines = []
+        cur = self.currency
         for r in self.table.itertuples(index=False):
-            ci = "n/a" if math.isnan(r.ci_low) else f"[{_num(r.ci_low)}, {_num(r.ci_high)}]"
-            sig = "yes" if r.significant else ("no" if not math.isnan(r.ci_low) else "?")
-            change = "" if math.isnan(r.rel_diff) else f"{r.rel_diff:+.1%}"
-            lines.append([r.kpi, _num(r.a), _num(r.b), _num(r.diff, sign=True), change, ci, sig])
+            ci = "n/a" if math.isnan(r.ci_low) else f"[{fmt_delta(r.kpi, r.ci_low, cur)}, {fmt_delta(r.kpi, r.ci_high, cur)}]"
+            change = "" if math.isnan(r.rel_diff) else fmt_number(100.0 * r.rel_diff, 1, sign=True) + " %"
+            lines.append([kpi_info(r.kpi).label, fmt_kpi(r.kpi, r.a, currency=cur), fmt_kpi(r.kpi, r.b, currency=cur),
+                          fmt_delta(r.kpi, r.diff, cur), change, ci, r.verdict])
         widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
+
         def side(name, label, n, days):
             horizon = "" if days is None or math.isnan(days) else f", {days:g} day(s)"
             return f"{name} = {label} ({n} replication(s){horizon})"
@@ -146,27 +166,22 @@ class Comparison:
         out = [side("A", self.label_a, self.n_a, self.days_a), side("B", self.label_b, self.n_b, self.days_b),
                ("paired differences over common random numbers (same seeds)" if self.paired
                 else "unpaired (Welch) intervals: the two sides do not share seeds")]
+        out += self.warnings()
         out.append("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths))))
         for row in lines:
             out.append("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
                                  for i, (x, w) in enumerate(zip(row, widths))))
+        for word in ("better", "worse"):
+            names = [kpi_info(k).label for k, v in zip(self.table["kpi"], self.table["verdict"]) if v == word]
+            out.append(f"B {word} than A at {self.confidence:.0%}: " + (", ".join(names) if names else "none"))
         sig = self.significant()
         out.append(f"significant at {self.confidence:.0%}: " + (", ".join(sig) if sig else "none"))
         return "\n".join(out)
 
 
-def _num(x: float, sign: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "nan"
-    ax = abs(x)
-    fmt = "{:+.4g}" if sign else "{:.4g}"
-    if ax >= 1e5 or ax == 0:
-        fmt = "{:+.6g}" if sign else "{:.6g}"
-    return fmt.format(x)
-
-
 def compare_tables(a: pd.DataFrame, b: pd.DataFrame, *, kpis: Sequence[str] | None = None,
-                   confidence: float = 0.95, label_a: str = "A", label_b: str = "B") -> Comparison:
+                   confidence: float = 0.95, label_a: str = "A", label_b: str = "B",
+                   currency: str = "") -> Comparison:
     """Compare per-replication KPI tables (inputs already validated).
 
     Rows are paired on (seed, replication) when both tables carry those
@@ -216,13 +231,13 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, *, kpis: Sequence[str] | No
         sig = bool(not math.isnan(half) and (lo > 0 or hi < 0))
         rel = diff / abs(ma) if ma and not math.isnan(ma) else math.nan
         rows.append({"kpi": k, "a": ma, "b": mb, "diff": diff, "ci_low": lo, "ci_high": hi,
-                     "rel_diff": rel, "n": n, "significant": sig})
+                     "rel_diff": rel, "n": n, "significant": sig, "verdict": verdict(k, lo, hi)})
 
     def horizon(df):
         return float(df["days"].max()) if "days" in df and df["days"].notna().any() else None
 
     return Comparison(pd.DataFrame(rows), paired, label_a, label_b, confidence, len(a), len(b),
-                      horizon(a), horizon(b))
+                      horizon(a), horizon(b), currency)
 
 
 def _welch_half(xa: np.ndarray, xb: np.ndarray, z: float) -> float:
@@ -315,4 +330,20 @@ def compare(a: str | Path, b: str | Path, *, replications: int = 5, seed: int | 
             if tables[i] is None:
                 tables[i] = ran[ran["point"] == i].drop(columns=["point"]).reset_index(drop=True)
     return compare_tables(tables[0], tables[1], kpis=kpis, confidence=confidence,
-                          label_a=str(a), label_b=str(b))
+                          label_a=str(a), label_b=str(b), currency=_currency(sides, (a, b)))
+
+
+def _currency(sides: Sequence[Any], paths: Sequence[str | Path]) -> str:
+    """The currency of the first side that names one (a scenario, or a run directory's scenario.yaml)."""
+    import yaml
+
+    for side, p in zip(sides, paths):
+        if not isinstance(side, pd.DataFrame):
+            return str(side.currency)
+        try:
+            data = yaml.safe_load((Path(p) / "scenario.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("currency"), str):
+            return data["currency"]
+    return ""

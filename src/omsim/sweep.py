@@ -365,6 +365,7 @@ class SweepResult:
     days: int
     replications: int
     meta: dict = field(default_factory=dict)
+    currency: str = ""
 
     @property
     def kpi_columns(self) -> list[str]:
@@ -405,18 +406,21 @@ class SweepResult:
         if figure and self.factors and len(self.table):
             from omsim.report.sweep_plot import plot_sweep, save
 
-            chosen = list(kpis or _default_kpis(self.kpi_columns))
-            fig = plot_sweep(self.summary(chosen), [f.path for f in self.factors], chosen)
+            chosen = list(kpis or default_kpis(self.kpi_columns))
+            fig = plot_sweep(self.summary(chosen), [f.path for f in self.factors], chosen, currency=self.currency)
             paths["figure"] = save(fig, out / "sweep.png")
         return paths
 
 
-#: KPIs plotted when none are chosen (those present, in this order).
-DEFAULT_PLOT_KPIS = ("cost_per_order", "on_time_rate", "fill_rate", "picker_utilisation")
+#: KPIs printed and plotted when none are chosen (those present, in this order): service and cost,
+#: and the volumes a capacity change moves (orders shipped, the backlog left, late orders).
+DEFAULT_KPIS = ("cost_per_order", "on_time_rate", "fill_rate", "picker_utilisation", "orders_shipped", "backlog",
+                "late_orders")
 
 
-def _default_kpis(available: Sequence[str]) -> list[str]:
-    chosen = [k for k in DEFAULT_PLOT_KPIS if k in available]
+def default_kpis(available: Sequence[str]) -> list[str]:
+    """:data:`DEFAULT_KPIS` that are in ``available`` (else its first four)."""
+    chosen = [k for k in DEFAULT_KPIS if k in available]
     return chosen or list(available[:4])
 
 
@@ -475,7 +479,7 @@ def run_sweep(scenario: Scenario | str | Path | None, sets: Sequence[str | Facto
     horizon = tasks[0].days
     executor = "dask" if scheduler is not None else ("processes" if workers > 1 else "serial")
     return SweepResult(table, factors, sc.source, used_seed, horizon, replications,
-                       meta={"executor": executor, "workers": workers, "tasks": len(tasks)})
+                       meta={"executor": executor, "workers": workers, "tasks": len(tasks)}, currency=sc.currency)
 
 
 def default_workers() -> int:

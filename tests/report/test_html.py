@@ -47,7 +47,8 @@ def test_report_writes_html_and_every_png_it_references(run_dir):
         png = (out.parent / s)
         assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 2000
     # KPIs in the table, escaped
-    assert "tiny &lt;test&gt;" in text and "<th>fill rate</th><td class='num'>99.0 %</td><td class='key'>fill_rate</td>" in text
+    assert "tiny &lt;test&gt;" in text and "<th>Fill rate</th><td class='num'>99.0 %</td><td class='key'>fill_rate</td>" in text
+    assert "<h2 id='glossary'>KPI glossary</h2>" in text and "1-5 scale" in text
     assert not list(run_dir.glob(".report-*"))  # no temp file left behind
 
 
@@ -146,4 +147,5 @@ def test_a_multi_replication_directory_reports_the_means(tmp_path):
     assert run.kpis == pytest.approx({"on_time_rate": 0.8, "cost_per_order": 12.0})
     text = write_report(tmp_path).read_text()
     assert "means over 3 replications" in text and "Across replications" in text
-    assert "<th>cost_per_order</th><td class='num'>12</td><td class='num'>2</td>" in text
+    assert "<th>Cost per order</th><td class='num'>12.00</td><td class='num'>2.00</td>" in text
+    assert "<th>On-time delivery</th><td class='num'>80.0 %</td><td class='num'>10.0 %</td>" in text

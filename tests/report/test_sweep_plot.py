@@ -28,7 +28,7 @@ def test_one_panel_per_kpi_one_line_per_other_factor_with_ci_bars(tmp_path):
     t = _table()
     fig = plot_sweep(summarise(t, [P, A], ["cost", "util"]), [A, P], ["cost", "util"])
     axes = fig.axes
-    assert [ax.get_title() for ax in axes] == ["cost", "util"]
+    assert [ax.get_title() for ax in axes] == ["Cost", "Util"]
     assert x_factor(t, [A, P]) == P                      # the numeric factor goes on x
     assert axes[0].get_xlabel() == "warehouses[0].pickers"
     containers = axes[0].containers
@@ -64,3 +64,20 @@ def test_bad_arguments():
         plot_sweep(s, [], ["cost"])
     with pytest.raises(ValueError):
         plot_sweep(s, [P], ["nope"])
+
+
+def test_rate_bars_are_clipped_to_zero_and_one_hundred_percent():
+    rng = np.random.default_rng(1)
+    rows = [{"point": p, "replication": r, P: pickers, "on_time_rate": min(1.0, 0.97 + rng.normal(0, 0.03)),
+             "orders_shipped": 1000.0 + r}
+            for p, pickers in enumerate((2, 4)) for r in range(3)]
+    s = summarise(pd.DataFrame(rows), [P], ["on_time_rate", "orders_shipped"])
+    assert ((s["on_time_rate"] + s["on_time_rate_ci95"]) > 1).any()    # the raw interval passes 100 %
+    fig = plot_sweep(s, [P], ["on_time_rate", "orders_shipped"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "On-time delivery" and ax.get_ylabel() == "%"
+    tops = [seg[1, 1] for seg in ax.containers[0].lines[2][0].get_segments()]
+    bottoms = [seg[0, 1] for seg in ax.containers[0].lines[2][0].get_segments()]
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), 100 * s["on_time_rate"])
+    assert max(tops) == pytest.approx(100.0) and min(bottoms) >= 0.0
+    assert fig.axes[1].get_title() == "Orders shipped"

@@ -131,6 +131,11 @@ def test_kpis_are_consistent_with_the_order_table(run):
     assert k["perfect_order_rate"] <= k["on_time_rate"]
     assert k["cycle_time_p50_h"] <= k["cycle_time_p95_h"]
     assert k["cancel_rate"] == pytest.approx((o.status == "cancelled").mean())
+    delivered = o.status.isin(["delivered", "returned"])
+    assert k["late_orders"] == int((delivered & ~(o.delivered_h <= o.promised_h)).sum())
+    assert k["late_orders"] == pytest.approx(k["orders_delivered"] * (1 - k["on_time_rate"]))
+    open_unshipped = o.status.isin(["backordered", "in_flight"]) & (o.units_shipped == 0)
+    assert 0 < k["backlog"] <= int(open_unshipped.sum())   # payment-pending orders are not accepted yet
 
 
 def test_scan_verification_catches_errors_otherwise_wrong_items_ship():

@@ -25,7 +25,9 @@ import pandas as pd
 
 from omsim.errors import OmsimError
 from omsim.report import figures as F
-from omsim.report.tables import fmt_value, is_number, kpi_rows
+from omsim.kpis import is_kpi, kpi_info
+from omsim.report.format import fmt_kpi, glossary_rows
+from omsim.report.tables import is_number, kpi_rows
 from omsim.rundir import write_text_atomic
 
 __all__ = ["RunData", "load_run", "write_report", "report_run_directory", "FIGURES"]
@@ -54,6 +56,25 @@ class RunData:
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     replications: pd.DataFrame | None = None  # one row per replication, when the run has several
+    scenario: dict = field(default_factory=dict)  # the run's scenario.yaml as plain data ({} when absent)
+
+    @property
+    def currency(self) -> str:
+        """The scenario's currency code ('' when unknown)."""
+        c = self.scenario.get("currency", self.kpis.get("currency", ""))
+        return c if isinstance(c, str) else ""
+
+    def facts(self) -> dict:
+        """Scenario name, seed, days and replications of the run (those known)."""
+        manifest = _read_json(self.run_dir / "manifest.json")
+        named = manifest.get("scenario")
+        out = {"scenario": self.scenario.get("name") or (named.get("name") if isinstance(named, dict) else None)
+               or self.kpis.get("scenario")}
+        for k in ("seed", "days", "replications"):
+            v = manifest.get(k, self.kpis.get(k))
+            if is_number(v):
+                out[k] = int(v)
+        return {k: v for k, v in out.items() if v is not None}
 
     # -- adapters to the figure inputs ------------------------------------
     def daily_flow(self) -> pd.DataFrame:
@@ -211,12 +232,24 @@ def load_run(run_dir: str | Path) -> RunData:
                   events=_read_csv(d / "events.csv", notes), ledger=_read_csv(d / "ledger.csv", notes),
                   daily=_read_csv(d / "daily.csv", notes), notes=notes)
     run.replications = replications
+    run.scenario = _read_scenario(d / "scenario.yaml")
     return run
+
+
+def _read_scenario(path: Path) -> dict:
+    """The run's saved scenario as plain data ({} when absent or unreadable: the report then names less)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def build_figures(run: RunData) -> dict:
     """Every report figure of ``run``, keyed by the names of :data:`FIGURES`."""
-    currency = str(run.kpis.get("currency", "")) if isinstance(run.kpis.get("currency"), str) else ""
+    currency = run.currency
     return {
         "kpis": F.kpi_summary(run.kpis),
         "daily": F.daily_flow(run.daily_flow()),
@@ -244,27 +277,29 @@ figure{margin:1.5em 0} figure img{max-width:100%;border:1px solid #eee} figcapti
 """
 
 
-def _replication_table(reps: pd.DataFrame) -> str:
+def _replication_table(reps: pd.DataFrame, currency: str = "") -> str:
     """Mean, standard deviation, minimum and maximum of each KPI over the replications."""
     num = reps.apply(pd.to_numeric, errors="coerce")
     rows = []
     for c in num.columns:
         x = num[c].dropna().to_numpy(dtype=float)
-        if c in ("replication", "seed", "point") or x.size == 0:
+        if not is_kpi(c) or x.size == 0:
             continue
         sd = float(x.std(ddof=1)) if x.size > 1 else float("nan")
-        rows.append(f"<tr><th>{html.escape(c)}</th><td class='num'>{fmt_value(float(x.mean()))}</td>"
-                    f"<td class='num'>{fmt_value(sd)}</td><td class='num'>{fmt_value(float(x.min()))}</td>"
-                    f"<td class='num'>{fmt_value(float(x.max()))}</td></tr>")
+        cells = "".join(f"<td class='num'>{html.escape(fmt_kpi(c, v, currency=currency))}</td>"
+                        for v in (float(x.mean()), sd, float(x.min()), float(x.max())))
+        rows.append(f"<tr><th>{html.escape(kpi_info(c).label)}</th>{cells}</tr>")
     return ("<table><tr><th>KPI</th><th>mean</th><th>std</th><th>min</th><th>max</th></tr>"
             + "".join(rows) + "</table>\n")
 
 
 def render_html(run: RunData, figure_files: dict[str, str], title: str | None = None) -> str:
     """The report page: KPI table and the figures (``figure_files``: name → relative PNG path)."""
-    title = title or f"omsim report: {run.kpis.get('scenario', run.run_dir.name)}"
-    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td class='num'>{html.escape(shown)}</td><td class='key'>{html.escape(k)}</td></tr>"
-                     for k, label, shown in kpi_rows(run.kpis))
+    facts = run.facts()
+    title = title or f"omsim report: {facts.get('scenario', run.run_dir.name)}"
+    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td class='num'>{html.escape(shown)}</td>"
+                     f"<td class='key'>{html.escape(k)}</td></tr>" for k, label, shown in kpi_rows(run.kpis, run.currency))
+    fact_text = "; ".join(f"{k} {html.escape(str(v))}" for k, v in facts.items())
     figs = "\n".join(
         f"<figure id='{name}'><img src='{html.escape(rel)}' alt='{html.escape(FIGURES.get(name, name))}'>"
         f"<figcaption>{html.escape(FIGURES.get(name, name))}</figcaption></figure>"
@@ -272,15 +307,33 @@ def render_html(run: RunData, figure_files: dict[str, str], title: str | None = 
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in run.notes)
     reps = ""
     if run.replications is not None and len(run.replications) > 1:
-        reps = "<h2>Across replications</h2>" + _replication_table(run.replications)
+        reps = "<h2>Across replications</h2>" + _replication_table(run.replications, run.currency)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1><p class='meta'>Run directory {html.escape(str(run.run_dir))}; "
-            f"report written {stamp}.</p>\n{notes}"
+            f"<h1>{html.escape(title)}</h1><p class='meta' id='facts'>{fact_text}</p>"
+            f"<p class='meta'>Run directory {html.escape(str(run.run_dir))}; report written {stamp}.</p>\n{notes}"
             f"<h2>Key performance indicators</h2><table>{rows}</table>\n{reps}<h2>Figures</h2>\n{figs}\n"
-            f"</body></html>\n")
+            f"{_glossary(run.currency)}</body></html>\n")
+
+
+def _glossary(currency: str) -> str:
+    """The KPI glossary as an HTML table."""
+    rows = "".join(f"<tr><th>{html.escape(label)}</th><td class='key'>{html.escape(key)}</td><td>{html.escape(unit)}</td>"
+                   f"<td>{html.escape(better)}</td><td>{html.escape(desc)}</td></tr>"
+                   for label, key, unit, better, desc in glossary_rows(currency))
+    return ("<h2 id='glossary'>KPI glossary</h2><table><tr><th>KPI</th><th>name</th><th>unit</th>"
+            f"<th>better</th><th>meaning</th></tr>{rows}</table>\n")
+
+
+def _read_json(path: Path) -> dict:
+    """A JSON object from ``path``, {} when absent or unreadable (the manifest is verified elsewhere)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, dpi: int = 110) -> Path:

@@ -19,6 +19,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from omsim.kpis import clip_ci, kpi_info
+
 __all__ = ["plot_sweep", "x_factor", "save"]
 
 
@@ -35,7 +37,7 @@ def x_factor(table: pd.DataFrame, factors: Sequence[str]) -> str:
     return factors[0]
 
 
-def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> Figure:
+def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str], currency: str = "") -> Figure:
     """KPI-vs-swept-value panels from a sweep summary.
 
     Parameters
@@ -47,7 +49,9 @@ def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str
     factors
         The swept field paths (column names), at least one.
     kpis
-        KPIs to plot, one panel each.
+        KPIs to plot, one panel each: rates in %, their bars clipped to [0, 100] %.
+    currency
+        Shown on money axes.
 
     Returns
     -------
@@ -66,7 +70,7 @@ def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str
         x_values = sorted(x_values)
     pos = {v: (float(v) if numeric else i) for i, v in enumerate(x_values)}
 
-    ncols = min(2, len(kpis))
+    ncols = min(3 if len(kpis) > 4 else 2, len(kpis))
     nrows = math.ceil(len(kpis) / ncols)
     fig = Figure(figsize=(5.2 * ncols, 3.6 * nrows), layout="constrained")
     groups = list(summary.groupby(others, sort=False)) if others else [((), summary)]
@@ -75,12 +79,14 @@ def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str
         for key, grp in groups:
             key = key if isinstance(key, tuple) else (key,)
             grp = grp.assign(_x=grp[xf].map(pos)).sort_values("_x")
-            half = grp[f"{kpi}_ci95"].fillna(0.0) if f"{kpi}_ci95" in grp else None
             label = ", ".join(f"{_short(f)}={v}" for f, v in zip(others, key)) or None
-            ax.errorbar(grp["_x"].to_numpy(float), grp[kpi].to_numpy(float),
-                        yerr=None if half is None else half.to_numpy(float),
-                        marker="o", capsize=3, label=label)
-        ax.set_title(kpi.replace("_", " "))
+            y, yerr = _bars(grp, kpi)
+            ax.errorbar(grp["_x"].to_numpy(float), y, yerr=yerr, marker="o", capsize=3, label=label)
+        info = kpi_info(kpi)
+        ax.set_title(info.label)
+        unit = {"rate": "%", "money": currency, "hours": "h", "score": "1-5 scale", "metres": "m"}.get(info.kind, "")
+        if unit:
+            ax.set_ylabel(unit)
         ax.set_xlabel(_short(xf))
         if not numeric:
             ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
@@ -92,6 +98,19 @@ def plot_sweep(summary: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str
     n = int(summary["n"].max()) if "n" in summary else 1
     fig.suptitle(f"Sweep: means of {n} replication(s), 95% CI bars")
     return fig
+
+
+def _bars(grp: pd.DataFrame, kpi: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Means and (lower, upper) error bar lengths, clipped to the KPI's range; rates scaled to %."""
+    mean = grp[kpi].to_numpy(float)
+    scale = 100.0 if kpi_info(kpi).kind == "rate" else 1.0
+    if f"{kpi}_ci95" not in grp:
+        return scale * mean, None
+    half = grp[f"{kpi}_ci95"].fillna(0.0).to_numpy(float)
+    bounds = [clip_ci(kpi, m - h, m + h) for m, h in zip(mean, half)]
+    lo = np.array([m - b[0] for m, b in zip(mean, bounds)])
+    hi = np.array([b[1] - m for m, b in zip(mean, bounds)])
+    return scale * mean, scale * np.vstack([np.maximum(lo, 0.0), np.maximum(hi, 0.0)])
 
 
 def _short(path: str) -> str:

@@ -1,13 +1,13 @@
-"""KPI tables as text and rows: one formatting for the CLI and the HTML report."""
+"""KPI tables as text and rows, through :mod:`omsim.report.format` (one formatting for CLI and report)."""
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 
-from omsim.report.figures import RATE_LABELS
+from omsim.kpis import KPIS, is_kpi, kpi_info
+from omsim.report.format import fmt_kpi
 
 
 def is_number(v) -> bool:
@@ -15,81 +15,64 @@ def is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
-def fmt_value(v) -> str:
-    """A plain, readable rendering of any KPI value."""
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, (int, np.integer)):
-        return f"{v:,}"
-    if isinstance(v, (float, np.floating)):
-        if not math.isfinite(v):
-            return "–"
-        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.1f}"
-    if isinstance(v, (dict, list)):
-        return json.dumps(v)
-    return str(v)
+def _numeric_kpis(kpis: dict) -> list[str]:
+    """KPI keys in glossary order (unknown ones after, by name); run facts and text left out."""
+    order = {k: i for i, k in enumerate(KPIS)}
+    keys = [k for k in kpis if is_kpi(k) and (is_number(kpis[k]) or kpis[k] is None
+                                             or isinstance(kpis[k], float))]
+    return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
 
 
-def kpi_kind(key: str) -> str:
-    """'rate', 'money', 'hours' or 'plain', from the KPI's name."""
-    if key in RATE_LABELS or key.endswith(("_rate", "_utilisation")) or key == "pick_accuracy":
-        return "rate"
-    if "cost" in key or key.endswith("_total"):
-        return "money"
-    if key.endswith("_h"):
-        return "hours"
-    return "plain"
+def kpi_rows(kpis: dict, currency: str = "") -> list[tuple[str, str, str]]:
+    """(key, label, formatted value) per KPI, in glossary order; ``seed``, ``days`` and text are not KPIs."""
+    return [(k, kpi_info(k).label, fmt_kpi(k, kpis[k], currency=currency)) for k in _numeric_kpis(kpis)]
 
 
-def kpi_label(key: str) -> str:
-    """The human label of a KPI."""
-    return RATE_LABELS.get(key, key.replace("_", " "))
+def run_facts(kpis: dict) -> str:
+    """``seed 7, 14 day(s)``: the run facts that KPI tables leave out."""
+    parts = []
+    if is_number(kpis.get("seed")):
+        parts.append(f"seed {int(kpis['seed'])}")
+    if is_number(kpis.get("days")):
+        parts.append(f"{int(kpis['days'])} day(s)")
+    return ", ".join(parts)
 
 
-def kpi_show(key: str, v) -> str:
-    """A KPI value with its unit: rates as %, money with 2 decimals, hours with 'h'."""
-    kind = kpi_kind(key)
-    if is_number(v) and kind == "rate" and 0 <= float(v) <= 1:
-        return f"{100 * float(v):.1f} %"
-    if is_number(v) and kind == "money":
-        return f"{float(v):,.2f}"
-    if is_number(v) and kind == "hours":
-        return f"{float(v):,.1f} h"
-    if v is None:
-        return "–"
-    return fmt_value(v)
+def _table(rows: list[tuple[str, str]], value_head: str) -> str:
+    w = max([len(a) for a, _ in rows] + [3])
+    v = max([len(b) for _, b in rows] + [len(value_head)])
+    lines = [f"{'KPI':<{w}}  {value_head:>{v}}", f"{'-' * w}  {'-' * v}"]
+    return "\n".join(lines + [f"{a:<{w}}  {b:>{v}}" for a, b in rows])
 
 
-def kpi_rows(kpis: dict) -> list[tuple[str, str, str]]:
-    """(key, label, formatted value) per KPI: rates first, then money, hours, the rest."""
-    rank = {"rate": 0, "money": 1, "hours": 2, "plain": 3}
-    order = {k: i for i, k in enumerate(RATE_LABELS)}
-    keys = sorted(kpis, key=lambda k: (rank[kpi_kind(k)], order.get(k, len(order)), k))
-    return [(k, kpi_label(k), kpi_show(k, kpis[k])) for k in keys]
+def format_kpis(kpis: dict, currency: str = "") -> str:
+    """A two-column text table of a run's KPIs (run facts on a line above)."""
+    facts = run_facts(kpis)
+    table = _table([(label, shown) for _, label, shown in kpi_rows(kpis, currency)], "value")
+    return (f"run: {facts}\n" if facts else "") + table
 
 
-def format_kpis(kpis: dict) -> str:
-    """A two-column text table of a run's KPIs."""
-    rows = kpi_rows(kpis)
-    w = max(len(label) for _, label, _ in rows)
-    v = max(len(shown) for _, _, shown in rows)
-    lines = [f"{'KPI':<{w}}  {'value':>{v}}", f"{'-' * w}  {'-' * v}"]
-    lines += [f"{label:<{w}}  {shown:>{v}}" for _, label, shown in rows]
-    return "\n".join(lines)
+def format_kpi_summary(summary: pd.DataFrame, currency: str = "") -> str:
+    """Mean ± 95 % CI half-width per KPI over replications (``summary`` indexed by KPI, columns mean, half_width).
+
+    Rate intervals that would leave [0, 1] are shown clipped, as ``[low, high]``.
+    """
+    keys = _numeric_kpis({k: summary.loc[k, "mean"] for k in summary.index})
+    rows = [(kpi_info(k).label, fmt_kpi(k, summary.loc[k, "mean"], summary.loc[k, "half_width"], currency))
+            for k in keys]
+    return _table(rows, "mean ± 95% CI")
 
 
-def format_kpi_summary(summary: pd.DataFrame) -> str:
-    """Mean ± 95 % CI half-width per KPI over replications (``summary`` indexed by KPI)."""
-    keys = [k for k, _, _ in kpi_rows({k: summary.loc[k, "mean"] for k in summary.index})]
-    rows = []
-    for k in keys:
-        mean, hw = summary.loc[k, "mean"], summary.loc[k, "half_width"]
-        if kpi_kind(k) == "rate" and is_number(mean) and 0 <= mean <= 1:
-            shown = f"{100 * mean:.1f} %" + (f" ± {100 * hw:.1f}" if is_number(hw) else "")
-        else:
-            shown = kpi_show(k, mean) + (f" ± {fmt_value(float(hw))}" if is_number(hw) else "")
-        rows.append((kpi_label(k), shown))
-    w = max(len(a) for a, _ in rows)
-    v = max(len(b) for _, b in rows)
-    head = [f"{'KPI':<{w}}  {'mean ± 95% CI':>{v}}", f"{'-' * w}  {'-' * v}"]
-    return "\n".join(head + [f"{a:<{w}}  {b:>{v}}" for a, b in rows])
+def format_sweep_summary(summary: pd.DataFrame, factors: list[str], kpis: list[str], currency: str = "") -> str:
+    """One line per grid point: swept values, replications and each KPI's mean ± 95 % CI (clipped rates)."""
+    head = [f.split(".")[-1] if f.count(".") > 1 else f for f in factors] + ["n"]
+    head += [kpi_info(k).label for k in kpis]
+    body = []
+    cols = {c: summary[c].tolist() for c in summary.columns}   # per column: ints stay ints
+    for i in range(len(summary)):
+        row = [str(cols[f][i]) for f in factors] + [str(int(cols["n"][i]))]
+        row += [fmt_kpi(k, cols[k][i] if k in cols else None,
+                        cols[f"{k}_ci95"][i] if f"{k}_ci95" in cols else None, currency) for k in kpis]
+        body.append(row)
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    return "\n".join("  ".join(x.rjust(w) for x, w in zip(row, widths)) for row in [head, *body])

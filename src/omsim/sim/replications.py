@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from omsim.kpis import clip_ci
 from omsim.stats import t_quantile
 
 @dataclass
@@ -65,7 +66,7 @@ class Replications:
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation and 95 % CI half-width of every numeric column."""
+    """Mean, standard deviation and 95 % CI (half-width; ``low``/``high`` clipped to a rate's [0, 1]) of every numeric column."""
     rows = {}
     for c in frame.columns:
         if c == "replication" or not pd.api.types.is_numeric_dtype(frame[c]):
@@ -76,7 +77,8 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         mean = float(x.mean()) if k else float("nan")
         sd = float(x.std(ddof=1)) if k > 1 else float("nan")
         hw = t_quantile(0.975, k - 1) * sd / math.sqrt(k) if k > 1 else float("nan")
-        rows[c] = {"mean": mean, "std": sd, "half_width": hw, "low": mean - hw, "high": mean + hw, "n": k}
+        low, high = clip_ci(c, mean - hw, mean + hw)   # a rate's interval stays in [0, 1]
+        rows[c] = {"mean": mean, "std": sd, "half_width": hw, "low": low, "high": high, "n": k}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "std", "half_width", "low", "high", "n"])
 
 

@@ -7,6 +7,8 @@ they count in costs, units and the ledger, not in the order KPIs.
 
 ``orders``                orders created (exchanges included, remainders not)
 ``orders_delivered``      orders delivered by the horizon's end (returned ones included)
+``late_orders``           delivered orders delivered after their promised time
+``backlog``               accepted orders neither shipped nor cancelled at the horizon's end
 ``fill_rate``             units allocated at the first decision / units of accepted orders
 ``on_time_rate``          delivered orders with ``delivered_h <= promised_h``
 ``perfect_order_rate``    delivered orders on time, complete, in one package, without a pick error
@@ -53,7 +55,8 @@ ORDER_COLUMNS = ("order_id", "created_h", "status", "promised_h", "delivered_h",
                  "packages", "cost")
 
 #: Every KPI of a single run, in the order of :attr:`Result.kpis` (checked against a real run by the tests).
-KPI_NAMES = ("orders", "orders_accepted", "orders_delivered", "orders_shipped", "fill_rate", "on_time_rate",
+KPI_NAMES = ("orders", "orders_accepted", "orders_delivered", "orders_shipped", "late_orders", "backlog",
+             "fill_rate", "on_time_rate",
              "perfect_order_rate", "split_shipment_rate", "cycle_time_p50_h", "cycle_time_p95_h", "shipping_cost",
              "handling_cost", "labour_cost", "cost_per_order", "cost_per_order_shipping", "cost_per_order_handling",
              "cost_per_order_labour", "pick_travel_per_order_m", "pick_accuracy", "picker_utilisation",
@@ -299,6 +302,8 @@ def build_result(sim) -> Result:
         "orders_accepted": int(accepted.sum()),
         "orders_delivered": int(dl.sum()),
         "orders_shipped": n_ship,
+        "late_orders": int((dl & ~late_ok).sum()),
+        "backlog": int((accepted & ~shipped & (state != CANCELLED)).sum()),
         "fill_rate": _rate(uf[accepted].sum(), units[accepted].sum()),
         "on_time_rate": _rate((late_ok & dl).sum(), dl.sum()),
         "perfect_order_rate": _rate((dl & late_ok & complete & single & ~wrong).sum(), dl.sum()),

@@ -233,25 +233,25 @@ class LiveEngine:
         """Decide an order and commit the decision in one step: the journaled ``order.committed``."""
         if order_id in self.orders:
             raise OmsimError(f"order {order_id!r} exists already")
-        o = self.order(order_id, lines, region, level, at)
+        d, o, data = self._decided(order_id, lines, region, level, at, policy)
+        return d, self._commit("order.committed", {"order_id": order_id, **data}, o.created_h)
+
+    def _decided(self, id_: str, lines, region: str, level: str, at, policy):
+        """The decision for a cart, and the event data an order or a hold records of it."""
+        o = self.order(id_, lines, region, level, at)
         d = self.engine.decide(o, o.created_h, policy)
-        data = {"order_id": order_id, "key": o.order_id, "region": self.scenario.demand.regions[o.region].id,
-                "level": level, "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
-                "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
-        ev = self._commit("order.committed", data, o.created_h)
-        return d, ev
+        return d, o, {"key": o.order_id, "region": self.scenario.demand.regions[o.region].id, "level": level,
+                      "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
+                      "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
 
     def hold(self, hold_id: str, lines, region: str, level: str = "standard", at=None, hold_h: float = 0.25,
              policy: str | None = None) -> tuple[Decision, Event]:
         """Decide a cart and reserve it for ``hold_h`` hours (released by :meth:`release`)."""
         if hold_id in self.holds:
             raise OmsimError(f"hold {hold_id!r} exists already")
-        o = self.order(hold_id, lines, region, level, at)
-        d = self.engine.decide(o, o.created_h, policy)
-        data = {"hold_id": hold_id, "key": o.order_id, "region": self.scenario.demand.regions[o.region].id,
-                "level": level, "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
-                "decision": decision_to_json(d, self.sku_ids, self.node_ids), "expires_h": o.created_h + hold_h}
-        return d, self._commit("hold.placed", data, o.created_h)
+        d, o, data = self._decided(hold_id, lines, region, level, at, policy)
+        return d, self._commit("hold.placed", {"hold_id": hold_id, **data, "expires_h": o.created_h + hold_h},
+                               o.created_h)
 
     def release(self, hold_id: str, at=None, expired: bool = False) -> Event:
         """Give a hold's stock and capacity back (``expired`` when its time ran out)."""

@@ -1,6 +1,11 @@
-"""API keys with a role: ``Authorization: Bearer <key>``, compared in constant time, never logged."""
+"""API keys with a role: ``Authorization: Bearer <key>``, compared in constant time, never logged.
+
+Browsers (the operations page) may send the key as the password of HTTP
+Basic authentication instead; the user name is ignored.
+"""
 from __future__ import annotations
 
+import base64
 import hmac
 from typing import Annotated
 
@@ -28,7 +33,14 @@ def _require(role: str):
     def check(request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if scheme.lower() == "basic":           # a browser: any user name, the key as the password
+            try:
+                token = base64.b64decode(token.strip(), validate=True).decode().partition(":")[2]
+            except (ValueError, UnicodeDecodeError):
+                token = ""
+        elif scheme.lower() != "bearer":
+            token = ""
+        if not token.strip():
             raise Problem(401, "an API key is required: Authorization: Bearer <key>", "Authorization")
         got = role_of(request.app.state.svc.settings.keys, token.strip())
         if got is None:

@@ -62,8 +62,11 @@ async def _validation(request: Request, exc: RequestValidationError):
 
 
 async def _problem(request: Request, exc: Problem):
-    return problem_response(exc.status, exc.body(),
-                            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+    r = problem_response(exc.status, exc.body())
+    if exc.status == 401:       # a browser (the ops page) may answer the Basic challenge with the key as password
+        r.headers.append("WWW-Authenticate", "Bearer")
+        r.headers.append("WWW-Authenticate", 'Basic realm="omsim"')
+    return r
 
 
 async def _omsim(request: Request, exc: OmsimError):

@@ -37,78 +37,9 @@ import numpy as np
 import pandas as pd
 
 from omsim.errors import OmsimError
-
-#: Ledger reasons, in code order (the code is the index).
-REASONS: tuple[str, ...] = ("initial", "ship", "receipt", "restock", "scrap", "adjust")
-_CODE = {name: i for i, name in enumerate(REASONS)}
-
-LEDGER_COLUMNS: tuple[str, ...] = ("time_h", "node", "sku", "delta", "reason", "order_id")
+from omsim.fulfilment.ledger import CODE, LEDGER_COLUMNS, REASONS, Ledger  # noqa: F401  (LEDGER_COLUMNS, REASONS: public here too)
 
 _SMALL = 32  # allocations up to this many lines are validated in plain Python
-
-
-class _Ledger:
-    """Columnar, append-only buffers that grow by doubling (amortised O(1) append)."""
-
-    def __init__(self, capacity: int = 1024):
-        capacity = max(int(capacity), 16)
-        self.n = 0
-        self.time_h = np.empty(capacity, dtype=np.float64)
-        self.node = np.empty(capacity, dtype=np.int32)
-        self.sku = np.empty(capacity, dtype=np.int32)
-        self.delta = np.empty(capacity, dtype=np.int64)
-        self.reason = np.empty(capacity, dtype=np.int8)
-        self.order_id = np.empty(capacity, dtype=object)
-
-    _COLS = ("time_h", "node", "sku", "delta", "reason", "order_id")
-
-    def _reserve(self, extra: int) -> None:
-        need = self.n + extra
-        cap = self.time_h.shape[0]
-        if need <= cap:
-            return
-        new_cap = max(need, 2 * cap)
-        for name in self._COLS:
-            old = getattr(self, name)
-            new = np.empty(new_cap, dtype=old.dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
-
-    def append(self, t: float, node: int, sku: int, delta: int, reason: int, order_id) -> None:
-        """Append one row."""
-        if self.n == self.time_h.shape[0]:
-            self._reserve(1)
-        i = self.n
-        self.time_h[i] = t
-        self.node[i] = node
-        self.sku[i] = sku
-        self.delta[i] = delta
-        self.reason[i] = reason
-        self.order_id[i] = order_id
-        self.n = i + 1
-
-    def extend(self, t, node, sku, delta, reason: int, order_id) -> None:
-        """Append many rows at once (arrays of equal length, scalars broadcast)."""
-        m = int(np.broadcast(np.asarray(node), np.asarray(sku), np.asarray(delta)).size)
-        self._reserve(m)
-        sl = slice(self.n, self.n + m)
-        self.time_h[sl] = t
-        self.node[sl] = node
-        self.sku[sl] = sku
-        self.delta[sl] = delta
-        self.reason[sl] = reason
-        self.order_id[sl] = order_id
-        self.n += m
-
-    def view(self, name: str) -> np.ndarray:
-        return getattr(self, name)[: self.n]
-
-    def copy(self) -> "_Ledger":
-        other = _Ledger(self.n + 16)
-        for name in self._COLS:
-            getattr(other, name)[: self.n] = self.view(name)
-        other.n = self.n
-        return other
 
 
 @dataclass
@@ -213,9 +144,9 @@ class Inventory:
         self._next_po = 1
         self._t_last = float(t0_h)
         n = shape[0] * shape[1]
-        self._ledger = _Ledger(n + max(1024, n // 4))
+        self._ledger = Ledger(n + max(1024, n // 4))
         nodes, skus = np.divmod(np.arange(n, dtype=np.int64), shape[1])
-        self._ledger.extend(float(t0_h), nodes, skus, self.on_hand.ravel(), _CODE["initial"], None)
+        self._ledger.extend(float(t0_h), nodes, skus, self.on_hand.ravel(), CODE["initial"], None)
 
     # ------------------------------------------------------------------ lookups
     def node_index(self, node) -> int:
@@ -666,13 +597,13 @@ class Inventory:
             m = self.n_skus
             for k, q in zip(keys, total):
                 if q:
-                    self._ledger.append(t, k // m, k % m, -q, _CODE["ship"], order_id)
+                    self._ledger.append(t, k // m, k % m, -q, CODE["ship"], order_id)
             self._t_last = t
             return
         keep = total > 0
         if keep.any():
             i, j = np.divmod(keys[keep], self.n_skus)
-            self._ledger.extend(t, i, j, -total[keep], _CODE["ship"], order_id)
+            self._ledger.extend(t, i, j, -total[keep], CODE["ship"], order_id)
             self._t_last = t
 
     def _check_lines(self, nodes, skus, qtys, order_ids):
@@ -723,7 +654,7 @@ class Inventory:
             nodes, skus, qtys = nodes[keep], skus[keep], qtys[keep]
             refs = refs if np.ndim(refs) == 0 else refs[keep]
         np.add.at(self.on_hand, (nodes, skus), qtys)
-        self._ledger.extend(t, nodes, skus, qtys, _CODE["restock"], refs)
+        self._ledger.extend(t, nodes, skus, qtys, CODE["restock"], refs)
         self._t_last = t
 
     def consume_lines(self, nodes, skus, qtys, order_ids, t: float = 0.0) -> None:
@@ -768,12 +699,12 @@ class Inventory:
             nodes, skus, qtys = nodes[keep], skus[keep], qtys[keep]
             refs = refs if np.ndim(refs) == 0 else refs[keep]
         if qtys.size:
-            self._ledger.extend(t, nodes, skus, -qtys, _CODE["ship"], refs)
+            self._ledger.extend(t, nodes, skus, -qtys, CODE["ship"], refs)
         self._t_last = t
 
     # ---------------------------------------------------------------- ledger
     def _log(self, t: float, i: int, j: int, delta: int, reason: str, ref) -> None:
-        self._ledger.append(t, i, j, delta, _CODE[reason], ref)
+        self._ledger.append(t, i, j, delta, CODE[reason], ref)
         self._t_last = t
 
     def __len__(self) -> int:
@@ -787,36 +718,16 @@ class Inventory:
         positions; ``order_id`` is the order, PO or reference given (``None``
         for initial rows).
         """
-        led = self._ledger
-        node = led.view("node").astype(np.int64)
-        sku = led.view("sku").astype(np.int64)
-        if self.node_ids is not None:
-            node = np.asarray(self.node_ids, dtype=object)[node]
-        if self.sku_ids is not None:
-            sku = np.asarray(self.sku_ids, dtype=object)[sku]
-        return pd.DataFrame({
-            "time_h": led.view("time_h").copy(),
-            "node": node,
-            "sku": sku,
-            "delta": led.view("delta").copy(),
-            "reason": np.asarray(REASONS, dtype=object)[led.view("reason").astype(np.intp)],
-            # object dtype keeps None as None (pandas would turn it into NaN).
-            "order_id": pd.Series(led.view("order_id").copy(), dtype=object),
-        }, columns=list(LEDGER_COLUMNS))
+        return self._ledger.frame(self.node_ids, self.sku_ids)
 
     def on_hand_at(self, node, sku, t: float) -> int:
         """On hand of one node and SKU at time ``t`` (inclusive), from the ledger alone."""
         i, j = self.node_index(node), self.sku_index(sku)
-        led = self._ledger
-        mask = (led.view("node") == i) & (led.view("sku") == j) & (led.view("time_h") <= t)
-        return int(led.view("delta")[mask].sum())
+        return self._ledger.on_hand_at(self.node_index(node), self.sku_index(sku), t)
 
     def ledger_on_hand(self) -> np.ndarray:
         """On hand per node and SKU recomputed from the whole ledger (for audits)."""
-        led = self._ledger
-        out = np.zeros(self.on_hand.size, dtype=np.int64)
-        np.add.at(out, led.view("node").astype(np.int64) * self.n_skus + led.view("sku"), led.view("delta"))
-        return out.reshape(self.on_hand.shape)
+        return self._ledger.on_hand(self.on_hand.shape)
 
     def state_frame(self) -> pd.DataFrame:
         """Current state, one row per node and SKU: on hand, reserved, safety, available, inbound."""

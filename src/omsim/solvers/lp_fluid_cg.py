@@ -135,149 +135,183 @@ def solve_fluid_lp_methods(type_ptr, type_items, rate, stock, package_cost, unit
     t_start = time.perf_counter()
     ptr, items, R, S, P, U, LU, LPk = fluid_arrays(type_ptr, type_items, rate, stock, package_cost, unit_cost,
                                                    lost_unit_cost, lost_package_cost)
-    J, Q = R.shape
-    I, K = S.shape
-    sizes = np.diff(ptr)
-
-    # pricing problems: one "order" per (j, q); the dummy node is column K
-    jj, qq = np.nonzero((R > 0) & (sizes[None, :] > 0))
-    B = jj.size
-    rates = R[jj, qq]
-    line_ptr = np.concatenate([[0], np.cumsum(sizes[qq])]).astype(np.int64)
-    line_item = np.concatenate([items[ptr[q]:ptr[q + 1]] for q in qq]).astype(np.int64) if B else np.zeros(0, np.int64)
-    line_order = np.repeat(np.arange(B), sizes[qq])
-    M = line_item.size
-    demand = np.ones(M, dtype=np.int64)
-    avail = np.ones((M, K + 1), dtype=np.int64)
-    avail[:, :K] = S[line_item] > 0
-    pkg = np.ascontiguousarray(np.hstack([P[jj], LPk[jj][:, None]]))
-    base_unit = np.ascontiguousarray(np.hstack([U[jj[line_order]], LU[jj[line_order]][:, None]]))
-    lost = np.full(M, 1e12)  # never: the dummy node is the unfulfilled option
-    assign = np.zeros((M, K + 1), dtype=np.int64)
-    totals = np.zeros(B)
-
-    # data -> master model
-    solver = pywraplp.Solver.CreateSolver(master.upper())
-    if master.upper() == "GLOP":
-        # column generation only adds columns: the previous basis stays primal feasible, so
-        # primal simplex without presolve restarts from it instead of from scratch
-        solver.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: false")
-    conv = [solver.Constraint(float(r), float(r)) for r in rates]
-    stock_ct = {}
-    for i, k in zip(*np.nonzero(S > 0)):
-        stock_ct[i, k] = solver.Constraint(-solver.infinity(), float(S[i, k]))
-    objective = solver.Objective()
-    columns = []  # (order b, cost, packages, lost units, stock use [(i, k), ...])
-
-    def add_column(b, a_rows):
-        """Add the method given by assignment rows a_rows (lines of order b x K+1)."""
-        lo = line_ptr[b]
-        used = a_rows.sum(axis=0) > 0
-        cost = float(pkg[b][used].sum() + (a_rows * base_unit[lo:lo + a_rows.shape[0]]).sum())
-        var = solver.NumVar(0.0, solver.infinity(), "")
-        conv[b].SetCoefficient(var, 1.0)
-        objective.SetCoefficient(var, cost)
-        use = []
-        for t, k in zip(*np.nonzero(a_rows[:, :K])):
-            i = int(line_item[lo + t])
-            stock_ct[i, k].SetCoefficient(var, 1.0)
-            use.append((i, k))
-        columns.append((var, b, cost, int(used[:K].sum()), int(a_rows[:, K].sum()), use))
-
-    # initial columns: everything to the dummy node (stock-free, so the master is feasible)
-    for b in range(B):
-        rows = np.zeros((sizes[qq[b]], K + 1), dtype=np.int64)
-        rows[:, K] = 1
-        add_column(b, rows)
-
-    pi = np.zeros((I, K)) if initial_prices is None else np.maximum(0.0, np.array(initial_prices, dtype=float))
-    best_bound, obj = -np.inf, np.inf
+    pricing = _Pricing(ptr, items, R, S, P, U, LU, LPk)
+    lp = _Master(master, pricing)
+    pi = np.zeros(S.shape) if initial_prices is None else np.maximum(0.0, np.array(initial_prices, dtype=float))
+    best_bound, pricing_s = -np.inf, 0.0
+    if subgradient_iterations > 0 and pricing.B:
+        t0 = time.perf_counter()
+        pi, best_bound = _subgradient(pricing, pi, subgradient_iterations, t_start + time_limit_s)
+        pricing_s += time.perf_counter() - t0
     best_pi = pi.copy()
-    status, it = "ITERATION_LIMIT", 0
-    master_s = pricing_s = 0.0
-    have_solution = last_ok = False
-    weight = rates[line_order]
-    stocked = S > 0
-
-    def lagrangian(prices):
-        """L(prices) and its subgradient (expected stock use minus stock)."""
-        unit = base_unit.copy()
-        unit[:, :K] += prices[line_item]
-        cheapest_batch(line_ptr, demand, avail, pkg, unit, lost, K + 1, assign, totals)
-        use = np.zeros((I, K))
-        np.add.at(use, line_item, assign[:, :K] * weight[:, None])
-        return float(rates @ totals - (prices * S).sum()), use - S
-
-    if subgradient_iterations > 0 and B:
-        # Polyak steps towards a target level that is lowered when progress stalls
-        t0 = time.perf_counter()
-        target, stall = None, 0
-        for _ in range(subgradient_iterations):
-            val, g = lagrangian(pi)
-            if val > best_bound:
-                best_bound, best_pi, stall = val, pi.copy(), 0
-            else:
-                stall += 1
-            if target is None:
-                target = val + 0.05 * abs(val)
-            if stall >= 5:
-                target, stall = best_bound + 0.5 * (target - best_bound), 0
-            if target <= best_bound:
-                target = best_bound + 0.01 * abs(best_bound)
-            g = np.where(stocked & ~((pi <= 0) & (g < 0)), g, 0.0)
-            norm2 = float((g * g).sum())
-            if norm2 == 0.0 or time.perf_counter() - t_start > time_limit_s:
-                break
-            pi = np.maximum(0.0, pi + (target - val) / norm2 * g)
-        pi = best_pi.copy()
-        pricing_s += time.perf_counter() - t0
-
-    while it < max_iterations:
-        it += 1
-        # pricing: cheapest method of every (j, q) under unit costs u + pi
-        t0 = time.perf_counter()
-        val, _ = lagrangian(pi)
-        pricing_s += time.perf_counter() - t0
-        if val > best_bound:
-            best_bound, best_pi = val, pi.copy()
-        if have_solution:
-            mu = np.array([c.dual_value() for c in conv])
-            improving = np.nonzero(totals - mu < -1e-9 * np.maximum(1.0, np.abs(mu)))[0]
-            if obj - best_bound <= tol * abs(obj) or improving.size == 0:
-                status = "OPTIMAL"
-                break
-        else:
-            improving = np.arange(B)
-        if time.perf_counter() - t_start > time_limit_s:
-            status = "TIME_LIMIT"
-            break
-        for b in improving:
-            add_column(b, assign[line_ptr[b]:line_ptr[b + 1]])
-        # solve the master with the time left
-        solver.SetTimeLimit(int(max(1.0, time_limit_s - (time.perf_counter() - t_start)) * 1000))
-        objective.SetMinimization()
-        t0 = time.perf_counter()
-        st = solver.Solve()
-        master_s += time.perf_counter() - t0
-        last_ok = st == pywraplp.Solver.OPTIMAL
-        if not last_ok:
-            status = "TIME_LIMIT" if time.perf_counter() - t_start >= time_limit_s else _STATUS.get(st, str(st))
-            break
-        have_solution = True
-        obj = objective.Value()
-        for (i, k), ct in stock_ct.items():
-            pi[i, k] = max(0.0, -ct.dual_value())
-
+    obj, status, it, master_s, pricing_s, best_bound, best_pi, last_ok = _column_generation(
+        pricing, lp, pi, best_bound, best_pi, pricing_s, t_start, time_limit_s, tol, max_iterations)
     if last_ok:
-        val = np.array([c[0].solution_value() for c in columns])
-        packages = float(sum(v * c[3] for v, c in zip(val, columns)))
-        lost_units = float(sum(v * c[4] for v, c in zip(val, columns)))
-        lost_pk = float(sum(v for v, c in zip(val, columns) if c[4] > 0))
+        packages, lost_units, lost_pk = lp.solution_totals()
     else:  # no master solution to read (the bound and prices are still valid)
         packages = lost_units = lost_pk = float("nan")
     if max_iterations == 0:
         status = "BOUND_ONLY"  # subgradient steps only: a valid bound, no master LP
     gap = (obj - best_bound) / abs(obj) if np.isfinite(obj) and obj != 0 else float("nan")
     return MethodLPResult(status, float(obj), float(best_bound), float(gap), best_pi, lost_units, packages, lost_pk,
-                          float(rates.sum()), it, len(columns), master_s, pricing_s,
+                          float(pricing.rates.sum()), it, len(lp.columns), master_s, pricing_s,
                           f"{master.upper()} master (column generation), Cython pricing")
+
+
+class _Pricing:
+    """The pricing problems: one "order" per (j, q) with positive rate; the dummy node is column K."""
+
+    def __init__(self, ptr, items, R, S, P, U, LU, LPk):
+        sizes = np.diff(ptr)
+        self.S = S
+        self.I, self.K = I, K = S.shape
+        jj, qq = np.nonzero((R > 0) & (sizes[None, :] > 0))
+        self.B = B = jj.size
+        self.sizes_b = sizes[qq]
+        self.rates = R[jj, qq]
+        self.line_ptr = np.concatenate([[0], np.cumsum(sizes[qq])]).astype(np.int64)
+        self.line_item = (np.concatenate([items[ptr[q]:ptr[q + 1]] for q in qq]).astype(np.int64) if B
+                          else np.zeros(0, np.int64))
+        line_order = np.repeat(np.arange(B), sizes[qq])
+        M = self.line_item.size
+        self.demand = np.ones(M, dtype=np.int64)
+        self.avail = np.ones((M, K + 1), dtype=np.int64)
+        self.avail[:, :K] = S[self.line_item] > 0
+        self.pkg = np.ascontiguousarray(np.hstack([P[jj], LPk[jj][:, None]]))
+        self.base_unit = np.ascontiguousarray(np.hstack([U[jj[line_order]], LU[jj[line_order]][:, None]]))
+        self.lost = np.full(M, 1e12)  # never: the dummy node is the unfulfilled option
+        self.assign = np.zeros((M, K + 1), dtype=np.int64)
+        self.totals = np.zeros(B)
+        self.weight = self.rates[line_order]
+
+    def lagrangian(self, prices):
+        """L(prices) and its subgradient (expected stock use minus stock); leaves the methods in ``assign``."""
+        K = self.K
+        unit = self.base_unit.copy()
+        unit[:, :K] += prices[self.line_item]
+        cheapest_batch(self.line_ptr, self.demand, self.avail, self.pkg, unit, self.lost, K + 1,
+                       self.assign, self.totals)
+        use = np.zeros((self.I, K))
+        np.add.at(use, self.line_item, self.assign[:, :K] * self.weight[:, None])
+        return float(self.rates @ self.totals - (prices * self.S).sum()), use - self.S
+
+    def method(self, b):
+        """The assignment rows (lines of order b x K+1) of the last pricing round."""
+        return self.assign[self.line_ptr[b]:self.line_ptr[b + 1]]
+
+
+class _Master:
+    """The master LP: one convexity row per pricing order, one stock row per stocked (i, k)."""
+
+    def __init__(self, master: str, pricing: _Pricing):
+        self.pricing = pr = pricing
+        self.solver = solver = pywraplp.Solver.CreateSolver(master.upper())
+        if master.upper() == "GLOP":
+            # column generation only adds columns: the previous basis stays primal feasible, so
+            # primal simplex without presolve restarts from it instead of from scratch
+            solver.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: false")
+        self.conv = [solver.Constraint(float(r), float(r)) for r in pr.rates]
+        self.stock_ct = {}
+        for i, k in zip(*np.nonzero(pr.S > 0)):
+            self.stock_ct[i, k] = solver.Constraint(-solver.infinity(), float(pr.S[i, k]))
+        self.objective = solver.Objective()
+        self.columns = []  # (var, order b, cost, packages, lost units, stock use [(i, k), ...])
+        # initial columns: everything to the dummy node (stock-free, so the master is feasible)
+        for b in range(pr.B):
+            rows = np.zeros((pr.sizes_b[b], pr.K + 1), dtype=np.int64)
+            rows[:, pr.K] = 1
+            self.add_column(b, rows)
+
+    def add_column(self, b, a_rows):
+        """Add the method given by assignment rows a_rows (lines of order b x K+1)."""
+        pr, K, solver = self.pricing, self.pricing.K, self.solver
+        lo = pr.line_ptr[b]
+        used = a_rows.sum(axis=0) > 0
+        cost = float(pr.pkg[b][used].sum() + (a_rows * pr.base_unit[lo:lo + a_rows.shape[0]]).sum())
+        var = solver.NumVar(0.0, solver.infinity(), "")
+        self.conv[b].SetCoefficient(var, 1.0)
+        self.objective.SetCoefficient(var, cost)
+        use = []
+        for t, k in zip(*np.nonzero(a_rows[:, :K])):
+            i = int(pr.line_item[lo + t])
+            self.stock_ct[i, k].SetCoefficient(var, 1.0)
+            use.append((i, k))
+        self.columns.append((var, b, cost, int(used[:K].sum()), int(a_rows[:, K].sum()), use))
+
+    def solution_totals(self):
+        """Expected packages, lost units and lost (partly unfulfilled) orders of the master's solution."""
+        val = np.array([c[0].solution_value() for c in self.columns])
+        packages = float(sum(v * c[3] for v, c in zip(val, self.columns)))
+        lost_units = float(sum(v * c[4] for v, c in zip(val, self.columns)))
+        lost_pk = float(sum(v for v, c in zip(val, self.columns) if c[4] > 0))
+        return packages, lost_units, lost_pk
+
+
+def _subgradient(pricing: _Pricing, pi, iterations: int, deadline: float):
+    """Polyak steps towards a target level that is lowered when progress stalls; (best prices, best bound)."""
+    stocked = pricing.S > 0
+    best_bound, best_pi = -np.inf, pi.copy()
+    target, stall = None, 0
+    for _ in range(iterations):
+        val, g = pricing.lagrangian(pi)
+        if val > best_bound:
+            best_bound, best_pi, stall = val, pi.copy(), 0
+        else:
+            stall += 1
+        if target is None:
+            target = val + 0.05 * abs(val)
+        if stall >= 5:
+            target, stall = best_bound + 0.5 * (target - best_bound), 0
+        if target <= best_bound:
+            target = best_bound + 0.01 * abs(best_bound)
+        g = np.where(stocked & ~((pi <= 0) & (g < 0)), g, 0.0)
+        norm2 = float((g * g).sum())
+        if norm2 == 0.0 or time.perf_counter() > deadline:
+            break
+        pi = np.maximum(0.0, pi + (target - val) / norm2 * g)
+    return best_pi.copy(), best_bound
+
+
+def _column_generation(pricing: _Pricing, lp: _Master, pi, best_bound, best_pi, pricing_s, t_start,
+                       time_limit_s, tol, max_iterations):
+    """Price and re-solve the master until no column prices out, or a limit."""
+    obj = np.inf
+    status, it = "ITERATION_LIMIT", 0
+    master_s = 0.0
+    have_solution = last_ok = False
+    while it < max_iterations:
+        it += 1
+        # pricing: cheapest method of every (j, q) under unit costs u + pi
+        t0 = time.perf_counter()
+        val, _ = pricing.lagrangian(pi)
+        pricing_s += time.perf_counter() - t0
+        if val > best_bound:
+            best_bound, best_pi = val, pi.copy()
+        if have_solution:
+            mu = np.array([c.dual_value() for c in lp.conv])
+            improving = np.nonzero(pricing.totals - mu < -1e-9 * np.maximum(1.0, np.abs(mu)))[0]
+            if obj - best_bound <= tol * abs(obj) or improving.size == 0:
+                status = "OPTIMAL"
+                break
+        else:
+            improving = np.arange(pricing.B)
+        if time.perf_counter() - t_start > time_limit_s:
+            status = "TIME_LIMIT"
+            break
+        for b in improving:
+            lp.add_column(b, pricing.method(b))
+        # solve the master with the time left
+        lp.solver.SetTimeLimit(int(max(1.0, time_limit_s - (time.perf_counter() - t_start)) * 1000))
+        lp.objective.SetMinimization()
+        t0 = time.perf_counter()
+        st = lp.solver.Solve()
+        master_s += time.perf_counter() - t0
+        last_ok = st == pywraplp.Solver.OPTIMAL
+        if not last_ok:
+            status = "TIME_LIMIT" if time.perf_counter() - t_start >= time_limit_s else _STATUS.get(st, str(st))
+            break
+        have_solution = True
+        obj = lp.objective.Value()
+        for (i, k), ct in lp.stock_ct.items():
+            pi[i, k] = max(0.0, -ct.dual_value())
+    return obj, status, it, master_s, pricing_s, best_bound, best_pi, last_ok

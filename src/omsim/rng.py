@@ -31,6 +31,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "replenishment",
     "catalogue",
     "layout",
+    "repeat_customers",
 )
 
 

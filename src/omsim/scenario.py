@@ -34,29 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from omsim.clock import zone
 from omsim.errors import OmsimError
-
-NonNeg = Annotated[float, Field(ge=0)]
-Prob = Annotated[float, Field(ge=0, le=1)]
-PosInt = Annotated[int, Field(ge=1)]
-Hour = Annotated[float, Field(ge=0, le=24)]
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+from omsim.scenario_base import Hour, Ident, NonNeg, PosInt, Prob, _Model, _unique_ids
+from omsim.scenario_demand import CountDist, Customers, Demand, Payment, Promotion, Region  # noqa: F401
 
 SERVICE_LEVELS = ("standard", "express", "next_day")
 ALLOCATION_POLICIES = ("nearest", "cheapest", "lookahead", "batch")
 ROUTING_METHODS = ("optimal", "s-shape", "return", "midpoint", "largest-gap", "combined", "combined+", "ortools")
 BATCHING_METHODS = ("fcfs", "seed", "savings", "local-search")
 
-# A typical e-commerce day: quiet nights, a morning rise, an evening peak.
-DEFAULT_HOUR_PROFILE = [
-    0.9, 0.5, 0.3, 0.2, 0.2, 0.3, 0.7, 1.4, 2.4, 3.2, 3.8, 4.2,
-    4.4, 4.6, 4.5, 4.4, 4.3, 4.4, 5.0, 5.8, 6.4, 6.0, 4.3, 2.2,
-]
-# Monday first: a little more on Monday and Sunday evening shopping.
-DEFAULT_WEEKDAY_PROFILE = [1.12, 1.05, 1.0, 0.98, 0.95, 0.88, 1.02]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=False)
 
 
 # ---------------------------------------------------------------- horizon
@@ -144,91 +129,6 @@ class Catalogue(_Model):
             self.generator = CatalogueGenerator()
         if self.skus is not None:
             _unique_ids(self.skus, "SKU")
-        return self
-
-
-# ---------------------------------------------------------------- demand
-class Region(_Model):
-    """A customer region: a point and a share of demand."""
-
-    id: Ident
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    weight: Annotated[float, Field(gt=0)] = 1.0
-    country: str | None = Field(default=None, description="The country the region lies in, as a history names it "
-                                "(e.g. 'United Kingdom'): a replayed order that gives only a country ships to one "
-                                "of that country's regions (see demand.history).")
-
-
-class Promotion(_Model):
-    """A demand peak: ``multiplier`` x the base rate from ``start_day`` for ``days``."""
-
-    name: str = "promotion"
-    start_day: Annotated[int, Field(ge=0)]
-    days: PosInt = 1
-    multiplier: Annotated[float, Field(gt=0)] = 2.0
-
-
-class CountDist(_Model):
-    """A count of at least one: 1 + Poisson(mean - 1), truncated at ``max``."""
-
-    mean: Annotated[float, Field(ge=1)] = 1.0
-    max: PosInt = 10
-
-    @model_validator(mode="after")
-    def _mean_le_max(self):
-        if self.mean > self.max:
-            raise ValueError("mean must not exceed max")
-        return self
-
-
-class Payment(_Model):
-    """Payment authorisation: failures and retries."""
-
-    failure_rate: Prob = 0.02
-    retries: Annotated[int, Field(ge=0, le=10)] = 1
-    retry_delay_h: NonNeg = 0.5
-    retry_success: Prob = 0.5
-
-
-class Demand(_Model):
-    """Who orders what, when and where."""
-
-    orders_per_day: Annotated[float, Field(ge=0)] = 500.0
-    hour_profile: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_HOUR_PROFILE), min_length=24, max_length=24)
-    weekday_profile: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_WEEKDAY_PROFILE), min_length=7, max_length=7)
-    promotions: list[Promotion] = Field(default_factory=list)
-    lines_per_order: CountDist = Field(default_factory=lambda: CountDist(mean=1.6, max=8))
-    units_per_line: CountDist = Field(default_factory=lambda: CountDist(mean=1.2, max=6))
-    regions: list[Region] | None = None
-    regions_file: str | None = Field(default=None, description="CSV of regions (id, lat, lon, weight).")
-    service_mix: dict[Literal["standard", "express", "next_day"], NonNeg] = Field(
-        default_factory=lambda: {"standard": 0.75, "express": 0.2, "next_day": 0.05})
-    channels: dict[str, NonNeg] = Field(default_factory=lambda: {"web": 1.0})
-    payment: Payment = Field(default_factory=Payment)
-    history: str | list[str] | None = Field(
-        default=None, description="An order history (CSV, .csv.gz or Parquet; see omsim.history) to replay instead "
-        "of generating arrivals, relative to the scenario file; a list gives candidates, the first that exists wins. "
-        "The generator's fields above are then not used for arrivals.")
-    _history: Any = PrivateAttr(default=None)        # the omsim.history.History read on load
-    _skus_added: int = PrivateAttr(default=0)         # history SKUs the catalogue lacked
-
-    @model_validator(mode="after")
-    def _check(self):
-        if isinstance(self.history, list) and not self.history:
-            raise ValueError("history: give a file or a non-empty list of candidate files")
-        if self.regions is None and self.regions_file is None:
-            raise ValueError("give regions (a list) or regions_file (a CSV)")
-        if self.regions is not None and self.regions_file is not None:
-            raise ValueError("give regions or regions_file, not both")
-        if sum(self.hour_profile) <= 0:
-            raise ValueError("hour_profile needs a positive entry")
-        if sum(self.weekday_profile) <= 0:
-            raise ValueError("weekday_profile needs a positive entry")
-        if sum(self.service_mix.values()) <= 0:
-            raise ValueError("service_mix needs a positive weight")
-        if self.regions:
-            _unique_ids(self.regions, "region")
         return self
 
 
@@ -575,14 +475,6 @@ class Scenario(_Model):
         """
         raw = apply_overrides(self.raw(), overrides, source=self._source)
         return scenario_from_dict(raw, source=self._source, base_dir=self._base_dir)
-
-
-def _unique_ids(items, what: str) -> None:
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:
-            raise ValueError(f"duplicate {what} id {item.id!r}")
-        seen.add(item.id)
 
 
 # ================================================================ loading

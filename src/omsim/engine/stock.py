@@ -11,7 +11,9 @@ from omsim.scenario import Scenario, stock_table
 
 
 def _count_mean(dist) -> float:
-    """Mean of ``min(1 + Poisson(mean - 1), max)``, the scenario's CountDist as the simulator draws it."""
+    """Mean of ``min(1 + Poisson(mean - 1), max)`` (or of its table), the scenario's CountDist as the simulator draws it."""
+    if dist.table is not None:
+        return dist.expected()
     lam = dist.mean - 1.0
     if lam <= 0:
         return 1.0

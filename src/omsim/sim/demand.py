@@ -9,7 +9,9 @@ numbers).
 
 Arrivals are a non-homogeneous Poisson process with a rate that is piecewise
 constant per hour: ``orders_per_day`` x the normalised weekday factor x the
-hour-of-day share x any promotion multiplier. Per hour the count is Poisson
+normalised month-of-year factor x the trend x the hour-of-day share (of that
+weekday's profile) x any promotion multiplier, and zero on closed weekdays and
+dates. Per hour the count is Poisson
 and, given the count, the times are sorted uniforms in the hour (the
 order-statistics property of the Poisson process), which is exact for a
 piecewise-constant rate.
@@ -19,6 +21,7 @@ Orders are held as columns (NumPy arrays) with their lines in CSR form
 """
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +30,7 @@ from omsim.catalogue import popularity as _popularity
 from omsim.ranges import spans
 from omsim.rng import Streams
 from omsim.scenario import SERVICE_LEVELS
+from omsim.scenario_demand import WEEKDAYS
 
 #: Service levels in code order (the code is the index): the scenario's one list.
 LEVELS: tuple[str, ...] = SERVICE_LEVELS
@@ -54,6 +58,9 @@ class DemandArrays:
         Channel names in code order.
     order_ids
         (n,) the history's order ids when the orders are a replay (``demand.history``), else None.
+    customer
+        (n,) int64 customer number (0, 1, ... in order of first order), -1 for a guest order;
+        None when the scenario has no ``demand.customers``.
     """
 
     created_h: np.ndarray
@@ -67,6 +74,7 @@ class DemandArrays:
     payment_attempts: np.ndarray
     channels: tuple[str, ...]
     order_ids: np.ndarray | None = None
+    customer: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -81,21 +89,41 @@ class DemandArrays:
 def hourly_rates(scenario, days: int) -> np.ndarray:
     """Expected orders in each hour of the horizon, shape (days * 24,).
 
-    The weekday profile is normalised to mean 1 and the hour profile to sum 1,
-    so without promotions a day carries ``orders_per_day`` x its weekday factor.
+    The weekday profile is normalised to mean 1, the month profile to mean 1
+    and each hour profile to sum 1, so without promotions, trend and closed days
+    a day carries ``orders_per_day`` x its weekday factor x its month factor.
     """
     d = scenario.demand
     hp = np.asarray(d.hour_profile, dtype=np.float64)
     hp = hp / hp.sum()
     wp = np.asarray(d.weekday_profile, dtype=np.float64)
     wp = wp / wp.mean()
-    dow0 = scenario.horizon.start.weekday()
-    day_factor = wp[(dow0 + np.arange(days)) % 7]
+    start = scenario.horizon.start
+    dow = (start.weekday() + np.arange(days)) % 7
+    day_factor = wp[dow]
+    if d.month_profile is not None or d.closed_dates:
+        dates = [start + _dt.timedelta(days=k) for k in range(days)]
+    if d.month_profile is not None:
+        mp = np.asarray(d.month_profile, dtype=np.float64)
+        day_factor = day_factor * (mp / mp.mean())[[x.month - 1 for x in dates]]
+    if d.trend_per_year:
+        day_factor = day_factor * (1.0 + d.trend_per_year) ** (np.arange(days) / 365.25)
+    closed = np.isin(dow, [WEEKDAYS.index(w) for w in d.closed_weekdays])
+    if d.closed_dates:
+        shut = set(d.closed_dates)
+        closed |= np.array([x.strftime("%m-%d") in shut for x in dates])
+    day_factor = np.where(closed, 0.0, day_factor)
     for promo in d.promotions:
         lo, hi = promo.start_day, min(promo.start_day + promo.days, days)
         if lo < hi:
             day_factor[lo:hi] *= promo.multiplier
-    return (d.orders_per_day * day_factor[:, None] * hp[None, :]).ravel()
+    hours = np.broadcast_to(hp, (days, 24))
+    if d.hour_profile_by_weekday:
+        hours = hours.copy()
+        for name, prof in d.hour_profile_by_weekday.items():
+            p = np.asarray(prof, dtype=np.float64)
+            hours[dow == WEEKDAYS.index(name)] = p / p.sum()
+    return (d.orders_per_day * day_factor[:, None] * hours).ravel()
 
 
 def _counts(mean: float, mx: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,6 +131,16 @@ def _counts(mean: float, mx: int, size: int, rng: np.random.Generator) -> np.nda
     if size == 0:
         return np.zeros(0, dtype=np.int64)
     return np.minimum(1 + rng.poisson(mean - 1.0, size), mx).astype(np.int64)
+
+
+def draw_count(dist, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` draws of a :class:`omsim.scenario.CountDist`: from its table when it has one."""
+    if dist.table is None:
+        return _counts(dist.mean, dist.max, size, rng)
+    values = np.array([v for v, _ in dist.table], dtype=np.int64)
+    cdf = _cdf([w for _, w in dist.table])
+    pick = np.searchsorted(cdf, rng.random(size), side="right")
+    return values[np.minimum(pick, values.size - 1)]
 
 
 def _distinct_skus(owner: np.ndarray, ptr: np.ndarray, n_skus: int, cdf: np.ndarray,
@@ -167,12 +205,12 @@ def generate_day_orders(scenario, streams: Streams, day: int, rates: np.ndarray,
     created = np.sort(day * 24.0 + hour + rng_a.random(n))
 
     n_skus = pop_cdf.size
-    lines = np.minimum(_counts(d.lines_per_order.mean, d.lines_per_order.max, n, rng_l), n_skus)
+    lines = np.minimum(draw_count(d.lines_per_order, n, rng_l), n_skus)
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lines, out=ptr[1:])
     owner = np.repeat(np.arange(n, dtype=np.int64), lines)
     sku = _distinct_skus(owner, ptr, n_skus, pop_cdf, rng_l)
-    qty = _counts(d.units_per_line.mean, d.units_per_line.max, owner.size, rng_l)
+    qty = draw_count(d.units_per_line, owner.size, rng_l)
 
     u = rng_c.random((n, 3))
     region = np.minimum(np.searchsorted(region_cdf, u[:, 0], side="right"), region_cdf.size - 1)
@@ -246,8 +284,42 @@ def generate_demand(scenario, streams: Streams, days: int) -> DemandArrays:
     lines = cat("lines", np.int64)
     ptr = np.zeros(lines.size + 1, dtype=np.int64)
     np.cumsum(lines, out=ptr[1:])
+    customer = (customer_ids(d.customers, lines.size, streams["repeat_customers"])
+                if d.customers is not None else None)
     return DemandArrays(created_h=cat("created_h", np.float64), region=cat("region", np.int32),
                         level=cat("level", np.int8), channel=cat("channel", np.int8), line_ptr=ptr,
                         line_sku=cat("line_sku", np.int64), line_qty=cat("line_qty", np.int64),
                         paid_h=cat("paid_h", np.float64), payment_attempts=cat("payment_attempts", np.int8),
-                        channels=channels)
+                        channels=channels, customer=customer)
+
+
+def customer_ids(cust, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) customer numbers of ``n`` orders in arrival order under :class:`omsim.scenario.Customers`.
+
+    New customers are numbered 0, 1, ... in order of their first order; guests are -1.
+    A preferential pick copies the customer of an earlier identified order; those
+    copies are resolved by pointer jumping (each round halves the chains).
+    """
+    u = rng.random((n, 4))
+    out = np.full(n, -1, dtype=np.int64)
+    ident = np.flatnonzero(u[:, 0] >= cust.guest_share)
+    m = ident.size
+    if m == 0:
+        return out
+    new = u[ident, 1] >= cust.returning_share
+    new[0] = True
+    seen = np.cumsum(new) - new                          # customers known before each order
+    new_id = np.where(new, seen, 0)
+    pref = ~new & (u[ident, 2] < cust.preferential)
+    flat = ~new & ~pref
+    new_id[flat] = np.minimum((u[ident[flat], 3] * seen[flat]).astype(np.int64), seen[flat] - 1)
+    k = np.arange(m)
+    ptr = k.copy()
+    ptr[pref] = np.minimum((u[ident[pref], 3] * k[pref]).astype(np.int64), k[pref] - 1)
+    while True:
+        nxt = ptr[ptr]
+        if np.array_equal(nxt, ptr):
+            break
+        ptr = nxt
+    out[ident] = new_id[ptr]
+    return out

@@ -348,6 +348,32 @@ def serve(scenario, db, stock, host, port, keys_file, read_only):
 
 
 @main.command()
+@click.argument("history_file", metavar="HISTORY", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory for scenario.yaml, catalogue.csv and fit-report.html.")
+@click.option("--base", default=None, type=click.Path(dir_okay=False),
+              help="Scenario whose network, carriers, policies and regions the fitted one keeps (default: bundled).")
+@click.option("--days", type=click.IntRange(min=1), default=28, show_default=True,
+              help="Horizon of the written scenario, from the history's first day.")
+@click.option("--overwrite", is_flag=True, help="Replace the files of an earlier fit in DIR.")
+@_user_errors
+def fit(history_file, out_dir, base, days, overwrite):
+    """Fit a scenario's demand and catalogue to an order HISTORY; write it with a real-against-fitted report."""
+    from pathlib import Path
+
+    from omsim.history.fitreport import fit_history
+
+    out = Path(out_dir)
+    if not overwrite and (out / "scenario.yaml").exists():
+        raise OmsimError(f"{out}: already holds a scenario.yaml (give --overwrite to replace it)")
+    stats = fit_history(history_file, out, base=base, days=days)
+    r, f = stats["real"], stats["fitted"]
+    click.echo(f"fitted {r['orders']} orders ({r['lines']} lines, {r['days']} days): {r['orders_per_day']:.1f} "
+               f"orders/day real, {f['orders_per_day']:.1f} fitted")
+    click.echo(f"wrote {out / 'scenario.yaml'}, {out / 'catalogue.csv'}, {out / 'fit-report.html'}")
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write elsewhere (default: RUN_DIR/report.html, added to its manifest; "

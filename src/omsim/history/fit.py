@@ -27,7 +27,9 @@ and ``price``. What is fitted, and how:
   more than once over the history's span matches.
 
 The network, carriers, policies, regions, service mix and payment come from a
-base scenario (the bundled default unless ``--base`` names one).
+base scenario (the bundled default unless ``--base`` names one); a warehouse
+whose picking area has fewer locations than the catalogue has SKUs gets more
+aisles, and stock given as a CSV of SKUs is replaced by the days-of-cover rule.
 """
 from __future__ import annotations
 
@@ -87,7 +89,7 @@ def _volume(orders: pd.DataFrame, base_raw: dict) -> dict:
     start, days = _span(created)
     dates = pd.date_range(start, periods=days, freq="D")
     per_day = created.dt.normalize().value_counts().reindex(dates, fill_value=0)
-    dow = dates.weekday.to_numpy()
+    dow = dates.day_of_week.to_numpy()
     n_dow = np.bincount(dow, minlength=7)
     obs_dow = np.bincount(dow, weights=per_day.to_numpy(), minlength=7)
     weekday = np.where(n_dow > 0, obs_dow / np.maximum(n_dow, 1), 0.0)
@@ -113,7 +115,7 @@ def _volume(orders: pd.DataFrame, base_raw: dict) -> dict:
 
 def _hours(orders: pd.DataFrame, closed: list[str]) -> dict:
     h = orders["created"].dt.hour.to_numpy()
-    wd = orders["created"].dt.weekday.to_numpy()
+    wd = orders["created"].dt.day_of_week.to_numpy()
     share = lambda x: (np.bincount(x, minlength=24) / max(x.size, 1)).round(5).tolist()  # noqa: E731
     by_day = {WEEKDAYS[k]: share(h[wd == k]) for k in range(7) if WEEKDAYS[k] not in closed and (wd == k).any()}
     return {"hour_profile": share(h), "hour_profile_by_weekday": by_day}
@@ -185,6 +187,15 @@ def _portable_base(base: Scenario) -> dict:
     return raw
 
 
+def _fit_layouts(raw: dict, base: Scenario, n_skus: int) -> None:
+    """Add aisles to each base warehouse whose picking area has fewer locations than the catalogue has SKUs."""
+    for w, wh in zip(raw["network"]["warehouses"], base.network.warehouses):
+        lay = wh.layout
+        per_aisle = lay.cells_per_aisle * lay.sides
+        if lay.aisles * per_aisle < n_skus:
+            w["layout"] = dict(w.get("layout") or {}, aisles=-(-n_skus // per_aisle))
+
+
 def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int = 28,
                  name: str = "fitted") -> tuple[dict, pd.DataFrame]:
     """The fitted scenario (a raw dict, catalogue in ``catalogue.csv``) and its catalogue table.
@@ -205,8 +216,10 @@ def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int
     if cust is not None:
         demand["customers"] = cust
     start, span = _span(orders["created"])
+    catalogue = fit_catalogue(lines)
+    _fit_layouts(base_raw, base, len(catalogue))
     raw = dict(base_raw, name=name, horizon={"start": start.isoformat(), "days": min(days, span)},
                catalogue={"file": "catalogue.csv"}, demand=demand)
     raw["description"] = (f"Demand and catalogue fitted by omsim fit to {len(orders)} orders "
                           f"({len(lines)} lines) from {start} over {span} days; network from {base.name}.")
-    return raw, fit_catalogue(lines)
+    return raw, catalogue

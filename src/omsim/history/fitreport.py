@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
+from omsim.errors import OmsimError
 from omsim.history.fit import fit_scenario, orders_table, repeat_share
 from omsim.scenario import Scenario, load_scenario
 from omsim.scenario_demand import WEEKDAYS
@@ -51,10 +52,10 @@ def demand_statistics(lines: pd.DataFrame) -> dict:
         "orders_per_day": float(per_day.mean()), "peak_day": float(per_day.max() / per_day.mean()),
         "daily": per_day,
         "orders_by_month": np.bincount(created.dt.month - 1, minlength=12).tolist(),
-        "weekday_share": (np.bincount(created.dt.weekday, minlength=7) / n).tolist(),
+        "weekday_share": (np.bincount(created.dt.day_of_week, minlength=7) / n).tolist(),
         "hour_share": (np.bincount(created.dt.hour, minlength=24) / n).tolist(),
-        "hour_by_weekday": [(np.bincount(created.dt.hour[created.dt.weekday == k], minlength=24)
-                             / max(1, int((created.dt.weekday == k).sum()))).tolist() for k in range(7)],
+        "hour_by_weekday": [(np.bincount(created.dt.hour[created.dt.day_of_week == k], minlength=24)
+                             / max(1, int((created.dt.day_of_week == k).sum()))).tolist() for k in range(7)],
         "lines_q": np.quantile(orders["lines"], QUANTILES).tolist(),
         "single_line_share": float((orders["lines"] == 1).mean()),
         "units_q": np.quantile(qty, QUANTILES).tolist(),
@@ -180,7 +181,9 @@ def render(real: dict, fit: dict, scenario: dict, seconds: float) -> str:
     figs = "".join(f'<h2>{k.replace("_", " ")}</h2><img alt="{k}" src="data:image/png;base64,{_png(f)}">'
                    for k, f in figures(real, fit).items())
     d = scenario["demand"]
-    notes = (f"closed weekdays: {', '.join(d['closed_weekdays']) or 'none'}; closed dates (every year): "
+    notes = (f"cancellation orders: {real.get('cancellation_share', 0.0):.1%} of all orders (measured, not "
+             f"generated: the fitted demand has no cancellations). "
+             f"Orders on closed weekdays in the history: {real['orders_on_closed']}; closed weekdays: {', '.join(d['closed_weekdays']) or 'none'}; closed dates (every year): "
              f"{', '.join(d['closed_dates']) or 'none'}; trend: none fitted (one year cannot tell a trend from the "
              f"month shape). Fitted demand: the scenario's generator over the history's own "
              f"{real['days']} days, seed {scenario.get('seed', 0)}.")
@@ -197,14 +200,19 @@ def fit_history(history: str | Path, out: str | Path, *, base: str | Path | None
     Returns the real and fitted statistics (``{"real": ..., "fitted": ...}``).
     Everything is computed before the first file is written.
     """
-    from omsim.history import read_history
+    from omsim.history import load_history
 
     t0 = time.perf_counter()
-    lines = read_history(history)
+    h = load_history(history)
+    lines = h.lines
+    if len(lines) == 0:
+        raise OmsimError(f"{history}: no order lines left to fit (every line was dropped: {h.report.summary()})")
     base_sc = load_scenario(base) if base is not None else None
     raw, cat = fit_scenario(lines, base_sc, days=days, name=f"fitted-{Path(history).name.split('.')[0]}")
     out = Path(out)
     real = demand_statistics(lines)
+    n_cancel = h.cancellations["order_id"].nunique() if len(h.cancellations) else 0
+    real["cancellation_share"] = n_cancel / (real["orders"] + n_cancel)
     tmp = out.with_name(out.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
     cat[["id", "price", "unit_cost", "popularity"]].to_csv(tmp / "catalogue.csv", index=False)
@@ -212,6 +220,8 @@ def fit_history(history: str | Path, out: str | Path, *, base: str | Path | None
     sc = load_scenario(tmp / "scenario.yaml")
     first = real["daily"].index[0].date()
     fitted = demand_statistics(generated_lines(sc, first, real["days"]))
+    closed = [WEEKDAYS.index(w) for w in raw["demand"]["closed_weekdays"]]
+    real["orders_on_closed"] = int(round(sum(real["weekday_share"][k] for k in closed) * real["orders"]))
     (tmp / "fit-report.html").write_text(render(real, fitted, raw, time.perf_counter() - t0))
     out.mkdir(parents=True, exist_ok=True)
     for f in ("catalogue.csv", "scenario.yaml", "fit-report.html"):

@@ -148,3 +148,22 @@ def test_uk_gift_retailer_replays_the_full_shared_history(shared_dir):
                 & (week["created_at"] < pd.Timestamp("2010-11-08", tz="Europe/London"))]
     assert dem.order_ids.tolist() == week["order_id"].drop_duplicates().tolist()
     assert dem.line_qty.sum() == week["qty"].sum()
+
+
+def test_a_scenarios_own_demand_replays_as_generated(tmp_path):
+    from omsim.history.write import demand_frame, write_demand
+    from omsim.scenario import load_scenario
+
+    sc = load_scenario(ROOT / "scenarios" / "small-business.yaml")
+    gen = generate_demand(sc, Streams(7), 4)
+    out = write_demand(demand_frame(sc, days=4, seed=7), tmp_path / "own.csv.gz")
+    re = sc.with_overrides({"demand.history": str(out)})
+    assert re.demand._skus_added == 0
+    rep = generate_demand(re, Streams(7), 4)
+    assert rep.n == gen.n
+    np.testing.assert_allclose(rep.created_h, gen.created_h, atol=1 / 3600)
+    np.testing.assert_array_equal(rep.line_ptr, gen.line_ptr)
+    np.testing.assert_array_equal(rep.line_sku, gen.line_sku)
+    np.testing.assert_array_equal(rep.line_qty, gen.line_qty)
+    np.testing.assert_array_equal(rep.region, gen.region)
+    np.testing.assert_array_equal(rep.level, gen.level)

@@ -160,25 +160,16 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         self._cw = None                                       # carrier window mirror (_CarrierWindow)
         self._full_ver = 0                                    # bumped when _full changes
         self._win_ver = 0                                     # bumped when a node's cached windows change
-
-    # Attributes the kernel's static arrays and parameters (_kernel_static) and _kernel_covers' network check
-    # are made of: setting one drops both.
-    _STATIC_ATTRS = frozenset(("split_penalty", "lost_sale_penalty", "max_packages", "no_stock", "_any_per_unit",
-                               "_node_capped", "_unit_capped", "start_weekday", "sku_weight_kg", "labour_units_per_h",
-                               "handling_order", "handling_line", "_pkg_extra", "capacity_orders", "capacity_units",
-                               "services", "_shifts"))
-
-    def __setattr__(self, name, value):
-        if name in DecisionEngine._STATIC_ATTRS:
-            d = self.__dict__
-            d["_kstatic"] = None
-            d.pop("_kernel_network_ok", None)
-        object.__setattr__(self, name, value)
+        # Caches of functions of the static attributes (kernel.STATIC_ATTRS): dropped by _static_fresh once one
+        # of those attributes is replaced.
+        self._kstatic = None                                  # the kernel's static arrays (_kernel_static)
+        self._kernel_network_ok = None                        # _kernel_covers' network check
+        self._kstatic_key = None                              # (ids, objects) of the static attributes
 
     def __getstate__(self):
         # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
         state = self.__dict__.copy()
-        state.update(_kern=None, _kbound={}, _cw=None, _kscratch=None, _kmode=None, _kmode_flags=None)
+        state.update(_kstatic_key=None, _kern=None, _kbound={}, _cw=None, _kscratch=None, _kmode=None, _kmode_flags=None)
         return state
 
     @classmethod

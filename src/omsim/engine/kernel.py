@@ -4,6 +4,7 @@ arrays bound to the Kernel object, the carrier-booking window it works on, and t
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -31,15 +32,41 @@ class _CarrierWindow:
         self.book = None                                    # the CarrierBook whose rows it shares
 
 
+#: Attributes of the engine the kernel's static arrays and parameters (``_kernel_static``) and
+#: ``_kernel_covers``' network check are made of. Replacing one (``engine.max_packages = 1``) is seen at the
+#: next call: :meth:`KernelBinding._static_fresh` compares them by identity with those the caches were built of.
+STATIC_ATTRS = ("split_penalty", "lost_sale_penalty", "max_packages", "no_stock", "_any_per_unit", "_node_capped",
+                "_unit_capped", "start_weekday", "sku_weight_kg", "labour_units_per_h", "handling_order",
+                "handling_line", "_pkg_extra", "capacity_orders", "capacity_units", "services", "_shifts")
+_static_of = operator.attrgetter(*STATIC_ATTRS)
+
+
 class KernelBinding:
     """Part of :class:`~omsim.engine.DecisionEngine`: what the compiled loop is bound to."""
+
+    def _static_fresh(self) -> bool:
+        """True when no attribute of STATIC_ATTRS was replaced since the last call; else drops the caches made
+        of them (``_kstatic``, ``_kernel_network_ok``) and returns False.
+
+        The objects are kept with their ids, so an id cannot be reused by another object while compared.
+        """
+        objs = _static_of(self)
+        ids = tuple(map(id, objs))
+        key = self._kstatic_key
+        if key is not None and key[0] == ids:
+            return True
+        self._kstatic_key = (ids, objs)
+        self._kstatic = None
+        self._kernel_network_ok = None
+        return False
 
     def _kernel_covers(self, policy: str) -> bool:
         """Whether the compiled loop can decide for this engine and policy (else the Python path)."""
         if policy not in ("cheapest", "batch") or self.explain or self.carrier_selection == "fastest" \
                 or self.no_stock not in _NO_STOCK_STATUS:
             return False
-        ok = getattr(self, "_kernel_network_ok", None)
+        self._static_fresh()
+        ok = self._kernel_network_ok
         if ok is None:
             # Every-day pickups at valid hours and positive labour rates: what the kernel's calendar covers.
             st = self.services
@@ -52,9 +79,10 @@ class KernelBinding:
     def _kernel_static(self):
         """The engine's constant arrays and parameters as the kernel takes them (cached: the same tuple
         while the engine's parameters are unchanged)."""
-        got = self.__dict__.get("_kstatic")
+        self._static_fresh()          # drops _kstatic when an attribute it is made of was replaced
+        got = self._kstatic
         if got is not None:
-            return got            # dropped by __setattr__ when one of _STATIC_ATTRS is set
+            return got
         st = self.services
         N = self.n_nodes
         elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)

@@ -70,7 +70,8 @@ Modules, one concept each (the facade :class:`DecisionEngine` mixes in their met
 - ``commitments``: the open orders: commit, cancel, ship;
 - ``store``: the column store of the orders decided as columns, :class:`DecisionArrays`;
 - ``runs``: runs of orders as columns (``decide_commit_arrays``); ``kernel``: the compiled loop's binding;
-- ``returns``: restock and scrap; ``replenishment``: review and receive.
+- ``returns``: restock and scrap; ``replenishment``: review and receive;
+- ``views``: read-only accessors of the state (:class:`OpenOrder`).
 """
 from omsim.orders import DECISION_STATUSES
 
@@ -78,6 +79,7 @@ from .facade import DecisionEngine
 from .network import labour_units_per_h
 from .stock import expected_daily_units, initial_stock
 from .store import DecisionArrays, decision_arrays
+from .views import OpenOrder
 
 __all__ = ["DecisionEngine", "DecisionArrays", "DECISION_STATUSES", "decision_arrays", "initial_stock",
-           "expected_daily_units", "labour_units_per_h"]
+           "expected_daily_units", "labour_units_per_h", "OpenOrder"]

@@ -33,10 +33,11 @@ from .replenishment import Replenishment
 from .returns import Returns
 from .runs import Runs
 from .sourcing import Sourcing
+from .views import StateViews
 
 
 class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, Nearest, CostModel, Sourcing,
-                     Readiness, NodeLoad, KernelBinding, Returns, Replenishment):
+                     Readiness, NodeLoad, KernelBinding, Returns, Replenishment, StateViews):
     """Sourcing, carrier and promise decisions over the state of a fulfilment network.
 
     Public methods (module of :mod:`omsim.engine` that defines each):
@@ -49,7 +50,9 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
       :meth:`ship_many`, :meth:`committed`, :attr:`open_orders` (``commitments``);
     - node load: :meth:`capacity_left` (``capacity``);
     - stock: :meth:`receive`, :meth:`review`, :meth:`ledger_frame` (``replenishment``), :meth:`restock`,
-      :meth:`restock_many`, :meth:`scrap`, :meth:`returns_frame` (``returns``).
+      :meth:`restock_many`, :meth:`scrap`, :meth:`returns_frame` (``returns``);
+    - read-only views of the state: :meth:`open_order_ids`, :meth:`open_order`, :meth:`capacity_taken`,
+      :meth:`full_service_days`, :meth:`shadow_prices`, :meth:`store_stats` (``views``).
 
     Everything else (names starting with ``_``) is internal to the package.
 

@@ -317,6 +317,10 @@ class CarrierBook:
         booked = self._booked.get(int(day))
         return self.capacity - (booked if booked is not None else 0)
 
+    def booked_days(self) -> list[int]:
+        """The days with at least one package booked, ascending (read-only view of the bookings)."""
+        return sorted(d for d, row in self._booked.items() if row.any())
+
     def book(self, service, day: int, packages: int = 1) -> None:
         """Take ``packages`` of the service's capacity on ``day``.
 

@@ -1,28 +1,26 @@
-"""Long runs: the engine's column store is compacted (memory follows the open orders), and the state
-stays what decide + commit, ship and cancel one by one give.
-
-The reference is the engine's Python path (as in test_engine_arrays.py). The
-store starts tiny here so that compaction happens every few runs: open
-orders' rows are renumbered, closed ones dropped, and views handed out before
-must keep their values.
-"""
+"""omsim.engine.store: DecisionArrays' layout and the column store's compaction over long runs."""
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from omsim.engine import DecisionEngine
-from omsim.engine.store import _Store
+from omsim.engine import DecisionEngine, decision_arrays
 from omsim.rng import Streams
-
-from test_engine_arrays import _default_scenario, _pair, assert_columns, assert_same_state, columns_of, decision_key, random_lines, worlds
-from test_engine_probe import columnar, reference
+from engine_helpers import (COMPACTIONS, _decide_both, _default_scenario, _pair, assert_columns, assert_same_state, columnar, columns_of, decision_key, random_lines, reference, tiny_store, worlds)
 
 
-COMPACTIONS = []
-
-
-def tiny_store(engine):
-    engine._store = _Store(engine, orders=2, lines=2, pkgs=2, pkg_lines=2)
+@given(world=worlds())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_decision_arrays_lays_out_decisions_as_the_compiled_run_does(world):
+    # Decisions taken one at a time (the batch policy's windows in the simulator) laid out as
+    # columns: the same columns the compiled run hands over for the same orders.
+    sc, on_hand, safety, units_cap, orders, times = world
+    a, b = _pair(sc, on_hand, safety, units_cap)
+    want, da = _decide_both(a, b, orders, times, False)
+    got = decision_arrays(want, a)
+    assert got.n == da.n == len(want)
+    assert_columns(got, columns_of(want, a))
+    for f in ("status", "promised_h", "total", "pkg_ptr", "unfilled", "pkg_node", "pkg_service", "pkg_ship_by_h",
+              "pkg_promised_h", "pkg_transit_h", "pkg_kg", "pkg_line_ptr", "pkg_sku", "pkg_qty"):
+        np.testing.assert_array_equal(getattr(got, f), getattr(da, f), err_msg=f)
 
 
 @given(world=worlds(), data=st.data())
@@ -45,22 +43,22 @@ def test_runs_ships_and_cancels_over_a_compacting_store_equal_the_one_by_one_pat
         i += m
         # ship some open packages (orders close: their rows become garbage), sometimes cancel one
         t = pt[-1]
-        pairs = [(o, k) for o in sorted(a._open) for k, ok in enumerate(a._open[o].open) if ok]
+        pairs = [(o, k) for o in sorted(a.open_order_ids()) for k, ok in enumerate(a.open_order(o).unshipped) if ok]
         if pairs:
             lot = data.draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs)))
             for o, k in lot:
                 a.ship(o, k, t)
             b.ship_many([o for o, _ in lot], [k for _, k in lot], t)
-        if a._open and data.draw(st.booleans()):
-            o = data.draw(st.sampled_from(sorted(a._open)))
+        if a.open_orders and data.draw(st.booleans()):
+            o = data.draw(st.sampled_from(sorted(a.open_order_ids())))
             assert b.cancel(o, t) == a.cancel(o, t)
         assert_same_state(a, b)
-        for o in a._open:
+        for o in a.open_order_ids():
             assert decision_key(b.committed(o)) == decision_key(a.committed(o))
     # every DecisionArrays handed out still holds what it held (compaction never rewrites a column)
     for da, cols in handed:
         assert_columns(da, cols)
-    COMPACTIONS.append(b._store.compactions)
+    COMPACTIONS.append(b.store_stats()['compactions'])
 
 
 def test_the_store_stays_bounded_over_a_long_stream_of_shipped_orders():
@@ -96,7 +94,7 @@ def test_the_store_stays_bounded_over_a_long_stream_of_shipped_orders():
         # restock what was shipped so stock lasts
         short = e.inventory.on_hand < 50
         e.inventory.on_hand[short] += 200
-        sizes.append((len(e._open), e._store.O, len(e._store.status)))
+        sizes.append((e.open_orders, e.store_stats()['rows'], e.store_stats()['capacity']))
     opened, rows, cap = sizes[-1]
-    assert e._store.compactions > 0
+    assert e.store_stats()['compactions'] > 0
     assert rows <= 4 * max(opened, 1) + 256 and cap <= 8 * max(opened, 1) + 1024, sizes[-5:]

@@ -119,7 +119,12 @@ def _sim():
 
 # baseline.yaml is default.yaml under another name (tested above): run it once.
 # About 2-4 s per scenario (20 s in all on an idle machine).
-@pytest.mark.parametrize("path", [p for p in FILES if p.name != "baseline.yaml"], ids=lambda p: p.name)
+# large-retailer.yaml (the scale case, 100,000 orders a day) takes half a minute a day: slow.
+SCALE = "large-retailer.yaml"
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name == SCALE else p
+                                  for p in FILES if p.name != "baseline.yaml"], ids=lambda p: p.name)
 def test_every_scenario_runs_one_day_with_sensible_kpis(path):
     simulate = _sim()
     sc = load_scenario(path)

@@ -110,37 +110,39 @@ def schema(indent):
                    "scenario.yaml, manifest.json) [default: a new runs/NAME/<time>; runs/NAME/latest is the newest].")
 @_overwrite
 @click.option("--report", "with_report", is_flag=True, help="Also write an HTML report with figures.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="Output tables: csv (held in memory, written at the end; small runs) or parquet "
+                   "(streamed to disk as the run goes, in bounded memory; large runs).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_user_errors
-def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report, quiet):
+def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report, fmt, quiet):
     """Simulate SCENARIO (the bundled default when omitted) and print its KPIs."""
+    from omsim.progress import Progress
     from omsim.report.tables import format_kpis, format_kpi_summary
     from omsim.rundir import auto_dir, run_directory
     from omsim.scenario import load_scenario
     from omsim.sim import replicate, simulate as run_once
+    from omsim.sim.guard import check_run
 
     sc = load_scenario(scenario)
     overrides = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     seed = sc.seed if seed is None else seed
     days = days or sc.horizon.days
+    streamed = fmt == "parquet" and replications == 1
+    est = check_run(sc, days, replications, streamed=streamed)       # before anything is written
     out = out_dir if out_dir else auto_dir(sc.name)
     meta = {"seed": seed, "days": days, "replications": replications, "overrides": overrides, "command": _argv()}
     with run_directory(out, overwrite=overwrite, meta=meta, latest=out_dir is None) as rd:
         click.echo(f"{sc.name}: {days} day(s), seed {seed}, {replications} replication(s), "
-                   f"{len(sc.node_ids)} nodes, {len(sc.sku_ids)} SKUs, ~{sc.demand.orders_per_day:.0f} orders/day",
-                   err=True)
-        with click.progressbar(length=days * replications, label="simulated days", file=sys.stderr,
-                               hidden=quiet, show_pos=True) as bar:
-            done = [0]
-
-            def progress(d, _total):
-                bar.update(d - done[0])
-                done[0] = d
-
+                   f"{len(sc.node_ids)} nodes, {len(sc.sku_ids):,} SKUs, ~{sc.demand.orders_per_day:,.0f} orders/day; "
+                   f"about {est['orders']:,.0f} orders, ~{est['bytes'] / 2**30:,.1f} GB of memory"
+                   f"{' (streamed)' if streamed else ''}", err=True)
+        with Progress("orders", disable=quiet) as progress:
             if replications == 1:
-                res = run_once(sc, seed=seed, days=days, progress=progress)
+                res = run_once(sc, seed=seed, days=days, on_orders=progress, check_memory=False,
+                               stream_to=rd.path if streamed else None, format=fmt)
             else:
-                res = replicate(sc, replications, seed=seed, days=days, progress=progress)
+                res = replicate(sc, replications, seed=seed, days=days, on_orders=progress)
         res.write_files(rd.path)
         rd.describe_scenario(sc, seed=seed, days=days)
     click.echo(format_kpis(res.kpis, sc.currency) if replications == 1
@@ -153,15 +155,10 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
 
 
 def _progress_printer(what: str):
-    """A progress(done, total) callback: one rewritten stderr line on a terminal, plain lines elsewhere."""
-    tty = sys.stderr.isatty()
+    """A progress(done, total) callback on stderr (a bar on a terminal, plain lines elsewhere)."""
+    from omsim.progress import Progress
 
-    def progress(done: int, total: int) -> None:
-        if tty:
-            click.echo(f"\r{what}: {done}/{total}", nl=done == total, err=True)
-        else:
-            click.echo(f"{what}: {done}/{total}", err=True)
-    return progress
+    return Progress(what, interval=0.0)
 
 
 @main.command()

@@ -720,6 +720,17 @@ class Inventory:
         """
         return self._ledger.frame(self.node_ids, self.sku_ids)
 
+    def take_ledger_frame(self) -> pd.DataFrame:
+        """The ledger rows so far as :meth:`ledger_frame` gives them, removed from memory (a streamed run
+        writes them out as it goes: :meth:`ledger_frame` then holds only the rows since)."""
+        frame = self.ledger_frame()
+        self._ledger = _Ledger(max(1024, self._ledger.time_h.shape[0] // 4))
+        return frame
+
+    def ledger_rows_held(self) -> int:
+        """Ledger rows held in memory."""
+        return self._ledger.n
+
     def on_hand_at(self, node, sku, t: float) -> int:
         """On hand of one node and SKU at time ``t`` (inclusive), from the ledger alone."""
         i, j = self.node_index(node), self.sku_index(sku)

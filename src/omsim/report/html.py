@@ -176,6 +176,13 @@ def _service_of(detail) -> str | None:
 
 
 def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
+    parquet = path.with_suffix(".parquet")
+    if not path.exists() and parquet.exists():      # a run streamed with --format parquet
+        from omsim.sim.stream import read_table
+        try:
+            return read_table(parquet)
+        except (OSError, ValueError) as exc:
+            raise OmsimError(f"{parquet}: cannot read the Parquet file ({exc})", file=str(parquet)) from None
     if not path.exists():
         notes.append(f"{path.name} not found: its figures are left out")
         return pd.DataFrame()

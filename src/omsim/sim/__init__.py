@@ -2,7 +2,8 @@
 
 Public API:
 
-- :func:`simulate` ``(scenario, seed=None, days=None, progress=None) -> Result``;
+- :func:`simulate` ``(scenario, seed=None, days=None, progress=None, stream_to=None, format="parquet") -> Result``
+  (``stream_to``: write orders, events and ledger to that directory as the run goes, in bounded memory);
 - :func:`replicate` ``(scenario, replications, seed=None, days=None, progress=None) -> Replications``;
 - :class:`Result` (``kpis``, ``orders``, ``events``, ``ledger``, ``daily``,
   ``inventory``, ``scenario``; ``write(out_dir)``) and :class:`Replications`
@@ -27,7 +28,8 @@ from omsim.sim.result import Result
 __all__ = ["simulate", "replicate", "Result", "Replications"]
 
 
-def simulate(scenario, seed: int | None = None, days: int | None = None, progress=None) -> Result:
+def simulate(scenario, seed: int | None = None, days: int | None = None, progress=None, *, stream_to=None,
+             format: str = "parquet", on_orders=None, check_memory: bool = True) -> Result:
     """Simulate a scenario once.
 
     Parameters
@@ -42,6 +44,14 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
         Simulated days; the scenario's ``horizon.days`` when None.
     progress
         Optional ``callable(day_done, days_total)`` called after each simulated day.
+    stream_to
+        A directory: orders, events and ledger are written there as the run goes (``format``:
+        ``parquet`` or ``csv``) and the Result reads them from it when first asked; memory then
+        no longer holds the event log and ledger (:mod:`omsim.sim.stream`).
+    on_orders
+        Optional ``callable(orders_decided, orders_total)``, called as orders are decided.
+    check_memory
+        Refuse a run whose estimated memory exceeds what the machine has (:mod:`omsim.sim.guard`).
 
     Returns
     -------
@@ -51,7 +61,8 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
     Raises
     ------
     OmsimError
-        A bad ``days`` or ``seed``, or a scenario the engine cannot run.
+        A bad ``days`` or ``seed``, a run too large for the machine's memory, or a scenario the
+        engine cannot run.
     """
     from omsim.errors import OmsimError
     from omsim.sim.model import Simulation
@@ -62,4 +73,11 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
         raise OmsimError(f"seed must be a non-negative integer, got {seed!r}")
     if days is not None and (isinstance(days, bool) or int(days) != days or int(days) < 1):
         raise OmsimError(f"days must be a positive integer, got {days!r}")
-    return Simulation(scenario, int(seed), None if days is None else int(days), progress=progress).run()
+    from omsim.sim.guard import check_run
+    from omsim.sim.stream import Sink
+
+    if check_memory:
+        check_run(scenario, scenario.horizon.days if days is None else int(days), streamed=stream_to is not None)
+    sink = None if stream_to is None else Sink(stream_to, format)
+    return Simulation(scenario, int(seed), None if days is None else int(days), progress=progress, sink=sink,
+                      on_orders=on_orders).run()

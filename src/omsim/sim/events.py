@@ -96,13 +96,37 @@ class EventLog:
         keep = np.ones(t.size, dtype=bool) if end_h is None else t <= end_h
         order = np.argsort(t[keep], kind="stable") if in_time_order else np.arange(int(keep.sum()))
         sel = np.flatnonzero(keep)[order]
-        node = self._node[sel].astype(np.int64)
+        return self._frame(t[sel], self._oid[sel], self._ev[sel], self._node[sel], self._detail[sel])
+
+    def take(self, rows: np.ndarray, before=None) -> pd.DataFrame:
+        """Remove the rows where the mask ``rows`` is set and return them in stable time order.
+
+        ``before``: columns ``(t, oid, ev)`` of rows (no node, no detail) to place
+        ahead of them, as if they had been logged first.
+        """
+        n = self.n
+        sel = np.flatnonzero(rows)
+        cols = [self._t[sel], self._oid[sel], self._ev[sel], self._node[sel], self._detail[sel]]
+        if before is not None and before[0].size:
+            m = before[0].size
+            extra = (before[0], before[1], before[2], np.full(m, -1, dtype=np.int16), np.zeros(m, dtype=np.int32))
+            cols = [np.concatenate([e, c]) for e, c in zip(extra, cols)]
+        order = np.argsort(cols[0], kind="stable")
+        frame = self._frame(*(c[order] for c in cols))
+        keep = np.flatnonzero(~rows[:n])
+        k = keep.size
+        for f, _ in self._COLS:
+            col = getattr(self, f"_{f}")
+            col[:k] = col[keep]
+        self.n = k
+        return frame
+
+    def _frame(self, t, oid, ev, node, detail) -> pd.DataFrame:
         names = np.asarray(self.node_ids + [""], dtype=object)
         return pd.DataFrame({
-            "time_h": t[sel],
-            "order_id": self._oid[sel],
-            "event": pd.Categorical.from_codes(self._ev[sel].astype(np.int64),
-                                               categories=list(EVENTS)).astype(object),
-            "node": names[node],  # -1 picks the trailing ""
-            "detail": np.asarray(self.details, dtype=object)[self._detail[sel]],
+            "time_h": t,
+            "order_id": oid,
+            "event": pd.Categorical.from_codes(ev.astype(np.int64), categories=list(EVENTS)).astype(object),
+            "node": names[node.astype(np.int64)],  # -1 picks the trailing ""
+            "detail": np.asarray(self.details, dtype=object)[detail],
         })

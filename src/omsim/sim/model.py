@@ -63,6 +63,7 @@ from omsim.sim.demand import LEVELS, generate_demand
 from omsim.sim.events import EV, EventLog
 from omsim.sim.packages import PackageTable
 from omsim.sim.queueing import Calendar, Station
+from omsim.sim.table import OrderTable
 
 # Internal order states.
 PENDING, PAY_FAILED, ACTIVE, BACKORDERED, CANCELLED, DONE = range(6)
@@ -74,49 +75,6 @@ BACKORDER_CODE = DECISION_STATUSES.index("backorder")
 HOLD_CODE = DECISION_STATUSES.index("hold")
 #: Output statuses (``Result.orders.status``).
 STATUSES = ("delivered", "returned", "cancelled", "payment_failed", "backordered", "in_flight")
-
-
-class OrderTable:
-    """Orders as columns; grows (doubling) when exchanges add orders."""
-
-    _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
-    _F8_ZERO = ("ship_cost", "handling_cost")
-    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines", "pkg0")
-    # region and level are int64: the engine takes them as such, without a conversion per call.
-    _SMALL = (("region", np.int64), ("level", np.int64), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
-              ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))
-
-    def __init__(self, capacity: int):
-        self.n = 0
-        self.cap = max(int(capacity), 16)
-        for f in self._F8:
-            setattr(self, f, np.full(self.cap, np.nan))
-        for f in self._F8_ZERO:
-            setattr(self, f, np.zeros(self.cap))
-        for f in self._I8:
-            setattr(self, f, np.zeros(self.cap, dtype=np.int64))
-        for f, dt in self._SMALL:
-            setattr(self, f, np.zeros(self.cap, dtype=dt))
-        self.parent[:] = -1
-        self.units_first[:] = -1
-        self.pkg0[:] = -1
-
-    def _fields(self):
-        return list(self._F8) + list(self._F8_ZERO) + list(self._I8) + [f for f, _ in self._SMALL]
-
-    def grow(self, need: int) -> None:
-        """Make room for ``need`` rows."""
-        if need <= self.cap:
-            return
-        new = max(need, 2 * self.cap)
-        for f in self._fields():
-            old = getattr(self, f)
-            arr = np.empty(new, dtype=old.dtype)
-            arr[: self.cap] = old
-            fill = np.nan if f in self._F8 else (-1 if f in ("parent", "units_first", "pkg0") else 0)
-            arr[self.cap:] = fill
-            setattr(self, f, arr)
-        self.cap = new
 
 
 class Simulation:
@@ -134,17 +92,22 @@ class Simulation:
         Replication index (independent streams), or None for a plain run.
     progress
         Optional ``callable(day_done, days_total)``.
+    sink
+        Optional :class:`omsim.sim.stream.Sink`: events and ledger are written to it at each day's end,
+        the orders at the end (memory then holds about a day of them).
+    on_orders
+        Optional ``callable(orders_decided, orders_total)``, called as the dispatcher decides orders.
     """
 
     def __init__(self, scenario, seed: int, days: int | None = None, replication: int | None = None,
-                 progress=None):
+                 progress=None, sink=None, on_orders=None):
 
         sc = self.sc = scenario
         self.seed = int(seed)
         self.days = int(days if days is not None else sc.horizon.days)
         self.end_h = 24.0 * self.days
         self.warmup_h = 24.0 * min(sc.horizon.warmup_days, max(self.days - 1, 0))
-        self.progress = progress
+        self.progress, self.sink, self.on_orders = progress, sink, on_orders
         self.streams = Streams(self.seed, replication)
         # explain=False: the simulator never reads Decision.alternatives, and listing them costs about as
         # much as the decision itself (the choice is the same: the kernel's assignment is exact).
@@ -160,8 +123,8 @@ class Simulation:
         # Demand and the order table.
         dem = self.dem = generate_demand(sc, self.streams, self.days)
         # About ten log rows an order: sized once (zeroed pages cost nothing until written) rather than
-        # doubled and copied as it fills.
-        self.log = EventLog(self.node_ids, capacity=10 * dem.n + 4096)
+        # doubled and copied as it fills; a streamed run's holds about two days of them.
+        self.log = EventLog(self.node_ids, capacity=(10 * dem.n if sink is None else 30 * dem.n // self.days) + 4096)
         ps = sc.post_sales
         # Rows added during the run: exchanges, and remainders of partly allocated orders (up to one in
         # ten at a peak): sized once, not doubled (a copy of every column) as they come.
@@ -229,6 +192,9 @@ class Simulation:
         #: Look ahead to the next barrier (False: stop every run at SimPy's next event, as one order at a
         #: time would; the two give the same results, see tests/sim/test_model.py).
         self.look_ahead = True
+        #: Most orders per engine call (a run cut short is as if an event stopped it: the same results),
+        #: so that progress advances within a busy day.
+        self.max_run_orders = 20_000
         self._score_code = np.array([self.log.code(f"{k / 10:.1f}") for k in range(51)], dtype=np.int32)
         self.rng_pick = self.streams["picking"]
         self.rng_transit = self.streams["transit"]
@@ -431,8 +397,7 @@ class Simulation:
         idx = np.flatnonzero(ok)
         idx = idx[np.argsort(paid[idx], kind="stable")]
         tarr = paid[idx]
-        times = tarr.tolist()
-        i, m = 0, len(times)
+        i, m = 0, tarr.size
         if self.batch:
             w = self.pol.batch_window_h
             k = 1
@@ -448,6 +413,8 @@ class Simulation:
                     decs = eng.decide_batch([self._order(o) for o in chunk.tolist()], env.now)
                     self._accept(chunk, np.full(chunk.size, env.now), decision_arrays(decs, eng), True)
                     i = j
+                    if self.on_orders is not None:
+                        self.on_orders(j, m)
             return
         # Runs of orders go to the engine in one call: every order up to the next event that may change
         # what the engine decides (a barrier: a pickup, a receipt, a review, a return put back in stock,
@@ -460,26 +427,28 @@ class Simulation:
         probe = not self.batch and self.pol.no_stock != "cancel"
         # The orders' lines, regions and levels in the order they are decided: a run's are slices.
         dem, eng = self.dem, self.engine
+        # Arrays, not lists: read once per run, and a list of every order's numbers costs 40 bytes an order.
         all_ptr_arr, lidx = spans(dem.line_ptr[idx], dem.line_ptr[idx + 1])
-        all_ptr = all_ptr_arr.tolist()
         all_sku, all_qty = dem.line_sku[lidx], dem.line_qty[lidx]
         region, level = ot.region[idx], ot.level[idx]
         look = self.look_ahead and runs
         yield env.timeout(0)   # after every process's first step at time 0 (the first reviews)
         while i < m:
-            t = times[i]
+            t = float(tarr[i])
             bound = self._next_barrier() if look else env.peek()
             if t > bound:
                 yield env.timeout(t - env.now)
                 continue
-            j = int(np.searchsorted(tarr, bound, side="right")) if runs else i + 1
+            j = min(int(np.searchsorted(tarr, bound, side="right")), i + self.max_run_orders) if runs else i + 1
             chunk = idx[i:j]
-            a, b = all_ptr[i], all_ptr[j]
+            a, b = int(all_ptr_arr[i]), int(all_ptr_arr[j])
             ptr = all_ptr_arr[i:j + 1] - a
             da = eng.decide_commit_arrays(chunk, tarr[i:j], region[i:j], level[i:j], ptr, all_sku[a:b],
                                           all_qty[a:b], probe_remainder=probe)
             self._accept(chunk, tarr[i:j], da, True, ptr)
             i = j
+            if self.on_orders is not None:
+                self.on_orders(j, m)
 
     def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
         """A new row of the order table derived from ``parent`` (exchange or remainder)."""
@@ -836,6 +805,9 @@ class Simulation:
             row[f"inv_{nid}"] = int(inv.on_hand[n].sum())
         row["_inv_value"] = float(np.dot(inv.on_hand.sum(0), self.unit_cost))
         self.daily_rows.append(row)
+        if self.sink is not None and day > 0:
+            # Rows of the day before are final (a state change is logged when it becomes known).
+            self.sink.flush(self, 24.0 * day)
         if self.progress is not None:
             self.progress(day + 1, self.days)
 
@@ -846,21 +818,23 @@ class Simulation:
 
         env, ot, log = self.env, self.ot, self.log
         n = self.dem.n
-        # Pre-log what demand generation already decided (creation and payment).
+        # Pre-log what demand generation already decided (creation and payment); a sink adds these rows
+        # window by window as it writes the log (omsim.sim.stream).
         created = ot.created_h[:n]
-        oids = np.arange(n, dtype=np.int64)
-        log.add_many(created, oids, EV["created"])
         paid = ot.paid_h[:n]
         ok = np.isfinite(paid)
         ot.state[:n][~ok] = PAY_FAILED
-        att = self.dem.payment_attempts
-        delay = self.sc.demand.payment.retry_delay_h
-        for k in range(1, int(att.max(initial=1))):
-            sel = att > k
-            log.add_many(created[sel] + k * delay, oids[sel], EV["payment_retry"])
-        fail_t = created[~ok] + (att[~ok] - 1) * delay
-        log.add_many(fail_t, oids[~ok], EV["payment_failed"])
-        log.add_many(paid[ok], oids[ok], EV["paid"])
+        if self.sink is None:
+            oids = np.arange(n, dtype=np.int64)
+            log.add_many(created, oids, EV["created"])
+            att = self.dem.payment_attempts
+            delay = self.sc.demand.payment.retry_delay_h
+            for k in range(1, int(att.max(initial=1))):
+                sel = att > k
+                log.add_many(created[sel] + k * delay, oids[sel], EV["payment_retry"])
+            fail_t = created[~ok] + (att[~ok] - 1) * delay
+            log.add_many(fail_t, oids[~ok], EV["payment_failed"])
+            log.add_many(paid[ok], oids[ok], EV["paid"])
 
         env.process(self._dispatcher())
         env.process(self._waves())
@@ -878,4 +852,4 @@ class Simulation:
             if collecting:
                 gc.enable()
         self._record_day(self.days - 1)
-        return build_result(self)
+        return build_result(self, self.sink)

@@ -83,7 +83,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def replicate(scenario, replications: int, seed: int | None = None, days: int | None = None, progress=None,
-              keep_results: bool = False) -> Replications:
+              keep_results: bool = False, on_orders=None) -> Replications:
     """Run ``replications`` independent replications.
 
     Replication ``r`` uses the independent streams ``Streams(seed, replication=r)``;
@@ -104,6 +104,9 @@ def replicate(scenario, replications: int, seed: int | None = None, days: int | 
         Optional ``callable(done, total)`` over replication-days.
     keep_results
         Keep each replication's full :class:`Result` (memory!).
+    on_orders
+        Optional ``callable(orders_decided, orders_total)`` over all replications' orders (the total
+        assumes each replication has as many orders as the one running).
 
     Returns
     -------
@@ -114,14 +117,18 @@ def replicate(scenario, replications: int, seed: int | None = None, days: int | 
 
     if int(replications) < 1:
         raise OmsimError(f"replications must be at least 1, got {replications}")
+    from omsim.sim.guard import check_run
+
     seed = scenario.seed if seed is None else int(seed)
     R = int(replications)
+    check_run(scenario, scenario.horizon.days if days is None else int(days), R)
     rows, results = [], []
     for r in range(R):
         prog = None
         if progress is not None:
             prog = (lambda d, D, r=r: progress(r * D + d, R * D))
-        res = Simulation(scenario, seed, days, replication=r, progress=prog).run()
+        on = None if on_orders is None else (lambda k, m, r=r: on_orders(r * m + k, R * m))
+        res = Simulation(scenario, seed, days, replication=r, progress=prog, on_orders=on).run()
         rows.append({"replication": r, **res.kpis})
         if keep_results:
             results.append(res)

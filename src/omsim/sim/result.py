@@ -68,7 +68,7 @@ KPI_OPTIONAL = ("history_skus_added",)
 
 
 class _Lazy:
-    """A DataFrame attribute that may be given as a builder (called once, on first read)."""
+    """A DataFrame attribute that may be given as a builder (a :class:`_Deferred`, called once, on first read)."""
 
     def __set_name__(self, owner, name):
         self.slot = "_" + name
@@ -77,7 +77,7 @@ class _Lazy:
         if obj is None:
             return self
         value = obj.__dict__[self.slot]
-        if isinstance(value, _FrameOf):
+        if isinstance(value, _Deferred):
             value = obj.__dict__[self.slot] = value()
         return value
 
@@ -85,7 +85,11 @@ class _Lazy:
         obj.__dict__[self.slot] = value
 
 
-class _FrameOf:
+class _Deferred:
+    """A frame built when first read."""
+
+
+class _FrameOf(_Deferred):
     """Builds the events frame from the run's event log when first asked for (picklable)."""
 
     def __init__(self, log, end_h: float):
@@ -93,6 +97,18 @@ class _FrameOf:
 
     def __call__(self) -> pd.DataFrame:
         return self.log.frame(self.end_h)
+
+
+class _FileFrame(_Deferred):
+    """Reads a table a streamed run wrote when first asked for (picklable)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __call__(self) -> pd.DataFrame:
+        from omsim.sim.stream import read_table
+
+        return read_table(self.path)
 
 
 @dataclass
@@ -114,7 +130,8 @@ class Result:
     events
         Every state change, in time order: ``time_h, order_id, event, node, detail``. Built from
         the run's event log the first time it is read (ten rows an order: the KPIs do not need
-        it, and a sweep of many runs seldom reads it).
+        it, and a sweep of many runs seldom reads it). ``orders``, ``events`` and ``ledger`` of
+        a streamed run (``simulate(..., stream_to=DIR)``) are read from its files when first read.
     ledger
         Every on-hand movement: ``time_h, node, sku, delta, reason, order_id``.
     daily
@@ -138,6 +155,8 @@ class Result:
     seed: int = 0
     days: int = 0
     extra: dict = field(default_factory=dict)
+    #: Files of a streamed run: table name -> path (empty for an in-memory run).
+    files: dict = field(default_factory=dict)
 
     def kpi_frame(self) -> pd.DataFrame:
         """The KPIs as a one-row DataFrame."""
@@ -175,9 +194,13 @@ class Result:
         out = Path(out_dir)
         (out / "kpis.json").write_text(kpis_json(self.kpis), encoding="utf-8")
         fmt = "%.6f"
-        self.orders.to_csv(out / "orders.csv", index=False, float_format=fmt)
-        self.events.to_csv(out / "events.csv", index=False, float_format=fmt)
-        self.ledger.to_csv(out / "ledger.csv", index=False, float_format=fmt)
+        for name in ("orders", "events", "ledger"):
+            src = self.files.get(name)
+            if src is None:
+                getattr(self, name).to_csv(out / f"{name}.csv", index=False, float_format=fmt)
+            elif Path(src).parent.resolve() != out.resolve():
+                import shutil
+                shutil.copyfile(src, out / Path(src).name)
         self.daily.to_csv(out / "daily.csv", index=False, float_format=fmt)
         if self.scenario is not None and hasattr(self.scenario, "raw"):
             from omsim.rundir import save_scenario
@@ -186,9 +209,10 @@ class Result:
 
 
 # Set after the dataclass is made (a class attribute would be taken for the field's default): __init__
-# assigns ``events`` through it, a frame or a builder.
-Result.events = _Lazy()
-Result.events.__set_name__(Result, "events")
+# assigns ``orders``, ``events`` and ``ledger`` through them, a frame or a builder.
+for _name in ("orders", "events", "ledger"):
+    setattr(Result, _name, _Lazy())
+    getattr(Result, _name).__set_name__(Result, _name)
 
 
 def _round(v):
@@ -213,31 +237,21 @@ def _rate(num, den) -> float:
     return float(num) / float(den) if den else float("nan")
 
 
-def build_result(sim) -> Result:
-    """Turn a finished :class:`omsim.sim.model.Simulation` into a :class:`Result`."""
+def orders_frame(sim, a: int = 0, b: int | None = None) -> pd.DataFrame:
+    """Rows ``a:b`` of the orders table of a finished :class:`omsim.sim.model.Simulation`."""
     from omsim.sim.demand import LEVELS
-    from omsim.sim.model import BACKORDERED, CANCELLED, KINDS, PAY_FAILED, PENDING, STATUSES
+    from omsim.sim.model import KINDS, STATUSES
 
     ot, end = sim.ot, sim.end_h
-    n = ot.n
-    sl = slice(0, n)
-    state = ot.state[sl]
+    sl = slice(a, ot.n if b is None else b)
     delivered_h = ot.delivered_h[sl]
     delivered = np.isfinite(delivered_h) & (delivered_h <= end)
-    returned = np.isfinite(ot.returned_h[sl]) & (ot.returned_h[sl] <= end)
-    code = np.full(n, STATUSES.index("in_flight"), dtype=np.int64)
-    code[state == PAY_FAILED] = STATUSES.index("payment_failed")
-    code[state == CANCELLED] = STATUSES.index("cancelled")
-    code[state == BACKORDERED] = STATUSES.index("backordered")
-    code[delivered] = STATUSES.index("delivered")
-    code[returned] = STATUSES.index("returned")
-    status = np.asarray(STATUSES, dtype=object)[code]
     cost = ot.ship_cost[sl] + ot.handling_cost[sl]
     cost = np.where(np.isnan(cost), 0.0, cost)
     orders = pd.DataFrame({
-        "order_id": np.arange(n, dtype=np.int64),
+        "order_id": np.arange(sl.start, sl.stop, dtype=np.int64),
         "created_h": ot.created_h[sl],
-        "status": status,
+        "status": np.asarray(STATUSES, dtype=object)[_status_codes(sim, sl)],
         "promised_h": ot.promised_h[sl],
         "delivered_h": np.where(delivered, delivered_h, np.nan),
         "units": ot.units[sl],
@@ -251,14 +265,72 @@ def build_result(sim) -> Result:
         "satisfaction": np.where(delivered, ot.satisfaction[sl], np.nan),
     })
     if sim.dem.order_ids is not None:   # a replay: the history's own order ids (exchanges, remainders: none)
-        hid = np.full(n, None, dtype=object)
-        k = min(n, sim.dem.n)
-        hid[:k] = sim.dem.order_ids[:k]
+        hid = np.full(sl.stop - sl.start, None, dtype=object)
+        k = max(0, min(sl.stop, sim.dem.n) - sl.start)
+        hid[:k] = sim.dem.order_ids[sl.start:sl.start + k]
         orders["history_id"] = pd.array(hid, dtype="string")
-    events = _FrameOf(sim.log, end)
-    ledger = sim.engine.ledger_frame()
+    return orders
 
-    # ---- KPIs over orders (not remainders) created after the warm-up; costs over every row
+
+def _status_codes(sim, sl: slice) -> np.ndarray:
+    from omsim.sim.model import BACKORDERED, CANCELLED, PAY_FAILED, STATUSES
+
+    ot, end = sim.ot, sim.end_h
+    state = ot.state[sl]
+    delivered_h = ot.delivered_h[sl]
+    code = np.full(state.size, STATUSES.index("in_flight"), dtype=np.int64)
+    code[state == PAY_FAILED] = STATUSES.index("payment_failed")
+    code[state == CANCELLED] = STATUSES.index("cancelled")
+    code[state == BACKORDERED] = STATUSES.index("backordered")
+    code[np.isfinite(delivered_h) & (delivered_h <= end)] = STATUSES.index("delivered")
+    code[np.isfinite(ot.returned_h[sl]) & (ot.returned_h[sl] <= end)] = STATUSES.index("returned")
+    return code
+
+
+def build_result(sim, sink=None) -> Result:
+    """Turn a finished :class:`omsim.sim.model.Simulation` into a :class:`Result`.
+
+    With a :class:`omsim.sim.stream.Sink`, the last rows go to its files and the
+    Result reads its orders, events and ledger from them when first asked.
+    """
+    if sink is None:
+        events, ledger = _FrameOf(sim.log, sim.end_h), sim.engine.ledger_frame()
+        from omsim.sim.stream import shipped_units
+        kpis = compute_kpis(sim, shipped_units(ledger, sim.sc.sku_ids))
+        orders, files = orders_frame(sim), {}
+    else:
+        sink.finish(sim, orders_frame)
+        kpis = compute_kpis(sim, sink.shipped_units)
+        files = sink.paths()
+        orders, events, ledger = (_FileFrame(files[t]) for t in ("orders", "events", "ledger"))
+    return Result(kpis=kpis, orders=orders, events=events, ledger=ledger, daily=daily_frame(sim), scenario=sim.sc,
+                  inventory=sim.engine.inventory.state_frame(), seed=sim.seed, days=sim.days, files=files)
+
+
+def daily_frame(sim) -> pd.DataFrame:
+    """The daily series (one row per simulated day, recorded as the run went) with orders created per day."""
+    daily = pd.DataFrame(sim.daily_rows)
+    if len(daily):
+        ot = sim.ot
+        created = ot.created_h[: ot.n][ot.kind[: ot.n] != 2]
+        counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
+        daily.insert(1, "orders", counts[: len(daily)])
+        daily = daily[[c for c in daily.columns if not c.startswith("_")]]
+    return daily
+
+
+def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
+    """The KPIs of a finished run (see the module docstring) from its order table and counters;
+    ``shipped_per_sku``: units shipped per SKU (from the ledger's ship rows)."""
+    from omsim.sim.model import CANCELLED, PAY_FAILED, PENDING
+
+    ot, end = sim.ot, sim.end_h
+    n = ot.n
+    sl = slice(0, n)
+    state = ot.state[sl]
+    delivered_h = ot.delivered_h[sl]
+    delivered = np.isfinite(delivered_h) & (delivered_h <= end)
+    returned = np.isfinite(ot.returned_h[sl]) & (ot.returned_h[sl] <= end)
     kind = ot.kind[sl]
     all_rows = ot.created_h[sl] >= sim.warmup_h
     m = all_rows & (kind != 2)
@@ -287,10 +359,7 @@ def build_result(sim) -> Result:
     n_ship = int(shipped.sum())
     # Inventory value: mean of daily on-hand value (cost), start included.
     inv = sim.engine.inventory
-    ship_rows = ledger["reason"].to_numpy() == "ship"
-    sku_pos = pd.Series(np.arange(len(sim.sc.sku_ids)), index=sim.sc.sku_ids)
-    j = sku_pos.reindex(ledger["sku"].to_numpy()[ship_rows]).to_numpy()
-    shipped_units_cost = float(np.dot(-ledger["delta"].to_numpy()[ship_rows], sim.unit_cost[j])) if j.size else 0.0
+    shipped_units_cost = float(np.dot(shipped_per_sku, sim.unit_cost))
     values = [float(np.dot(sim._initial_on_hand.sum(0), sim.unit_cost))] if hasattr(sim, "_initial_on_hand") else []
     values += [float(r["_inv_value"]) for r in sim.daily_rows if "_inv_value" in r]
     if not values:
@@ -340,14 +409,7 @@ def build_result(sim) -> Result:
     }
     if sim.sc.demand.history is not None:
         kpis["history_skus_added"] = int(sim.sc.demand._skus_added)
-    daily = pd.DataFrame(sim.daily_rows)
-    if len(daily):
-        created = ot.created_h[sl][kind != 2]
-        counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
-        daily.insert(1, "orders", counts[: len(daily)])
-        daily = daily[[c for c in daily.columns if not c.startswith("_")]]
-    return Result(kpis=kpis, orders=orders, events=events, ledger=ledger, daily=daily, scenario=sim.sc,
-                  inventory=inv.state_frame(), seed=sim.seed, days=sim.days)
+    return kpis
 
 
 def _packages_released(sim) -> int:

@@ -1,0 +1,224 @@
+"""Streamed run outputs: orders, events and ledger written in chunks as a run goes.
+
+A :class:`Sink` given to :class:`omsim.sim.model.Simulation` takes, at each
+simulated day's end, the rows that can no longer change and appends them to
+``events`` and ``ledger`` files (CSV, or Parquet through pyarrow), so the
+event log and the inventory ledger held in memory stay about one day deep
+whatever the horizon. The order rows are written at the end, in chunks of
+``chunk_rows`` (one order row changes until its return is inspected).
+
+The files hold exactly the rows of the in-memory run in the same order:
+
+- events: the in-memory log is every row in stable time order (rows at equal
+  times keep their logging order), with the rows that demand generation
+  already decided (created, payment retries, failures, paid) logged first.
+  A flush at time ``T`` takes the rows with ``time_h <= T - 24 h`` (a state
+  change is logged when it becomes known, never a day late: checked at each
+  flush), merges in the pre-decided rows of the same window in their logging
+  order ahead of the others, and sorts the window stably by time;
+- ledger: its rows are already in time order and final: each flush takes them all;
+- CSV text is written with the float format of :meth:`Result.write`, so a
+  streamed CSV file is byte for byte the in-memory run's.
+
+In Parquet, the ledger's ``order_id`` (an order number, a purchase order's
+``PO…`` id, or empty) is stored as text; :func:`read_table` turns the all-digit
+ones back into integers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omsim.errors import OmsimError
+
+#: Output formats of a streamed run.
+FORMATS = ("csv", "parquet")
+TABLES = ("orders", "events", "ledger")
+CSV_FLOAT = "%.6f"
+
+
+def table_path(out_dir, table: str, fmt: str) -> Path:
+    """The file of ``table`` (orders, events, ledger, daily) in a run directory."""
+    return Path(out_dir) / f"{table}.{fmt}"
+
+
+class TableWriter:
+    """Appends DataFrame chunks with the same columns to one CSV or Parquet file."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.fmt = Path(path), fmt
+        self.rows = 0
+        self._pq = None
+        self._schema = None
+        self._started = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame``."""
+        if self.fmt == "csv":
+            frame.to_csv(self.path, mode="a" if self._started else "w", header=not self._started, index=False,
+                         float_format=CSV_FLOAT)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            frame = _parquet_ready(frame)
+            table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+            if self._pq is None:
+                self._schema = table.schema
+                self._pq = pq.ParquetWriter(self.path, self._schema)
+            self._pq.write_table(table)
+        self._started = True
+        self.rows += len(frame)
+
+    def close(self, empty: pd.DataFrame) -> None:
+        """Finish the file (``empty``: the columns, written when no chunk came)."""
+        if not self._started:
+            self.write(empty)
+        if self._pq is not None:
+            self._pq.close()
+            self._pq = None
+
+
+def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of mixed Python objects (the ledger's order_id) as text, None kept."""
+    if "order_id" in frame.columns and frame["order_id"].dtype == object:
+        frame = frame.copy()
+        ids = frame["order_id"]
+        frame["order_id"] = pd.array([None if v is None else str(v) for v in ids.tolist()], dtype="string")
+    for c in ("status", "level", "region", "kind", "event", "node", "detail", "reason", "sku"):
+        if c in frame.columns and frame[c].dtype == object:
+            frame[c] = frame[c].astype("string")
+    return frame
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a table a run wrote (CSV or Parquet, by its suffix)."""
+    path = Path(path)
+    if not path.is_file():
+        raise OmsimError(f"{path}: no such file (was the run directory moved or damaged?)")
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        if path.stem == "ledger" and "order_id" in frame.columns:
+            frame["order_id"] = pd.Series([None if v is None or v is pd.NA else (int(v) if v.isdigit() else v)
+                                           for v in frame["order_id"].tolist()], dtype=object)
+        return frame
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+class Sink:
+    """Where a streamed run writes its tables, and what it has written.
+
+    Parameters
+    ----------
+    out_dir
+        Directory (created) for ``orders``, ``events`` and ``ledger``.
+    fmt
+        ``csv`` or ``parquet``.
+    chunk_rows
+        Order rows per written chunk at the end of the run.
+
+    Attributes
+    ----------
+    max_rows_held
+        The most event-log plus ledger rows held in memory at a flush (the
+        memory the run's outputs take stays bounded by a day or two of them).
+    rows
+        Rows written per table.
+    """
+
+    def __init__(self, out_dir, fmt: str = "parquet", chunk_rows: int = 500_000):
+        if fmt not in FORMATS:
+            raise OmsimError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        self.out = Path(out_dir)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OmsimError(f"--out {self.out}: cannot create the directory ({exc})") from None
+        self.fmt = fmt
+        self.chunk_rows = max(int(chunk_rows), 1)
+        self.writers = {t: TableWriter(table_path(self.out, t, fmt), fmt) for t in TABLES}
+        self.max_rows_held = 0
+        self._flushed_t = -np.inf
+        #: Units shipped per SKU so far, from the ledger rows taken (the inventory turnover KPI).
+        self.shipped_units: np.ndarray | None = None
+
+    @property
+    def rows(self) -> dict:
+        return {t: w.rows for t, w in self.writers.items()}
+
+    def paths(self) -> dict:
+        return {t: w.path for t, w in self.writers.items()}
+
+    # ----------------------------------------------------------------- flushes
+    def flush(self, sim, upto_h: float) -> None:
+        """Write the events up to ``upto_h`` and every ledger row so far."""
+        log, inv = sim.log, sim.engine.inventory
+        self.max_rows_held = max(self.max_rows_held, log.n + inv.ledger_rows_held())
+        t = log.t
+        done = t <= upto_h
+        if t[done].size and float(t[done].min()) <= self._flushed_t:
+            raise RuntimeError(f"event logged at {float(t[done].min())} h after the log was written up to "
+                               f"{self._flushed_t} h")   # a broken invariant of the model, not a user error
+        pre = _prelogged(sim, self._flushed_t, upto_h)
+        frame = log.take(done, pre)
+        if len(frame):
+            self.writers["events"].write(frame)
+        self._flushed_t = upto_h
+        self._flush_ledger(sim)
+
+    def _flush_ledger(self, sim) -> None:
+        inv = sim.engine.inventory
+        led = inv.take_ledger_frame()
+        if self.shipped_units is None:
+            self.shipped_units = np.zeros(len(sim.sc.sku_ids), dtype=np.int64)
+        self.shipped_units += shipped_units(led, sim.sc.sku_ids)
+        if len(led):
+            self.writers["ledger"].write(led)
+
+    def finish(self, sim, orders_frame) -> None:
+        """The last events and ledger rows, then the order rows in chunks; close the files."""
+        self.flush(sim, sim.end_h)
+        n = sim.ot.n
+        for a in range(0, n, self.chunk_rows):
+            self.writers["orders"].write(orders_frame(sim, a, min(a + self.chunk_rows, n)))
+        self.writers["orders"].close(orders_frame(sim, 0, 0))
+        self.writers["events"].close(sim.log.frame(-np.inf))
+        self.writers["ledger"].close(sim.engine.inventory.ledger_frame())
+
+
+def shipped_units(ledger: pd.DataFrame, sku_ids) -> np.ndarray:
+    """Units shipped per SKU (in ``sku_ids`` order) by the ``ship`` rows of a ledger frame."""
+    ship = ledger["reason"].to_numpy() == "ship"
+    pos = pd.Series(np.arange(len(sku_ids)), index=list(sku_ids))
+    j = pos.reindex(ledger["sku"].to_numpy()[ship]).to_numpy()
+    return np.bincount(j.astype(np.int64), weights=-ledger["delta"].to_numpy()[ship],
+                       minlength=len(sku_ids)).astype(np.int64)
+
+
+def _prelogged(sim, lo: float, hi: float) -> tuple:
+    """Columns (t, oid, ev) of the rows demand generation decided (see Simulation.run), ``lo < t <= hi``,
+    in the order the in-memory run logs them."""
+    from omsim.sim.events import EV
+
+    n = sim.dem.n
+    ot = sim.ot
+    created, paid = ot.created_h[:n], sim.dem.paid_h
+    att = sim.dem.payment_attempts
+    delay = sim.sc.demand.payment.retry_delay_h
+    ok = np.isfinite(paid)
+    oids = np.arange(n, dtype=np.int64)
+    parts = []
+
+    def window(t, ids, ev):
+        w = (t > lo) & (t <= hi)
+        parts.append((t[w], ids[w], np.full(int(w.sum()), ev, dtype=np.int8)))
+
+    window(created, oids, EV["created"])
+    for k in range(1, int(att.max(initial=1))):
+        sel = att > k
+        window(created[sel] + k * delay, oids[sel], EV["payment_retry"])
+    window(created[~ok] + (att[~ok] - 1) * delay, oids[~ok], EV["payment_failed"])
+    window(paid[ok], oids[ok], EV["paid"])
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))

@@ -64,9 +64,15 @@ class TableWriter:
             import pyarrow.parquet as pq
 
             frame = _parquet_ready(frame)
+            if self._schema is None:
+                # Text columns as strings (pyarrow converts the object columns in C++ when told the type).
+                sch = pa.Schema.from_pandas(frame, preserve_index=False)
+                for i, name in enumerate(sch.names):
+                    if frame[name].dtype == object:
+                        sch = sch.set(i, pa.field(name, pa.string()))
+                self._schema = sch
             table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
             if self._pq is None:
-                self._schema = table.schema
                 self._pq = pq.ParquetWriter(self.path, self._schema)
             self._pq.write_table(table)
         self._started = True
@@ -86,10 +92,7 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     if "order_id" in frame.columns and frame["order_id"].dtype == object:
         frame = frame.copy()
         ids = frame["order_id"]
-        frame["order_id"] = pd.array([None if v is None else str(v) for v in ids.tolist()], dtype="string")
-    for c in ("status", "level", "region", "kind", "event", "node", "detail", "reason", "sku"):
-        if c in frame.columns and frame[c].dtype == object:
-            frame[c] = frame[c].astype("string")
+        frame["order_id"] = pd.Series([None if v is None else str(v) for v in ids.tolist()], dtype=object)
     return frame
 
 
@@ -101,7 +104,7 @@ def read_table(path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
         if path.stem == "ledger" and "order_id" in frame.columns:
-            frame["order_id"] = pd.Series([None if v is None or v is pd.NA else (int(v) if v.isdigit() else v)
+            frame["order_id"] = pd.Series([(int(v) if v.isdigit() else v) if isinstance(v, str) else None
                                            for v in frame["order_id"].tolist()], dtype=object)
         return frame
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -203,12 +206,23 @@ def _prelogged(sim, lo: float, hi: float) -> tuple:
     from omsim.sim.events import EV
 
     n = sim.dem.n
-    ot = sim.ot
-    created, paid = ot.created_h[:n], sim.dem.paid_h
-    att = sim.dem.payment_attempts
+    created_all = sim.ot.created_h[:n]
     delay = sim.sc.demand.payment.retry_delay_h
+    att_all = sim.dem.payment_attempts
+    # Creation times do not decrease, and every row of an order comes at most `lag` after its creation:
+    # only the orders created in (lo - lag, hi] can have a row in the window.
+    lag = getattr(sim, "_prelog_lag", None)
+    if lag is None:
+        paid_all = sim.dem.paid_h
+        ok_all = np.isfinite(paid_all)
+        lag = max(float(np.max(paid_all[ok_all] - created_all[ok_all], initial=0.0)),
+                  float(max(int(att_all.max(initial=1)) - 1, 0) * delay)) + 1e-9
+        sim._prelog_lag = lag
+    a = int(np.searchsorted(created_all, lo - lag, side="right")) if np.isfinite(lo) else 0
+    b = int(np.searchsorted(created_all, hi, side="right"))
+    created, paid, att = created_all[a:b], sim.dem.paid_h[a:b], att_all[a:b]
     ok = np.isfinite(paid)
-    oids = np.arange(n, dtype=np.int64)
+    oids = np.arange(a, b, dtype=np.int64)
     parts = []
 
     def window(t, ids, ev):

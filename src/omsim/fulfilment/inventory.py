@@ -724,7 +724,7 @@ class Inventory:
         """The ledger rows so far as :meth:`ledger_frame` gives them, removed from memory (a streamed run
         writes them out as it goes: :meth:`ledger_frame` then holds only the rows since)."""
         frame = self.ledger_frame()
-        self._ledger = _Ledger(max(1024, self._ledger.time_h.shape[0] // 4))
+        self._ledger = Ledger(max(1024, self._ledger.time_h.shape[0] // 4))
         return frame
 
     def ledger_rows_held(self) -> int:

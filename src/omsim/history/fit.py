@@ -208,6 +208,7 @@ def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int
     orders = orders_table(lines)
     demand = dict(base_raw["demand"])
     demand.pop("promotions", None)
+    demand.pop("history", None)                      # the fitted scenario generates its demand
     demand.update(_volume(orders, base_raw))
     demand.update(_hours(orders, demand["closed_weekdays"]))
     demand["lines_per_order"] = {"table": _table(orders["lines"].to_numpy())}
@@ -218,7 +219,8 @@ def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int
     start, span = _span(orders["created"])
     catalogue = fit_catalogue(lines)
     _fit_layouts(base_raw, base, len(catalogue))
-    raw = dict(base_raw, name=name, horizon={"start": start.isoformat(), "days": min(days, span)},
+    horizon = dict(base_raw.get("horizon") or {}, start=start.isoformat(), days=min(days, span), warmup_days=0)
+    raw = dict(base_raw, name=name, horizon=horizon,
                catalogue={"file": "catalogue.csv"}, demand=demand)
     raw["description"] = (f"Demand and catalogue fitted by omsim fit to {len(orders)} orders "
                           f"({len(lines)} lines) from {start} over {span} days; network from {base.name}.")

@@ -2,6 +2,8 @@
 and its PNG is a real, non-empty image."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,7 +38,7 @@ def test_kpi_summary_one_bar_per_rate_in_percent(tmp_path):
     # fill, on-time and custom; 'orders', costs and an out-of-range rate are not rates
     assert widths == pytest.approx([25.0, 50.0, 97.0])
     labels = {t.get_text() for t in ax.get_yticklabels()}
-    assert {"fill rate", "on-time delivery", "custom rate"} == labels
+    assert {"Fill rate", "On-time delivery", "custom rate"} == labels
     _png_ok(fig, tmp_path, "kpis")
 
 
@@ -51,7 +53,7 @@ def test_daily_flow_lines_follow_the_data(tmp_path):
                           "backlog": [2, 1, 0, 0]})
     fig = F.daily_flow(daily)
     ax = _ax(fig)
-    assert ax.get_xlabel() == "day" and ax.get_ylabel() == "count"
+    assert ax.get_xlabel() == "simulated day" and ax.get_ylabel() == "count"
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
     assert set(lines) == {"orders", "shipments", "backlog"}
     np.testing.assert_array_equal(lines["shipments"].get_ydata(), [8, 13, 10, 11])
@@ -98,12 +100,54 @@ def test_utilisation_one_line_per_node_in_percent(tmp_path):
                          "utilisation": [0.5, 0.75, 1.2, 0.9, 0.0, 0.1]})
     fig = F.utilisation(util)
     ax = _ax(fig)
-    assert ax.get_ylabel() == "labour utilisation (%)"
+    assert ax.get_ylabel() == "picker utilisation (% of open hours)"
     data = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines() if not ln.get_label().startswith("_")}
     assert set(data) == {"A", "B", "C"}
     np.testing.assert_allclose(data["B"], [120.0, 90.0])
     assert ax.get_ylim()[1] >= 120.0
     _png_ok(fig, tmp_path, "util")
+
+
+def test_daily_figures_put_dates_on_x_and_shade_closed_days(tmp_path):
+    import datetime as dt
+
+    daily = pd.DataFrame({"day": range(7), "orders": [10] * 7})
+    fig = F.daily_flow(daily, start=dt.date(2026, 11, 30), closed=[6])
+    ax = _ax(fig)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "Mon 30 Nov" and labels[6] == "Sun 06 Dec" and ax.get_xlabel() == "date (from 2026-11-30)"
+    spans = [tuple(np.round(p.get_path().transformed(p.get_patch_transform()).get_extents().intervalx, 6))
+             for p in ax.patches]
+    assert spans == [(6.0, 7.0)]
+    assert "closed (no shift)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    _png_ok(fig, tmp_path, "daily-dates")
+
+
+def test_utilisation_leaves_closed_days_out_and_names_overtime():
+    util = pd.DataFrame({"day": [0, 1, 2], "node": "A", "utilisation": [0.5, 1.0, 0.0],
+                         "overtime_h": [0.0, 3.25, 0.0]})
+    ax = _ax(F.utilisation(util, closed=[2]))
+    (line,) = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+    assert line.get_label() == "A (+3.2 h overtime)"
+    y = line.get_ydata()
+    assert list(y[:2]) == [50.0, 100.0] and np.isnan(y[2])
+
+
+def test_simulated_daily_utilisation_never_passes_100_percent():
+    """Against the simulator: tours run on past closing are overtime, not utilisation above 100 %."""
+    from omsim.scenario import load_scenario, scenario_from_dict
+    from omsim.sim import simulate
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "small-business.yaml"
+    raw = load_scenario(path).raw()
+    for w in raw["network"]["warehouses"]:
+        w["pickers"] = 1                      # short-staffed: tours run on past closing
+        w["pick_time_s"] = 240
+    res = simulate(scenario_from_dict(raw, base_dir=path.parent), days=2)
+    util = res.daily.filter(like="util_").to_numpy()
+    over = res.daily.filter(like="overtime_h_").to_numpy()
+    assert util.max() <= 1.0 + 1e-9 and util.max() > 0.9
+    assert over.min() >= 0.0 and over.max() > 0.0       # the case is exercised: there was overtime
 
 
 def _ledger():
@@ -123,7 +167,7 @@ def test_stockouts_found_by_running_on_hand():
 def test_inventory_levels_and_stockout_markers(tmp_path):
     fig = F.inventory(_ledger())
     ax = _ax(fig)
-    assert ax.get_xlabel() == "day" and ax.get_ylabel() == "units on hand"
+    assert ax.get_xlabel() == "simulated day" and ax.get_ylabel() == "units on hand"
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
     assert set(lines) == {"X", "Y", "X stock-outs (1)", "Y stock-outs (1)"}
     np.testing.assert_array_equal(lines["X"].get_ydata(), [4, 2, 1])

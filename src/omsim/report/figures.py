@@ -12,35 +12,25 @@ Units follow :mod:`omsim.units`: time in hours since the scenario start
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+from omsim.kpis import KPIS
 
 __all__ = [
     "kpi_summary", "daily_flow", "cycle_time", "on_time_by_service", "utilisation",
-    "inventory", "stockouts", "cost_per_order", "save_png", "RATE_LABELS",
+    "inventory", "stockouts", "cost_per_order", "save_png", "RATE_LABELS", "calendar_axis",
 ]
 
 #: Rate KPIs shown (as percentages) by :func:`kpi_summary`, with their labels,
 #: in display order. Other KPIs whose name ends in ``_rate`` are added after.
-RATE_LABELS: dict[str, str] = {
-    "fill_rate": "fill rate",
-    "on_time_rate": "on-time delivery",
-    "perfect_order_rate": "perfect order",
-    "pick_accuracy": "pick accuracy",
-    "split_shipment_rate": "split shipments",
-    "split_rate": "split shipments",
-    "backorder_rate": "backorders",
-    "stockout_rate": "stock-outs",
-    "return_rate": "returns",
-    "cancel_rate": "cancellations",
-    "payment_failure_rate": "payment failures",
-    "picker_utilisation": "picker utilisation",
-}
+RATE_LABELS: dict[str, str] = {k: v.label for k, v in KPIS.items() if v.kind == "rate"}
 
 _SIZE = (7.5, 4.0)
 
@@ -58,6 +48,31 @@ def _empty(ax, what: str) -> None:
             color="0.4")
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def calendar_axis(ax, days: int, start: _dt.date | None = None, closed: Sequence[int] = (),
+                  centre: bool = False) -> None:
+    """Dates on the x axis (day ``d`` spans ``[d, d + 1)``, labelled with its date from ``start``) and closed days shaded.
+
+    ``closed``: day indices on which no warehouse works (no shift). Without ``start`` the
+    ticks say ``day 0``, ``day 1``, ... Daily points sit mid-day when ``centre``.
+    """
+    days = max(int(days), 1)
+    for d in closed:
+        ax.axvspan(d, d + 1, color="0.85", alpha=0.6, lw=0, zorder=0)
+    step = max(1, math.ceil(days / 10))
+    ticks = list(range(0, days, step))
+    ax.set_xticks([d + (0.5 if centre else 0.0) for d in ticks],
+                  [(start + _dt.timedelta(days=d)).strftime("%a %d %b") if start else f"day {d}" for d in ticks],
+                  rotation=30 if start else 0, ha="right" if start else "center", fontsize=8)
+    ax.set_xlim(0, days)
+    ax.set_xlabel(f"date (from {start:%Y-%m-%d})" if start else "simulated day")
+    if closed:
+        from matplotlib.patches import Patch
+
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles + [Patch(color="0.85", alpha=0.6)], labels + ["closed (no shift)"], loc="best",
+                  fontsize=8)
 
 
 def _rate_items(kpis: Mapping[str, float]) -> list[tuple[str, float]]:
@@ -105,7 +120,7 @@ def kpi_summary(kpis: Mapping[str, float]) -> Figure:
     return fig
 
 
-def daily_flow(daily: pd.DataFrame) -> Figure:
+def daily_flow(daily: pd.DataFrame, start: _dt.date | None = None, closed: Sequence[int] = ()) -> Figure:
     """Orders received, shipments sent and the open backlog per day.
 
     Parameters
@@ -115,10 +130,13 @@ def daily_flow(daily: pd.DataFrame) -> Figure:
         ``orders`` (received), ``shipments`` (packages shipped) and
         ``backlog`` (orders open at the end of the day).
 
+    start, closed
+        The horizon's first date and the closed days (see :func:`calendar_axis`).
+
     Returns
     -------
     Figure
-        One line per present column, x label ``day``, y label ``count``.
+        One line per present column, dates on x, y label ``count``.
     """
     fig, ax = _fig("Daily orders, shipments and backlog")
     cols = [c for c in ("orders", "shipments", "backlog") if c in daily.columns]
@@ -128,13 +146,12 @@ def daily_flow(daily: pd.DataFrame) -> Figure:
     style = {"orders": ("#4477aa", "-"), "shipments": ("#228833", "-"), "backlog": ("#ee6677", "--")}
     for c in cols:
         color, ls = style[c]
-        ax.plot(daily["day"], daily[c], marker="o", ms=3, color=color, linestyle=ls, label=c)
-    ax.set_xlabel("day")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.plot(daily["day"] + 0.5, daily[c], marker="o", ms=3, color=color, linestyle=ls, label=c)
     ax.set_ylabel("count")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
+    calendar_axis(ax, int(np.nanmax(daily["day"])) + 1, start, closed, centre=True)
     return fig
 
 
@@ -207,37 +224,45 @@ def on_time_by_service(deliveries: pd.DataFrame) -> Figure:
     return fig
 
 
-def utilisation(util: pd.DataFrame) -> Figure:
-    """Labour utilisation per warehouse and day.
+def utilisation(util: pd.DataFrame, start: _dt.date | None = None, closed: Sequence[int] = ()) -> Figure:
+    """Picker utilisation per warehouse and day, against the hours the warehouse is open.
 
     Parameters
     ----------
     util
-        Long form: columns ``day``, ``node`` and ``utilisation`` (busy
-        picker hours over paid picker hours, 0-1; above 1 means overtime
-        or a backlog carried over).
+        Long form: columns ``day``, ``node``, ``utilisation`` (picker hours
+        inside the shifts over picker shift hours, 0-1) and optionally
+        ``overtime_h`` (hours of tours that ran on past closing).
+    start, closed
+        The horizon's first date and the days no warehouse works (shaded;
+        see :func:`calendar_axis`).
 
     Returns
     -------
     Figure
-        One line per node, y axis in percent with a 100 % reference line;
-        x label ``day``, y label ``labour utilisation (%)``.
+        One line per node in percent (a node's closed days left out), a
+        100 % reference line; overtime, when there is any, named in the
+        legend in hours (it is not part of the percentage).
     """
-    fig, ax = _fig("Labour utilisation per warehouse")
+    fig, ax = _fig("Picker utilisation per warehouse (of open hours)")
     if util.empty:
         _empty(ax, "utilisation series")
         return fig
+    ot = util["overtime_h"] if "overtime_h" in util else pd.Series(0.0, index=util.index)
     for node, g in util.groupby("node", sort=True):
         g = g.sort_values("day")
-        ax.plot(g["day"], 100.0 * g["utilisation"], marker="o", ms=3, label=str(node))
+        y = 100.0 * g["utilisation"].to_numpy(float)
+        y[np.isin(g["day"].to_numpy(), list(closed))] = np.nan    # nothing to use on a closed day
+        extra = float(np.nansum(ot.loc[g.index]))
+        label = str(node) + (f" (+{extra:,.1f} h overtime)" if extra > 0.05 else "")
+        ax.plot(g["day"] + 0.5, y, marker="o", ms=3, label=label)
     ax.axhline(100.0, color="0.3", linestyle=":", linewidth=1)
     top = float(np.nanmax(100.0 * util["utilisation"])) if len(util) else 100.0
-    ax.set_ylim(0, max(110.0, top * 1.08))
-    ax.set_xlabel("day")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("labour utilisation (%)")
+    ax.set_ylim(0, max(105.0, top * 1.05))
+    ax.set_ylabel("picker utilisation (% of open hours)")
     ax.grid(alpha=0.3)
-    ax.legend(title="node", loc="best", fontsize=8)
+    ax.legend(title="warehouse", loc="best", fontsize=8)
+    calendar_axis(ax, int(np.nanmax(util["day"])) + 1, start, closed, centre=True)
     return fig
 
 
@@ -266,7 +291,8 @@ def stockouts(ledger: pd.DataFrame) -> pd.DataFrame:
     return led.loc[hit, ["time_h", "node", "sku"]].reset_index(drop=True)
 
 
-def inventory(ledger: pd.DataFrame, end_h: float | None = None) -> Figure:
+def inventory(ledger: pd.DataFrame, end_h: float | None = None, start: _dt.date | None = None,
+              closed: Sequence[int] = ()) -> Figure:
     """Units on hand per node over time, with stock-outs marked.
 
     Parameters
@@ -277,11 +303,13 @@ def inventory(ledger: pd.DataFrame, end_h: float | None = None) -> Figure:
     end_h
         End of the run (hours): each line is held flat to it after the last
         movement (default: the last movement).
+    start, closed
+        The horizon's first date and the closed days (see :func:`calendar_axis`).
 
     Returns
     -------
     Figure
-        One step line per node (x label ``day``, y label ``units on hand``)
+        One step line per node (dates on x, y label ``units on hand``)
         and, per node with stock-outs, red ``x`` markers on its line at the
         moments a SKU ran out (legend entry ``<node> stock-outs (n)``).
     """
@@ -307,11 +335,12 @@ def inventory(ledger: pd.DataFrame, end_h: float | None = None) -> Figure:
                     ms=6, label=f"{node} stock-outs ({len(o)})")
     if outs.empty:
         ax.text(0.99, 0.02, "no stock-outs", ha="right", va="bottom", transform=ax.transAxes, color="0.3")
-    ax.set_xlabel("day")
     ax.set_ylabel("units on hand")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
+    last_h = float(end_h) if end_h is not None else float(led["time_h"].max())
+    calendar_axis(ax, max(1, math.ceil(last_h / 24.0 - 1e-9)), start, closed)
     return fig
 
 

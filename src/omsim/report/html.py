@@ -35,10 +35,11 @@ __all__ = ["RunData", "load_run", "write_report", "report_run_directory", "FIGUR
 #: Figure file names (without ``.png``) in report order, with captions.
 FIGURES: dict[str, str] = {
     "kpis": "Service KPIs of the run (share of orders, units or picks, depending on the KPI).",
-    "daily": "Orders received, packages shipped and orders still open, per simulated day.",
+    "daily": "Orders received, packages shipped and orders still open, per day (grey: no warehouse works).",
     "cycle_time": "Time from order placement to delivery, for delivered orders.",
     "on_time_by_service": "Share of deliveries arriving no later than promised, per carrier service.",
-    "utilisation": "Busy picker time over paid picker time, per warehouse and day.",
+    "utilisation": "Picker hours worked inside the shifts over picker shift hours, per warehouse and day "
+                   "(closed days shaded; tours run on past closing are overtime, in hours in the legend).",
     "inventory": "Units on hand per node; red crosses mark the moments a SKU ran out there.",
     "cost_per_order": "Average cost per order by component.",
 }
@@ -62,7 +63,36 @@ class RunData:
     def currency(self) -> str:
         """The scenario's currency code ('' when unknown)."""
         c = self.scenario.get("currency", self.kpis.get("currency", ""))
+        if not c and self.scenario:
+            from omsim.scenario import Scenario
+
+            c = Scenario.model_fields["currency"].default      # the saved scenario left it at the default
         return c if isinstance(c, str) else ""
+
+    @property
+    def start(self) -> _dt.date | None:
+        """The horizon's first date (hour 0), from the saved scenario."""
+        v = (self.scenario.get("horizon") or {}).get("start") if isinstance(self.scenario.get("horizon"), dict) else None
+        if isinstance(v, _dt.date):
+            return v
+        try:
+            return _dt.date.fromisoformat(str(v)) if v else None
+        except ValueError:
+            return None
+
+    def closed_days(self, days: int) -> list[int]:
+        """Days (0-based) on which no warehouse has a shift, from the saved scenario's calendars."""
+        from omsim.shifts import Calendar, normalise_shifts
+
+        whs = (self.scenario.get("network") or {}).get("warehouses") or []
+        if not whs or self.start is None or any(not w.get("shifts") for w in whs):
+            return []       # a warehouse without shifts of its own keeps the default ones, every day
+        try:
+            cals = [Calendar(normalise_shifts([(s["start"], s["end"], s.get("weekdays", range(7)))
+                                               for s in w["shifts"]]), self.start.weekday()) for w in whs]
+        except (OmsimError, KeyError, TypeError):
+            return []
+        return [d for d in range(days) if all(c.open_hours(24.0 * d, 24.0 * d + 24.0) == 0 for c in cals)]
 
     def facts(self) -> dict:
         """Scenario name, seed, days and replications of the run (those known)."""
@@ -107,8 +137,11 @@ class RunData:
             m = (re.fullmatch(r"(?:utilisation|utilization|util)[_:](.+)", c)
                  or re.fullmatch(r"(.+)[_:](?:utilisation|utilization|util)", c))
             if m:
-                frames.append(pd.DataFrame({"day": day, "node": m.group(1),
-                                            "utilisation": pd.to_numeric(d[c], errors="coerce").to_numpy()}))
+                node = m.group(1)
+                ot = d[f"overtime_h_{node}"] if f"overtime_h_{node}" in d.columns else np.zeros(len(d))
+                frames.append(pd.DataFrame({"day": day, "node": node,
+                                            "utilisation": pd.to_numeric(d[c], errors="coerce").to_numpy(),
+                                            "overtime_h": pd.to_numeric(ot, errors="coerce")}))
         if not frames:
             return pd.DataFrame({"day": [], "node": [], "utilisation": []})
         return pd.concat(frames, ignore_index=True)
@@ -257,13 +290,15 @@ def _read_scenario(path: Path) -> dict:
 def build_figures(run: RunData) -> dict:
     """Every report figure of ``run``, keyed by the names of :data:`FIGURES`."""
     currency = run.currency
+    n_days = int(run.kpis["days"]) if is_number(run.kpis.get("days")) else (len(run.daily) or 1)
+    cal = {"start": run.start, "closed": run.closed_days(n_days)}
     return {
         "kpis": F.kpi_summary(run.kpis),
-        "daily": F.daily_flow(run.daily_flow()),
+        "daily": F.daily_flow(run.daily_flow(), **cal),
         "cycle_time": F.cycle_time(run.orders),
         "on_time_by_service": F.on_time_by_service(run.deliveries()),
-        "utilisation": F.utilisation(run.utilisation()),
-        "inventory": F.inventory(run.ledger, end_h=_end_h(run)),
+        "utilisation": F.utilisation(run.utilisation(), **cal),
+        "inventory": F.inventory(run.ledger, end_h=_end_h(run), **cal),
         "cost_per_order": F.cost_per_order(run.cost_breakdown(), currency=currency),
     }
 

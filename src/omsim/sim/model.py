@@ -213,7 +213,8 @@ class Simulation:
         self.units_restocked = 0
         self.units_scrapped = 0
         self.open_orders = 0  # accepted, not fully shipped (backorders excluded)
-        self.pick_busy_day = np.zeros((self.N, self.days + 1))
+        self.pick_busy_day = np.zeros((self.N, self.days + 1))      # picker hours inside the shifts, per day
+        self.pick_overtime_day = np.zeros((self.N, self.days + 1))  # hours of tours run on past closing
         self.daily_rows: list[dict] = []
         self.shipments_today = 0
 
@@ -544,8 +545,16 @@ class Simulation:
 
     def _picked(self, start: float, end: float, n: int, pk, errs) -> None:
         """A tote is picked: it is packed (its packing is booked now, its end known) and staged for its pickups."""
+        # A tour started before closing finishes (overtime): only its hours inside the shifts count
+        # towards the day's utilisation, which so stays at most 100 %; the rest is overtime.
         day = min(int(start // 24.0), self.days)
-        self.pick_busy_day[n, day] += end - start
+        cal = self.calendars[n]
+        d, t = day, start
+        while t < end and d < self.days:
+            t1 = min(end, 24.0 * (d + 1))
+            self.pick_busy_day[n, d] += cal.open_hours(t, t1)
+            d, t = d + 1, t1
+        self.pick_overtime_day[n, day] += (end - start) - cal.open_hours(start, end)
         wh = self.sc.network.warehouses[n]
         scan = self.pol.scan_verification
         # Caught at the scan, a pick error sends the packer for the right item.
@@ -801,6 +810,7 @@ class Simulation:
         for n, nid in enumerate(self.node_ids):
             avail = self.pickers[n].servers * self.calendars[n].open_hours(day * 24.0, (day + 1) * 24.0)
             row[f"util_{nid}"] = float(self.pick_busy_day[n, day] / avail) if avail > 0 else 0.0
+            row[f"overtime_h_{nid}"] = float(self.pick_overtime_day[n, day])
         for n, nid in enumerate(self.node_ids):
             row[f"inv_{nid}"] = int(inv.on_hand[n].sum())
         row["_inv_value"] = float(np.dot(inv.on_hand.sum(0), self.unit_cost))

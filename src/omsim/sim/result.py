@@ -135,7 +135,9 @@ class Result:
     ledger
         Every on-hand movement: ``time_h, node, sku, delta, reason, order_id``.
     daily
-        One row per day: ``day, orders, shipments, backlog, util_<node>..., inv_<node>...``.
+        One row per day: ``day, orders, shipments, backlog, util_<node>..., overtime_h_<node>..., inv_<node>...``
+        (``util``: picker hours inside the shifts / shift hours, at most 1; ``overtime_h``: hours of tours that
+        ran on past closing).
     scenario
         The scenario that produced it.
     inventory

@@ -302,10 +302,20 @@ def _run_processes(tasks, workers, progress, runner) -> list[dict]:
                 f.cancel()
             if isinstance(exc, KeyboardInterrupt):
                 # Ctrl-C: the workers ignore it (no traceback from each); stop them rather than wait.
+                # The pool's manager thread then finds its workers gone and raises in its thread:
+                # the run is being abandoned, so that is no news to print.
+                _quiet_threads()
                 for proc in list(getattr(pool, "_processes", {}).values()):
                     proc.terminate()
             raise
     return rows
+
+
+def _quiet_threads() -> None:
+    """From now on, an exception in a background thread ends it silently (the process is exiting)."""
+    import threading
+
+    threading.excepthook = lambda args: None
 
 
 def _ignore_sigint() -> None:

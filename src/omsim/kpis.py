@@ -54,9 +54,10 @@ KPIS: dict[str, Kpi] = dict([
     _k("payment_failure_rate", "Payment failures", "rate", "lower", "Orders whose payment failed / orders."),
     _k("return_rate", "Returns", "rate", "lower", "Delivered orders returned / delivered orders."),
     _k("picker_utilisation", "Picker utilisation", "rate", None,
-       "Picker busy hours / picker hours on shift (open hours of the warehouses' calendars), so at most 100 %."),
+       "Picker busy hours / picker hours on shift (open hours of the warehouses' calendars); a tour "
+       "started before closing runs on (overtime), which the report's daily figure shows in hours."),
     _k("packer_utilisation", "Packer utilisation", "rate", None,
-       "Packer busy hours / packer hours on shift (open hours), so at most 100 %."),
+       "Packer busy hours / packer hours on shift (open hours)."),
     _k("cost_per_order", "Cost per order", "money", "lower",
        "(Shipping + handling + labour cost) / orders shipped, in the scenario's currency."),
     _k("cost_per_order_shipping", "Shipping cost per order", "money", "lower",

@@ -1,10 +1,11 @@
 """Open orders: commit a decision, cancel it, ship its packages (the commitment book).
 
-An open order is held in ``engine._open`` under its id as one of: the row of the column
-store (decided as columns), a :class:`_Booking` (committed through :meth:`commit`) or a
-:class:`_WaitBooking` (a registered backorder or hold). Every state change of an open order
-goes through this module: ``commit``/``register_backorders`` (commit), ``cancel``, ``ship``/
-``ship_many`` (ship)."""
+An open order is held in ``engine._open`` under its id in one of three forms: the row of the column
+store (decided as columns: :class:`_ArrBooking` is its view), a :class:`_Booking` (committed through
+:meth:`Commitments.commit`) or a :class:`_WaitBooking` (a registered backorder or hold). All three answer
+one protocol (``npk``, ``is_open``, ``package``, ``close``, ``forget``), so there is one cancel path and
+one ship path. Every state change of an open order goes through one function per event: ``commit`` /
+``register_backorders`` (commit), ``cancel``, ``ship`` / ``ship_many`` (ship)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,6 +29,27 @@ class _Booking:
     pickup_day: list[int]                     # carrier capacity day per shipment
     open: list[bool] = field(default_factory=list)   # shipment not yet shipped
     open_count: int = 0
+
+    # The open-order protocol shared by _Booking, _ArrBooking and _WaitBooking (what cancel and ship read):
+    # npk, is_open(i), package(i) -> (node, skus, qty, service, pickup day), close(i) -> packages left, forget().
+    @property
+    def npk(self) -> int:
+        return len(self.decision.shipments)
+
+    def is_open(self, i: int) -> bool:
+        return self.open[i]
+
+    def package(self, i: int):
+        s = self.decision.shipments[i]
+        return s.node, s.skus, s.qty, self.service[i], self.pickup_day[i]
+
+    def close(self, i: int) -> int:
+        self.open[i] = False
+        self.open_count -= 1
+        return self.open_count
+
+    def forget(self) -> None:
+        pass
 
 
 class _ArrBooking:
@@ -72,6 +94,23 @@ class _ArrBooking:
     def pickup_day(self) -> list[int]:
         return self.run.pkg_day[self.p0:self.p0 + self.npk].tolist()
 
+    def is_open(self, i: int) -> bool:
+        return bool(self.run.pkg_open[self.p0 + i])
+
+    def package(self, i: int):
+        run, p = self.run, self.p0 + i
+        a, b = int(run.pkg_line_ptr[p]), int(run.pkg_line_ptr[p + 1])
+        return int(run.pkg_node[p]), run.pkg_sku[a:b], run.pkg_qty[a:b], int(run.pkg_service[p]), int(run.pkg_day[p])
+
+    def close(self, i: int) -> int:
+        run = self.run
+        run.pkg_open[self.p0 + i] = 0
+        run.ocnt[self.i] -= 1
+        return run.ocnt.item(self.i)
+
+    def forget(self) -> None:
+        self.run.forget(self.i)
+
 
 class _WaitBooking:
     """A registered order that ships nothing (backorder or hold) from :meth:`DecisionEngine.register_backorders`:
@@ -82,6 +121,10 @@ class _WaitBooking:
     open_count = 0
     service: list = []
     pickup_day: list = []
+    npk = 0                    # ships nothing: is_open, package and close are never asked
+
+    def forget(self) -> None:
+        pass
 
     def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int):
         self.engine, self.oid, self.status, self.skus, self.qty = engine, oid, status, skus, qty
@@ -290,52 +333,17 @@ class Commitments:
             The order is not committed (or is already fully shipped or cancelled).
         """
         b = self._booking(order_id)
-        if type(b) is _ArrBooking:
-            return self._cancel_arrays(order_id, b, t_h)
-        if type(b) is _WaitBooking:
-            del self._open[order_id]
-            return 0
+        pkgs = [b.package(i) for i in range(b.npk) if b.is_open(i)]
         released = 0
-        ships = b.decision.shipments
-        idx = [i for i, open_ in enumerate(b.open) if open_]
-        if idx:
-            nodes = np.concatenate([np.full(len(ships[i].skus), ships[i].node, dtype=np.int64) for i in idx])
-            skus = np.concatenate([ships[i].skus for i in idx])
-            qty = np.concatenate([ships[i].qty for i in idx])
+        if pkgs:
+            nodes = np.concatenate([np.full(len(sk), n, dtype=np.int64) for n, sk, _, _, _ in pkgs])
+            skus = np.concatenate([sk for _, sk, _, _, _ in pkgs])
+            qty = np.concatenate([q for _, _, q, _, _ in pkgs])
             self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
             o = self._orders_taken.get(b.day)
             u = self._units_taken.get(b.day)
-            for i in idx:
-                s = ships[i]
-                units = int(s.qty.sum())
-                released += units
-                self.node_backlog_units[s.node] -= units
-                if o is not None:
-                    o[s.node] -= 1
-                    u[s.node] -= units
-                self.carriers.unbook(b.service[i], b.pickup_day[i], 1)
-                if self.carriers.remaining(b.service[i], b.pickup_day[i]) >= self.max_packages:
-                    self._full.discard((b.pickup_day[i], b.service[i]))
-                    self._full_ver += 1
-        del self._open[order_id]
-        return released
-
-    def _cancel_arrays(self, order_id, b: "_ArrBooking", t_h: float) -> int:
-        """cancel() of an order decided as columns (the same steps on its package rows)."""
-        run = b.run
-        rows = [p for p in range(b.p0, b.p0 + b.npk) if run.pkg_open[p]]
-        released = 0
-        if rows:
-            lp = run.pkg_line_ptr
-            nodes = np.concatenate([np.full(int(lp[p + 1] - lp[p]), run.pkg_node[p], dtype=np.int64) for p in rows])
-            skus = np.concatenate([run.pkg_sku[lp[p]:lp[p + 1]] for p in rows])
-            qty = np.concatenate([run.pkg_qty[lp[p]:lp[p + 1]] for p in rows])
-            self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
-            o = self._orders_taken.get(b.day)
-            u = self._units_taken.get(b.day)
-            for p in rows:
-                n, k, d = int(run.pkg_node[p]), int(run.pkg_service[p]), int(run.pkg_day[p])
-                units = int(run.pkg_qty[lp[p]:lp[p + 1]].sum())
+            for n, _, q, k, d in pkgs:
+                units = int(q.sum())
                 released += units
                 self.node_backlog_units[n] -= units
                 if o is not None:
@@ -346,7 +354,7 @@ class Commitments:
                     self._full.discard((d, k))
                     self._full_ver += 1
         del self._open[order_id]
-        run.forget(b.i)
+        b.forget()
         return released
 
     def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
@@ -360,43 +368,18 @@ class Commitments:
             Unknown order, bad index, or the package already shipped.
         """
         b = self._booking(order_id)
-        if type(b) is _ArrBooking:
-            return self._ship_arrays(order_id, b, shipment_index, t_h)
-        ships = b.decision.shipments
-        i = int(shipment_index)
-        if not 0 <= i < len(ships):
-            raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {len(ships)})")
-        if not b.open[i]:
-            raise OmsimError(f"order {order_id}: shipment {i} already shipped")
-        s = ships[i]
-        self.inventory.consume_many([s.node] * len(s.skus), s.skus, s.qty, order_id=order_id, t=t_h)  # all or nothing
-        self.node_backlog_units[s.node] -= sum(s.qty.tolist())
-        b.open[i] = False
-        b.open_count -= 1
-        if b.open_count == 0:
-            del self._open[order_id]
-        return s
-
-    def _ship_arrays(self, order_id, b: "_ArrBooking", shipment_index, t_h: float) -> Shipment:
-        """ship() of an order decided as columns: the same steps on its package row."""
-        run = b.run
         i = int(shipment_index)
         if not 0 <= i < b.npk:
             raise OmsimError(f"order {order_id}: no shipment {shipment_index} (it has {b.npk})")
-        row = b.p0 + i
-        if not run.pkg_open[row]:
+        if not b.is_open(i):
             raise OmsimError(f"order {order_id}: shipment {i} already shipped")
-        a, c = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
-        n = int(run.pkg_node[row])
-        qty = run.pkg_qty[a:c]
-        self.inventory.consume_many([n] * (c - a), run.pkg_sku[a:c], qty, order_id=order_id, t=t_h)  # all or nothing
+        n, skus, qty, _, _ = b.package(i)
+        self.inventory.consume_many([n] * len(skus), skus, qty, order_id=order_id, t=t_h)  # all or nothing
         self.node_backlog_units[n] -= sum(qty.tolist())
         s = b.decision.shipments[i]
-        run.pkg_open[row] = 0
-        run.ocnt[b.i] -= 1
-        if run.ocnt[b.i] == 0:
+        if b.close(i) == 0:
             del self._open[order_id]
-            run.forget(b.i)
+            b.forget()
         return s
 
     def ship_many(self, order_ids, shipment_indices, t_h: float) -> None:
@@ -478,27 +461,18 @@ class Commitments:
             if type(k) is not int:
                 k = int(k)
             if type(b) is int:
-                npk = run.pkg_ptr.item(b + 1) - run.pkg_ptr.item(b)
-                if not 0 <= k < npk:
-                    raise OmsimError(f"order {o}: no shipment {k} (it has {npk})")
-                row = run.pkg_ptr.item(b) + k
-                if not run.pkg_open[row] or (o, k) in seen:
-                    raise OmsimError(f"order {o}: shipment {k} already shipped")
-                x, y = int(run.pkg_line_ptr[row]), int(run.pkg_line_ptr[row + 1])
-                n, sk, q = int(run.pkg_node[row]), run.pkg_sku[x:y].tolist(), run.pkg_qty[x:y].tolist()
-                closes.append((run.pkg_open, row, b))
-            else:
-                if not 0 <= k < len(b.decision.shipments):
-                    raise OmsimError(f"order {o}: no shipment {k} (it has {len(b.decision.shipments)})")
-                if not b.open[k] or (o, k) in seen:
-                    raise OmsimError(f"order {o}: shipment {k} already shipped")
-                sh = b.decision.shipments[k]
-                n, sk, q = int(sh.node), sh.skus.tolist(), sh.qty.tolist()
-                closes.append((b.open, k, b))
+                b = _ArrBooking(run, b, o)
+            if not 0 <= k < b.npk:
+                raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
+            if not b.is_open(k) or (o, k) in seen:
+                raise OmsimError(f"order {o}: shipment {k} already shipped")
+            n, sk, q, _, _ = b.package(k)
+            sk, q = sk.tolist(), q.tolist()
+            closes.append((b, k))
             seen.add((o, k))
             m = len(sk)
             seq_l += [j] * m
-            nodes_l += [n] * m
+            nodes_l += [int(n)] * m
             skus_l += sk
             qty_l += q
         seq = np.array(seq_l, dtype=np.int64)
@@ -513,18 +487,10 @@ class Commitments:
         self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
-        for flags, x, _ in closes:
-            flags[x] = 0 if type(flags) is np.ndarray else False
-        for o, (_, _, b) in zip(oids, closes):
-            if type(b) is int:
-                run.ocnt[b] -= 1
-                if run.ocnt[b] == 0:
-                    del opened[o]
-                    run.forget(b)
-            else:
-                b.open_count -= 1
-                if b.open_count == 0:
-                    del opened[o]
+        for o, (b, k) in zip(oids, closes):
+            if b.close(k) == 0:
+                del opened[o]
+                b.forget()
 
     def committed(self, order_id) -> Decision | None:
         """The committed decision of an order still open (not fully shipped or cancelled), else None."""

@@ -54,6 +54,7 @@ class Service:
         self.db = Database(settings.db)
         self.metrics = Metrics()
         self.recent: list[str] = []          # order ids of the latest decisions (ops page)
+        self._commits: dict[str, tuple[int, dict]] = {}   # order id -> its order.committed (seq, data), recent ones
         self._stop = threading.Event()
         try:
             if not settings.read_only:
@@ -82,10 +83,28 @@ class Service:
                         self.settings.stock)
         return LiveEngine.replay(None, self.db.journal, snapshot=got[1])
 
+    def remember(self, ev) -> None:
+        """Keep a new order's committed event at hand (it may not be durable yet while its batch commits)."""
+        self._commits[ev.data["order_id"]] = (ev.seq, ev.data)
+        if len(self._commits) > 200_000:
+            for k in list(self._commits)[:100_000]:
+                del self._commits[k]
+        self.recent.append(ev.data["order_id"])
+        del self.recent[:-50]
+
+    def commit_of(self, order_id: str, seq: int) -> tuple[int, dict]:
+        """The ``order.committed`` (seq, data) of an order: from memory, else from the journal."""
+        got = self._commits.get(order_id)
+        if got is None:
+            (ev,) = self.db.journal.read(after=seq - 1, limit=1)
+            got = (ev.seq, ev.data)
+        return got
+
     def reload(self) -> None:
         """Rebuild the live state from the database (after a failed commit)."""
         with self.lock:
             self.live = self._load()
+            self._commits.clear()
 
     # ------------------------------------------------------------ commands and reads
     async def execute(self, key: str, fp: str, run) -> tuple[int, dict]:

@@ -8,8 +8,9 @@ the live engine's ``persist`` writing each outcome's events into one open
 transaction, adds the idempotency records to the same transaction (and a
 snapshot now and then), commits, and only then answers the futures. So a
 client is acknowledged only once its journal entries and its idempotency
-record are durable together, and reads (which take the same lock) never see
-a state the database does not have.
+record are durable together. Reads take the lock only while commands run, not
+during the commit (an fsync): a read may see the batch being committed, one
+batch ahead of the disk, and is stamped with that sequence.
 
 If a commit fails the in-memory state is ahead of the database: the writer
 rebuilds it from the database (the snapshot and journal) and answers the
@@ -91,36 +92,39 @@ class Writer:
     def _run_batch(self, batch: list[Command]) -> None:
         svc, db = self.svc, self.svc.db
         results: list[tuple[int, dict]] = []
-        with svc.lock:
-            live = svc.live
-            try:
-                with db.engine.begin() as conn:
-                    def persist(first_seq, events, _conn=conn):
-                        stamp = _stamp()
-                        out = [Event.numbered(e, first_seq + i, stamp) for i, e in enumerate(events)]
-                        db.journal.write_in(_conn, out)
-                        return out
+        try:
+            with db.engine.begin() as conn:
+                def persist(first_seq, events, _conn=conn):
+                    stamp = _stamp()
+                    out = [Event.numbered(e, first_seq + i, stamp) for i, e in enumerate(events)]
+                    db.journal.write_in(_conn, out)
+                    return out
+                records = []
+                with svc.lock:           # commands change the state; reads wait only for them, not for the commit
+                    live = svc.live
                     live.persist = persist
-                    records = []
-                    for cmd in batch:
-                        status, body, new = self._one(live, cmd)
-                        results.append((status, body))
-                        if new and cmd.key is not None:
-                            records.append((cmd.key, cmd.fp, status, body))
-                            svc.keys.add(cmd.key, cmd.fp, status, body)
-                    db.save_keys(conn, records)
-                    if live.seq - self.last_snapshot >= svc.settings.snapshot_every:
-                        db.save_snapshot(conn, live.seq, live.snapshot())
-                        self.last_snapshot = live.seq
-            except Exception as exc:                    # the database refused: memory is ahead of it
-                log.error("commit failed (%s); rebuilding the state from the database", type(exc).__name__)
-                svc.keys.drop(c.key for c in batch if c.key)
-                svc.reload()
-                results = [(503, problem_body(503, "the database did not commit; retry with the same "
-                                                   "Idempotency-Key"))] * len(batch)
-            finally:
-                svc.live.persist = _refuse
-            self.batches += 1
+                    try:
+                        for cmd in batch:
+                            status, body, new = self._one(live, cmd)
+                            results.append((status, body))
+                            if new and cmd.key is not None:
+                                records.append((cmd.key, cmd.fp, status, body))
+                                svc.keys.add(cmd.key, cmd.fp, status, body)
+                        snap = None
+                        if live.seq - self.last_snapshot >= svc.settings.snapshot_every:
+                            snap, self.last_snapshot = (live.seq, live.snapshot()), live.seq
+                    finally:
+                        live.persist = _refuse
+                db.save_keys(conn, records)
+                if snap is not None:
+                    db.save_snapshot(conn, *snap)
+        except Exception as exc:                    # the database refused: memory is ahead of it
+            log.error("commit failed (%s); rebuilding the state from the database", type(exc).__name__)
+            svc.keys.drop(c.key for c in batch if c.key)
+            svc.reload()
+            results = [(503, problem_body(503, "the database did not commit; retry with the same "
+                                               "Idempotency-Key"))] * len(batch)
+        self.batches += 1
         for cmd, res in zip(batch, results):
             if not cmd.future.done():
                 cmd.future.set_result(res)

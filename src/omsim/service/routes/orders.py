@@ -23,9 +23,8 @@ def _order_state(s, order_id: str) -> dict:
     """GET /v1/orders/{order_id}: the committed decision, its packages and the state history."""
     live = s.live
     st = known_order(live, order_id)
-    seq = st.history[0][0]
-    (ev,) = s.db.journal.read(after=seq - 1, limit=1)
-    return order_view(ev.data, seq, live.clock, st)
+    seq, data = s.commit_of(order_id, st.history[0][0])
+    return order_view(data, seq, live.clock, st)
 
 
 @router.post("/v1/orders", status_code=201, response_model=OrderOut)
@@ -41,8 +40,7 @@ async def place_order(request: Request, body: OrderIn, _key: WriteKey, idempoten
                           "order_id")
         d, ev = live.place(body.order_id, lines, region, body.service_level, at=body.created_at or now())
         s.metrics.decisions.labels(d.status).inc()
-        s.recent.append(body.order_id)
-        del s.recent[:-50]
+        s.remember(ev)
         return 201, order_view(ev.data, ev.seq, live.clock)
     return await write(request, idempotency_key, body, run)
 

@@ -301,21 +301,28 @@ def _run_processes(tasks, workers, progress, runner) -> list[dict]:
             for f in futures:
                 f.cancel()
             if isinstance(exc, KeyboardInterrupt):
-                # Ctrl-C: the workers ignore it (no traceback from each); stop them rather than wait.
-                # The pool's manager thread then finds its workers gone and raises in its thread:
-                # the run is being abandoned, so that is no news to print.
-                _quiet_threads()
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
+                _stop_workers(pool)
             raise
     return rows
 
 
-def _quiet_threads() -> None:
-    """From now on, an exception in a background thread ends it silently (the process is exiting)."""
+def _stop_workers(pool) -> None:
+    """Ctrl-C: the workers ignore it (no traceback from each); stop them rather than wait for their runs.
+
+    The pool's own manager thread then finds its workers gone and may complain
+    on its way out; that is the stop we asked for, so it is not printed.
+    """
     import threading
 
-    threading.excepthook = lambda args: None
+    previous = threading.excepthook
+
+    def quiet(args):
+        if type(args.thread).__name__ != "_ExecutorManagerThread":
+            previous(args)
+    threading.excepthook = quiet
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def _ignore_sigint() -> None:

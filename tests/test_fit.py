@@ -95,3 +95,17 @@ def test_cli_fit_bad_history_exits_2_and_writes_nothing(tmp_path):
     r = CliRunner().invoke(main, ["fit", str(bad), "--out", str(tmp_path / "out")])
     assert r.exit_code == 2 and "row" in r.output and "qty" in r.output
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_generated_customers_are_written_and_read_back(tmp_path):
+    from omsim.history import read_history
+    from omsim.history.write import demand_frame, write_demand
+
+    sc = load_scenario(ROOT / "scenarios" / "small-business.yaml").with_overrides(
+        {"demand.customers": {"returning_share": 0.6, "guest_share": 0.2}})
+    back = read_history(write_demand(demand_frame(sc, days=3), tmp_path / "d.csv"))
+    first = back.drop_duplicates("order_id")["customer_id"]
+    assert first.isna().mean() == pytest.approx(0.2, abs=0.08)
+    known = first.dropna()
+    assert known.str.startswith("K").all()
+    assert 1 - known.nunique() / len(known) == pytest.approx(0.6, abs=0.1)

@@ -53,9 +53,15 @@ _BAD_ID = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
 def orders_table(lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per order: ``created`` (local wall time), ``lines``, ``customer_id`` (NaN for guests)."""
+    """One row per order: ``created`` (local wall time), ``lines``, ``customer_id`` (NaN for guests).
+
+    ``created_at`` is a (timezone-aware) datetime column, or text with a UTC offset as
+    :func:`omsim.history.write.demand_frame` gives it (its wall time is kept).
+    """
     t = lines["created_at"]
-    if getattr(t.dt, "tz", None) is not None:
+    if not pd.api.types.is_datetime64_any_dtype(t):
+        t = pd.to_datetime(t.astype(str).str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
+    elif getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_localize(None)
     g = pd.DataFrame({"order_id": lines["order_id"].to_numpy(), "created": t.to_numpy()})
     if "customer_id" in lines:

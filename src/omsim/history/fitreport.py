@@ -1,7 +1,7 @@
 """Real against fitted: the statistics ``omsim fit`` compares, the demand it generates, and ``fit-report.html``.
 
 :func:`demand_statistics` measures a frame of order lines (a history, or the
-demand a scenario generates, :func:`generated_lines`) the same way:
+demand a scenario generates, :func:`omsim.history.write.demand_frame`) the same way:
 
 - ``orders_per_day`` (mean over the span's calendar days), ``peak_day`` (the
   busiest day over the mean), ``orders_by_month`` (12, January first);
@@ -16,7 +16,6 @@ demand a scenario generates, :func:`generated_lines`) the same way:
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import html
 import io
 import time
@@ -29,6 +28,7 @@ from matplotlib.figure import Figure
 
 from omsim.errors import OmsimError
 from omsim.history.fit import fit_scenario, orders_table, repeat_share
+from omsim.history.write import demand_frame
 from omsim.scenario import Scenario, load_scenario
 from omsim.scenario_demand import WEEKDAYS
 
@@ -69,29 +69,6 @@ def demand_statistics(lines: pd.DataFrame) -> dict:
     }
 
 
-def generated_lines(scenario: Scenario, start: _dt.date | None = None, days: int | None = None) -> pd.DataFrame:
-    """The demand ``scenario`` generates (its seed), as order lines: ``order_id``, ``created_at``, ``sku``, ``qty``, ``customer_id``."""
-    from omsim.rng import Streams
-    from omsim.sim.demand import generate_demand
-
-    over = {}
-    if start is not None:
-        over["horizon.start"] = start.isoformat()
-    if days is not None:
-        over["horizon.days"] = days
-        over["horizon.warmup_days"] = 0
-    sc = scenario.with_overrides(over) if over else scenario
-    dem = generate_demand(sc, Streams(sc.seed), sc.horizon.days)
-    owner = np.repeat(np.arange(dem.n), np.diff(dem.line_ptr))
-    t0 = pd.Timestamp(sc.horizon.start)
-    created = t0 + pd.to_timedelta(np.round(dem.created_h * 3600.0), unit="s")
-    cust = dem.customer if dem.customer is not None else np.full(dem.n, -1)
-    cust = pd.Series(cust).where(pd.Series(cust) >= 0).astype("Int64").astype(str).replace("<NA>", None).to_numpy()
-    ids = np.asarray(sc.sku_ids, dtype=object)
-    return pd.DataFrame({"order_id": owner.astype(str), "created_at": created[owner], "sku": ids[dem.line_sku],
-                         "qty": dem.line_qty, "customer_id": cust[owner]})
-
-
 # ------------------------------------------------------------------ figures
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
@@ -116,7 +93,7 @@ def figures(real: dict, fit: dict) -> dict[str, Figure]:
     ax.plot(real["daily"].index, real["daily"].to_numpy(), lw=0.8, label="real")
     ax.plot(fit["daily"].index, fit["daily"].to_numpy(), lw=0.8, alpha=0.8, label="fitted")
     ax.set(title="Orders per day", ylabel="orders")
-    ax.legend()
+    ax.legend(loc="upper left")
     out["daily"] = fig
     for key, title, labels in (("orders_by_month", "Orders per calendar month", list("JFMAMJJASOND")),
                                ("weekday_share", "Share of orders by weekday", list(WEEKDAYS)),
@@ -219,7 +196,7 @@ def fit_history(history: str | Path, out: str | Path, *, base: str | Path | None
     (tmp / "scenario.yaml").write_text(yaml.safe_dump(raw, sort_keys=False, default_flow_style=None, width=120))
     sc = load_scenario(tmp / "scenario.yaml")
     first = real["daily"].index[0].date()
-    fitted = demand_statistics(generated_lines(sc, first, real["days"]))
+    fitted = demand_statistics(demand_frame(sc, days=real["days"], start=first))
     closed = [WEEKDAYS.index(w) for w in raw["demand"]["closed_weekdays"]]
     real["orders_on_closed"] = int(round(sum(real["weekday_share"][k] for k in closed) * real["orders"]))
     (tmp / "fit-report.html").write_text(render(real, fitted, raw, time.perf_counter() - t0))

@@ -8,7 +8,9 @@ scenario's time zone (``2026-12-01T09:14:05+00:00``), so reading it back
 gives the same instants. ``order_id`` is ``O`` and the order's number in
 arrival order (the history's own id when the scenario replays one).
 ``customer_id`` is the history's customer on a replay of a history that has
-one, and blank otherwise: the generator does not model customers.
+one; for generated orders it is the customer number of ``demand.customers``
+(``K`` and the number; blank for guest orders, and for every order when the
+scenario has no ``demand.customers``).
 """
 from __future__ import annotations
 
@@ -54,6 +56,9 @@ def demand_frame(scenario, *, days: int | None = None, seed: int | None = None,
     ids = (dem.order_ids if dem.order_ids is not None
            else np.char.add("O", np.char.zfill(np.arange(1, n + 1).astype(str), len(str(n)))))
     cust = np.full(n, pd.NA, dtype=object)
+    if dem.customer is not None:
+        known = dem.customer >= 0
+        cust[known] = np.char.add("K", dem.customer[known].astype(str))
     hist = scenario.demand._history
     if dem.order_ids is not None and "customer_id" in hist.lines:
         first = hist.lines.drop_duplicates("order_id").set_index("order_id")["customer_id"]

@@ -96,6 +96,8 @@ KPIS: dict[str, Kpi] = dict([
     _k("exchanges", "Exchanges", "count", None, "Returns exchanged (each an order of its own)."),
     _k("remainders", "Backordered remainders", "count", "lower",
        "Backordered rests of partly allocated orders (not orders of their own)."),
+    _k("history_skus_added", "History SKUs added", "count", None,
+       "SKUs of a replayed history (demand.history) the catalogue lacked, added on load (replays only)."),
 ])
 
 #: Facts about a run, not KPIs: shown as run facts, never in KPI tables.

@@ -66,23 +66,23 @@ cdef inline object _rebased(const int64_t[::1] src, Py_ssize_t lo, Py_ssize_t hi
         o[j] = src[lo + j] - base
     return out
 
-# Return codes (ctl[0] is the order the kernel stopped at).
-cdef enum:
-    _DONE = 0            # every order up to ctl[1] decided and committed
-    _STOP_PARTIAL = 1    # stopped after a partial order (stop_on_partial)
-    _NEW_DAY = 2         # order ctl[0] is on another day than ctl[4]: load that day's node counters
-    _STALE_WINDOWS = 3   # some node's cached shift windows are not valid at order ctl[0]'s time
-    _FALLBACK = 4        # order ctl[0] must be decided and committed by the Python path
-    _PROBE = 5           # order ctl[0] - 1 (committed, partial) needs its remainder probed by the Python path
-
+# The codes of _decide.pxd as Python ints (the engine reads them from here).
 DONE, STOP_PARTIAL, NEW_DAY, STALE_WINDOWS, FALLBACK, PROBE = _DONE, _STOP_PARTIAL, _NEW_DAY, _STALE_WINDOWS, \
     _FALLBACK, _PROBE
+CTL_NEXT, CTL_END, CTL_P, CTL_PL, CTL_DAY, CTL_DAY_USED = _CTL_NEXT, _CTL_END, _CTL_P, _CTL_PL, _CTL_DAY, _CTL_DAY_USED
+CTL_DAY0, CTL_WHY, CTL_OROW, CTL_LROW, CTL_LOGGED, CTL_DRY = _CTL_DAY0, _CTL_WHY, _CTL_OROW, _CTL_LROW, _CTL_LOGGED, \
+    _CTL_DRY
+CTL_SIZE = _CTL_SIZE
+WHY_NO_HOURS, WHY_PICKUP_WINDOW, WHY_SPLIT_RESOLVE, WHY_COMMIT_REFUSED = _WHY_NO_HOURS, _WHY_PICKUP_WINDOW, \
+    _WHY_SPLIT_RESOLVE, _WHY_COMMIT_REFUSED
+MAX_PICKUP_DAYS = _MAX_PICKUP_DAYS
+ST_ALLOCATED, ST_PARTIAL = _ST_ALLOCATED, _ST_PARTIAL
 # rem_status codes besides a DECISION_STATUSES code (the probe ships nothing: its no-stock status)
 REM_NONE, REM_SHIPS = -1, -2
 
 cdef double _EPS = 1e-9           # promise._EPS
 cdef double _DELAY_RANK = 1e12    # engine._DELAY_RANK
-cdef int _MAX_PICKUP_DAYS = 7     # engine._MAX_PICKUP_DAYS
+EPS, DELAY_RANK = _EPS, _DELAY_RANK
 
 
 cdef inline double _floordiv(double a, double b) noexcept nogil:
@@ -244,10 +244,7 @@ cdef int _core(
         const double[::1] pkg_extra,           # IN    (N,) handling_order + split_penalty
         const int64_t[::1] cap_orders,         # IN    (N,) orders per day
         const int64_t[::1] cap_units,          # IN    (N,) units per day
-        const double[::1] params,              # IN    [split_penalty, lost_sale_penalty]
-        const int64_t[::1] flags,              # IN    [any_per_unit, node_capped, unit_capped, k_max,
-                                               #        max_packages, no_stock status code, stop_on_partial,
-                                               #        weekday of day 0, probe_remainder, policy code]
+        const Params* prm,                     # IN    parameters and the run's mode (_decide.pxd)
         const double[::1] win_lo,              # IN    (N,) cached windows valid for t in [win_lo, win_hi)
         const double[::1] win_hi,              # IN    (N,)
         const int64_t[::1] win_ptr,            # IN    (N+1,) windows of node n: win_ptr[n]:win_ptr[n+1]
@@ -261,23 +258,20 @@ cdef int _core(
         int64_t[:, ::1] reserved,              # INOUT (N, S)
         const int64_t[:, ::1] safety,          # IN    (N, S)
         int64_t[::1] backlog,                  # INOUT (N,) units committed, not shipped
-        int64_t[::1] orders_taken,             # INOUT (N,) orders taken on day ctl[4]
-        int64_t[::1] units_taken,              # INOUT (N,) units taken on day ctl[4]
-        int64_t[:, ::1] booked,                # INOUT (D, K) carrier packages booked, days ctl[6]..
+        int64_t[::1] orders_taken,             # INOUT (N,) orders taken on day ctl[_CTL_DAY]
+        int64_t[::1] units_taken,              # INOUT (N,) units taken on day ctl[_CTL_DAY]
+        int64_t[:, ::1] booked,                # INOUT (D, K) carrier packages booked, days ctl[_CTL_DAY0]..
         uint8_t[:, ::1] full,                  # INOUT (D, K) service-day counts as full
         uint8_t[:, ::1] tmark,                 # INOUT (D, K) the (day, service) is in tlog
-        int64_t[::1] tlog,                     # INOUT (D*K,) (day, service) booked, d*K+k, ctl[10] of them
-        int64_t[::1] ctl,                      # INOUT [next order, end, packages written, package lines
-                                               #        written, day, day's counters used, first window day,
-                                               #        OUT why FALLBACK: 1 shifts without hours, 2 pickup
-                                               #        outside the window, 3 split re-solve, 4 commit refused]
+        int64_t[::1] tlog,                     # INOUT (D*K,) (day, service) booked, d*K+k, ctl[_CTL_LOGGED] of them
+        int64_t[::1] ctl,                      # INOUT control block, slots _CTL_* (_decide.pxd)
         int8_t[::1] status,                    # OUT   (n,) DECISION_STATUSES code
         int8_t[::1] rem_status,                # OUT   (n,) remainder probe: -1 none, -2 it ships something,
                                                #        else the DECISION_STATUSES code of its (no-stock) status
         int64_t[::1] oday,                     # OUT   (n,) the order's day (floor(t / 24): node capacity day)
         int64_t[::1] ocnt,                     # OUT   (n,) packages of the order not yet shipped (= its packages)
         int64_t[::1] oreg,                     # OUT   (n,) the order's region
-        int8_t[::1] opol,                      # OUT   (n,) flags[9] (the caller's policy code)
+        int8_t[::1] opol,                      # OUT   (n,) prm.policy (the caller's policy code)
         int64_t[::1] optr,                     # OUT   (n+1,) the order's line rows in ``unfilled``: optr[i]:optr[i+1]
         double[::1] promised,                  # OUT   (n,) promised delivery (nan: nothing ships)
         double[::1] total,                     # OUT   (n,) total cost
@@ -297,10 +291,10 @@ cdef int _core(
         int64_t[::1] pkg_line_ptr,             # OUT   (P+1,) lines of package p
         int64_t[::1] pkg_sku,                  # OUT   (PL,)
         int64_t[::1] pkg_qty) except -1:       # OUT   (PL,)
-    """Decide and commit orders ctl[0]..ctl[1]-1 in turn; returns a code (_DONE, _STOP_PARTIAL, ...).
+    """Decide and commit orders ctl[_CTL_NEXT]..ctl[_CTL_END]-1 in turn; returns a code (_DONE, _STOP_PARTIAL, ...).
 
-    Order i's row in the order outputs is ctl[8] + i, its lines' rows in ``unfilled`` start at ctl[9] +
-    line_ptr[i] - line_ptr[0]. ctl[10] counts the (day, service) pairs logged in tlog; ctl[11] != 0: a dry
+    Order i's row in the order outputs is ctl[_CTL_OROW] + i, its lines' rows in ``unfilled`` start at ctl[_CTL_LROW] +
+    line_ptr[i] - line_ptr[0]. ctl[_CTL_LOGGED] counts the (day, service) pairs logged in tlog; ctl[_CTL_DRY] != 0: a dry
     run (decide only: no stock, counter or carrier state changes).
 
     With flags[8] (not in a dry run), right after an order is committed ``partial`` its unfilled lines
@@ -308,25 +302,25 @@ cdef int _core(
     (exactly what ``DecisionEngine.decide`` of that order would say against the state the commit left),
     and ``rem_status`` says whether it would ship anything; where that needs the Python path (the
     split-penalty re-solve, a pickup outside the window, shifts without hours) the call returns _PROBE
-    with ctl[0] past the partial order.
+    with ctl[_CTL_NEXT] past the partial order.
     """
     cdef Py_ssize_t N = fixed.shape[0], K = fixed.shape[2], D = booked.shape[0]
     cdef Py_ssize_t i, l, n, j, k, q, m, L, lo, hi, e0, e1, best_j, npk, nd, r_
-    cdef Py_ssize_t i_end = ctl[1], base = line_ptr[0], maxL = 1
-    cdef int64_t P = ctl[2], PL = ctl[3], cur_day = ctl[4], day0 = ctl[6], day, d, s, a, units, usum, short
+    cdef Py_ssize_t i_end = ctl[_CTL_END], base = line_ptr[0], maxL = 1
+    cdef int64_t P = ctl[_CTL_P], PL = ctl[_CTL_PL], cur_day = ctl[_CTL_DAY], day0 = ctl[_CTL_DAY0], day, d, s, a, units, usum, short
     cdef int64_t u
     cdef double t, W, U, rd, fl, c, first, sb_, sb0, key, best_key, best_sb, kg, hsum, c_pkg, c_wt, c_ds, c_hd
-    cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = params[0], lost_pen = params[1]
+    cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = prm.split_penalty, lost_pen = prm.lost_sale_penalty
     cdef int tries, rc = _DONE, code
-    cdef bint any_per_unit = flags[0] != 0, node_capped = flags[1] != 0, unit_capped = flags[2] != 0
-    cdef bint stop_partial = flags[6] != 0, any_closed, shipped, bad, probe_on = flags[8] != 0, probing = False
+    cdef bint any_per_unit = prm.any_per_unit, node_capped = prm.node_capped, unit_capped = prm.unit_capped
+    cdef bint stop_partial = prm.stop_on_partial, any_closed, shipped, bad, probe_on = prm.probe_remainder, probing = False
     cdef const int64_t* sk = NULL
     cdef const int64_t* qt = NULL
     cdef int64_t* pr_sku = NULL
     cdef int64_t* pr_qty = NULL
     cdef Py_ssize_t pr_L = 0
-    cdef Py_ssize_t k_max = flags[3]
-    cdef int64_t max_packages = flags[4], no_stock = flags[5]
+    cdef Py_ssize_t k_max = prm.k_max
+    cdef int64_t max_packages = prm.max_packages, no_stock = prm.no_stock
     cdef int64_t room, take, ol, ul
     cdef Work w
     cdef int64_t* avail = NULL
@@ -346,12 +340,12 @@ cdef int _core(
     cdef double* cal_lo = NULL
     cdef double* cal_hi = NULL
     cdef Py_ssize_t max_ns = 1
-    cdef int64_t wd0 = flags[7]
-    cdef Py_ssize_t S = on_hand.shape[1], n_orders = i_end - ctl[0], n_lines
-    cdef Py_ssize_t oo = ctl[8], lu = ctl[9]
-    cdef bint dry = ctl[11] != 0
+    cdef int64_t wd0 = prm.start_weekday
+    cdef Py_ssize_t S = on_hand.shape[1], n_orders = i_end - ctl[_CTL_NEXT], n_lines
+    cdef Py_ssize_t oo = ctl[_CTL_OROW], lu = ctl[_CTL_LROW]
+    cdef bint dry = ctl[_CTL_DRY] != 0
     # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
-    if (ctl.shape[0] < 12 or flags.shape[0] < 10 or params.shape[0] < 2 or n_orders < 0
+    if (ctl.shape[0] < _CTL_SIZE or n_orders < 0
             or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
             or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or rem_status.shape[0] < oo + i_end or oday.shape[0] < oo + i_end
             or ocnt.shape[0] < oo + i_end or oreg.shape[0] < oo + i_end or opol.shape[0] < oo + i_end
@@ -366,7 +360,7 @@ cdef int _core(
             or handling_order.shape[0] < N or handling_line.shape[0] < N or cap_orders.shape[0] < N
             or cap_units.shape[0] < N or sku_kg.shape[0] < S):
         raise ValueError("Kernel.run: inconsistent array shapes")
-    n_lines = line_ptr[i_end] - line_ptr[ctl[0]] if n_orders > 0 else 0
+    n_lines = line_ptr[i_end] - line_ptr[ctl[_CTL_NEXT]] if n_orders > 0 else 0
     if (line_sku.shape[0] < line_ptr[i_end] - base or line_qty.shape[0] < line_ptr[i_end] - base
             or unfilled.shape[0] < lu + line_ptr[i_end] - base
             or pkg_node.shape[0] < P + n_orders * k_max or pkg_service.shape[0] < P + n_orders * k_max
@@ -380,7 +374,7 @@ cdef int _core(
     for n in range(N):
         if sh_ptr[n + 1] - sh_ptr[n] > max_ns:
             max_ns = sh_ptr[n + 1] - sh_ptr[n]
-    for i in range(ctl[0], i_end):
+    for i in range(ctl[_CTL_NEXT], i_end):
         if line_ptr[i + 1] - line_ptr[i] > maxL:
             maxL = line_ptr[i + 1] - line_ptr[i]
     with nogil:
@@ -407,7 +401,7 @@ cdef int _core(
                 or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
                 or nd_k == NULL or nd_c == NULL or p_units == NULL):
             rc = -1
-        i = ctl[0]
+        i = ctl[_CTL_NEXT]
         while rc == _DONE and i < i_end:
             t = t_h[i]
             lo = line_ptr[i] - base
@@ -455,7 +449,7 @@ cdef int _core(
                                             &rd):
                     # past the cached windows the calendar is walked as promise.ready_time_h walks it
                     bad = True
-                    ctl[7] = 1
+                    ctl[_CTL_WHY] = _WHY_NO_HOURS
                     break
                 fl = _floordiv(rd, 24.0) * 24.0
                 best_j = e0
@@ -474,7 +468,7 @@ cdef int _core(
                         d = <int64_t> _floordiv(sb_, 24.0) - day0
                         if d < 0 or d >= D:
                             bad = True
-                            ctl[7] = 2
+                            ctl[_CTL_WHY] = _WHY_PICKUP_WINDOW
                             break
                         if not full[d, k]:
                             break
@@ -570,7 +564,7 @@ cdef int _core(
                         bad = True     # the re-solve without one split penalty: the Python path does it
                         break
                 if bad:
-                    ctl[7] = 3
+                    ctl[_CTL_WHY] = _WHY_SPLIT_RESOLVE
                     if probing:
                         i += 1
                         rc = _PROBE
@@ -620,7 +614,7 @@ cdef int _core(
                 elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
                     bad = True
             if bad:
-                ctl[7] = 4
+                ctl[_CTL_WHY] = _WHY_COMMIT_REFUSED
                 rc = _FALLBACK
                 break
             # ---- _decision / _shipments: packages in node order
@@ -632,7 +626,7 @@ cdef int _core(
             pkg_ptr[oo + i] = P
             oday[oo + i] = cur_day
             oreg[oo + i] = r_
-            opol[oo + i] = <int8_t> flags[9]
+            opol[oo + i] = <int8_t> prm.policy
             optr[oo + i] = lu + lo
             optr[oo + i + 1] = lu + hi
             for n in range(N):
@@ -713,22 +707,22 @@ cdef int _core(
                 status[oo + i] = <int8_t> no_stock
                 promised[oo + i] = NAN
             else:
-                status[oo + i] = 1 if short > 0 else 0
+                status[oo + i] = _ST_PARTIAL if short > 0 else _ST_ALLOCATED
                 promised[oo + i] = prom
                 if not dry:
-                    ctl[5] = 1
+                    ctl[_CTL_DAY_USED] = 1
                     # commit: carrier capacity, and service-days that could not take a whole order count as full
                     for q in range(nd):
                         d = nd_day[q] - day0
                         booked[d, nd_k[q]] += nd_c[q]
                         if not tmark[d, nd_k[q]]:
                             tmark[d, nd_k[q]] = 1
-                            tlog[ctl[10]] = d * K + nd_k[q]
-                            ctl[10] += 1
+                            tlog[ctl[_CTL_LOGGED]] = d * K + nd_k[q]
+                            ctl[_CTL_LOGGED] += 1
                         if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
                             full[d, nd_k[q]] = 1
             rem_status[oo + i] = -1
-            if probe_on and not dry and status[oo + i] == 1:
+            if probe_on and not dry and status[oo + i] == _ST_PARTIAL:
                 # probe the unfilled lines (same i) before the next order
                 pr_L = 0
                 for l in range(L):
@@ -739,12 +733,12 @@ cdef int _core(
                 probing = True
                 continue
             i += 1
-            if stop_partial and status[oo + i - 1] == 1:
+            if stop_partial and status[oo + i - 1] == _ST_PARTIAL:
                 rc = _STOP_PARTIAL
                 break
-        ctl[0] = i
-        ctl[2] = P
-        ctl[3] = PL
+        ctl[_CTL_NEXT] = i
+        ctl[_CTL_P] = P
+        ctl[_CTL_PL] = PL
         _free_work(&w)
         free(avail)
         free(x)
@@ -849,6 +843,10 @@ def ready_calendar(const double[::1] t_h,          # IN  (m,) now
     free(hi)
 
 
+_PARAMS = frozenset(("split_penalty", "lost_sale_penalty", "any_per_unit", "node_capped", "unit_capped", "k_max",
+                      "max_packages", "no_stock", "start_weekday"))
+
+
 cdef class Kernel:
     """The engine's arrays held between calls of :meth:`run` (a run passes only its own columns).
 
@@ -874,8 +872,7 @@ cdef class Kernel:
     cdef const double[::1] pkg_extra
     cdef const int64_t[::1] cap_orders
     cdef const int64_t[::1] cap_units
-    cdef const double[::1] params
-    cdef const int64_t[::1] flags
+    cdef Params prm
     cdef const int64_t[::1] sh_ptr
     cdef const double[::1] sh_start
     cdef const double[::1] sh_end
@@ -938,16 +935,43 @@ cdef class Kernel:
                    const double[:, ::1] pickup, const double[::1] capacity, const int64_t[::1] elig_ptr,
                    const int64_t[::1] elig, const double[::1] labour, const double[::1] handling_order,
                    const double[::1] handling_line, const double[::1] pkg_extra, const int64_t[::1] cap_orders,
-                   const int64_t[::1] cap_units, const double[::1] params, const int64_t[::1] flags,
+                   const int64_t[::1] cap_units, dict params,
                    const int64_t[::1] sh_ptr, const double[::1] sh_start, const double[::1] sh_end,
                    const int64_t[::1] sh_days):
-        """Bind the constant arrays (all IN; see :func:`_core`)."""
+        """Bind the constant arrays (all IN; see :func:`_core`) and set the parameters.
+
+        ``params`` names every field of ``Params`` (_decide.pxd) but the run's mode: split_penalty,
+        lost_sale_penalty, any_per_unit, node_capped, unit_capped, k_max, max_packages, no_stock,
+        start_weekday. The mode is reset (see :meth:`set_mode`).
+        """
+        cdef Params prm
+        if params.keys() != _PARAMS:
+            raise ValueError(f"set_static: parameters {sorted(params)}, expected {sorted(_PARAMS)}")
+        prm.split_penalty = params["split_penalty"]
+        prm.lost_sale_penalty = params["lost_sale_penalty"]
+        prm.any_per_unit = params["any_per_unit"]
+        prm.node_capped = params["node_capped"]
+        prm.unit_capped = params["unit_capped"]
+        prm.k_max = params["k_max"]
+        prm.max_packages = params["max_packages"]
+        prm.no_stock = params["no_stock"]
+        prm.start_weekday = params["start_weekday"]
+        prm.stop_on_partial = False
+        prm.probe_remainder = False
+        prm.policy = 0
         self.sku_kg, self.fixed, self.dist, self.transit = sku_kg, fixed, dist, transit
         self.per_kg, self.per_unit, self.pickup, self.capacity = per_kg, per_unit, pickup, capacity
         self.elig_ptr, self.elig, self.labour = elig_ptr, elig, labour
         self.handling_order, self.handling_line, self.pkg_extra = handling_order, handling_line, pkg_extra
-        self.cap_orders, self.cap_units, self.params, self.flags = cap_orders, cap_units, params, flags
+        self.cap_orders, self.cap_units, self.prm = cap_orders, cap_units, prm
         self.sh_ptr, self.sh_start, self.sh_end, self.sh_days = sh_ptr, sh_start, sh_end, sh_days
+
+    def set_mode(self, bint stop_on_partial, bint probe_remainder, int64_t policy):
+        """The run's mode (IN): stop after a partial order, probe a partial order's remainder, the policy
+        code written to ``opol``."""
+        self.prm.stop_on_partial = stop_on_partial
+        self.prm.probe_remainder = probe_remainder
+        self.prm.policy = policy
 
     def set_windows(self, const double[::1] win_lo, const double[::1] win_hi, const int64_t[::1] win_ptr,
                     const double[::1] win_start, const double[::1] win_end):
@@ -961,12 +985,12 @@ cdef class Kernel:
         self.on_hand, self.reserved, self.safety, self.backlog = on_hand, reserved, safety, backlog
 
     def set_day(self, int64_t[::1] orders_taken, int64_t[::1] units_taken):
-        """Bind the node counters (INOUT) of the day ctl[4]."""
+        """Bind the node counters (INOUT) of the day ctl[_CTL_DAY]."""
         self.orders_taken, self.units_taken = orders_taken, units_taken
 
     def set_carrier(self, int64_t[:, ::1] booked, uint8_t[:, ::1] full, uint8_t[:, ::1] tmark, int64_t[::1] tlog,
                     booked0=None):
-        """Bind the carrier window from day ctl[6] (all INOUT); ``booked0`` (D, K) int64, INOUT: the bookings
+        """Bind the carrier window from day ctl[_CTL_DAY0] (all INOUT); ``booked0`` (D, K) int64, INOUT: the bookings
         as last written back (see :meth:`drain`)."""
         self.booked, self.full, self.tmark, self.tlog = booked, full, tmark, tlog
         self.has_booked0 = booked0 is not None
@@ -975,10 +999,10 @@ cdef class Kernel:
             if self.booked0.shape[0] != booked.shape[0] or self.booked0.shape[1] != booked.shape[1]:
                 raise ValueError("set_carrier: booked0 and booked differ in shape")
 
-    def drain(self, int64_t[::1] ctl):   # INOUT ctl[10]: pairs logged, reset to 0
+    def drain(self, int64_t[::1] ctl):   # INOUT ctl[_CTL_LOGGED]: pairs logged, reset to 0
         """The (day offset, service, packages booked since the last drain, full) of each pair the runs
         logged, as a list of int tuples; the log, its marks and ``booked0`` are brought up to date."""
-        cdef Py_ssize_t j, m = ctl[10], K = self.booked.shape[1], d, k
+        cdef Py_ssize_t j, m = ctl[_CTL_LOGGED], K = self.booked.shape[1], d, k
         cdef int64_t idx
         out = []
         if m == 0:
@@ -992,7 +1016,7 @@ cdef class Kernel:
             out.append((d, k, self.booked[d, k] - self.booked0[d, k], self.full[d, k]))
             self.booked0[d, k] = self.booked[d, k]
             self.tmark[d, k] = 0
-        ctl[10] = 0
+        ctl[_CTL_LOGGED] = 0
         return out
 
     def set_out(self, int8_t[::1] status, int8_t[::1] rem_status, int64_t[::1] oday, int64_t[::1] ocnt,
@@ -1096,40 +1120,40 @@ cdef class Kernel:
              Py_ssize_t first, Py_ssize_t end, int64_t P, int64_t PL, int64_t day0, int64_t orow,
              int64_t lrow, int64_t day):   # IN
         """:meth:`run` (committing) from ``first`` to ``end`` with the node counters of ``day`` bound
-        (ctl[4] = day, ctl[5] = 0); returns ``(code, ctl[0], ctl[2], ctl[3], ctl[10], ctl[5])``: the return
+        (ctl[_CTL_DAY] = day, ctl[_CTL_DAY_USED] = 0); returns ``(code, ctl[_CTL_NEXT], ctl[_CTL_P], ctl[_CTL_PL], ctl[_CTL_LOGGED], ctl[_CTL_DAY_USED])``: the return
         code, the next order, the package and package-line rows written, the (day, service) pairs logged,
         whether the day's counters were used (Python ints: no NumPy scalar steps for the caller)."""
-        if ctl.shape[0] < 12:
-            raise ValueError("step: the control block needs 12 entries")
-        ctl[4] = day
-        ctl[5] = 0
+        if ctl.shape[0] < _CTL_SIZE:
+            raise ValueError("step: the control block needs CTL_SIZE entries")
+        ctl[_CTL_DAY] = day
+        ctl[_CTL_DAY_USED] = 0
         rc = self.run(ctl, first, end, P, PL, day0, orow, lrow, 0)
-        return rc, ctl[0], ctl[2], ctl[3], ctl[10], ctl[5]
+        return rc, ctl[_CTL_NEXT], ctl[_CTL_P], ctl[_CTL_PL], ctl[_CTL_LOGGED], ctl[_CTL_DAY_USED]
 
     def run(self, int64_t[::1] ctl,   # INOUT control block, see _core
             Py_ssize_t first=-1, Py_ssize_t end=0, int64_t P=0, int64_t PL=0, int64_t day0=0,
             int64_t orow=0, int64_t lrow=0, int64_t dry=0):   # IN (optional)
-        """Decide (and commit unless ctl[11]) the bound run's orders ctl[0]..ctl[1]-1; a return code.
+        """Decide (and commit unless ctl[_CTL_DRY]) the bound run's orders ctl[_CTL_NEXT]..ctl[_CTL_END]-1; a return code.
 
-        With ``first`` >= 0 the control block is set first: ctl[0..3] = first, end, P, PL; ctl[6] = day0;
-        ctl[7] = 0; ctl[8], ctl[9] = orow, lrow; ctl[11] = dry.
+        With ``first`` >= 0 the control block is set first: ctl[_CTL_NEXT, _CTL_END, _CTL_P, _CTL_PL] = first, end, P, PL; ctl[_CTL_DAY0] = day0;
+        ctl[_CTL_WHY] = 0; ctl[_CTL_OROW], ctl[_CTL_LROW] = orow, lrow; ctl[_CTL_DRY] = dry.
         """
-        if ctl.shape[0] < 12:
-            raise ValueError("run: the control block needs 12 entries")
+        if ctl.shape[0] < _CTL_SIZE:
+            raise ValueError("run: the control block needs CTL_SIZE entries")
         if first >= 0:
-            ctl[0] = first
-            ctl[1] = end
-            ctl[2] = P
-            ctl[3] = PL
-            ctl[6] = day0
-            ctl[7] = 0
-            ctl[8] = orow
-            ctl[9] = lrow
-            ctl[11] = dry
+            ctl[_CTL_NEXT] = first
+            ctl[_CTL_END] = end
+            ctl[_CTL_P] = P
+            ctl[_CTL_PL] = PL
+            ctl[_CTL_DAY0] = day0
+            ctl[_CTL_WHY] = 0
+            ctl[_CTL_OROW] = orow
+            ctl[_CTL_LROW] = lrow
+            ctl[_CTL_DRY] = dry
         return _core(self.t_h, self.region, self.level, self.line_ptr, self.line_sku, self.line_qty, self.sku_kg,
                      self.fixed, self.dist, self.transit, self.per_kg, self.per_unit, self.pickup, self.capacity,
                      self.elig_ptr, self.elig, self.labour, self.handling_order, self.handling_line, self.pkg_extra,
-                     self.cap_orders, self.cap_units, self.params, self.flags, self.win_lo, self.win_hi,
+                     self.cap_orders, self.cap_units, &self.prm, self.win_lo, self.win_hi,
                      self.win_ptr, self.win_start, self.win_end, self.sh_ptr, self.sh_start, self.sh_end,
                      self.sh_days, self.on_hand, self.reserved, self.safety, self.backlog, self.orders_taken,
                      self.units_taken, self.booked, self.full, self.tmark, self.tlog, ctl, self.status,

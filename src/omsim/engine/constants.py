@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from omsim._kernels import _decide
 from omsim.orders import DECISION_STATUSES
 from omsim.scenario import SERVICE_LEVELS
 
@@ -33,11 +34,11 @@ _PARTIAL = _STATUS_CODE["partial"]
 
 
 # How many days ahead a package may wait for carrier capacity before the node gives up on that service.
-_MAX_PICKUP_DAYS = 7
+_MAX_PICKUP_DAYS = _decide.MAX_PICKUP_DAYS
 
 
 # Added to a service's rank when capacity pushes it past its first pickup (ranks it after all on-time ones).
-_DELAY_RANK = 1e12
+_DELAY_RANK = _decide.DELAY_RANK
 
 
 # Lookahead: SKUs priced by the fluid LP (by expected demand) and its time limit.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from omsim._kernels._decide import CTL_SIZE
 from omsim.catalogue import abc_classes, popularity
 from omsim.errors import OmsimError
 from omsim.fulfilment.carriers import CarrierBook
@@ -152,11 +153,10 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         # The compiled loop's state between calls (see _kernel): the record of the orders decided as columns,
         # the kernel object holding the engine's arrays, a mirror of the carrier bookings of a window of days.
         self._store = _Store(self)
-        self._kmode = self._kmode_flags = None                      # flags[6, 8, 9] as last set
         self._kern = None
         self._kbound: dict = {}
-        self._kctl = np.zeros(12, dtype=np.int64)
-        self._kctl_dry = np.zeros(12, dtype=np.int64)         # decide()'s dry runs (nothing logged)
+        self._kctl = np.zeros(CTL_SIZE, dtype=np.int64)
+        self._kctl_dry = np.zeros(CTL_SIZE, dtype=np.int64)        # decide()'s dry runs (nothing logged)
         self._dry_cols = None                                 # decide()'s one-order columns, reused
         self._dry_kernel = True                               # False: decide() always the Python path (tests)
         self._kscratch = None                                 # zero node counters for a day not yet in the dicts
@@ -172,7 +172,7 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
     def __getstate__(self):
         # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
         state = self.__dict__.copy()
-        state.update(_kstatic_key=None, _kern=None, _kbound={}, _cw=None, _kscratch=None, _kmode=None, _kmode_flags=None)
+        state.update(_kstatic_key=None, _kern=None, _kbound={}, _cw=None, _kscratch=None)
         return state
 
     @classmethod

@@ -9,6 +9,7 @@ import operator
 import numpy as np
 
 from omsim._kernels import _decide
+from omsim._kernels._decide import CTL_DAY, CTL_DAY_USED, CTL_LOGGED, CTL_WHY
 from omsim.fulfilment.promise import normalise_shifts
 from omsim.orders import Decision, Order
 from omsim.scenario import SERVICE_LEVELS
@@ -88,21 +89,22 @@ class KernelBinding:
         elig_ptr = np.cumsum([0] + [len(e) for e in st.eligible]).astype(np.int64)
         elig = np.concatenate(st.eligible).astype(np.int64)
         lp = self.max_packages
-        flags = np.array([self._any_per_unit, self._node_capped, self._unit_capped, min(lp, N), lp,
-                          _STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], 0, self.start_weekday, 0, 0], dtype=np.int64)
+        params = dict(split_penalty=float(self.split_penalty), lost_sale_penalty=float(self.lost_sale_penalty),
+                      any_per_unit=bool(self._any_per_unit), node_capped=bool(self._node_capped),
+                      unit_capped=bool(self._unit_capped), k_max=int(min(lp, N)), max_packages=int(lp),
+                      no_stock=_STATUS_CODE[_NO_STOCK_STATUS[self.no_stock]], start_weekday=int(self.start_weekday))
         # The shifts as promise.ready_time_h reads them (normalised: end after start, weekday sets).
         norm = [normalise_shifts(sh) for sh in self._shifts]
         sh_ptr = np.cumsum([0] + [len(x) for x in norm]).astype(np.int64)
         sh_start = np.array([a for x in norm for a, _, _ in x] + [0.0])
         sh_end = np.array([b for x in norm for _, b, _ in x] + [0.0])
         sh_days = np.array([sum(1 << d for d in wds) for x in norm for _, _, wds in x] + [0], dtype=np.int64)
-        params = np.array([self.split_penalty, self.lost_sale_penalty])
         c64 = np.ascontiguousarray
         static = (c64(self.sku_weight_kg, dtype=np.float64), c64(st.fixed), c64(st.dist), c64(st.transit_h),
                   c64(st.per_kg, dtype=np.float64), c64(st.per_unit, dtype=np.float64), c64(st.pickup_h),
                   c64(st.capacity, dtype=np.float64), elig_ptr, elig, c64(self.labour_units_per_h, dtype=np.float64),
                   c64(self.handling_order), c64(self.handling_line), c64(self._pkg_extra),
-                  c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params, flags,
+                  c64(self.capacity_orders, dtype=np.int64), c64(self.capacity_units, dtype=np.int64), params,
                   sh_ptr, sh_start, sh_end, sh_days)
         self._kstatic = static
         return static
@@ -162,7 +164,7 @@ class KernelBinding:
             self._kbound["out"] = key
 
     def _kernel_day(self, day: int, ctl: np.ndarray) -> bool:
-        """Bind the node counters of ``day`` (ctl[4]); True when the day has none yet (zero scratch arrays,
+        """Bind the node counters of ``day`` (ctl[CTL_DAY]); True when the day has none yet (zero scratch arrays,
         stored by _kernel_store_day once used)."""
         o = self._orders_taken.get(day)
         new = o is None
@@ -177,14 +179,14 @@ class KernelBinding:
         if kb.get("day") is not o or kb.get("uday") is not u:
             self._kern.set_day(o, u)
             kb["day"], kb["uday"] = o, u
-        ctl[4], ctl[5] = day, 0
+        ctl[CTL_DAY], ctl[CTL_DAY_USED] = day, 0
         return new
 
     def _kernel_store_day(self, new: bool) -> None:
         """After a kernel call: a new day's counters, once used, become the engine's (then the prune)."""
         ctl = self._kctl
-        if new and ctl[5]:
-            day = int(ctl[4])
+        if new and ctl[CTL_DAY_USED]:
+            day = int(ctl[CTL_DAY])
             self._orders_taken[day], self._units_taken[day] = self._kscratch
             self._kscratch = None
             self._prune(day)
@@ -220,7 +222,7 @@ class KernelBinding:
         self._carrier_full(cw)
         cw.booked0[:] = rows
         self._kern.set_carrier(cw.booked, cw.full, cw.tmark, cw.tlog, cw.booked0)
-        self._kctl[10] = 0
+        self._kctl[CTL_LOGGED] = 0
         return cw
 
     def _carrier_full(self, cw: _CarrierWindow) -> None:
@@ -235,7 +237,7 @@ class KernelBinding:
     def _carrier_flush(self) -> None:
         """After a kernel call that booked: the service-days it found full join ``_full``, O(pairs booked).
         (The bookings themselves are in the book already: the window shares its rows.)"""
-        if not self._kctl[10]:
+        if not self._kctl[CTL_LOGGED]:
             return
         cw = self._cw
         pairs = self._kern.drain(self._kctl)
@@ -288,7 +290,7 @@ class KernelBinding:
             if rc == _decide.STALE_WINDOWS:
                 for nn in range(self.n_nodes):
                     self._window(nn, t)
-            elif rc == _decide.FALLBACK and int(ctl[7]) == 2 and cw.D < 1 << 16:
+            elif rc == _decide.FALLBACK and int(ctl[CTL_WHY]) == _decide.WHY_PICKUP_WINDOW and cw.D < 1 << 16:
                 min_days = 4 * cw.D
             else:
                 return None

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from omsim._kernels import _decide
+from omsim._kernels._decide import CTL_LOGGED, CTL_WHY
 from omsim.errors import OmsimError
 from omsim.orders import Decision, Order
 from omsim.scenario import SERVICE_LEVELS
@@ -309,12 +310,8 @@ class Runs:
         ctl = self._kctl
         store = self._store
         kb = self._kbound
-        flags = self._kernel_static()[17]
         mode = (int(bool(stop_on_partial)), int(bool(probe)), _POLICY_CODE.get(run.policy, 0))
         stop_on_partial, probe = mode[0], mode[1]
-        if self._kmode != mode or flags is not self._kmode_flags:
-            flags[6], flags[8], flags[9] = mode
-            self._kmode, self._kmode_flags = mode, flags
         tt = run.t
         taken = self._orders_taken
         lo_day = hi_day = None
@@ -329,9 +326,7 @@ class Runs:
                 self._kernel_bind_out(k)
             else:
                 k = self._kernel()
-                flags = self._kstatic[17]
-                flags[6], flags[8], flags[9] = mode
-                self._kmode, self._kmode_flags = mode, flags
+            k.set_mode(*mode)
             if kb.get("run") is not run:
                 k.set_run(run.t, run.region, run.level, run.ptr, run.sku, run.qty, self.n_regions,
                           _N_LEVELS, self.n_skus)
@@ -353,7 +348,7 @@ class Runs:
                 rc, j, store.P, store.PL, logged, used = k.step(ctl, i, n if stop is None else i + 1, store.P,
                                                                 store.PL, cw.day0, run.o0, run.l0, day)
             except BaseException:
-                if ctl[10]:
+                if ctl[CTL_LOGGED]:
                     self._carrier_flush()
                 if new:
                     self._kernel_store_day(new)
@@ -385,7 +380,7 @@ class Runs:
                 t = tt.item(i)
                 for nn in range(self.n_nodes):
                     self._window(nn, t)
-            elif int(ctl[7]) == 2 and cw.D < 1 << 16:
+            elif int(ctl[CTL_WHY]) == _decide.WHY_PICKUP_WINDOW and cw.D < 1 << 16:
                 # A pickup beyond the carrier window (a long backlog): widen it, go on in C.
                 min_days = 4 * cw.D
             else:   # FALLBACK: this order through the Python path, against the state written back

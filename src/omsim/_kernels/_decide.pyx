@@ -221,6 +221,322 @@ cdef int _ready_calendar(double t_h, double units, int64_t back, double labour, 
         t += 168.0
 
 
+cdef inline int _rate_shop(double t, double U, double W, Py_ssize_t r_, Py_ssize_t e0, Py_ssize_t e1,
+                           int64_t day0, int64_t wd0, bint any_per_unit, int64_t[::1] backlog,
+                           const double[::1] labour, const int64_t[::1] win_ptr, const double[::1] win_start,
+                           const double[::1] win_end, const int64_t[::1] sh_ptr, const double[::1] sh_start,
+                           const double[::1] sh_end, const int64_t[::1] sh_days, const int64_t[::1] elig,
+                           const double[:, :, ::1] fixed, const double[:, :, ::1] dist, const double[::1] per_kg,
+                           const double[::1] per_unit, const double[:, ::1] pickup, uint8_t[:, ::1] full,
+                           double* cal_lo, double* cal_hi, int64_t* svc, double* sb, char* closed) noexcept nogil:
+    """Rate shop one service per node for an order at time t of W kg and U units in region r_ whose level
+    allows services elig[e0:e1]: its ready time, pickups and full service-days (``_prepare``). Writes svc,
+    sb (ship by) and closed per node; returns 0, or why the Python path must do it (_WHY_*)."""
+    cdef Py_ssize_t N = fixed.shape[0], D = full.shape[0], n, j, k, best_j
+    cdef double rd, fl, c, first, sb_, sb0, key, best_key, best_sb
+    cdef int64_t d
+    cdef int tries
+    for n in range(N):
+        if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd) \
+                and _ready_calendar(t, U, backlog[n], labour[n], &sh_start[sh_ptr[n]], &sh_end[sh_ptr[n]],
+                                    &sh_days[sh_ptr[n]], sh_ptr[n + 1] - sh_ptr[n], wd0, cal_lo, cal_hi,
+                                    &rd):
+            # past the cached windows the calendar is walked as promise.ready_time_h walks it
+            return _WHY_NO_HOURS
+        fl = _floordiv(rd, 24.0) * 24.0
+        best_j = e0
+        best_key = 0.0
+        best_sb = 0.0
+        for j in range(e0, e1):
+            k = elig[j]
+            c = (fixed[n, r_, k] + dist[n, r_, k]) + per_kg[k] * W
+            if any_per_unit:
+                c = c + per_unit[k] * U
+            first = fl + pickup[n, k]
+            sb_ = first + 24.0 if first < rd - 1e-9 else first
+            sb0 = sb_
+            tries = 0
+            while True:
+                d = <int64_t> _floordiv(sb_, 24.0) - day0
+                if d < 0 or d >= D:
+                    return _WHY_PICKUP_WINDOW
+                if not full[d, k]:
+                    break
+                tries += 1
+                if tries > _MAX_PICKUP_DAYS:
+                    sb_ = INFINITY
+                    break
+                sb_ = _next_cutoff(sb_ + 1.0, pickup[n, k])
+            key = c
+            if not isfinite(sb_):
+                key = INFINITY
+            elif sb_ > sb0:
+                key = key + _DELAY_RANK
+            if j == e0 or key < best_key:
+                best_key = key
+                best_j = j
+                best_sb = sb_
+        svc[n] = elig[best_j]
+        sb[n] = best_sb
+        closed[n] = not isfinite(best_key)
+    return 0
+
+
+cdef inline void _prepare_rest(Py_ssize_t L, const int64_t* sk, const int64_t* qt, Py_ssize_t r_,
+                               const Params* prm, const int64_t[::1] cap_orders, const int64_t[::1] cap_units,
+                               int64_t[::1] orders_taken, int64_t[::1] units_taken, const double[:, :, ::1] fixed,
+                               const double[:, :, ::1] dist, const double[::1] pkg_extra, const double[::1] sku_kg,
+                               const double[::1] per_kg, const double[::1] per_unit, const double[::1] handling_line,
+                               char* closed, int64_t* svc, int64_t* avail, double* pfix, double* pdis, double* pcost,
+                               double* ucost, double* lost) noexcept nogil:
+    """``_prepare_rest`` of an order of L lines (SKUs sk, units qt): nodes closed by service or capacity see
+    no stock (avail), the units capacity caps avail, and the package (pcost) and unit (ucost) costs."""
+    cdef Py_ssize_t N = fixed.shape[0], n, l, k
+    cdef bint node_capped = prm.node_capped, unit_capped = prm.unit_capped, any_per_unit = prm.any_per_unit
+    cdef double c, lost_pen = prm.lost_sale_penalty
+    cdef int64_t ul, a, room, take
+    for n in range(N):
+        if closed[n]:
+            svc[n] = -1
+        if node_capped and (cap_orders[n] - orders_taken[n] <= 0 or cap_units[n] - units_taken[n] <= 0):
+            closed[n] = True
+        if closed[n]:
+            for l in range(L):
+                avail[l * N + n] = 0
+    if unit_capped:
+        for n in range(N):
+            ul = cap_units[n] - units_taken[n]
+            a = 0
+            for l in range(L):
+                a += avail[l * N + n] if avail[l * N + n] < qt[l] else qt[l]
+            if ul < a:
+                room = ul
+                for l in range(L):
+                    take = avail[l * N + n]
+                    if qt[l] < take:
+                        take = qt[l]
+                    if room < take:
+                        take = room
+                    avail[l * N + n] = take
+                    room -= take
+    for n in range(N):
+        k = svc[n] if svc[n] > 0 else 0
+        if closed[n]:
+            pfix[n] = 0.0
+            pdis[n] = 0.0
+        else:
+            pfix[n] = fixed[n, r_, k]
+            pdis[n] = dist[n, r_, k]
+        pcost[n] = (pfix[n] + pdis[n]) + pkg_extra[n]
+        for l in range(L):
+            c = sku_kg[sk[l]] * per_kg[k] + (1.0 / <double> qt[l]) * handling_line[n]
+            if any_per_unit:
+                c = c + per_unit[k]
+            ucost[l * N + n] = c
+    for l in range(L):
+        lost[l] = lost_pen
+
+
+cdef struct Scratch:
+    # per-run buffers of _core: L lines x N nodes, N nodes, the shift calendar, the remainder probe
+    int64_t* avail
+    int64_t* x
+    double* ucost
+    double* lost
+    double* pcost
+    double* pfix
+    double* pdis
+    double* sb
+    int64_t* svc
+    char* closed
+    int64_t* nd_day
+    int64_t* nd_k
+    int64_t* nd_c
+    int64_t* p_units
+    double* cal_lo
+    double* cal_hi
+    int64_t* pr_sku
+    int64_t* pr_qty
+
+
+cdef int _scratch_alloc(Scratch* z, Py_ssize_t maxL, Py_ssize_t N, Py_ssize_t max_ns) noexcept nogil:
+    """Allocate the buffers for orders of up to maxL lines; -1 when one allocation failed (free them anyway)."""
+    z.avail = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+    z.x = <int64_t*> malloc(maxL * N * sizeof(int64_t))
+    z.ucost = <double*> malloc(maxL * N * sizeof(double))
+    z.lost = <double*> malloc(maxL * sizeof(double))
+    z.pcost = <double*> malloc(N * sizeof(double))
+    z.pfix = <double*> malloc(N * sizeof(double))
+    z.pdis = <double*> malloc(N * sizeof(double))
+    z.sb = <double*> malloc(N * sizeof(double))
+    z.svc = <int64_t*> malloc(N * sizeof(int64_t))
+    z.closed = <char*> malloc(N * sizeof(char))
+    z.nd_day = <int64_t*> malloc(N * sizeof(int64_t))
+    z.nd_k = <int64_t*> malloc(N * sizeof(int64_t))
+    z.nd_c = <int64_t*> malloc(N * sizeof(int64_t))
+    z.p_units = <int64_t*> malloc(N * sizeof(int64_t))
+    z.cal_lo = <double*> malloc(16 * max_ns * sizeof(double))
+    z.cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
+    z.pr_sku = <int64_t*> malloc(maxL * sizeof(int64_t))
+    z.pr_qty = <int64_t*> malloc(maxL * sizeof(int64_t))
+    if (z.avail == NULL or z.x == NULL or z.ucost == NULL or z.lost == NULL or z.pcost == NULL or z.pfix == NULL
+            or z.pdis == NULL or z.sb == NULL or z.svc == NULL or z.closed == NULL or z.nd_day == NULL
+            or z.nd_k == NULL or z.nd_c == NULL or z.p_units == NULL or z.cal_lo == NULL or z.cal_hi == NULL
+            or z.pr_sku == NULL or z.pr_qty == NULL):
+        return -1
+    return 0
+
+
+cdef void _scratch_free(Scratch* z) noexcept nogil:
+    free(z.avail)
+    free(z.x)
+    free(z.ucost)
+    free(z.lost)
+    free(z.pcost)
+    free(z.pfix)
+    free(z.pdis)
+    free(z.sb)
+    free(z.svc)
+    free(z.closed)
+    free(z.nd_day)
+    free(z.nd_k)
+    free(z.nd_c)
+    free(z.p_units)
+    free(z.cal_lo)
+    free(z.cal_hi)
+    free(z.pr_sku)
+    free(z.pr_qty)
+
+
+cdef inline bint _commit_checks(Py_ssize_t L, const int64_t* sk, const int64_t* x, const double* sb,
+                                const int64_t* svc, int64_t day0, bint node_capped, const int64_t[:, ::1] on_hand,
+                                int64_t[:, ::1] reserved, const int64_t[:, ::1] safety,
+                                const int64_t[::1] cap_orders, const int64_t[::1] cap_units,
+                                int64_t[::1] orders_taken, int64_t[::1] units_taken, const double[::1] capacity,
+                                int64_t[:, ::1] booked, int64_t* p_units, int64_t* nd_day, int64_t* nd_k,
+                                int64_t* nd_c, Py_ssize_t* npk_out, Py_ssize_t* nd_out) noexcept nogil:
+    """``commit``'s checks of allocation x (L lines x N nodes): True when it does not fit (stock, node
+    capacity, the carrier window or capacity). Writes the units per shipping node (p_units), the packages
+    (npk_out) and the nd_out (day, service) pairs booked with their package counts (nd_day, nd_k, nd_c)."""
+    cdef Py_ssize_t N = on_hand.shape[0], D = booked.shape[0], n, l, q, npk = 0, nd = 0
+    cdef int64_t units, u, s, d
+    cdef bint bad = False
+    for n in range(N):
+        units = 0
+        for l in range(L):
+            u = x[l * N + n]
+            if u > 0:
+                units += u
+                s = sk[l]
+                if u > on_hand[n, s] - reserved[n, s] - safety[n, s]:
+                    bad = True
+        if units == 0:
+            continue
+        p_units[n] = units
+        npk += 1
+        if node_capped and (cap_orders[n] - orders_taken[n] < 1 or cap_units[n] - units_taken[n] < units):
+            bad = True
+        d = <int64_t> _floordiv(sb[n], 24.0)
+        for q in range(nd):
+            if nd_day[q] == d and nd_k[q] == svc[n]:
+                nd_c[q] += 1
+                break
+        else:
+            nd_day[nd] = d
+            nd_k[nd] = svc[n]
+            nd_c[nd] = 1
+            nd += 1
+    for q in range(nd):
+        if nd_day[q] - day0 < 0 or nd_day[q] - day0 >= D:
+            bad = True
+        elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
+            bad = True
+    npk_out[0] = npk
+    nd_out[0] = nd
+    return bad
+
+
+cdef inline void _book_carriers(Py_ssize_t nd, const int64_t* nd_day, const int64_t* nd_k, const int64_t* nd_c,
+                                int64_t day0, int64_t max_packages, const double[::1] capacity,
+                                int64_t[:, ::1] booked, uint8_t[:, ::1] full, uint8_t[:, ::1] tmark,
+                                int64_t[::1] tlog, int64_t[::1] ctl) noexcept nogil:
+    """``commit``: carrier capacity of the nd (day, service) pairs booked, logged once each in tlog, and
+    service-days that could not take a whole order count as full."""
+    cdef Py_ssize_t q, K = booked.shape[1]
+    cdef int64_t d
+    for q in range(nd):
+        d = nd_day[q] - day0
+        booked[d, nd_k[q]] += nd_c[q]
+        if not tmark[d, nd_k[q]]:
+            tmark[d, nd_k[q]] = 1
+            tlog[ctl[_CTL_LOGGED]] = d * K + nd_k[q]
+            ctl[_CTL_LOGGED] += 1
+        if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
+            full[d, nd_k[q]] = 1
+
+
+cdef inline int64_t _write_package(Py_ssize_t n, Py_ssize_t L, const int64_t* sk, const int64_t* qt,
+                                   Py_ssize_t r_, bint dry, const Scratch* z, int64_t P, int64_t* PL,
+                                   const double[::1] sku_kg, const double[::1] per_unit, const double[::1] per_kg,
+                                   const double[::1] handling_order, const double[::1] handling_line,
+                                   const double[:, ::1] pickup, const double[:, :, ::1] transit,
+                                   int64_t[:, ::1] reserved, int64_t[::1] orders_taken, int64_t[::1] units_taken,
+                                   int64_t[::1] backlog, int64_t[::1] pkg_node, int64_t[::1] pkg_service,
+                                   int64_t[::1] pkg_day, double[::1] pkg_ship_by, double[::1] pkg_promised,
+                                   double[::1] pkg_transit, double[::1] pkg_kg, double[::1] pkg_c_package,
+                                   double[::1] pkg_c_weight, double[::1] pkg_c_distance, double[::1] pkg_c_handling,
+                                   int64_t[::1] pkg_line_ptr, int64_t[::1] pkg_sku, int64_t[::1] pkg_qty) noexcept nogil:
+    """``_shipments``: write node n's package of allocation z.x as row P (its lines from row PL[0] on, which
+    it advances), its costs and promise; unless dry, commit its reservations and node counters. Returns P + 1."""
+    cdef Py_ssize_t N = reserved.shape[0], l, k
+    cdef int64_t u, units
+    cdef double kg, hsum, c_pkg, c_wt, c_ds, c_hd, cut, arrive, due
+    k = z[0].svc[n]
+    kg = 0.0
+    hsum = 0.0
+    pkg_line_ptr[P] = PL[0]
+    for l in range(L):
+        u = z[0].x[l * N + n]
+        if u > 0:
+            kg += sku_kg[sk[l]] * <double> u
+            hsum += <double> u / <double> qt[l]
+            pkg_sku[PL[0]] = sk[l]
+            pkg_qty[PL[0]] = u
+            PL[0] += 1
+            if not dry:
+                reserved[n, sk[l]] += u
+    units = z[0].p_units[n]
+    c_pkg = z[0].pfix[n] + per_unit[k] * <double> units
+    c_wt = per_kg[k] * kg
+    c_ds = z[0].pdis[n]
+    c_hd = handling_order[n] + handling_line[n] * hsum
+    # promise(): the pickup at ship_by plus transit, rounded up to the end of the arrival day
+    cut = _next_cutoff(z[0].sb[n], pickup[n, k])
+    arrive = cut + transit[n, r_, k]
+    due = ceil(arrive / 24.0 - _EPS / 24.0) * 24.0
+    if arrive > due:
+        due = arrive
+    pkg_node[P] = n
+    pkg_service[P] = k
+    pkg_day[P] = <int64_t> _floordiv(z[0].sb[n], 24.0)
+    pkg_ship_by[P] = z[0].sb[n]
+    pkg_promised[P] = due
+    pkg_transit[P] = transit[n, r_, k]
+    pkg_kg[P] = kg
+    pkg_c_package[P] = c_pkg
+    pkg_c_weight[P] = c_wt
+    pkg_c_distance[P] = c_ds
+    pkg_c_handling[P] = c_hd
+    P += 1
+    pkg_line_ptr[P] = PL[0]
+    # commit: node counters
+    if not dry:
+        orders_taken[n] += 1
+        units_taken[n] += units
+        backlog[n] += units
+    return P
+
+
 cdef int _core(
         const double[::1] t_h,                 # IN    (n,) decision time per order
         const int64_t[::1] region,             # IN    (n,) region index
@@ -291,86 +607,39 @@ cdef int _core(
         int64_t[::1] pkg_line_ptr,             # OUT   (P+1,) lines of package p
         int64_t[::1] pkg_sku,                  # OUT   (PL,)
         int64_t[::1] pkg_qty) except -1:       # OUT   (PL,)
-    """Decide and commit orders ctl[_CTL_NEXT]..ctl[_CTL_END]-1 in turn; returns a code (_DONE, _STOP_PARTIAL, ...).
+    """Decide and commit orders ctl[_CTL_NEXT]..ctl[_CTL_END]-1 in turn (array shapes checked by Kernel._check); returns a code (_DONE, _STOP_PARTIAL, ...).
 
     Order i's row in the order outputs is ctl[_CTL_OROW] + i, its lines' rows in ``unfilled`` start at ctl[_CTL_LROW] +
     line_ptr[i] - line_ptr[0]. ctl[_CTL_LOGGED] counts the (day, service) pairs logged in tlog; ctl[_CTL_DRY] != 0: a dry
     run (decide only: no stock, counter or carrier state changes).
 
-    With flags[8] (not in a dry run), right after an order is committed ``partial`` its unfilled lines
+    With prm.probe_remainder (not in a dry run), right after an order is committed ``partial`` its unfilled lines
     (units left unfilled, lines with some) are decided as a dry run at the same time, region and level
     (exactly what ``DecisionEngine.decide`` of that order would say against the state the commit left),
     and ``rem_status`` says whether it would ship anything; where that needs the Python path (the
     split-penalty re-solve, a pickup outside the window, shifts without hours) the call returns _PROBE
     with ctl[_CTL_NEXT] past the partial order.
     """
-    cdef Py_ssize_t N = fixed.shape[0], K = fixed.shape[2], D = booked.shape[0]
-    cdef Py_ssize_t i, l, n, j, k, q, m, L, lo, hi, e0, e1, best_j, npk, nd, r_
+    cdef Py_ssize_t N = fixed.shape[0]
+    cdef Py_ssize_t i, l, n, m, L, lo, hi, e0, e1, npk, nd, r_
     cdef Py_ssize_t i_end = ctl[_CTL_END], base = line_ptr[0], maxL = 1
-    cdef int64_t P = ctl[_CTL_P], PL = ctl[_CTL_PL], cur_day = ctl[_CTL_DAY], day0 = ctl[_CTL_DAY0], day, d, s, a, units, usum, short
-    cdef int64_t u
-    cdef double t, W, U, rd, fl, c, first, sb_, sb0, key, best_key, best_sb, kg, hsum, c_pkg, c_wt, c_ds, c_hd
-    cdef double pk, wt, ds, hd, tot, prom, arrive, due, cut, split = prm.split_penalty, lost_pen = prm.lost_sale_penalty
-    cdef int tries, rc = _DONE, code
-    cdef bint any_per_unit = prm.any_per_unit, node_capped = prm.node_capped, unit_capped = prm.unit_capped
-    cdef bint stop_partial = prm.stop_on_partial, any_closed, shipped, bad, probe_on = prm.probe_remainder, probing = False
+    cdef int64_t P = ctl[_CTL_P], PL = ctl[_CTL_PL], cur_day = ctl[_CTL_DAY], day0 = ctl[_CTL_DAY0], day, s, a, usum, short
+    cdef double t, W, U
+    cdef double pk, wt, ds, hd, tot, prom, split = prm.split_penalty, lost_pen = prm.lost_sale_penalty
+    cdef int rc = _DONE, code
+    cdef bint any_per_unit = prm.any_per_unit, node_capped = prm.node_capped
+    cdef bint stop_partial = prm.stop_on_partial, shipped, bad, probe_on = prm.probe_remainder, probing = False
     cdef const int64_t* sk = NULL
     cdef const int64_t* qt = NULL
-    cdef int64_t* pr_sku = NULL
-    cdef int64_t* pr_qty = NULL
     cdef Py_ssize_t pr_L = 0
     cdef Py_ssize_t k_max = prm.k_max
     cdef int64_t max_packages = prm.max_packages, no_stock = prm.no_stock
-    cdef int64_t room, take, ol, ul
     cdef Work w
-    cdef int64_t* avail = NULL
-    cdef int64_t* x = NULL
-    cdef double* ucost = NULL
-    cdef double* lost = NULL
-    cdef double* pcost = NULL
-    cdef double* pfix = NULL
-    cdef double* pdis = NULL
-    cdef double* sb = NULL
-    cdef int64_t* svc = NULL
-    cdef char* closed = NULL
-    cdef int64_t* nd_day = NULL
-    cdef int64_t* nd_k = NULL
-    cdef int64_t* nd_c = NULL
-    cdef int64_t* p_units = NULL
-    cdef double* cal_lo = NULL
-    cdef double* cal_hi = NULL
+    cdef Scratch z
     cdef Py_ssize_t max_ns = 1
     cdef int64_t wd0 = prm.start_weekday
-    cdef Py_ssize_t S = on_hand.shape[1], n_orders = i_end - ctl[_CTL_NEXT], n_lines
     cdef Py_ssize_t oo = ctl[_CTL_OROW], lu = ctl[_CTL_LROW]
     cdef bint dry = ctl[_CTL_DRY] != 0
-    # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
-    if (ctl.shape[0] < _CTL_SIZE or n_orders < 0
-            or t_h.shape[0] < i_end or region.shape[0] < i_end or level.shape[0] < i_end
-            or line_ptr.shape[0] < i_end + 1 or status.shape[0] < oo + i_end or rem_status.shape[0] < oo + i_end or oday.shape[0] < oo + i_end
-            or ocnt.shape[0] < oo + i_end or oreg.shape[0] < oo + i_end or opol.shape[0] < oo + i_end
-            or optr.shape[0] < oo + i_end + 1 or promised.shape[0] < oo + i_end
-            or total.shape[0] < oo + i_end or pkg_ptr.shape[0] < oo + i_end + 1 or oo < 0 or lu < 0
-            or reserved.shape[0] != N or reserved.shape[1] != S or safety.shape[0] != N or safety.shape[1] != S
-            or on_hand.shape[0] != N or backlog.shape[0] < N or orders_taken.shape[0] < N
-            or units_taken.shape[0] < N or full.shape[0] != D or full.shape[1] != K or tmark.shape[0] != D or tmark.shape[1] != K or tlog.shape[0] < D * K
-            or booked.shape[1] != K or win_lo.shape[0] < N or win_hi.shape[0] < N or win_ptr.shape[0] < N + 1
-            or sh_ptr.shape[0] < N + 1 or pickup.shape[0] != N or pickup.shape[1] != K or per_kg.shape[0] < K
-            or per_unit.shape[0] < K or capacity.shape[0] < K or labour.shape[0] < N or pkg_extra.shape[0] < N
-            or handling_order.shape[0] < N or handling_line.shape[0] < N or cap_orders.shape[0] < N
-            or cap_units.shape[0] < N or sku_kg.shape[0] < S):
-        raise ValueError("Kernel.run: inconsistent array shapes")
-    n_lines = line_ptr[i_end] - line_ptr[ctl[_CTL_NEXT]] if n_orders > 0 else 0
-    if (line_sku.shape[0] < line_ptr[i_end] - base or line_qty.shape[0] < line_ptr[i_end] - base
-            or unfilled.shape[0] < lu + line_ptr[i_end] - base
-            or pkg_node.shape[0] < P + n_orders * k_max or pkg_service.shape[0] < P + n_orders * k_max
-            or pkg_day.shape[0] < P + n_orders * k_max or pkg_ship_by.shape[0] < P + n_orders * k_max
-            or pkg_promised.shape[0] < P + n_orders * k_max or pkg_transit.shape[0] < P + n_orders * k_max
-            or pkg_kg.shape[0] < P + n_orders * k_max or pkg_c_package.shape[0] < P + n_orders * k_max
-            or pkg_c_weight.shape[0] < P + n_orders * k_max or pkg_c_distance.shape[0] < P + n_orders * k_max
-            or pkg_c_handling.shape[0] < P + n_orders * k_max or pkg_line_ptr.shape[0] < P + n_orders * k_max + 1
-            or pkg_sku.shape[0] < PL + n_lines * k_max or pkg_qty.shape[0] < PL + n_lines * k_max):
-        raise ValueError("Kernel.run: output buffers too small for the worst case")
     for n in range(N):
         if sh_ptr[n + 1] - sh_ptr[n] > max_ns:
             max_ns = sh_ptr[n + 1] - sh_ptr[n]
@@ -379,27 +648,7 @@ cdef int _core(
             maxL = line_ptr[i + 1] - line_ptr[i]
     with nogil:
         code = _alloc_work(&w, maxL, N)
-        avail = <int64_t*> malloc(maxL * N * sizeof(int64_t))
-        x = <int64_t*> malloc(maxL * N * sizeof(int64_t))
-        ucost = <double*> malloc(maxL * N * sizeof(double))
-        lost = <double*> malloc(maxL * sizeof(double))
-        pcost = <double*> malloc(N * sizeof(double))
-        pfix = <double*> malloc(N * sizeof(double))
-        pdis = <double*> malloc(N * sizeof(double))
-        sb = <double*> malloc(N * sizeof(double))
-        svc = <int64_t*> malloc(N * sizeof(int64_t))
-        closed = <char*> malloc(N * sizeof(char))
-        nd_day = <int64_t*> malloc(N * sizeof(int64_t))
-        nd_k = <int64_t*> malloc(N * sizeof(int64_t))
-        nd_c = <int64_t*> malloc(N * sizeof(int64_t))
-        p_units = <int64_t*> malloc(N * sizeof(int64_t))
-        cal_lo = <double*> malloc(16 * max_ns * sizeof(double))
-        cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
-        pr_sku = <int64_t*> malloc(maxL * sizeof(int64_t))
-        pr_qty = <int64_t*> malloc(maxL * sizeof(int64_t))
-        if (pr_sku == NULL or pr_qty == NULL or cal_lo == NULL or cal_hi == NULL or code != 0 or avail == NULL or x == NULL or ucost == NULL or lost == NULL or pcost == NULL
-                or pfix == NULL or pdis == NULL or sb == NULL or svc == NULL or closed == NULL or nd_day == NULL
-                or nd_k == NULL or nd_c == NULL or p_units == NULL):
+        if _scratch_alloc(&z, maxL, N, max_ns) != 0 or code != 0:   # (both run: _scratch_free frees z)
             rc = -1
         i = ctl[_CTL_NEXT]
         while rc == _DONE and i < i_end:
@@ -410,8 +659,8 @@ cdef int _core(
             if probing:
                 # the remainder of order i (just committed): same time, so the same day and windows
                 L = pr_L
-                sk = pr_sku
-                qt = pr_qty
+                sk = z.pr_sku
+                qt = z.pr_qty
             else:
                 L = hi - lo
                 sk = &line_sku[lo]
@@ -431,7 +680,7 @@ cdef int _core(
                 s = sk[l]
                 for n in range(N):
                     a = on_hand[n, s] - reserved[n, s] - safety[n, s]
-                    avail[l * N + n] = a if a > 0 else 0
+                    z.avail[l * N + n] = a if a > 0 else 0
             W = 0.0
             usum = 0
             for l in range(L):
@@ -441,126 +690,38 @@ cdef int _core(
             # ---- rate shop one service per node (ready time, pickups, full service-days)
             e0 = elig_ptr[level[i]]
             e1 = elig_ptr[level[i] + 1]
-            bad = False
-            for n in range(N):
-                if _ready(t, U, backlog[n], labour[n], &win_ptr[0], &win_start[0], &win_end[0], n, &rd) \
-                        and _ready_calendar(t, U, backlog[n], labour[n], &sh_start[sh_ptr[n]], &sh_end[sh_ptr[n]],
-                                            &sh_days[sh_ptr[n]], sh_ptr[n + 1] - sh_ptr[n], wd0, cal_lo, cal_hi,
-                                            &rd):
-                    # past the cached windows the calendar is walked as promise.ready_time_h walks it
-                    bad = True
-                    ctl[_CTL_WHY] = _WHY_NO_HOURS
-                    break
-                fl = _floordiv(rd, 24.0) * 24.0
-                best_j = e0
-                best_key = 0.0
-                best_sb = 0.0
-                for j in range(e0, e1):
-                    k = elig[j]
-                    c = (fixed[n, r_, k] + dist[n, r_, k]) + per_kg[k] * W
-                    if any_per_unit:
-                        c = c + per_unit[k] * U
-                    first = fl + pickup[n, k]
-                    sb_ = first + 24.0 if first < rd - 1e-9 else first
-                    sb0 = sb_
-                    tries = 0
-                    while True:
-                        d = <int64_t> _floordiv(sb_, 24.0) - day0
-                        if d < 0 or d >= D:
-                            bad = True
-                            ctl[_CTL_WHY] = _WHY_PICKUP_WINDOW
-                            break
-                        if not full[d, k]:
-                            break
-                        tries += 1
-                        if tries > _MAX_PICKUP_DAYS:
-                            sb_ = INFINITY
-                            break
-                        sb_ = _next_cutoff(sb_ + 1.0, pickup[n, k])
-                    if bad:
-                        break
-                    key = c
-                    if not isfinite(sb_):
-                        key = INFINITY
-                    elif sb_ > sb0:
-                        key = key + _DELAY_RANK
-                    if j == e0 or key < best_key:
-                        best_key = key
-                        best_j = j
-                        best_sb = sb_
-                if bad:
-                    break
-                svc[n] = elig[best_j]
-                sb[n] = best_sb
-                closed[n] = not isfinite(best_key)
-            if bad:
+            code = _rate_shop(t, U, W, r_, e0, e1, day0, wd0, any_per_unit, backlog, labour, win_ptr, win_start,
+                              win_end, sh_ptr, sh_start, sh_end, sh_days, elig, fixed, dist, per_kg, per_unit,
+                              pickup, full, z.cal_lo, z.cal_hi, z.svc, z.sb, z.closed)
+            if code != 0:
+                ctl[_CTL_WHY] = code
                 if probing:
                     i += 1
-                    rc = _PROBE
-                else:
-                    rc = _FALLBACK
+                rc = _PROBE if probing else _FALLBACK
                 break
+            bad = False
             # ---- _prepare_rest: nodes that cannot ship see no stock; cost arrays
-            any_closed = False
-            for n in range(N):
-                if closed[n]:
-                    svc[n] = -1
-                if node_capped and (cap_orders[n] - orders_taken[n] <= 0 or cap_units[n] - units_taken[n] <= 0):
-                    closed[n] = True
-                if closed[n]:
-                    any_closed = True
-                    for l in range(L):
-                        avail[l * N + n] = 0
-            if unit_capped:
-                for n in range(N):
-                    ul = cap_units[n] - units_taken[n]
-                    a = 0
-                    for l in range(L):
-                        a += avail[l * N + n] if avail[l * N + n] < qt[l] else qt[l]
-                    if ul < a:
-                        room = ul
-                        for l in range(L):
-                            take = avail[l * N + n]
-                            if qt[l] < take:
-                                take = qt[l]
-                            if room < take:
-                                take = room
-                            avail[l * N + n] = take
-                            room -= take
-            for n in range(N):
-                k = svc[n] if svc[n] > 0 else 0
-                if closed[n]:
-                    pfix[n] = 0.0
-                    pdis[n] = 0.0
-                else:
-                    pfix[n] = fixed[n, r_, k]
-                    pdis[n] = dist[n, r_, k]
-                pcost[n] = (pfix[n] + pdis[n]) + pkg_extra[n]
-                for l in range(L):
-                    c = sku_kg[sk[l]] * per_kg[k] + (1.0 / <double> qt[l]) * handling_line[n]
-                    if any_per_unit:
-                        c = c + per_unit[k]
-                    ucost[l * N + n] = c
-            for l in range(L):
-                lost[l] = lost_pen
+            _prepare_rest(L, sk, qt, r_, prm, cap_orders, cap_units, orders_taken, units_taken, fixed, dist,
+                          pkg_extra, sku_kg, per_kg, per_unit, handling_line, z.closed, z.svc, z.avail, z.pfix, z.pdis, z.pcost,
+                          z.ucost, z.lost)
             # ---- _cheapest: the exact kernel of _alloc
             w.L = L
             w.N = N
             w.K = k_max if k_max < N else N
             w.dem = qt
-            w.avail = avail
-            w.pcost = pcost
-            w.ucost = ucost
-            w.lost = lost
-            _solve(&w, x)
+            w.avail = z.avail
+            w.pcost = z.pcost
+            w.ucost = z.ucost
+            w.lost = z.lost
+            _solve(&w, z.x)
             shipped = False
             for m in range(L * N):
-                if x[m] != 0:
+                if z.x[m] != 0:
                     shipped = True
                     break
             if split > 0 and not shipped:
                 for m in range(L * N):
-                    if avail[m] != 0:
+                    if z.avail[m] != 0:
                         bad = True     # the re-solve without one split penalty: the Python path does it
                         break
                 if bad:
@@ -581,38 +742,9 @@ cdef int _core(
                     break
                 continue
             # ---- commit checks (the Python path raises when these fail; they never should)
-            npk = 0
-            nd = 0
-            for n in range(N):
-                units = 0
-                for l in range(L):
-                    u = x[l * N + n]
-                    if u > 0:
-                        units += u
-                        s = sk[l]
-                        if u > on_hand[n, s] - reserved[n, s] - safety[n, s]:
-                            bad = True
-                if units == 0:
-                    continue
-                p_units[n] = units
-                npk += 1
-                if node_capped and (cap_orders[n] - orders_taken[n] < 1 or cap_units[n] - units_taken[n] < units):
-                    bad = True
-                d = <int64_t> _floordiv(sb[n], 24.0)
-                for q in range(nd):
-                    if nd_day[q] == d and nd_k[q] == svc[n]:
-                        nd_c[q] += 1
-                        break
-                else:
-                    nd_day[nd] = d
-                    nd_k[nd] = svc[n]
-                    nd_c[nd] = 1
-                    nd += 1
-            for q in range(nd):
-                if nd_day[q] - day0 < 0 or nd_day[q] - day0 >= D:
-                    bad = True
-                elif capacity[nd_k[q]] - <double> booked[nd_day[q] - day0, nd_k[q]] < nd_c[q]:
-                    bad = True
+            bad = _commit_checks(L, sk, z.x, z.sb, z.svc, day0, node_capped, on_hand, reserved, safety, cap_orders,
+                                 cap_units, orders_taken, units_taken, capacity, booked, z.p_units, z.nd_day, z.nd_k, z.nd_c,
+                                 &npk, &nd)
             if bad:
                 ctl[_CTL_WHY] = _WHY_COMMIT_REFUSED
                 rc = _FALLBACK
@@ -632,67 +764,29 @@ cdef int _core(
             for n in range(N):
                 shipped = False
                 for l in range(L):
-                    if x[l * N + n] > 0:
+                    if z.x[l * N + n] > 0:
                         shipped = True
                         break
                 if not shipped:
                     continue
-                k = svc[n]
-                kg = 0.0
-                hsum = 0.0
-                pkg_line_ptr[P] = PL
-                for l in range(L):
-                    u = x[l * N + n]
-                    if u > 0:
-                        kg += sku_kg[sk[l]] * <double> u
-                        hsum += <double> u / <double> qt[l]
-                        pkg_sku[PL] = sk[l]
-                        pkg_qty[PL] = u
-                        PL += 1
-                        if not dry:
-                            reserved[n, sk[l]] += u
-                units = p_units[n]
-                c_pkg = pfix[n] + per_unit[k] * <double> units
-                c_wt = per_kg[k] * kg
-                c_ds = pdis[n]
-                c_hd = handling_order[n] + handling_line[n] * hsum
-                # promise(): the pickup at ship_by plus transit, rounded up to the end of the arrival day
-                cut = _next_cutoff(sb[n], pickup[n, k])
-                arrive = cut + transit[n, r_, k]
-                due = ceil(arrive / 24.0 - _EPS / 24.0) * 24.0
-                if arrive > due:
-                    due = arrive
-                if due > prom:
-                    prom = due
-                pkg_node[P] = n
-                pkg_service[P] = k
-                pkg_day[P] = <int64_t> _floordiv(sb[n], 24.0)
-                pkg_ship_by[P] = sb[n]
-                pkg_promised[P] = due
-                pkg_transit[P] = transit[n, r_, k]
-                pkg_kg[P] = kg
-                pkg_c_package[P] = c_pkg
-                pkg_c_weight[P] = c_wt
-                pkg_c_distance[P] = c_ds
-                pkg_c_handling[P] = c_hd
-                pk += c_pkg
-                wt += c_wt
-                ds += c_ds
-                hd += c_hd
-                P += 1
-                pkg_line_ptr[P] = PL
-                # commit: node counters
-                if not dry:
-                    orders_taken[n] += 1
-                    units_taken[n] += units
-                    backlog[n] += units
+                P = _write_package(n, L, sk, qt, r_, dry, &z, P, &PL, sku_kg, per_unit, per_kg, handling_order,
+                                   handling_line, pickup, transit, reserved, orders_taken, units_taken, backlog,
+                                   pkg_node, pkg_service, pkg_day, pkg_ship_by, pkg_promised, pkg_transit, pkg_kg,
+                                   pkg_c_package, pkg_c_weight, pkg_c_distance, pkg_c_handling, pkg_line_ptr, pkg_sku,
+                                   pkg_qty)
+                pk += pkg_c_package[P - 1]
+                wt += pkg_c_weight[P - 1]
+                ds += pkg_c_distance[P - 1]
+                hd += pkg_c_handling[P - 1]
+                if pkg_promised[P - 1] > prom:
+                    prom = pkg_promised[P - 1]
             pkg_ptr[oo + i + 1] = P
             ocnt[oo + i] = npk
             short = 0
             for l in range(L):
                 a = qt[l]
                 for n in range(N):
-                    a -= x[l * N + n]
+                    a -= z.x[l * N + n]
                 unfilled[lu + lo + l] = a
                 short += a
             tot = 0.0
@@ -711,24 +805,16 @@ cdef int _core(
                 promised[oo + i] = prom
                 if not dry:
                     ctl[_CTL_DAY_USED] = 1
-                    # commit: carrier capacity, and service-days that could not take a whole order count as full
-                    for q in range(nd):
-                        d = nd_day[q] - day0
-                        booked[d, nd_k[q]] += nd_c[q]
-                        if not tmark[d, nd_k[q]]:
-                            tmark[d, nd_k[q]] = 1
-                            tlog[ctl[_CTL_LOGGED]] = d * K + nd_k[q]
-                            ctl[_CTL_LOGGED] += 1
-                        if capacity[nd_k[q]] - <double> booked[d, nd_k[q]] < <double> max_packages:
-                            full[d, nd_k[q]] = 1
+                    _book_carriers(nd, z.nd_day, z.nd_k, z.nd_c, day0, max_packages, capacity, booked, full, tmark,
+                                   tlog, ctl)
             rem_status[oo + i] = -1
             if probe_on and not dry and status[oo + i] == _ST_PARTIAL:
                 # probe the unfilled lines (same i) before the next order
                 pr_L = 0
                 for l in range(L):
                     if unfilled[lu + lo + l] > 0:
-                        pr_sku[pr_L] = sk[l]
-                        pr_qty[pr_L] = unfilled[lu + lo + l]
+                        z.pr_sku[pr_L] = sk[l]
+                        z.pr_qty[pr_L] = unfilled[lu + lo + l]
                         pr_L += 1
                 probing = True
                 continue
@@ -740,24 +826,7 @@ cdef int _core(
         ctl[_CTL_P] = P
         ctl[_CTL_PL] = PL
         _free_work(&w)
-        free(avail)
-        free(x)
-        free(ucost)
-        free(lost)
-        free(pcost)
-        free(pfix)
-        free(pdis)
-        free(sb)
-        free(svc)
-        free(closed)
-        free(nd_day)
-        free(nd_k)
-        free(nd_c)
-        free(p_units)
-        free(cal_lo)
-        free(cal_hi)
-        free(pr_sku)
-        free(pr_qty)
+        _scratch_free(&z)
     if rc == -1:
         raise MemoryError()
     return rc
@@ -1130,6 +1199,44 @@ cdef class Kernel:
         rc = self.run(ctl, first, end, P, PL, day0, orow, lrow, 0)
         return rc, ctl[_CTL_NEXT], ctl[_CTL_P], ctl[_CTL_PL], ctl[_CTL_LOGGED], ctl[_CTL_DAY_USED]
 
+    cdef int _check(self, const int64_t[::1] ctl) except -1:
+        """Raise unless the bound arrays agree in shape and the output buffers hold the worst case of the run
+        ctl describes (inputs are validated by the caller; sizes are checked here)."""
+        cdef Py_ssize_t N = self.fixed.shape[0], K = self.fixed.shape[2], D = self.booked.shape[0]
+        cdef Py_ssize_t S = self.on_hand.shape[1], i_end = ctl[_CTL_END], base = self.line_ptr[0], n_lines
+        cdef Py_ssize_t n_orders = i_end - ctl[_CTL_NEXT], oo = ctl[_CTL_OROW], lu = ctl[_CTL_LROW]
+        cdef Py_ssize_t k_max = self.prm.k_max
+        cdef int64_t P = ctl[_CTL_P], PL = ctl[_CTL_PL]
+        if ctl.shape[0] < _CTL_SIZE or n_orders < 0 or self.line_ptr.shape[0] < i_end + 1:
+            raise ValueError("Kernel.run: inconsistent array shapes")
+        # The caller's buffers must hold the worst case (inputs are validated by the caller; sizes are checked here).
+        if (self.t_h.shape[0] < i_end or self.region.shape[0] < i_end or self.level.shape[0] < i_end
+                or self.line_ptr.shape[0] < i_end + 1 or self.status.shape[0] < oo + i_end or self.rem_status.shape[0] < oo + i_end or self.oday.shape[0] < oo + i_end
+                or self.ocnt.shape[0] < oo + i_end or self.oreg.shape[0] < oo + i_end or self.opol.shape[0] < oo + i_end
+                or self.optr.shape[0] < oo + i_end + 1 or self.promised.shape[0] < oo + i_end
+                or self.total.shape[0] < oo + i_end or self.pkg_ptr.shape[0] < oo + i_end + 1 or oo < 0 or lu < 0
+                or self.reserved.shape[0] != N or self.reserved.shape[1] != S or self.safety.shape[0] != N or self.safety.shape[1] != S
+                or self.on_hand.shape[0] != N or self.backlog.shape[0] < N or self.orders_taken.shape[0] < N
+                or self.units_taken.shape[0] < N or self.full.shape[0] != D or self.full.shape[1] != K or self.tmark.shape[0] != D or self.tmark.shape[1] != K or self.tlog.shape[0] < D * K
+                or self.booked.shape[1] != K or self.win_lo.shape[0] < N or self.win_hi.shape[0] < N or self.win_ptr.shape[0] < N + 1
+                or self.sh_ptr.shape[0] < N + 1 or self.pickup.shape[0] != N or self.pickup.shape[1] != K or self.per_kg.shape[0] < K
+                or self.per_unit.shape[0] < K or self.capacity.shape[0] < K or self.labour.shape[0] < N or self.pkg_extra.shape[0] < N
+                or self.handling_order.shape[0] < N or self.handling_line.shape[0] < N or self.cap_orders.shape[0] < N
+                or self.cap_units.shape[0] < N or self.sku_kg.shape[0] < S):
+            raise ValueError("Kernel.run: inconsistent array shapes")
+        n_lines = self.line_ptr[i_end] - self.line_ptr[ctl[_CTL_NEXT]] if n_orders > 0 else 0
+        if (self.line_sku.shape[0] < self.line_ptr[i_end] - base or self.line_qty.shape[0] < self.line_ptr[i_end] - base
+                or self.unfilled.shape[0] < lu + self.line_ptr[i_end] - base
+                or self.pkg_node.shape[0] < P + n_orders * k_max or self.pkg_service.shape[0] < P + n_orders * k_max
+                or self.pkg_day.shape[0] < P + n_orders * k_max or self.pkg_ship_by.shape[0] < P + n_orders * k_max
+                or self.pkg_promised.shape[0] < P + n_orders * k_max or self.pkg_transit.shape[0] < P + n_orders * k_max
+                or self.pkg_kg.shape[0] < P + n_orders * k_max or self.pkg_c_package.shape[0] < P + n_orders * k_max
+                or self.pkg_c_weight.shape[0] < P + n_orders * k_max or self.pkg_c_distance.shape[0] < P + n_orders * k_max
+                or self.pkg_c_handling.shape[0] < P + n_orders * k_max or self.pkg_line_ptr.shape[0] < P + n_orders * k_max + 1
+                or self.pkg_sku.shape[0] < PL + n_lines * k_max or self.pkg_qty.shape[0] < PL + n_lines * k_max):
+            raise ValueError("Kernel.run: output buffers too small for the worst case")
+        return 0
+
     def run(self, int64_t[::1] ctl,   # INOUT control block, see _core
             Py_ssize_t first=-1, Py_ssize_t end=0, int64_t P=0, int64_t PL=0, int64_t day0=0,
             int64_t orow=0, int64_t lrow=0, int64_t dry=0):   # IN (optional)
@@ -1150,6 +1257,7 @@ cdef class Kernel:
             ctl[_CTL_OROW] = orow
             ctl[_CTL_LROW] = lrow
             ctl[_CTL_DRY] = dry
+        self._check(ctl)
         return _core(self.t_h, self.region, self.level, self.line_ptr, self.line_sku, self.line_qty, self.sku_kg,
                      self.fixed, self.dist, self.transit, self.per_kg, self.per_unit, self.pickup, self.capacity,
                      self.elig_ptr, self.elig, self.labour, self.handling_order, self.handling_line, self.pkg_extra,

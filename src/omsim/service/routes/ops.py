@@ -12,7 +12,7 @@ from omsim.service.routes import svc
 
 router = APIRouter(tags=["ops"])
 _env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
-                   autoescape=select_autoescape(["html"]))
+                   autoescape=select_autoescape(["html", "html.j2"]))  # a Jinja template, escaped as HTML
 
 
 @router.get("/metrics", response_class=Response)
@@ -44,7 +44,7 @@ def ops_page(request: Request, _key: ReadKey):
             recent.append({"order_id": oid, "status": st.status, "decision_id": f"d{st.history[0][0]}",
                            "why": alts})
         seq, n_open = live.seq, live.engine.open_orders
-    html = _env.get_template("ops.html").render(seq=seq, nodes=nodes, open_orders=open_orders, n_open=n_open,
+    html = _env.get_template("ops.html.j2").render(seq=seq, nodes=nodes, open_orders=open_orders, n_open=n_open,
                                                 recent=recent, latency=s.metrics.recent_latency(),
                                                 scenario=live.scenario.name)
     return HTMLResponse(html)

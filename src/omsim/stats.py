@@ -9,9 +9,16 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _st
 
 __all__ = ["t_cdf", "t_quantile", "mean_ci"]
+
+
+def _st():
+    """``scipy.stats``, imported on first use: it costs ~0.5 s and ~50 MB, and most runs (one
+    replication, the live service) never ask for a t quantile."""
+    from scipy import stats
+
+    return stats
 
 
 def _check_df(df: float) -> None:
@@ -22,7 +29,7 @@ def _check_df(df: float) -> None:
 def t_cdf(t: float, df: float) -> float:
     """Student t distribution function P(T <= t) with ``df`` > 0 degrees of freedom (``inf``: normal)."""
     _check_df(df)
-    return float(_st.norm.cdf(t) if math.isinf(df) else _st.t.cdf(t, df))
+    return float(_st().norm.cdf(t) if math.isinf(df) else _st().t.cdf(t, df))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -37,7 +44,7 @@ def t_quantile(p: float, df: float) -> float:
     if not 0.0 < p < 1.0:
         raise ValueError("p must be in (0, 1)")
     _check_df(df)
-    return float(_st.norm.ppf(p) if math.isinf(df) else _st.t.ppf(p, df))
+    return float(_st().norm.ppf(p) if math.isinf(df) else _st().t.ppf(p, df))
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:

@@ -10,7 +10,8 @@ from omsim.orders import DECISION_STATUSES
 from omsim.sim import book
 from omsim.sim.book import WaveQueues
 from omsim.sim.events import EV, EventLog
-from omsim.sim.model import ACTIVE, OrderTable
+from omsim.sim.states import ACTIVE
+from omsim.sim.table import OrderTable
 from omsim.sim.packages import PackageTable
 
 PARTIAL = DECISION_STATUSES.index("partial")

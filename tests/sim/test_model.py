@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from omsim.sim import simulate
-from omsim.sim.model import STATUSES, Simulation
+from omsim.sim.model import Simulation
+from omsim.sim.states import STATUSES
 
 from conftest import small_scenario
 

@@ -11,7 +11,8 @@ Public API:
 
 Modules: :mod:`~omsim.sim.demand` (vectorised arrivals and payment),
 :mod:`~omsim.sim.queueing` (stations and shift calendars, validated against
-queueing theory), :mod:`~omsim.sim.model` (the processes; the floor's
+queueing theory), :mod:`~omsim.sim.model` (the processes, mixed in from dispatch, floor,
+carriers, returns and replenishment; the floor's
 waves, batches, routes and pick times come from :mod:`omsim.engine.floor`),
 :mod:`~omsim.sim.events` (the event log), :mod:`~omsim.sim.result`
 (KPI definitions) and :mod:`~omsim.sim.replications`.

@@ -242,7 +242,7 @@ def _rate(num, den) -> float:
 def orders_frame(sim, a: int = 0, b: int | None = None) -> pd.DataFrame:
     """Rows ``a:b`` of the orders table of a finished :class:`omsim.sim.model.Simulation`."""
     from omsim.sim.demand import LEVELS
-    from omsim.sim.model import KINDS, STATUSES
+    from omsim.sim.states import KINDS, STATUSES
 
     ot, end = sim.ot, sim.end_h
     sl = slice(a, ot.n if b is None else b)
@@ -275,7 +275,7 @@ def orders_frame(sim, a: int = 0, b: int | None = None) -> pd.DataFrame:
 
 
 def _status_codes(sim, sl: slice) -> np.ndarray:
-    from omsim.sim.model import BACKORDERED, CANCELLED, PAY_FAILED, STATUSES
+    from omsim.sim.states import BACKORDERED, CANCELLED, PAY_FAILED, STATUSES
 
     ot, end = sim.ot, sim.end_h
     state = ot.state[sl]
@@ -324,7 +324,7 @@ def daily_frame(sim) -> pd.DataFrame:
 def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
     """The KPIs of a finished run (see the module docstring) from its order table and counters;
     ``shipped_per_sku``: units shipped per SKU (from the ledger's ship rows)."""
-    from omsim.sim.model import CANCELLED, PAY_FAILED, PENDING
+    from omsim.sim.states import CANCELLED, PAY_FAILED, PENDING
 
     ot, end = sim.ot, sim.end_h
     n = ot.n

@@ -117,7 +117,7 @@ async def run_rate(url: str, rate: float, seconds: float, cart_list: list[dict],
 
 def in_process_floor(sc, cart_list) -> dict:
     from omsim.engine import DecisionEngine
-    from omsim.live import LiveEngine
+    from omsim.engine.live import LiveEngine
 
     live = LiveEngine(DecisionEngine.from_scenario(sc))
     ts = []

@@ -5,7 +5,7 @@ import numpy as np
 
 import omsim
 from omsim.engine import DecisionEngine
-from omsim.live import LiveEngine, decision_to_json
+from omsim.engine.live import LiveEngine, decision_to_json
 from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
 

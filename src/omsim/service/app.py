@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from omsim.errors import OmsimError
-from omsim.live import LiveEngine
+from omsim.engine.live import LiveEngine
 from omsim.service import problems
 from omsim.service.db import Database
 from omsim.service.idempotency import Keys

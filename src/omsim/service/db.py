@@ -5,7 +5,7 @@ Tables (beside the journal's ``omsim_journal``):
 - ``omsim_idempotency``: ``key`` (primary key), the request's fingerprint,
   the stored response (status and JSON body) and when it was made; a retry
   with the key gets exactly that response.
-- ``omsim_snapshot``: the pickled :class:`~omsim.live.LiveEngine` at a
+- ``omsim_snapshot``: the pickled :class:`~omsim.engine.live.LiveEngine` at a
   sequence number; seq 0 is the state before the first event (the stock the
   service first started with), so after the first start the database alone
   is the truth.
@@ -23,7 +23,7 @@ import os
 import sqlalchemy as sa
 
 from omsim.errors import OmsimError
-from omsim.journal import SqlJournal
+from omsim.engine.journal import SqlJournal
 
 __all__ = ["Database"]
 

@@ -211,7 +211,7 @@ def _iso(clock, h):
 
 
 def decision_view(dj: dict, lines: list, clock, shipped=None) -> dict:
-    """Shipments, unfilled lines and cost of a decision (:func:`omsim.live.decision_to_json`)."""
+    """Shipments, unfilled lines and cost of a decision (:func:`omsim.engine.live.decision_to_json`)."""
     ships = [{"index": i, "node": s["node"], "carrier": s["carrier"], "service": s["service"],
               "lines": [{"sku": k, "qty": q} for k, q in zip(s["skus"], s["qty"])],
               "ship_by": _iso(clock, s["ship_by_h"]), "promised_delivery": _iso(clock, s["promised_h"]),

@@ -1,7 +1,7 @@
 """The single writer: one thread applies commands in order and commits them in batches.
 
 A route hands the writer a :class:`Command` (its idempotency key, request
-fingerprint and a function of the :class:`~omsim.live.LiveEngine`) and
+fingerprint and a function of the :class:`~omsim.engine.live.LiveEngine`) and
 awaits its future. The writer takes every command queued at that moment (up
 to ``batch_max``), runs them one after the other under the state lock, with
 the live engine's ``persist`` writing each outcome's events into one open
@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from omsim.errors import OmsimError
-from omsim.journal import Event
+from omsim.engine.journal import Event
 from omsim.service.problems import Problem, problem_body
 
 __all__ = ["Command", "Writer"]

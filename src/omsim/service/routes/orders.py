@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from omsim.errors import OmsimError
-from omsim.live import decision_to_json
+from omsim.engine.live import decision_to_json
 from omsim.service.settings import ROLES
 from omsim.service.auth import ReadKey, WriteKey
 from omsim.service.problems import Problem

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omsim.errors import OmsimError
-from omsim.journal import Event, JournalConflict, MemoryJournal, SqlJournal, digest, open_journal
+from omsim.engine.journal import Event, JournalConflict, MemoryJournal, SqlJournal, digest, open_journal
 
 STORES = ["memory", "sqlite-file", "sqlite-memory", "postgresql"]
 

@@ -11,8 +11,8 @@ import omsim
 from omsim.engine import DecisionEngine, initial_stock
 from omsim.errors import OmsimError
 from omsim.fulfilment.inventory import Inventory
-from omsim.journal import Event, SqlJournal
-from omsim.live import LiveEngine, decision_to_json
+from omsim.engine.journal import Event, SqlJournal
+from omsim.engine.live import LiveEngine, decision_to_json
 from omsim.rng import Streams
 
 SC = omsim.load_scenario()

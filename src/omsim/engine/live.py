@@ -8,7 +8,7 @@ engine hours), errors as :class:`~omsim.errors.OmsimError` naming the thing.
 Each command (place an order, cancel, ship a package, receive, restock,
 scrap, count stock) first works out its **outcome** without touching state:
 for an order, the engine's decision (which node ships which units, by which
-service, promised when). The outcome becomes an :class:`~omsim.journal.Event`
+service, promised when). The outcome becomes an :class:`~omsim.engine.journal.Event`
 and is appended to the journal; only then is it applied, by the one apply
 function of its type. Replay runs the same apply functions over the journal,
 so :meth:`LiveEngine.replay` rebuilds exactly the state the live engine had
@@ -52,7 +52,7 @@ import numpy as np
 
 from omsim.clock import Clock
 from omsim.errors import OmsimError
-from omsim.journal import Event, Journal, MemoryJournal, digest
+from omsim.engine.journal import Event, Journal, MemoryJournal, digest
 from omsim.orders import Decision, Order, Shipment
 from omsim.scenario import SERVICE_LEVELS, Scenario
 
@@ -135,7 +135,7 @@ class LiveEngine:
     engine
         A fresh engine (the state before the journal's first event).
     journal
-        Where events go; a new :class:`~omsim.journal.MemoryJournal` by default.
+        Where events go; a new :class:`~omsim.engine.journal.MemoryJournal` by default.
     clock
         Maps datetimes to engine hours; the scenario's clock by default.
     persist

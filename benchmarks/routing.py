@@ -14,11 +14,17 @@ in front of the first aisle) it measures, in one run:
 3. The same on Heßler & Irnich's SPRP instances against their published
    optima (all 2400 from ``../shared`` when present, else the 20 fixtures).
    Our heuristics walk shortest paths between consecutive stops, so they can
-   only be shorter than the textbook versions the literature measured.
-
+   only be shorter than the textbook versions the literature measured. It
+   also checks that ``optimal`` equals every published optimum.
 4. For one block at 15 and 30 picks, each heuristic's mean gap on the SPRP
    instances beside the literature's range (``LITERATURE``, with sources),
-   and whether ``combined`` is below ``largest-gap`` and within its range.
+   and whether ``combined`` is below ``largest-gap`` and within its range; the
+   same by aisle count x picks and by picks per pick aisle.
+5. ``combined`` and ``largest-gap`` on random lists of 15 to 60 picks in 10
+   aisles: the combined heuristic sweeps each pick aisle once, so it needs
+   several picks per pick aisle to beat ``largest-gap`` (Wahlen & Gschwind's
+   figures are over order batches, several orders per tour); most SPRP lists
+   at 15 and 30 picks have one to three.
 
 Usage::
 
@@ -40,9 +46,12 @@ from omsim.warehouse.routing import pack_pick_lists
 # Published mean gaps above optimal, single block, (low, high) in % over the
 # pick-list sizes studied, with their source. s-shape: Petersen (1997),
 # Roodbergen & de Koster (2001). largest-gap and combined: Wahlen & Gschwind
-# (2023) data, as quoted in issue 11 (not re-read from the papers here); the
-# combined heuristic is Roodbergen & de Koster (2001), "Routing order pickers in
-# a warehouse with a middle aisle", EJOR 133(1).
+# (2023), "Branch-price-and-cut-based solution of order batching problems",
+# Transportation Science, doi 10.1287/trsc.2023.1198, as quoted in issue 11 (not
+# re-read from the paper here). Their routes are order-picking *batches* (several
+# customer orders per tour, so many picks per pick aisle), not the SPRP lists;
+# the combined heuristic is Roodbergen & de Koster (2001), "Routing order
+# pickers in a warehouse with a middle aisle", EJOR 133(1).
 LITERATURE = {
     "s-shape": ((5.0, 30.0), "Petersen 1997; Roodbergen & de Koster 2001"),
     "largest-gap": ((8.0, 14.0), "Wahlen & Gschwind 2023 (as quoted in issue 11)"),
@@ -128,8 +137,10 @@ def quality(args, rng):
 def sprp(args):
     """Mean/max % above the published optima of Heßler & Irnich's SPRP instances.
 
-    Rows by (blocks, picks, method), and for one block also by aisle count
-    (``aisles`` key) so the table shows where each heuristic does well.
+    Returns the folder, rows by (blocks, picks, method), per-instance records
+    for one block (aisles, picks, pick aisles, % above the optimum of
+    ``combined`` and ``largest-gap``) and, per block count, how many of our
+    ``optimal`` lengths equal the published optimum.
     """
     import dataclasses
     from pathlib import Path
@@ -144,25 +155,55 @@ def sprp(args):
     for f in sorted((folder / "instances").glob("*.txt")):
         layout, picks = read_sprp(f)
         groups.setdefault(layout, []).append((f.name, picks))
-    rows = []
+    rows, records, exact = [], [], {}
     for blocks in (1, 2):
         optima = sprp_optima(folder / "results", blocks)
         gaps: dict = {}
+        n_exact = n_all = 0
         for layout, items in groups.items():
             lay = dataclasses.replace(layout, blocks=blocks)
             lists = [p for _, p in items]
             opt = np.array([optima[name] for name, _ in items])
+            ours = route_lengths(lay, lists, "optimal")
+            n_exact += int(np.sum(ours == opt))  # the published optima are integers
+            n_all += len(items)
             ks = np.array([len(p) for p in lists])
-            for m in HEURISTICS:
-                g = (route_lengths(lay, lists, m) / opt - 1) * 100
+            by_method = {m: (route_lengths(lay, lists, m) / opt - 1) * 100 for m in HEURISTICS}
+            for m, g in by_method.items():
                 for k in np.unique(ks):
-                    gaps.setdefault((m, int(k), None), []).extend(g[ks == k].tolist())
-                    if blocks == 1:
-                        gaps.setdefault((m, int(k), layout.aisles), []).extend(g[ks == k].tolist())
-        for (m, k, a), g in sorted(gaps.items(), key=lambda x: (x[0][1], x[0][2] or 0, x[0][0])):
-            rows.append(dict(blocks=blocks, picks=k, aisles=a, method=m, n=len(g), gap_mean_pct=float(np.mean(g)),
+                    gaps.setdefault((m, int(k)), []).extend(g[ks == k].tolist())
+            if blocks == 1:
+                for i, p in enumerate(lists):
+                    records.append(dict(aisles=layout.aisles, cells=layout.cells_per_aisle, picks=int(ks[i]),
+                                        pick_aisles=len(np.unique(p[:, 0])),
+                                        combined=float(by_method["combined"][i]),
+                                        largest_gap=float(by_method["largest-gap"][i])))
+        exact[blocks] = (n_exact, n_all)
+        for (m, k), g in sorted(gaps.items(), key=lambda x: (x[0][1], x[0][0])):
+            rows.append(dict(blocks=blocks, picks=k, method=m, n=len(g), gap_mean_pct=float(np.mean(g)),
                              gap_max_pct=float(np.max(g))))
-    return folder, rows
+    return folder, rows, records, exact
+
+
+def density(rng, n_lists=1000, sizes=(15, 30, 45, 60)):
+    """``combined`` and ``largest-gap`` on random lists of growing density (10 aisles x 30 cells, 1 block).
+
+    The combined heuristic sweeps the pick aisles once, so its gap falls as
+    the picks per pick aisle grow (Wahlen & Gschwind's figures are over order
+    batches, i.e. dense lists). Rows by picks: mean picks per pick aisle and mean
+    % above optimal of both heuristics.
+    """
+    layout = Layout(blocks=1, aisles=10, cells_per_aisle=30, aisle_pitch_m=3.0)
+    rows = []
+    for k in sizes:
+        lists = make_lists(rng, layout, n_lists, k)
+        flat, off = pack_pick_lists(layout, lists)
+        opt = route_lengths(layout, flat, "optimal", offsets=off)
+        row = dict(picks=k, per_pick_aisle=float(np.mean([k / len(np.unique(p[:, 0])) for p in lists])))
+        for m in ("combined", "largest-gap"):
+            row[m] = float(((route_lengths(layout, flat, m, offsets=off) / opt - 1) * 100).mean())
+        rows.append(row)
+    return rows
 
 
 def print_speed(rows, summary, args):
@@ -198,16 +239,24 @@ def _cell(srows, **key):
     return next(x for x in srows if all(x[k] == v for k, v in key.items()))
 
 
-def print_sprp(folder, srows):
-    n_inst = sum(r["n"] for r in srows if r["blocks"] == 1 and r["method"] == "s-shape" and r["aisles"] is None)
+def _verdict(c, g):
+    (lo, hi), _ = LITERATURE["combined"]
+    return (f"combined {c:.1f} % {'<' if c < g else '>='} largest-gap {g:.1f} %, "
+            f"{'within' if lo <= c <= hi else 'below' if c < lo else 'above'} the literature's {lo:g}-{hi:g} %")
+
+
+def print_sprp(folder, srows, records, exact):
+    n_inst = sum(r["n"] for r in srows if r["blocks"] == 1 and r["method"] == "s-shape")
     print(f"SPRP instances (Heßler & Irnich, {n_inst} from {folder}): % above the published optimum")
+    print("optimal equal to the published optimum: " + ", ".join(
+        f"{blocks} block{'s' if blocks > 1 else ''} {n}/{m}" for blocks, (n, m) in exact.items()))
     print(f"{'blocks':>6}{'picks':>6}" + "".join(f"{m:>16}" for m in HEURISTICS) + "   (mean / max %)")
     sizes = sorted({r["picks"] for r in srows})
     for blocks in (1, 2):
         for k in sizes:
             cells = []
             for m in HEURISTICS:
-                r = _cell(srows, blocks=blocks, picks=k, method=m, aisles=None)
+                r = _cell(srows, blocks=blocks, picks=k, method=m)
                 cells.append(f"{r['gap_mean_pct']:6.1f} / {r['gap_max_pct']:5.1f}")
             print(f"{blocks:>6}{k:>6}" + "".join(f"{c:>16}" for c in cells))
     compare = [k for k in (15, 30) if k in sizes]
@@ -215,22 +264,52 @@ def print_sprp(folder, srows):
     print("Single block, SPRP: mean % above the optimum beside the literature's range")
     print(f"{'method':<14}" + "".join(f"{f'{k} picks':>10}" for k in compare) + f"  {'literature':<12}source")
     for m in HEURISTICS:
-        means = "".join(f"{_cell(srows, blocks=1, picks=k, method=m, aisles=None)['gap_mean_pct']:>10.1f}"
-                        for k in compare)
+        means = "".join(f"{_cell(srows, blocks=1, picks=k, method=m)['gap_mean_pct']:>10.1f}" for k in compare)
         lit, source = literature_text(m)
         print(f"{m:<14}{means}  {lit:<12}{source}")
-    (lo, hi), _ = LITERATURE["combined"]
     for k in compare:
-        c = _cell(srows, blocks=1, picks=k, method="combined", aisles=None)["gap_mean_pct"]
-        g = _cell(srows, blocks=1, picks=k, method="largest-gap", aisles=None)["gap_mean_pct"]
-        print(f"{k} picks: combined {c:.1f} % {'<' if c < g else '>='} largest-gap {g:.1f} %; "
-              f"within the literature's {lo:g}-{hi:g} %: {'yes' if lo <= c <= hi else 'NO'}")
-    by_aisles = sorted({(r["picks"], r["aisles"]) for r in srows
-                        if r["blocks"] == 1 and r["aisles"] is not None and r["picks"] in compare})
-    print("by aisle count (mean %, combined / largest-gap): " + "; ".join(
-        f"{k} picks, {a} aisles {_cell(srows, blocks=1, picks=k, method='combined', aisles=a)['gap_mean_pct']:.1f}"
-        f" / {_cell(srows, blocks=1, picks=k, method='largest-gap', aisles=a)['gap_mean_pct']:.1f}"
-        for k, a in by_aisles))
+        c = _cell(srows, blocks=1, picks=k, method="combined")["gap_mean_pct"]
+        g = _cell(srows, blocks=1, picks=k, method="largest-gap")["gap_mean_pct"]
+        print(f"{k} picks, all layouts: {_verdict(c, g)}")
+    print_sprp_by_layout(records)
+
+
+def print_sprp_by_layout(records):
+    """combined vs largest-gap by aisle count and picks, then by picks per pick aisle (1 block)."""
+    if not records:
+        return
+    rec = {key: np.array([r[key] for r in records]) for key in records[0]}
+    print()
+    print("Single block, SPRP, by layout: mean % above the optimum (combined sweeps each pick aisle once;")
+    print("largest-gap takes the back parts going out and the front parts coming back)")
+    print(f"{'aisles':>6}{'picks':>6}{'n':>5}{'picks/pick aisle':>18}{'combined':>10}{'largest-gap':>13}"
+          f"{'combined <= LG':>16}")
+    for a in np.unique(rec["aisles"]):
+        for k in np.unique(rec["picks"]):
+            sel = (rec["aisles"] == a) & (rec["picks"] == k)
+            if not sel.any():
+                continue
+            c, g = rec["combined"][sel], rec["largest_gap"][sel]
+            dens = (rec["picks"][sel] / rec["pick_aisles"][sel]).mean()
+            print(f"{a:>6}{k:>6}{sel.sum():>5}{dens:>18.1f}{c.mean():>10.1f}{g.mean():>13.1f}"
+                  f"{np.mean(c <= g + 1e-9) * 100:>15.0f}%")
+    print("by picks per pick aisle (7 to 30 picks, all aisle counts):")
+    ratio = rec["picks"] / rec["pick_aisles"]
+    for lo, hi in ((0, 1.25), (1.25, 1.75), (1.75, 2.5), (2.5, 4.0), (4.0, np.inf)):
+        sel = (rec["picks"] >= 7) & (ratio >= lo) & (ratio < hi)
+        if sel.any():
+            span = f"{lo:g}-{hi:g}" if np.isfinite(hi) else f">= {lo:g}"
+            verdict = _verdict(rec["combined"][sel].mean(), rec["largest_gap"][sel].mean())
+            print(f"  {span:>9}: {sel.sum():4d} instances, {verdict}")
+
+
+def print_density(drows):
+    print("Random lists, 10 aisles x 30 cells, 1 block, depot at the first aisle "
+          "(denser lists, as in order batches):")
+    print(f"{'picks':>6}{'picks/pick aisle':>18}{'combined':>10}{'largest-gap':>13}")
+    for r in drows:
+        print(f"{r['picks']:>6}{r['per_pick_aisle']:>18.1f}{r['combined']:>10.1f}{r['largest-gap']:>13.1f}"
+              f"   {_verdict(r['combined'], r['largest-gap'])}")
 
 
 def main(argv=None):
@@ -260,12 +339,16 @@ def main(argv=None):
         print()
         print_quality(qrows, args)
         print()
-    folder, srows = sprp(args)
-    print_sprp(folder, srows)
+    folder, srows, records, exact = sprp(args)
+    print_sprp(folder, srows, records, exact)
+    drows = density(rng, n_lists=200 if args.quick else 1000)
+    print()
+    print_density(drows)
 
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(speed=rows, summary=summary, quality=qrows, sprp=srows,
+            json.dump(dict(speed=rows, summary=summary, quality=qrows, sprp=srows, sprp_instances=records,
+                           sprp_optimal_exact={b: list(v) for b, v in exact.items()}, density=drows,
                            literature={m: dict(range_pct=list(r), source=s) for m, (r, s) in LITERATURE.items()},
                            args={k: v for k, v in vars(args).items() if k != "json"},
                            python=platform.python_version()), fh, indent=2)

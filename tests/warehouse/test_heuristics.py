@@ -213,33 +213,36 @@ def test_not_below_published_sprp_optima_one_and_two_blocks():
 def combined_form_tours(layout, picks):
     """Every tour of the combined heuristic's form on a single-block layout (slow, obvious).
 
-    Roodbergen & de Koster (2001, EJOR 133): the pick aisles are swept once, from
-    the end nearer the depot's aisle (ties: leftmost), starting at the depot's
-    cross aisle; each is either traversed or entered and left from the side the
-    picker is on. Yields (textbook length, visited (aisle, cell) list) for each
-    of the 2^m choice sequences; a picker left at the far side walks one aisle
-    length back. Positions are counted from the depot's cross aisle.
+    Roodbergen & de Koster (2001, EJOR 133): the pick aisles are swept once,
+    starting at the depot's cross aisle; each is either traversed or entered and
+    left from the side the picker is on. Yields (textbook length, visited
+    (aisle, cell) list) for each of the 2^m choice sequences and both sweep
+    directions (the heuristic starts at the end nearer the depot's aisle, ties:
+    leftmost; the other direction is listed too, to show it is never shorter);
+    a picker left at the far side walks one aisle length back. Positions are
+    counted from the depot's cross aisle.
     """
     h = float(layout.cross_aisle_y[-1])
     y = layout.cell_y[picks[:, 1]]
     u = y if layout.depot == "front" else h - y
-    aisles = sorted({int(a) for a in picks[:, 0]})
-    lo, hi = aisles[0], aisles[-1]
-    if layout.depot_aisle - lo > hi - layout.depot_aisle:
-        aisles = aisles[::-1]
-    horizontal = layout.aisle_pitch_m * (abs(layout.depot_aisle - aisles[0]) + abs(aisles[0] - aisles[-1])
-                                         + abs(aisles[-1] - layout.depot_aisle)) + 2 * layout.depot_offset_m
-    for choice in itertools.product(("traverse", "return"), repeat=len(aisles)):
-        far_side, length, visited = False, horizontal, []
-        for a, c in zip(aisles, choice):
-            ids = sorted((i for i in range(len(picks)) if picks[i, 0] == a), key=lambda i: u[i], reverse=far_side)
-            visited += [(a, int(picks[i, 1])) for i in ids]
-            if c == "traverse":
-                length += h
-                far_side = not far_side
-            else:
-                length += 2 * (h - min(u[ids])) if far_side else 2 * max(u[ids])
-        yield length + (h if far_side else 0.0), visited
+    near = sorted({int(a) for a in picks[:, 0]})
+    if layout.depot_aisle - near[0] > near[-1] - layout.depot_aisle:
+        near = near[::-1]
+    for aisles in (near, near[::-1]):
+        horizontal = layout.aisle_pitch_m * (abs(layout.depot_aisle - aisles[0]) + abs(aisles[0] - aisles[-1])
+                                             + abs(aisles[-1] - layout.depot_aisle)) + 2 * layout.depot_offset_m
+        for choice in itertools.product(("traverse", "return"), repeat=len(aisles)):
+            far_side, length, visited = False, horizontal, []
+            for a, c in zip(aisles, choice):
+                ids = sorted((i for i in range(len(picks)) if picks[i, 0] == a), key=lambda i: u[i],
+                             reverse=far_side)
+                visited += [(a, int(picks[i, 1])) for i in ids]
+                if c == "traverse":
+                    length += h
+                    far_side = not far_side
+                else:
+                    length += 2 * (h - min(u[ids])) if far_side else 2 * max(u[ids])
+            yield length + (h if far_side else 0.0), visited
 
 
 def _indices(picks, visited):
@@ -271,6 +274,23 @@ def test_combined_is_the_best_traverse_or_return_sequence(case):
     walked = min(sequence_length(layout, picks, _indices(picks, v)) for _, v in tours)
     assert r.length <= walked + 1e-9
     assert H.heuristic_route_reference(layout, picks, "combined").length == r.length
+
+
+@pytest.mark.parametrize("m", [4, 6, 8])
+def test_combined_pays_an_aisle_length_per_side_change_where_largest_gap_does_not(m):
+    # Why combined trails largest-gap on sparse lists (benchmarks/routing.py, SPRP
+    # with 25-50 aisles): one pick per aisle, alternately 1 m from the front and
+    # 1 m from the back of 31 m aisles. Combined sweeps every pick aisle once, so
+    # each change of side costs a traversal: its best tour of that form traverses
+    # all m aisles. Largest-gap traverses the first and last aisle only and takes
+    # the back picks going out, the front picks coming back (2 m each): optimal here.
+    lay = Layout(aisles=m, cells_per_aisle=30, aisle_pitch_m=3.0)
+    picks = [[a, 0 if a % 2 == 0 else 29] for a in range(m)]
+    h, across = 31.0, 2 * 3.0 * (m - 1)
+    assert H.combined(lay, picks).length == pytest.approx(m * h + across)
+    assert min(t for t, _ in combined_form_tours(lay, np.array(picks))) == pytest.approx(m * h + across)
+    assert H.largest_gap(lay, picks).length == pytest.approx(2 * h + 2.0 * (m - 2) + across)
+    assert route(lay, picks, "optimal").length == pytest.approx(2 * h + 2.0 * (m - 2) + across)
 
 
 @given(cases(max_picks=10, max_blocks=3))

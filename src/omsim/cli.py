@@ -113,9 +113,12 @@ def schema(indent):
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
               help="Output tables: csv (held in memory, written at the end; small runs) or parquet "
                    "(streamed to disk as the run goes, in bounded memory; large runs).")
+@click.option("--from-snapshot", "from_snapshot", type=click.Path(), default=None, metavar="DIR",
+              help="Start from the live state in DIR (GET /v1/snapshot's files, unzipped): its stock, open "
+                   "orders and time; day 0 is the snapshot's date.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_user_errors
-def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report, fmt, quiet):
+def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report, fmt, quiet, from_snapshot):
     """Simulate SCENARIO (the bundled default when omitted) and print its KPIs."""
     from omsim.progress import Progress
     from omsim.report.tables import format_kpis, format_kpi_summary
@@ -125,6 +128,14 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
     from omsim.sim.guard import check_run
 
     sc = load_scenario(scenario)
+    start = None
+    if from_snapshot is not None:
+        from omsim.sim.snapshot import read_start
+
+        if replications > 1:
+            raise OmsimError("--from-snapshot simulates one replication (drop --replications)")
+        start = read_start(from_snapshot, sc)                      # before anything is written
+        sc = start.scenario
     overrides = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     seed = sc.seed if seed is None else seed
     days = days or sc.horizon.days
@@ -132,6 +143,9 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
     est = check_run(sc, days, replications, streamed=streamed)       # before anything is written
     out = out_dir if out_dir else auto_dir(sc.name)
     meta = {"seed": seed, "days": days, "replications": replications, "overrides": overrides, "command": _argv()}
+    if start is not None:
+        meta["from_snapshot"] = {"directory": start.source, "at": start.at.isoformat(),
+                                 "open_orders": len(start.orders)}
     with run_directory(out, overwrite=overwrite, meta=meta, latest=out_dir is None) as rd:
         click.echo(f"{sc.name}: {days} day(s), seed {seed}, {replications} replication(s), "
                    f"{len(sc.node_ids)} nodes, {len(sc.sku_ids):,} SKUs, ~{sc.demand.orders_per_day:,.0f} orders/day; "
@@ -140,7 +154,7 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
         with Progress("orders", disable=quiet) as progress:
             if replications == 1:
                 res = run_once(sc, seed=seed, days=days, on_orders=progress, check_memory=False,
-                               stream_to=rd.path if streamed else None, format=fmt)
+                               stream_to=rd.path if streamed else None, format=fmt, from_snapshot=start)
             else:
                 res = replicate(sc, replications, seed=seed, days=days, on_orders=progress)
         res.write_files(rd.path)

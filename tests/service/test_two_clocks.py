@@ -1,17 +1,25 @@
-"""Two clocks: a simulated day's engine operations sent through HTTP decide exactly as the in-process engine."""
+"""Two clocks: a simulated day's engine operations sent through HTTP decide exactly as the in-process engine,
+and the service's snapshot starts a simulation from exactly that state."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
+import pandas as pd
+from click.testing import CliRunner
 
 import omsim
 from omsim.engine import DecisionEngine
 from omsim.engine.live import LiveEngine, decision_to_json
 from omsim.rng import Streams
 from omsim.sim.demand import LEVELS, generate_demand
+from omsim.sim.model import Simulation
+from omsim.sim.snapshot import read_start
+from service.server import ADMIN
 
 
-
-def test_a_day_through_http_decides_as_in_process(server):
+def test_a_day_through_http_decides_as_in_process(server, tmp_path):
     sc = omsim.load_scenario()
     demand = generate_demand(sc, Streams(sc.seed), days=1)          # the simulator's own orders of day 0
     live = LiveEngine(DecisionEngine.from_scenario(sc))             # the engine the server starts from
@@ -70,3 +78,48 @@ def test_a_day_through_http_decides_as_in_process(server):
             assert [r["reserved"] for r in rows] == live.engine.inventory.reserved[:, j].tolist()
             assert [r["on_hand"] for r in rows] == live.engine.inventory.on_hand[:, j].tolist()
     assert np.isfinite(demand.created_h[:n]).all()
+    _simulate_forward_from_the_snapshot(server, live, tmp_path)
+
+
+def _simulate_forward_from_the_snapshot(server, live, tmp_path):
+    """GET /v1/snapshot, then ``omsim simulate --from-snapshot``: the run starts with the live stock and open orders."""
+    from omsim.cli import main
+
+    with server.client(ADMIN) as c:
+        r = c.get("/v1/snapshot")
+    assert r.status_code == 200 and int(r.headers["X-Omsim-Seq"]) == live.seq
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path / "snap")
+    res = CliRunner().invoke(main, ["simulate", "--from-snapshot", str(tmp_path / "snap"), "--days", "2", "-q",
+                                    "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    t0 = live.last_h % 24.0                                  # day 0 is the snapshot's date, from its hour
+    inv = live.engine.inventory
+    ledger = pd.read_csv(tmp_path / "run" / "ledger.csv")
+    initial = ledger[ledger.reason == "initial"]
+    assert np.allclose(initial.time_h, t0, atol=1e-6)          # events.csv and ledger.csv keep 6 decimals
+    got = np.zeros_like(inv.on_hand)
+    for row in initial.itertuples():
+        got[live.node(row.node), live.sku(row.sku)] = row.delta
+    assert (got == inv.on_hand).all()                       # day-0 on hand is the live on hand
+    # the live open orders (their unshipped packages) are the run's first commitments, and they ship
+    want = {oid: [(live.node_ids[int(s.node)], s.units) for k, s in enumerate(live.engine.committed(st.key).shipments)
+                  if not st.shipped[k]]
+            for oid, st in live.orders.items() if live.engine.committed(st.key) is not None}
+    want = {k: v for k, v in want.items() if v}
+    assert want                                             # the day left packages on the floor
+    events = pd.read_csv(tmp_path / "run" / "events.csv", keep_default_na=False)
+    rows = events[(events.event == "created") & events.detail.str.startswith("live:")]
+    assert sorted(rows.detail.str[5:]) == sorted(want)
+    row_of = dict(zip(rows.detail.str[5:], rows.order_id))
+    shipped = events[events.event == "shipped"]
+    for oid, pkgs in want.items():
+        mine = shipped[shipped.order_id == row_of[oid]]
+        assert sorted(mine.node) == sorted(n for n, _ in pkgs), oid
+        assert (mine.time_h >= t0 - 1e-6).all()
+    ships = ledger[(ledger.reason == "ship") & ledger.order_id.isin(list(row_of.values()))]
+    assert ships.delta.sum() == -sum(u for pkgs in want.values() for _n, u in pkgs)
+    # in process: the engine the run starts with reserves exactly what the live engine does
+    start = read_start(tmp_path / "snap", live.scenario)
+    sim = Simulation(start.scenario, start.scenario.seed, 2, start=start)
+    assert abs(sim.env.now - t0) < 1e-6 and (sim.engine.inventory.reserved == inv.reserved).all()  # HTTP times: µs
+    assert (sim.engine.node_backlog_units == live.engine.node_backlog_units).all()

@@ -30,7 +30,7 @@ __all__ = ["simulate", "replicate", "Result", "Replications"]
 
 
 def simulate(scenario, seed: int | None = None, days: int | None = None, progress=None, *, stream_to=None,
-             format: str = "parquet", on_orders=None, check_memory: bool = True) -> Result:
+             format: str = "parquet", on_orders=None, check_memory: bool = True, from_snapshot=None) -> Result:
     """Simulate a scenario once.
 
     Parameters
@@ -53,6 +53,9 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
         Optional ``callable(orders_decided, orders_total)``, called as orders are decided.
     check_memory
         Refuse a run whose estimated memory exceeds what the machine has (:mod:`omsim.sim.guard`).
+    from_snapshot
+        A directory written by the service's ``GET /v1/snapshot`` (or its :class:`omsim.sim.snapshot.Start`):
+        start from that state and instant (:mod:`omsim.sim.snapshot`; day 0 is the snapshot's date).
 
     Returns
     -------
@@ -62,8 +65,8 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
     Raises
     ------
     OmsimError
-        A bad ``days`` or ``seed``, a run too large for the machine's memory, or a scenario the
-        engine cannot run.
+        A bad ``days`` or ``seed``, a run too large for the machine's memory, a scenario the
+        engine cannot run, or a bad snapshot directory (the file and field named).
     """
     from omsim.errors import OmsimError
     from omsim.sim.model import Simulation
@@ -79,6 +82,13 @@ def simulate(scenario, seed: int | None = None, days: int | None = None, progres
 
     if check_memory:
         check_run(scenario, scenario.horizon.days if days is None else int(days), streamed=stream_to is not None)
+    start = from_snapshot
+    if from_snapshot is not None:
+        from omsim.sim.snapshot import Start, read_start
+
+        if not isinstance(start, Start):
+            start = read_start(from_snapshot, scenario)
+        scenario = start.scenario
     sink = None if stream_to is None else Sink(stream_to, format)
     return Simulation(scenario, int(seed), None if days is None else int(days), progress=progress, sink=sink,
-                      on_orders=on_orders).run()
+                      on_orders=on_orders, start=start).run()

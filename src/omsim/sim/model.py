@@ -95,10 +95,13 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         the orders at the end (memory then holds about a day of them).
     on_orders
         Optional ``callable(orders_decided, orders_total)``, called as the dispatcher decides orders.
+    start
+        Optional :class:`omsim.sim.snapshot.Start`: begin from a live snapshot's state and instant
+        (``scenario`` is then ``start.scenario``).
     """
 
     def __init__(self, scenario, seed: int, days: int | None = None, replication: int | None = None,
-                 progress=None, sink=None, on_orders=None):
+                 progress=None, sink=None, on_orders=None, start=None):
 
         sc = self.sc = scenario
         self.seed = int(seed)
@@ -109,9 +112,10 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         self.streams = Streams(self.seed, replication)
         # explain=False: the simulator never reads Decision.alternatives, and listing them costs about as
         # much as the decision itself (the choice is the same: the kernel's assignment is exact).
-        self.engine = DecisionEngine.from_scenario(sc, self.streams, explain=False)
+        self.engine = (DecisionEngine.from_scenario(sc, self.streams, explain=False) if start is None
+                       else start.engine(self.streams))
         self._initial_on_hand = self.engine.inventory.on_hand.copy()
-        self.env = simpy.Environment()
+        self.env = simpy.Environment(0.0 if start is None else start.t0_h)
         self.node_ids = sc.node_ids
         self.N, self.S = len(self.node_ids), len(sc.sku_ids)
         pol = sc.policies
@@ -120,6 +124,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
 
         # Demand and the order table.
         dem = self.dem = generate_demand(sc, self.streams, self.days)
+        if start is not None:
+            dem = self.dem = start.future(dem)
         # About ten log rows an order: sized once (zeroed pages cost nothing until written) rather than
         # doubled and copied as it fills; a streamed run's holds about two days of them.
         self.log = EventLog(self.node_ids, capacity=(10 * dem.n if sink is None else 30 * dem.n // self.days) + 4096)
@@ -215,6 +221,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         self.pick_overtime_day = np.zeros((self.N, self.days + 1))  # hours of tours run on past closing
         self.daily_rows: list[dict] = []
         self.shipments_today = 0
+        if start is not None:
+            start.seed(self)          # the snapshot's open orders: rows, engine commitments, wave queues
 
     # ------------------------------------------------------------ scheduling
     def _at(self, t: float, fn, *args) -> None:

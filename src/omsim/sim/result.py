@@ -315,6 +315,7 @@ def daily_frame(sim) -> pd.DataFrame:
     if len(daily):
         ot = sim.ot
         created = ot.created_h[: ot.n][ot.kind[: ot.n] != 2]
+        created = created[created >= 0]        # a live snapshot's open orders came before day 0
         counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
         daily.insert(1, "orders", counts[: len(daily)])
         daily = daily[[c for c in daily.columns if not c.startswith("_")]]

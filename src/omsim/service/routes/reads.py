@@ -7,15 +7,18 @@ import json
 import zipfile
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from omsim.live import decision_to_json
 from omsim.service.auth import AdminKey, ReadKey
 from omsim.service.problems import Problem
 from omsim.service.routes import PROBLEMS, check_node, check_sku, reply, svc
 from omsim.service.schemas import (Availability, DecisionOut, EventsOut, Health, alternatives_view,
                                    decision_view)
 from omsim.service.routes.stock import position
+from omsim.sim.snapshot import SNAPSHOT_FORMAT, SNAPSHOT_VERSION
 
 router = APIRouter(responses=PROBLEMS)
 
@@ -69,7 +72,11 @@ def events(request: Request, _key: ReadKey, after: Annotated[int, Query(ge=0, le
 
 def snapshot_files(live) -> dict[str, str]:
     """The state as files: ``stock.csv`` (node,sku,on_hand), ``orders.csv`` (the open orders' unshipped lines,
-    as ``omsim plan --orders`` reads them), ``backlog.csv`` and ``snapshot.json``."""
+    as ``omsim plan --orders`` reads them), ``backlog.csv``, ``open_orders.json`` (each open order's decision,
+    exactly, for ``omsim simulate --from-snapshot``; :mod:`omsim.sim.snapshot`) and ``snapshot.json``.
+
+    Held carts (``hold_s``) last minutes and are not carried: ``backlog.csv`` and ``reserved_units`` are
+    the open orders' (``held_units`` says what the holds had)."""
     inv, clock = live.engine.inventory, live.clock
     stock = io.StringIO()
     w = csv.writer(stock, lineterminator="\n")
@@ -81,11 +88,16 @@ def snapshot_files(live) -> dict[str, str]:
     w = csv.writer(orders, lineterminator="\n")
     w.writerow(["order_id", "sku", "qty", "region", "service_level", "created_at"])
     n_open = 0
+    carried = []
     for oid, st in live.orders.items():
         d = live.engine.committed(st.key)
         if d is None:
             continue
         n_open += 1
+        if d.shipments:
+            carried.append({"order_id": oid, "region": st.region, "service_level": st.level,
+                            "created_h": st.history[0][2], "shipped": list(st.shipped),
+                            "decision": decision_to_json(d, live.sku_ids, live.node_ids)})
         created = clock.format(st.history[0][2])
         for k, sh in enumerate(d.shipments):
             if not st.shipped[k]:
@@ -94,11 +106,20 @@ def snapshot_files(live) -> dict[str, str]:
     backlog = io.StringIO()
     w = csv.writer(backlog, lineterminator="\n")
     w.writerow(["node", "backlog_units"])
+    held = np.zeros(len(live.node_ids), dtype=np.int64)
+    for key, _exp in live.holds.values():
+        for sh in getattr(live.engine.committed(key), "shipments", []):
+            held[int(sh.node)] += int(sh.qty.sum())
     for n, node in enumerate(live.node_ids):
-        w.writerow([node, int(live.engine.node_backlog_units[n])])
-    meta = {"seq": live.seq, "at": clock.to_datetime(live.last_h).isoformat(), "at_h": live.last_h,
-            "scenario": live.scenario.name, "open_orders": n_open}
+        w.writerow([node, int(live.engine.node_backlog_units[n]) - int(held[n])])
+    meta = {"format": SNAPSHOT_FORMAT, "format_version": SNAPSHOT_VERSION, "seq": live.seq,
+            "at": clock.to_datetime(live.last_h).isoformat(), "at_h": live.last_h,
+            "clock": {"start": clock.start.isoformat(), "timezone": clock.tz.key},
+            "scenario": live.scenario.name, "open_orders": n_open,
+            "reserved_units": int(inv.reserved.sum()) - int(held.sum()), "held_units": int(held.sum())}
+    open_orders = {"format": SNAPSHOT_FORMAT, "format_version": SNAPSHOT_VERSION, "orders": carried}
     return {"stock.csv": stock.getvalue(), "orders.csv": orders.getvalue(), "backlog.csv": backlog.getvalue(),
+            "open_orders.json": json.dumps(open_orders, separators=(",", ":")) + "\n",
             "snapshot.json": json.dumps(meta, indent=2) + "\n"}
 
 

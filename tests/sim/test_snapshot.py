@@ -9,7 +9,7 @@ import omsim
 from omsim.cli import main
 from omsim.engine import DecisionEngine
 from omsim.errors import OmsimError
-from omsim.live import LiveEngine
+from omsim.engine.live import LiveEngine
 from omsim.service.routes.reads import snapshot_files
 from omsim.sim import simulate
 from omsim.sim.model import Simulation

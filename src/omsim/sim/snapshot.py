@@ -12,7 +12,7 @@ simulates the next days forward from today's real state:
   reads it): the on hand replaces the scenario's initial stock;
 - ``open_orders.json``: each open order (allocated, not fully shipped) with
   its decision exactly as the live engine committed it
-  (:func:`omsim.live.decision_to_json`) and which of its packages shipped;
+  (:func:`omsim.engine.live.decision_to_json`) and which of its packages shipped;
 - ``backlog.csv`` (node, backlog_units): the units the open orders hold at
   each node, checked against the orders (an incomplete directory is refused).
 
@@ -189,7 +189,7 @@ def _clock(path: Path, meta: dict, scenario) -> tuple[_dt.datetime, float, float
 
 
 def _open_orders(path: Path, data: dict, scenario, shift_h: float) -> list[OpenOrder]:
-    from omsim.live import decision_from_json
+    from omsim.engine.live import decision_from_json
 
     rows = data.get("orders")
     if not isinstance(rows, list):

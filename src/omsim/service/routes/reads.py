@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from omsim.live import decision_to_json
+from omsim.engine.live import decision_to_json
 from omsim.service.auth import AdminKey, ReadKey
 from omsim.service.problems import Problem
 from omsim.service.routes import PROBLEMS, check_node, check_sku, reply, svc

@@ -16,7 +16,7 @@ with ``max_packages=3``.
 
 Then the engine end to end on the bundled default scenario (a stream of
 random orders over a few days; decide + commit with the scenario's policy,
-``explain=False``, as the simulator runs it), µs per order, side by side:
+without explanations, as the simulator runs it), µs per order, side by side:
 
 * ``decide_commit_arrays``: the columnar path (one compiled loop);
 * ``decide_commit_many``: the same loop behind Order/Decision objects;
@@ -67,6 +67,17 @@ def rate(fn, budget_s, max_calls):
     return n / (time.perf_counter() - t0), n
 
 
+def lean_engine(sc, streams):
+    """An engine on sc deciding without explanations, on this build or one before issue 11 (whose
+    constructor took ``explain``, default True: the Python path)."""
+    from omsim.engine import DecisionEngine
+
+    try:
+        return DecisionEngine.from_scenario(sc, streams, explain=False)
+    except TypeError:       # explain is chosen per call (default False)
+        return DecisionEngine.from_scenario(sc, streams)
+
+
 def engine_orders(sc, n, seed):
     """n random orders on scenario sc as columns: 1-4 lines, 1-2 units, times over 5 days."""
     from omsim.scenario import SERVICE_LEVELS
@@ -85,7 +96,7 @@ def engine_orders(sc, n, seed):
 def engine_bench(args):
     """decide_commit_arrays vs decide_commit_many vs the Python path; ship_many vs ship (default scenario)."""
     from omsim import load_scenario
-    from omsim.engine import DECISION_STATUSES, DecisionEngine
+    from omsim.engine import DECISION_STATUSES
     from omsim.orders import Order
     from omsim.rng import Streams
     from omsim.scenario import SERVICE_LEVELS
@@ -97,7 +108,7 @@ def engine_bench(args):
                     qty[ptr[i]:ptr[i + 1]]) for i in range(n)]
 
     def fresh():
-        return DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+        return lean_engine(sc, Streams(sc.seed))
 
     rows, keys = [], {}
     eng = fresh()
@@ -221,7 +232,6 @@ def calls_bench(args):
     the line through the runs of 22 and 100 orders.
     """
     from omsim import load_scenario
-    from omsim.engine import DecisionEngine
     from omsim.rng import Streams
 
     sc = load_scenario()
@@ -230,7 +240,7 @@ def calls_bench(args):
     t = t / 10.0
     per_call = {}
     for length in (1, 22, 100):
-        eng = DecisionEngine.from_scenario(sc, Streams(1, None), explain=False)
+        eng = lean_engine(sc, Streams(1, None))
         eng.decide_commit_arrays(oids[:50], t[:50], reg[:50], lev[:50], ptr[:51], sku, qty)
         s, B, best = 50, 10, []
         for _ in range(40 if length < 100 else 15):
@@ -263,11 +273,10 @@ def longrun_bench(args):
     when nothing grows with the orders decided.
     """
     from omsim import load_scenario
-    from omsim.engine import DecisionEngine
     from omsim.rng import Streams
 
     sc = load_scenario()
-    eng = DecisionEngine.from_scenario(sc, Streams(1, None), explain=False)
+    eng = lean_engine(sc, Streams(1, None))
     rng = np.random.default_rng(args.seed)
     D, per_day = args.days, args.orders_per_day
     block = max(1, D // 10)

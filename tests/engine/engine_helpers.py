@@ -283,10 +283,10 @@ def small_sequences(draw):
     return sc, on_hand, orders, times
 
 
-def _one_by_one(engine, orders, times, policy=None, stop=None):
+def _one_by_one(engine, orders, times, policy=None, stop=None, explain=False):
     out = []
     for o, t in zip(orders, times):
-        d = engine.decide(o, t, policy)
+        d = engine.decide(o, t, policy, explain=explain)
         engine.commit(d, t)
         out.append(d)
         if stop is not None and stop(d):
@@ -413,10 +413,17 @@ def random_lines(rng, n, n_skus):
     return ptr, sku
 
 
-def one_by_one(engine, orders, times, stop_partial=False):
+def lean(d, explain):
+    """The decision without the alternatives ``explain`` listed."""
+    return dataclasses.replace(d, alternatives=[]) if explain else d
+
+
+def one_by_one(engine, orders, times, stop_partial=False, explain=False):
+    """decide + commit in turn; with ``explain`` the decisions are committed without their alternatives (what
+    the columnar path, which keeps none, must equal)."""
     out = []
     for o, t in zip(orders, times):
-        d = engine.decide(o, t)
+        d = lean(engine.decide(o, t, explain=explain), explain)
         engine.commit(d, t)
         out.append(d)
         if stop_partial and d.status == "partial":
@@ -484,15 +491,15 @@ def worlds(draw):
     return sc, on_hand, safety, units_cap, orders, times
 
 
-def _pair(sc, on_hand, safety, units_cap, explain=False):
-    kw = {"explain": explain, "capacity_units_per_day": units_cap}
+def _pair(sc, on_hand, safety, units_cap):
+    kw = {"capacity_units_per_day": units_cap}
     a = engine_with(sc, on_hand, safety, **kw)
     a._dry_kernel = False       # the reference: decide() through the Python path only
     return a, engine_with(sc, on_hand, safety, **kw)
 
 
-def _decide_both(a, b, orders, times, stop_partial):
-    want = one_by_one(a, orders, times, stop_partial)
+def _decide_both(a, b, orders, times, stop_partial, explain=False):
+    want = one_by_one(a, orders, times, stop_partial, explain)
     oids, reg, lev, ptr, sku, qty = as_columns(orders)
     da = b.decide_commit_arrays(oids, np.array(times), reg, lev, ptr, sku, qty, stop_on_partial=stop_partial)
     return want, da
@@ -515,11 +522,12 @@ WAIT = (DECISION_STATUSES.index("backorder"), DECISION_STATUSES.index("hold"))
 REM0 = 100_000      # remainder ids: REM0 + the order's position
 
 
-def reference(engine, orders, times, stop_partial=False, rem0=REM0):
-    """Decide + commit in turn; each partial order's remainder probed with decide(), committed if it waits."""
+def reference(engine, orders, times, stop_partial=False, rem0=REM0, explain=False):
+    """Decide + commit in turn; each partial order's remainder probed with decide(), committed if it waits
+    (with ``explain``, decisions and probes are committed without their alternatives, as in one_by_one)."""
     decs, rem, probes = [], [], {}
     for i, (o, t) in enumerate(zip(orders, times)):
-        d = engine.decide(o, t)
+        d = lean(engine.decide(o, t, explain=explain), explain)
         engine.commit(d, t)
         decs.append(d)
         if d.status != "partial":
@@ -527,11 +535,11 @@ def reference(engine, orders, times, stop_partial=False, rem0=REM0):
             continue
         short = d.unfilled > 0
         probe = Order(rem0 + i, t, o.region, o.level, o.skus[short].copy(), d.unfilled[short].copy())
-        d2 = engine.decide(probe, t)
+        d2 = engine.decide(probe, t, explain=explain)
         rem.append(-2 if d2.shipments else DECISION_STATUSES.index(d2.status))
         probes[rem0 + i] = d2
         if not d2.shipments and d2.status in ("backorder", "hold"):
-            # register_backorders keeps no alternatives (with explain=True they described a state gone by)
+            # register_backorders keeps no alternatives (with explain they described a state gone by)
             engine.commit(dataclasses.replace(d2, alternatives=[]), t)
         if stop_partial:
             break

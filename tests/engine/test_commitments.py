@@ -159,8 +159,8 @@ def test_ship_many_and_cancel_equal_the_one_by_one_calls(world, data):
 
 def test_orders_decided_as_columns_are_committed_orders_for_the_rest_of_the_api():
     sc = scenario_from_dict(small_scenario_dict(2, 1, 3, policies={"max_packages": 2, "split_penalty": 0.0}))
-    a = engine_with(sc, [[2, 0, 1], [0, 2, 1]], explain=False)
-    b = engine_with(sc, [[2, 0, 1], [0, 2, 1]], explain=False)
+    a = engine_with(sc, [[2, 0, 1], [0, 2, 1]])
+    b = engine_with(sc, [[2, 0, 1], [0, 2, 1]])
     orders = [Order(7, 1.0, 0, "standard", np.array([0, 1]), np.array([1, 1])),
               Order(8, 2.0, 0, "express", np.array([2]), np.array([1])),
               Order(9, 3.0, 0, "standard", np.array([0, 1]), np.array([5, 5]))]
@@ -188,7 +188,7 @@ def test_orders_decided_as_columns_are_committed_orders_for_the_rest_of_the_api(
 
 def test_register_backorders_refuses_what_commit_refuses_and_registers_nothing_then():
     sc = scenario_from_dict(small_scenario_dict(1, 1, 2, policies={"no_stock": "hold"}))
-    e = engine_with(sc, [[0, 0]], explain=False)
+    e = engine_with(sc, [[0, 0]])
     bo, hold, cancel = (DECISION_STATUSES.index(s) for s in ("backorder", "hold", "cancel"))
     cols = dict(order_ids=[1, 2], t_h=[0.0, 30.0], region=[0, 0], level=[0, 0], line_ptr=[0, 1, 2],
                 line_sku=[0, 1], line_qty=[2, 1])

@@ -36,9 +36,9 @@ def test_a_single_package_pays_no_split_penalty_even_when_close_to_the_lost_sale
         nodes={0: {"handling_cost_per_order": 0, "handling_cost_per_line": 0},
                1: {"handling_cost_per_order": 0, "handling_cost_per_line": 0}}))
     for explain in (True, False):
-        engine = engine_with_stock(sc, [[1], [1]], explain=explain)
-        d = engine.decide(_order(1, [0], [1]), 0.0)
+        engine = engine_with_stock(sc, [[1], [1]])
+        d = engine.decide(_order(1, [0], [1]), 0.0, explain=explain)
         assert d.status == "allocated" and d.total == pytest.approx(10.0)
         # two units from two nodes: 2 x 10 + 5 > 2 x 11? no (25 > 22): one ships, one is lost
-        d = engine.decide(_order(2, [0], [2]), 0.0)
+        d = engine.decide(_order(2, [0], [2]), 0.0, explain=explain)
         assert d.status == "partial" and d.total == pytest.approx(21.0)

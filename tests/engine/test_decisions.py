@@ -61,10 +61,10 @@ def test_promise_is_pickup_plus_transit():
 def test_decide_commit_many_equals_decide_then_commit(world, policy, explain, stop_partial):
     sc, on_hand, orders, times = world
     stop = (lambda d: d.status == "partial") if stop_partial else None
-    a = engine_with_stock(sc, on_hand, explain=explain)
-    b = engine_with_stock(sc, on_hand, explain=explain)
-    want = _outcome(_one_by_one, a, orders, times, policy, stop)
-    got = _outcome(b.decide_commit_many, orders, times, policy, stop=stop)
+    a = engine_with_stock(sc, on_hand)
+    b = engine_with_stock(sc, on_hand)
+    want = _outcome(_one_by_one, a, orders, times, policy, stop, explain=explain)
+    got = _outcome(b.decide_commit_many, orders, times, policy, stop=stop, explain=explain)
     assert want[1] is None, want[1]   # a decision always fits at commit (tight service-days count as full)
     assert got == want
     same_state(state(b), state(a))
@@ -83,9 +83,9 @@ def test_decide_commit_many_equals_decide_then_commit_on_the_default_scenario(se
         # Big quantities of a few SKUs run some nodes out: partial orders and backorders happen too.
         orders.append(Order(i, float(times[i]), int(rng.integers(len(sc.demand.regions))), LEVELS[int(rng.integers(3))],
                             skus, rng.integers(1, 400, L).astype(np.int64)))
-    a, b = _engine(sc, explain=explain), _engine(sc, explain=explain)
-    want = _one_by_one(a, orders, times.tolist())
-    got = b.decide_commit_many(orders, times)
+    a, b = _engine(sc), _engine(sc)
+    want = _one_by_one(a, orders, times.tolist(), explain=explain)
+    got = b.decide_commit_many(orders, times, explain=explain)
     assert [_decision_key(d) for d in got] == [_decision_key(d) for d in want]
     same_state(state(b), state(a))
 

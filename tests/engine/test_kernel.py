@@ -23,7 +23,7 @@ def test_the_kernel_path_covers_the_default_scenario_without_python_steps(monkey
     n = 300
     times = np.sort(rng.uniform(0, 48, n))
     ptr, sku = random_lines(rng, n, len(sc.sku_ids))
-    b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    b = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     calls = []
     monkeypatch.setattr(b, "_decide_one", lambda *a: calls.append(a))
     da = b.decide_commit_arrays(np.arange(n), times, rng.integers(0, len(sc.demand.regions), n),
@@ -127,7 +127,7 @@ def test_an_engine_copied_between_runs_goes_on_like_the_original():
     ptr, sku = random_lines(rng, n, len(sc.sku_ids))
     qty = rng.integers(1, 3, ptr[-1]).astype(np.int64)
     reg, lev = rng.integers(0, len(sc.demand.regions), n), rng.integers(0, 3, n)
-    a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    a = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     h = n // 2
     a.decide_commit_arrays(np.arange(h), times[:h], reg[:h], lev[:h], ptr[:h + 1], sku, qty)
     copies = [copy.deepcopy(a), pickle.loads(pickle.dumps(a))]
@@ -144,7 +144,7 @@ def test_replacing_labour_rates_or_services_is_seen_by_the_kernel_cover_check():
     # _kernel_covers caches its network check; setting an attribute it reads must drop that cache as it
     # drops the kernel's static arrays (else the compiled loop would run on rates it cannot walk).
     sc = _default_scenario()
-    e = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    e = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     assert e._kernel_covers("cheapest")
     lab = e.labour_units_per_h.copy()
     lab[0] = 0.0
@@ -162,7 +162,7 @@ def test_the_probe_is_decided_in_the_kernel_and_rem_status_is_always_filled(monk
     ptr, sku = random_lines(rng, n, 20)
     qty = rng.integers(50, 400, ptr[-1]).astype(np.int64)
     reg, lev = rng.integers(0, len(sc.demand.regions), n), rng.integers(0, 3, n)
-    b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    b = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     calls = []
     monkeypatch.setattr(b, "decide", lambda *x, **k: calls.append(x))
     monkeypatch.setattr(b, "_decide_one", lambda *x, **k: calls.append(x))
@@ -171,10 +171,10 @@ def test_the_probe_is_decided_in_the_kernel_and_rem_status_is_always_filled(monk
     assert da.n == n and not calls and partial.sum() > 5
     assert np.all((da.rem_status >= 0) | (da.rem_status == -2) == partial)
     assert np.all(da.rem_status[~partial] == -1)
-    c = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    c = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     dc = c.decide_commit_arrays(np.arange(n), times, reg, lev, ptr, sku, qty)
     assert np.array_equal(dc.status, da.status) and np.all(dc.rem_status == -1)
-    c2 = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    c2 = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     o = Order(0, 1.0, 0, "standard", np.array([0]), np.array([1]))
     assert decision_arrays([c2.decide(o, 1.0)], c2).rem_status.tolist() == [-1]
 
@@ -193,9 +193,9 @@ def test_a_remainder_that_needs_the_split_penalty_re_solve_is_probed_by_the_pyth
     orders = [Order(1, 1.0, 0, "standard", np.array([0, 1]), np.array([2, 1])),
               Order(2, 2.0, 0, "standard", np.array([0]), np.array([2]))]
     for k in (2, 1):        # the partial order first in its run, then last (the probe's dry run follows it)
-        a = engine_with(sc, stock, explain=False)
+        a = engine_with(sc, stock)
         a._dry_kernel = False
-        b = engine_with(sc, stock, explain=False)
+        b = engine_with(sc, stock)
         calls = []
         orig = b._probe_remainder
         monkeypatch.setattr(b, "_probe_remainder", lambda run, i: calls.append(i) or orig(run, i))

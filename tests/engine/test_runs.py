@@ -20,13 +20,13 @@ from engine_helpers import (REM0, _decide_both, _default_scenario, _pair, assert
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_decide_commit_arrays_equals_decide_then_commit(world, stop_partial, explain, cut):
     sc, on_hand, safety, units_cap, orders, times = world
-    a, b = _pair(sc, on_hand, safety, units_cap, explain)
+    a, b = _pair(sc, on_hand, safety, units_cap)
     if cut:
         # Some services do not reach some regions (rate inf): nodes without a service see no stock.
         mask = np.random.default_rng(cut).random(a.services.fixed.shape) < 0.4
         for e in (a, b):
             e.services.fixed[mask] = np.inf
-    want, da = _decide_both(a, b, orders, times, stop_partial)
+    want, da = _decide_both(a, b, orders, times, stop_partial, explain)
     assert da.n == len(want)
     assert_columns(da, columns_of(want, a))
     assert_same_state(a, b)
@@ -42,9 +42,9 @@ def test_decide_commit_arrays_equals_decide_then_commit(world, stop_partial, exp
 def test_decide_commit_arrays_equals_decide_then_commit_on_the_default_scenario(seed, n, stop_partial):
     sc = _default_scenario()
     times, orders = random_orders(sc, np.random.default_rng(seed), n, 24 * 9)
-    a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    a = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     a._dry_kernel = False
-    b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    b = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     want, da = _decide_both(a, b, orders, times.tolist(), stop_partial)
     assert_columns(da, columns_of(want, a))
     assert_same_state(a, b)
@@ -163,12 +163,12 @@ def test_short_runs_with_python_steps_between_equal_decide_then_commit(world, da
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_probe_remainder_equals_decide_of_the_remainder_one_by_one(world, stop_partial, explain, cut):
     sc, on_hand, safety, units_cap, orders, times = world
-    a, b = _pair(sc, on_hand, safety, units_cap, explain)
+    a, b = _pair(sc, on_hand, safety, units_cap)
     if cut:
         mask = np.random.default_rng(cut).random(a.services.fixed.shape) < 0.4
         for e in (a, b):
             e.services.fixed[mask] = np.inf
-    want, rem, probes = reference(a, orders, times, stop_partial)
+    want, rem, probes = reference(a, orders, times, stop_partial, explain=explain)
     da = columnar(b, orders, times, stop_partial)
     assert da.n == len(want)
     assert_columns(da, columns_of(want, a))
@@ -219,9 +219,9 @@ def test_short_runs_with_probes_then_cancel_and_ship_equal_the_one_by_one_path(w
 def test_probe_remainder_on_the_default_scenario(seed, n):
     sc = _default_scenario()
     times, orders = random_orders(sc, np.random.default_rng(seed), n, 24 * 6)
-    a = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    a = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     a._dry_kernel = False
-    b = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    b = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     want, rem, _ = reference(a, orders, times.tolist())
     da = columnar(b, orders, times.tolist())
     assert da.rem_status.tolist() == rem.tolist()

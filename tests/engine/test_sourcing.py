@@ -55,8 +55,8 @@ def test_fast_rate_shopping_equals_the_general_branch(world):
     # _prepare ranks services before working out pickups when pickups cannot change the ranking;
     # the general branch (every service's pickup, then the ranking) must give the same decisions.
     sc, on_hand, orders, times = world
-    fast = engine_with_stock(sc, on_hand, explain=False)
-    general = engine_with_stock(sc, on_hand, explain=False)
+    fast = engine_with_stock(sc, on_hand)
+    general = engine_with_stock(sc, on_hand)
     general._shop_fast = False
     want = _outcome(_one_by_one, general, orders, times)
     got = _outcome(_one_by_one, fast, orders, times)

@@ -66,7 +66,7 @@ def test_the_store_stays_bounded_over_a_long_stream_of_shipped_orders():
     # the store holds the open orders (about two days' worth), not the 18,000 decided.
     sc = _default_scenario()
     rng = np.random.default_rng(4)
-    e = DecisionEngine.from_scenario(sc, Streams(sc.seed), explain=False)
+    e = DecisionEngine.from_scenario(sc, Streams(sc.seed))
     oid = 0
     pending = []
     sizes = []

@@ -15,7 +15,7 @@ from .sourcing import _Prep
 class Decisions:
     """Part of :class:`~omsim.engine.DecisionEngine`: decide and explain."""
 
-    def decide(self, order: Order, t_h: float, policy: str | None = None) -> Decision:
+    def decide(self, order: Order, t_h: float, policy: str | None = None, *, explain: bool = False) -> Decision:
         """Source an order against the current state, without changing it.
 
         Parameters
@@ -27,12 +27,16 @@ class Decisions:
         policy
             ``nearest``, ``cheapest``, ``lookahead`` or ``batch`` (a batch of
             one: ``cheapest``); default ``scenario.policies.allocation``.
+        explain
+            List the alternatives considered (nearest, cheapest, each node
+            alone, nothing) in ``Decision.alternatives``; a little slower. The
+            decision itself is the same either way.
 
         Returns
         -------
         Decision
             Shipments with their services, ship-by and promise, the cost
-            breakdown and the alternatives considered. When nothing can ship
+            breakdown and (with ``explain``) the alternatives considered. When nothing can ship
             the status is ``policies.no_stock`` (``backorder``, ``hold`` or
             ``cancel``).
 
@@ -42,7 +46,7 @@ class Decisions:
             A malformed order (unknown level, region or SKU, bad quantities).
         """
         policy = self.policy if policy is None else policy
-        if self._dry_kernel and not self.explain and policy in ("cheapest", "batch") and self._kernel_covers(policy):
+        if self._dry_kernel and not explain and policy in ("cheapest", "batch") and self._kernel_covers(policy):
             d = self._decide_compiled(order, t_h, policy)
             if d is not None:
                 return d
@@ -59,11 +63,12 @@ class Decisions:
             score_extra = pi
         else:
             raise OmsimError(f"unknown allocation policy {policy!r}; expected nearest, cheapest, lookahead or batch")
-        if self.explain:
+        if explain:
             cands = self._candidates(prep, x, policy)
         return self._decision(prep, x, policy, cands, score_extra)
 
-    def decide_commit_many(self, orders, t_h, policy: str | None = None, *, stop=None) -> list[Decision]:
+    def decide_commit_many(self, orders, t_h, policy: str | None = None, *, stop=None,
+                           explain: bool = False) -> list[Decision]:
         """Decide and commit orders in turn, each against the state the ones before it left.
 
         Exactly ``decide(o, t)`` then ``commit(d, t)`` for each order in
@@ -85,6 +90,8 @@ class Decisions:
             Optional ``callable(decision) -> bool``: stop after the first
             decision for which it is true (that one is committed and returned),
             so that the caller can act on it before the next order is decided.
+        explain
+            As in :meth:`decide`.
 
         Returns
         -------
@@ -105,16 +112,16 @@ class Decisions:
             if len(times) != len(orders):
                 raise OmsimError(f"decide_commit_many: {len(orders)} orders but {len(times)} decision times")
         policy = self.policy if policy is None else policy
-        if orders and self._kernel_covers(policy):
+        if orders and not explain and self._kernel_covers(policy):
             return self._decide_commit_many_compiled(orders, times, policy, stop)
-        fast = policy in ("cheapest", "batch") and not self.explain
+        fast = policy in ("cheapest", "batch") and not explain
         out: list[Decision] = []
         for o, t in zip(orders, times):
             if fast:
                 prep = self._prepare(o, t)
                 d = self._decision(prep, self._cheapest(prep), policy, [], None)
             else:
-                d = self.decide(o, t, policy)
+                d = self.decide(o, t, policy, explain=explain)
             self.commit(d, t)
             out.append(d)
             if stop is not None and stop(d):

@@ -71,22 +71,23 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
     capacity_units_per_day
         Optional (N,) cap of units a node takes per day, on top of the
         scenario's ``capacity_orders_per_day``.
-    explain
-        List the alternatives considered in each decision (a little slower).
 
     Notes
     -----
     Nodes, SKUs and regions are integer positions in scenario order; time is
-    hours since the scenario start; a "day" is ``floor(t_h / 24)``.
+    hours since the scenario start; a "day" is ``floor(t_h / 24)``. Whether a
+    decision lists the alternatives it considered is chosen per call
+    (``explain=`` of :meth:`decide`, :meth:`decide_commit_many`,
+    :meth:`decide_batch`; a little slower); the columnar
+    :meth:`decide_commit_arrays` keeps no explanations.
     """
 
     def __init__(self, scenario: Scenario, inventory: Inventory, streams: Streams | None = None, *,
-                 carried: np.ndarray | None = None, capacity_units_per_day=None, explain: bool = True):
+                 carried: np.ndarray | None = None, capacity_units_per_day=None):
         sc = scenario
         self.scenario = sc
         self.inventory = inventory
         self.streams = streams if streams is not None else Streams(sc.seed)
-        self.explain = bool(explain)
         whs = sc.network.warehouses
         self.node_ids = sc.node_ids
         self.sku_ids = sc.sku_ids

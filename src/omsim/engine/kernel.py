@@ -62,8 +62,9 @@ class KernelBinding:
         return False
 
     def _kernel_covers(self, policy: str) -> bool:
-        """Whether the compiled loop can decide for this engine and policy (else the Python path)."""
-        if policy not in ("cheapest", "batch") or self.explain or self.carrier_selection == "fastest" \
+        """Whether the compiled loop can decide for this engine and policy without explanations (else the Python
+        path)."""
+        if policy not in ("cheapest", "batch") or self.carrier_selection == "fastest" \
                 or self.no_stock not in _NO_STOCK_STATUS:
             return False
         self._static_fresh()

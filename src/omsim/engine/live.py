@@ -229,27 +229,33 @@ class LiveEngine:
                      np.array(list(qty_by_sku), dtype=np.int64), np.array(list(qty_by_sku.values()), dtype=np.int64))
 
     def place(self, order_id: str, lines, region: str, level: str = "standard", at=None,
-              policy: str | None = None) -> tuple[Decision, Event]:
-        """Decide an order and commit the decision in one step: the journaled ``order.committed``."""
+              policy: str | None = None, explain: bool = True) -> tuple[Decision, Event]:
+        """Decide an order and commit the decision in one step: the journaled ``order.committed``.
+
+        With ``explain`` (the default) the decision lists the alternatives the
+        engine considered, and the event keeps them: the state they were
+        weighed against is gone by the time someone asks why.
+        """
         if order_id in self.orders:
             raise OmsimError(f"order {order_id!r} exists already")
-        d, o, data = self._decided(order_id, lines, region, level, at, policy)
+        d, o, data = self._decided(order_id, lines, region, level, at, policy, explain)
         return d, self._commit("order.committed", {"order_id": order_id, **data}, o.created_h)
 
-    def _decided(self, id_: str, lines, region: str, level: str, at, policy):
+    def _decided(self, id_: str, lines, region: str, level: str, at, policy, explain: bool):
         """The decision for a cart, and the event data an order or a hold records of it."""
         o = self.order(id_, lines, region, level, at)
-        d = self.engine.decide(o, o.created_h, policy)
+        d = self.engine.decide(o, o.created_h, policy, explain=explain)
         return d, o, {"key": o.order_id, "region": self.scenario.demand.regions[o.region].id, "level": level,
                       "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
                       "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
 
     def hold(self, hold_id: str, lines, region: str, level: str = "standard", at=None, hold_h: float = 0.25,
-             policy: str | None = None) -> tuple[Decision, Event]:
-        """Decide a cart and reserve it for ``hold_h`` hours (released by :meth:`release`)."""
+             policy: str | None = None, explain: bool = True) -> tuple[Decision, Event]:
+        """Decide a cart and reserve it for ``hold_h`` hours (released by :meth:`release`); ``explain`` as in
+        :meth:`place`."""
         if hold_id in self.holds:
             raise OmsimError(f"hold {hold_id!r} exists already")
-        d, o, data = self._decided(hold_id, lines, region, level, at, policy)
+        d, o, data = self._decided(hold_id, lines, region, level, at, policy, explain)
         return d, self._commit("hold.placed", {"hold_id": hold_id, **data, "expires_h": o.created_h + hold_h},
                                o.created_h)
 

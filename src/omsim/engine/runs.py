@@ -111,9 +111,9 @@ class Runs:
 
         Exactly ``decide(o, t)`` then ``commit(d, t)`` for each order in turn
         with the engine's policy: the same decisions, the same state after.
-        With policy ``cheapest`` or ``batch`` and ``explain=False`` the whole
-        run is decided in a compiled loop over the engine's state
-        (:mod:`omsim._kernels._decide`); the rare steps it does not cover (a
+        Columns keep no explanations (``explain=False``). With policy
+        ``cheapest`` or ``batch`` the whole run is decided in a compiled loop
+        over the engine's state (:mod:`omsim._kernels._decide`); the rare steps it does not cover (a
         ready time past the cached shift windows, the split-penalty re-solve,
         ...) go through the Python path for that order only. Other policies
         loop through the Python path.
@@ -289,7 +289,7 @@ class Runs:
         """decide + commit of row i through the Python path."""
         o = self._order_of(run, i)
         t = float(run.t[i])
-        if run.policy in ("cheapest", "batch") and not self.explain:
+        if run.policy in ("cheapest", "batch"):
             prep = self._prepare(o, t)
             d = self._decision(prep, self._cheapest(prep), run.policy, [], None)
         else:

@@ -110,10 +110,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         self.warmup_h = 24.0 * min(sc.horizon.warmup_days, max(self.days - 1, 0))
         self.progress, self.sink, self.on_orders = progress, sink, on_orders
         self.streams = Streams(self.seed, replication)
-        # explain=False: the simulator never reads Decision.alternatives, and listing them costs about as
-        # much as the decision itself (the choice is the same: the kernel's assignment is exact).
-        self.engine = (DecisionEngine.from_scenario(sc, self.streams, explain=False) if start is None
-                       else start.engine(self.streams))
+        # Decisions without explain: the simulator never reads Decision.alternatives.
+        self.engine = DecisionEngine.from_scenario(sc, self.streams) if start is None else start.engine(self.streams)
         self._initial_on_hand = self.engine.inventory.on_hand.copy()
         self.env = simpy.Environment(0.0 if start is None else start.t0_h)
         self.node_ids = sc.node_ids

@@ -79,7 +79,7 @@ class Start:
         _, safety, carried = initial_stock(sc, streams)      # the same draws as a plain run's engine
         inv = Inventory(self.on_hand, safety if self.safety is None else self.safety, node_ids=sc.node_ids,
                         sku_ids=sc.sku_ids, t0_h=self.t0_h)
-        return DecisionEngine(sc, inv, streams, carried=carried | (self.on_hand > 0), explain=False)
+        return DecisionEngine(sc, inv, streams, carried=carried | (self.on_hand > 0))
 
     def future(self, dem):
         """The demand from the snapshot's instant on (orders created before it are the open orders)."""

@@ -20,7 +20,7 @@ def test_batch_beats_one_at_a_time_on_the_textbook_case():
     d_seq = seq.decide_batch(orders, 0.0, policy="cheapest")
     assert [sorted(s.node for s in d.shipments) for d in d_seq] == [[1], [0, 1]]
     bat = engine_with_stock(sc, stock)
-    d_bat = bat.decide_batch(orders, 0.0)
+    d_bat = bat.decide_batch(orders, 0.0, explain=True)
     assert [sorted(s.node for s in d.shipments) for d in d_bat] == [[0], [1]]
     assert bat.batch_results[-1]["status"] == "OPTIMAL"
     # the costs are the longhand ones, and the saving is one package + split penalty - the detour
@@ -41,7 +41,7 @@ def test_batch_windows_are_feasible_and_no_worse_than_one_at_a_time(world):
     seq = engine_with_stock(sc, on_hand)
     d_seq = seq.decide_batch(orders, t, policy="cheapest")
     bat = engine_with_stock(sc, on_hand)
-    d_bat = bat.decide_batch(orders, t, policy="batch")
+    d_bat = bat.decide_batch(orders, t, policy="batch", explain=True)
     assert [d.order_id for d in d_bat] == [o.order_id for o in orders]
     for o, d in zip(orders, d_bat):
         check_decision(bat, o, d, t)

@@ -11,7 +11,8 @@ from ..constants import _BATCH_SCALE, _FORBIDDEN
 class Batch:
     """Part of :class:`~omsim.engine.DecisionEngine`: ``decide_batch``."""
 
-    def decide_batch(self, orders, t_h: float, policy: str | None = None) -> list[Decision]:
+    def decide_batch(self, orders, t_h: float, policy: str | None = None, *,
+                     explain: bool = False) -> list[Decision]:
         """Decide and commit a window of orders; returns the committed decisions in order.
 
         With the ``batch`` policy the window is sourced jointly: every order's
@@ -23,7 +24,9 @@ class Batch:
         stock the rest of the window leaves (which keeps the window feasible),
         and committed. ``batch_results`` records per window the status
         (``INDEPENDENT`` when no group needed the solver), gap and time.
-        Any other policy: ``decide`` + ``commit`` in turn.
+        Any other policy: ``decide`` + ``commit`` in turn. ``explain``: as in
+        :meth:`decide` (with ``batch``, the single-order optimum is always
+        listed: it is what the window's plan is compared with).
 
         Raises
         ------
@@ -37,7 +40,7 @@ class Batch:
                 self._check_order(o)
             out = []
             for o in orders:
-                d = self.decide(o, t_h, policy)
+                d = self.decide(o, t_h, policy, explain=explain)
                 self.commit(d, t_h)
                 out.append(d)
             return out
@@ -120,7 +123,7 @@ class Batch:
             x = mine if np.all(mine <= prep.avail) else self._cheapest(prep)
             cands = [("cheapest for this order alone, with the stock the rest of the window needs",
                       self._cheapest(prep))]
-            if self.explain:
+            if explain:
                 cands += self._candidates(prep, x, "batch")
             d = self._decision(prep, x, "batch", cands, None)
             self.commit(d, t_h)

@@ -349,6 +349,12 @@ class Policies(_Model):
     split_penalty: NonNeg = Field(default=1.5, description="Cost per extra package beyond the first (customer annoyance).")
     lost_sale_penalty: NonNeg = Field(default=30.0, description="Cost per unit not shipped.")
     lookahead_refresh_h: Annotated[float, Field(gt=0)] = 24.0
+    lookahead_window_h: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="Hours of expected demand the lookahead prices today's stock against (a rolling window "
+                    "from the decision time); null: until replenishment can arrive (the longest lead time + "
+                    "review period of the nodes that replenish), or 7 days when no node replenishes. Never "
+                    "shorter than lookahead_refresh_h.")
     batch_window_h: Annotated[float, Field(gt=0)] = 0.5
     batch_time_limit_s: Annotated[float, Field(gt=0)] = 2.0
     carrier_selection: Literal["cheapest", "fastest"] = "cheapest"

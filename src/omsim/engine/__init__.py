@@ -2,7 +2,9 @@
 
 One :class:`DecisionEngine` serves every clock — the SimPy simulator, the
 planner's CLI and (later) the HTTP service. It does not know which one drives
-it: every call takes the time ``t_h`` (hours since the scenario start).
+it: every call takes the time ``t_h`` (engine hours of :class:`omsim.clock.Clock`:
+since local midnight of the scenario's start date), and nothing in it reads
+the simulation's horizon, so a live engine runs past any end date.
 
 State it holds:
 
@@ -36,7 +38,8 @@ Policies: ``cheapest`` (exact minimum of that cost, at most ``max_packages``
 nodes), ``nearest`` (each line from the closest node that has it, then the
 farthest packages dropped beyond ``max_packages``), ``lookahead``
 (``cheapest`` with each unit surcharged by its stock's shadow price from the
-fluid LP, refreshed every ``lookahead_refresh_h``) and ``batch`` (CP-SAT over
+fluid LP over the next ``lookahead_window_h`` of expected demand, refreshed
+every ``lookahead_refresh_h``) and ``batch`` (CP-SAT over
 a window of orders, :meth:`DecisionEngine.decide_batch`).
 
 Promise: a node is ready with an order once its labour has worked off the

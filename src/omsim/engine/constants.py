@@ -33,6 +33,10 @@ _CANCEL = _STATUS_CODE["cancel"]
 _PARTIAL = _STATUS_CODE["partial"]
 
 
+# The lookahead's planning window when the scenario sets none and no node replenishes: a week of demand.
+_LOOKAHEAD_WINDOW_H = 7 * 24.0
+
+
 # How many days ahead a package may wait for carrier capacity before the node gives up on that service.
 _MAX_PICKUP_DAYS = _decide.MAX_PICKUP_DAYS
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from omsim._kernels._decide import CTL_SIZE
 from omsim.catalogue import abc_classes, popularity
+from omsim.clock import Clock
 from omsim.errors import OmsimError
 from omsim.fulfilment.carriers import CarrierBook
 from omsim.fulfilment.inventory import Inventory
@@ -107,7 +108,8 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         self.carried = (inventory.on_hand > 0) if carried is None else np.asarray(carried, dtype=bool)
         self.carriers = CarrierBook.from_scenario(sc)
         self.services = _service_table(sc, self.carriers, self.node_region_km)
-        self.start_weekday = sc.horizon.start.weekday()
+        self.clock = Clock.from_scenario(sc)          # engine hours <-> datetimes; the weekday of day 0
+        self.start_weekday = self.clock.start_weekday
         self.labour_units_per_h = np.array([labour_units_per_h(w, sc) for w in whs])
         self._shifts = [w.shifts for w in whs]
         self._windows: list = [None] * N   # per node: (t0, t1, starts, ends) of its shifts, cached

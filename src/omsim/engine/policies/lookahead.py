@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import _LEVEL_RANK, _LP_MAX_SKUS, _LP_TIME_LIMIT_S
+from ..constants import _LEVEL_RANK, _LOOKAHEAD_WINDOW_H, _LP_MAX_SKUS, _LP_TIME_LIMIT_S
 from ..stock import _count_mean, expected_daily_units
 
 
 class Lookahead:
     """Part of :class:`~omsim.engine.DecisionEngine`: the lookahead shadow prices."""
 
-    def _lookahead_window_h(self, t_h: float) -> float:
-        """Hours of future demand the current stock must serve: until replenishment can arrive."""
-        whs = self.scenario.network.warehouses
-        waits = [w.replenishment.lead_time_days * 24.0 + w.replenishment.review_h
-                 for w in whs if w.replenishment.policy != "none"]
-        remaining = self.scenario.horizon.days * 24.0 - t_h
-        h = max(waits) if waits else remaining
-        return max(h, self.scenario.policies.lookahead_refresh_h)
+    def _lookahead_window_h(self) -> float:
+        """Hours of future demand the current stock must serve, from any decision time (a rolling window:
+        the engine knows no end of time): ``policies.lookahead_window_h``, else until replenishment can
+        arrive, else a week; at least one refresh period."""
+        pol = self.scenario.policies
+        h = pol.lookahead_window_h
+        if h is None:
+            waits = [w.replenishment.lead_time_days * 24.0 + w.replenishment.review_h
+                     for w in self.scenario.network.warehouses if w.replenishment.policy != "none"]
+            h = max(waits) if waits else _LOOKAHEAD_WINDOW_H
+        return max(h, pol.lookahead_refresh_h)
 
     def _shadow_prices(self, t_h: float) -> np.ndarray:
         """Shadow price of a unit of each SKU at each node, (S, N), from the fluid LP.
@@ -34,7 +37,7 @@ class Lookahead:
 
         sc = self.scenario
         S, N = self.n_skus, self.n_nodes
-        hours = self._lookahead_window_h(t_h)
+        hours = self._lookahead_window_h()
         daily = expected_daily_units(sc)
         # The LP grows with regions x SKUs x nodes; the slow movers rarely bind, price only the top ones.
         top = np.argsort(-daily, kind="stable")[:_LP_MAX_SKUS]

@@ -166,16 +166,15 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         self._cw = None                                       # carrier window mirror (_CarrierWindow)
         self._full_ver = 0                                    # bumped when _full changes
         self._win_ver = 0                                     # bumped when a node's cached windows change
-        # Caches of functions of the static attributes (kernel.STATIC_ATTRS): dropped by _static_fresh once one
-        # of those attributes is replaced.
+        # Caches of functions of the static attributes (kernel.STATIC_ATTRS): dropped when one of those
+        # attributes is set (kernel._Static).
         self._kstatic = None                                  # the kernel's static arrays (_kernel_static)
         self._kernel_network_ok = None                        # _kernel_covers' network check
-        self._kstatic_key = None                              # (ids, objects) of the static attributes
 
     def __getstate__(self):
         # The compiled loop's bindings are rebuilt on the next call (the Kernel object cannot be copied).
         state = self.__dict__.copy()
-        state.update(_kstatic_key=None, _kern=None, _kbound={}, _cw=None, _kscratch=None)
+        state.update(_kstatic=None, _kern=None, _kbound={}, _cw=None, _kscratch=None)
         return state
 
     @classmethod

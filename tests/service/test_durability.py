@@ -128,3 +128,64 @@ def test_second_writer_refused_and_read_only_follows(db_url, make_server, scarce
             time.sleep(0.1)
         assert reserved(c) == (1, 4)
         assert c.get("/v1/orders/RO1").json()["order_id"] == "RO1"
+
+
+def test_restart_from_a_snapshot_or_past_a_bad_one_is_exact(tmp_path, caplog):
+    """Snapshots every 3 events; a restart from the latest equals the full replay, and a snapshot of another
+    format version (or damaged) is skipped with a log line, the state still exact."""
+    import logging
+
+    import sqlalchemy as sa
+
+    from omsim.engine.live import LiveEngine
+    from omsim.service.app import Service
+    from omsim.service.settings import Settings
+    from omsim.service.writer import Command
+
+    def rewrite(data: bytes, **change) -> bytes:          # the snapshot with some of its state.json changed
+        import io
+        import json
+
+        import numpy as np
+
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        state = {**json.loads(arrays.pop("state_json").tobytes()), **change}
+        buf = io.BytesIO()
+        np.savez(buf, state_json=np.frombuffer(json.dumps(state).encode(), dtype=np.uint8), **arrays)
+        return buf.getvalue()
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"}, snapshot_every=3)
+    svc = Service(settings)
+    svc.start()
+    try:
+        for i in range(10):
+            run = (lambda lv, i=i: (201, {"seq": lv.place(f"O{i}", [(SKU, 1), ("SKU00002", i + 1)], "chicago")[1].seq}))
+            assert svc.writer.submit(Command(f"k{i}", "fp", run)).result(timeout=30)[0] == 201
+        run = lambda lv: (200, {"seq": lv.ship("O1", 0).seq})  # noqa: E731
+        assert svc.writer.submit(Command("ship", "fp", run)).result(timeout=30)[0] == 200
+        want = svc.live.digest()
+    finally:
+        svc.stop()
+    with sa.create_engine(settings.db).connect() as c:
+        seqs = [r[0] for r in c.execute(sa.text("SELECT seq FROM omsim_snapshot ORDER BY seq"))]
+    assert seqs[0] == 0 and seqs[-1] >= 9 and len(seqs) >= 4
+    full = Service(settings)
+    try:
+        first = full.db.snapshot_at(0)
+        assert LiveEngine.replay(None, full.db.journal, snapshot=first, scenario=full.scenario).digest() == want
+        assert full.live.digest() == want                        # from the latest snapshot + the events after it
+        latest = full.db.latest_snapshot()
+    finally:
+        full.db.close()
+    for bad in (rewrite(latest[1], format_version=99), latest[1][:100]):
+        with sa.create_engine(settings.db).begin() as c:
+            c.execute(sa.text("UPDATE omsim_snapshot SET data = :d WHERE seq = :s"), {"d": bad, "s": latest[0]})
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="omsim.service"):
+            again = Service(settings)
+        try:
+            assert again.live.digest() == want
+            assert f"snapshot at seq {latest[0]} ignored" in caplog.text and "replaying the whole journal" in caplog.text
+        finally:
+            again.db.close()

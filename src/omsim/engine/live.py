@@ -14,7 +14,8 @@ function of its type. Replay runs the same apply functions over the journal,
 so :meth:`LiveEngine.replay` rebuilds exactly the state the live engine had
 (stock, reservations, node backlog and capacity taken, carrier bookings, open
 orders, the ledger), whatever the solvers would decide today. A snapshot is
-the pickled engine at a sequence number; snapshot plus the events after it
+that state at a sequence number in a versioned, explicit format
+(:mod:`omsim.engine.snapshot`, no pickles); snapshot plus the events after it
 gives the same state as the whole journal (:meth:`LiveEngine.digest`).
 
 Event types (version 1), with what ``data`` holds:
@@ -45,7 +46,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -346,20 +346,26 @@ class LiveEngine:
 
     # ------------------------------------------------------------ rebuild
     def snapshot(self) -> bytes:
-        """The whole state at :attr:`seq` (the engine pickles without its compiled bindings)."""
-        return pickle.dumps({"seq": self.seq, "last_h": self.last_h, "engine": self.engine, "orders": self.orders,
-                             "days": self._days, "holds": self.holds, "keys": self._keys},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        """The whole state at :attr:`seq`, in the versioned format of :mod:`omsim.engine.snapshot`."""
+        from omsim.engine.snapshot import dump
+
+        return dump(self)
 
     @classmethod
     def replay(cls, engine, journal: Journal, snapshot: bytes | None = None, clock: Clock | None = None,
-               upto: int | None = None) -> "LiveEngine":
-        """Rebuild from ``engine`` (the state before event 1) or a ``snapshot``, then the journal after it."""
+               upto: int | None = None, scenario: Scenario | None = None) -> "LiveEngine":
+        """Rebuild from ``engine`` (the state before event 1) or a ``snapshot`` (of ``scenario``, by default
+        the engine's), then the journal after it.
+
+        Raises
+        ------
+        omsim.engine.snapshot.SnapshotError
+            A snapshot of another format version, or damaged (the caller may replay the whole journal).
+        """
         if snapshot is not None:
-            s = pickle.loads(snapshot)
-            live = cls(s["engine"], journal, clock)
-            live.seq, live.last_h, live.orders, live._days = s["seq"], s["last_h"], s["orders"], s["days"]
-            live.holds, live._keys = s.get("holds", {}), s.get("keys", len(live.orders))
+            from omsim.engine.snapshot import load
+
+            live = load(snapshot, scenario if scenario is not None else engine.scenario, journal, clock)
         else:
             live = cls(engine, journal, clock)
         for ev in journal.read(after=live.seq, limit=None if upto is None else max(upto - live.seq, 0)):

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 
 from omsim.errors import OmsimError
 from omsim.engine.live import LiveEngine
+from omsim.engine.snapshot import SnapshotError
 from omsim.service import problems
 from omsim.service.db import Database
 from omsim.service.idempotency import Keys
@@ -81,7 +82,14 @@ class Service:
         if self.settings.stock:
             log.warning("--stock %s ignored: the database already holds the stock (it is the truth now)",
                         self.settings.stock)
-        return LiveEngine.replay(None, self.db.journal, snapshot=got[1])
+        try:
+            return LiveEngine.replay(None, self.db.journal, snapshot=got[1], scenario=self.scenario)
+        except SnapshotError as exc:
+            if got[0] == 0:
+                raise OmsimError(f"{self.settings.db}: the initial state (snapshot 0) is not readable: {exc.message}") \
+                    from None
+            log.warning("snapshot at seq %d ignored (%s); replaying the whole journal", got[0], exc.message)
+        return LiveEngine.replay(None, self.db.journal, snapshot=self.db.snapshot_at(0), scenario=self.scenario)
 
     def remember(self, ev) -> None:
         """Keep a new order's committed event at hand (it may not be durable yet while its batch commits)."""

@@ -5,10 +5,13 @@ Tables (beside the journal's ``omsim_journal``):
 - ``omsim_idempotency``: ``key`` (primary key), the request's fingerprint,
   the stored response (status and JSON body) and when it was made; a retry
   with the key gets exactly that response.
-- ``omsim_snapshot``: the pickled :class:`~omsim.engine.live.LiveEngine` at a
-  sequence number; seq 0 is the state before the first event (the stock the
+- ``omsim_snapshot``: the :class:`~omsim.engine.live.LiveEngine`'s state at a
+  sequence number, in the versioned format of :mod:`omsim.engine.snapshot`
+  (no pickles); seq 0 is the state before the first event (the stock the
   service first started with), so after the first start the database alone
-  is the truth.
+  is the truth (with the scenario's network, carriers and policies). A later
+  snapshot it cannot read (another format version, damaged) is skipped: the
+  whole journal is replayed from seq 0 instead.
 
 The writer is unique: on PostgreSQL it holds a session advisory lock, on
 SQLite an exclusive lock on a file beside the database; a second writer
@@ -100,6 +103,11 @@ class Database:
             row = c.execute(sa.select(self.snap.c.seq, self.snap.c.data).order_by(self.snap.c.seq.desc())
                             .limit(1)).first()
         return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def snapshot_at(self, seq: int) -> bytes | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(self.snap.c.data).where(self.snap.c.seq == seq)).first()
+        return None if row is None else bytes(row[0])
 
     def save_snapshot(self, conn, seq: int, data: bytes) -> None:
         conn.execute(self.snap.insert(), {"seq": seq, "created_at": _now(), "data": data})

@@ -32,8 +32,9 @@ def _bindir() -> str | None:
     return os.path.dirname(found[-1]) if found else None
 
 
-def start() -> tuple[Cluster | None, str]:
-    """Start a cluster; ``(cluster, "")`` or ``(None, why not)``."""
+def start(fsync: bool = False) -> tuple[Cluster | None, str]:
+    """Start a cluster; ``(cluster, "")`` or ``(None, why not)``. Tests run it with ``fsync`` off (fast, not
+    crash-safe); a benchmark of durable writes turns it on."""
     bindir = _bindir()
     if bindir is None:
         return None, "no PostgreSQL server installed (Debian package 'postgresql'; .ci/run installs it)"
@@ -58,7 +59,7 @@ def start() -> tuple[Cluster | None, str]:
         shutil.rmtree(root, ignore_errors=True)
         return None, f"initdb failed: {init.stderr.strip()[-300:]}"
     ctl = as_user + [f"{bindir}/pg_ctl", "-D", data, "-s"]
-    opts = f"-c listen_addresses='' -k {sock} -c fsync=off -c max_connections=100"
+    opts = f"-c listen_addresses='' -k {sock} -c fsync={'on' if fsync else 'off'} -c max_connections=100"
     run = subprocess.run(ctl + ["-o", opts, "-l", os.path.join(root, "log"), "-w", "start"],
                          capture_output=True, text=True, timeout=120)
     if run.returncode != 0:

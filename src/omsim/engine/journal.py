@@ -217,8 +217,18 @@ def open_journal(url: str | None) -> Journal:
 
 
 # ---------------------------------------------------------------- digest
+_SCALARS = (str, int, bool, type(None))
+
+
 def _plain(x):
     """``x`` with NumPy values turned into JSON-able Python (arrays keep dtype and shape)."""
+    t = type(x)             # exact built-in types first: the ABC checks below cost most of a journal write
+    if t in _SCALARS or (t is float and math.isfinite(x)):
+        return x
+    if t is dict:
+        return {str(k): _plain(v) for k, v in x.items()}
+    if t is list or t is tuple:
+        return [_plain(v) for v in x]
     if isinstance(x, np.ndarray):
         return {"__array__": str(x.dtype), "shape": list(x.shape),
                 "sha256": hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()}

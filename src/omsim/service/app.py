@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import inspect
 import logging
 import threading
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from omsim.errors import OmsimError
 from omsim.engine.live import LiveEngine
@@ -119,8 +120,10 @@ class Service:
         """Queue a command on the writer and wait until it is durable."""
         if self.writer is None:
             raise problems.Problem(405, "this server is read-only (--read-only); send writes to the writer")
-        fut = self.writer.submit(Command(key, fp, run))
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self.writer.submit(Command(key, fp, run, fut, loop))
+        return await fut
 
     def due_commands(self) -> list:
         """Commands the server itself owes: releasing the holds whose time is up (run by the writer thread)."""
@@ -170,24 +173,44 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         finally:
             svc.stop()
 
-    app = FastAPI(title="omsim live decisions", version="1", lifespan=lifespan,
-                  description="The omsim decision engine over HTTP: durable reservations, promises, the journal.")
+    app = FastAPI(title="omsim live decisions", version="1", lifespan=lifespan, default_response_class=problems.JSON,
+                  description="The omsim decision engine over HTTP: durable reservations, promises, the journal.",
+                  **_NO_TELEMETRY)
     problems.install(app)
-
-    @app.middleware("http")
-    async def timing(request: Request, call_next):
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        svc = getattr(request.app.state, "svc", None)
-        if svc is not None:
-            svc.metrics.request(getattr(route, "path", "unmatched"), request.method, response.status_code,
-                                time.perf_counter() - t0)
-        return response
-
+    app.add_middleware(_Timing, state=app.state)
     for module in (orders, stock, reads, ops):
         app.include_router(module.router)
     return app
+
+
+# FastAPI's own OpenTelemetry hooks (newer releases) cost per request, enabled or not; /metrics is ours.
+_NO_TELEMETRY = ({"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+                 if "telemetry" in inspect.signature(FastAPI).parameters else {})
+
+
+class _Timing:
+    """ASGI middleware: each request's route, status and latency into the metrics (a plain ASGI wrapper:
+    Starlette's ``BaseHTTPMiddleware`` costs a task group and two streams per request)."""
+
+    def __init__(self, app, state):
+        self.app, self.state = app, state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        t0, status = time.perf_counter(), [500]
+
+        async def send_status(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            svc = getattr(self.state, "svc", None)
+            if svc is not None:
+                svc.metrics.request(getattr(scope.get("route"), "path", "unmatched"), scope["method"], status[0],
+                                    time.perf_counter() - t0)
 
 
 def utc_now() -> _dt.datetime:

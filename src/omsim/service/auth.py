@@ -30,7 +30,7 @@ def role_of(keys: dict[str, str], presented: str) -> str | None:
 def _require(role: str):
     need = ROLES.index(role)
 
-    def check(request: Request) -> str:
+    async def check(request: Request) -> str:      # async: FastAPI runs a sync dependency in a worker thread
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "basic":           # a browser: any user name, the key as the password

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,9 +11,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omsim.errors import OmsimError
 
-__all__ = ["MEDIA", "Problem", "install", "problem_body", "problem_response"]
+__all__ = ["JSON", "MEDIA", "Problem", "install", "problem_body", "problem_response"]
 
 MEDIA = "application/problem+json"
+_ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+class JSON(JSONResponse):
+    """A JSON response rendered by orjson (several times faster than the standard library's encoder)."""
+
+    def render(self, content) -> bytes:
+        return orjson.dumps(content, option=_ORJSON)
 
 
 class Problem(Exception):
@@ -36,8 +45,8 @@ def problem_body(status: int, detail: str, field: str | None = None, title: str 
     return out
 
 
-def problem_response(status: int, body: dict, headers=None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=MEDIA, headers=headers)
+def problem_response(status: int, body: dict, headers=None) -> JSON:
+    return JSON(body, status_code=status, media_type=MEDIA, headers=headers)
 
 
 def _loc(loc) -> str:

@@ -3,14 +3,22 @@
 A route hands the writer a :class:`Command` (its idempotency key, request
 fingerprint and a function of the :class:`~omsim.engine.live.LiveEngine`) and
 awaits its future. The writer takes every command queued at that moment (up
-to ``batch_max``), runs them one after the other under the state lock, with
-the live engine's ``persist`` writing each outcome's events into one open
-transaction, adds the idempotency records to the same transaction (and a
-snapshot now and then), commits, and only then answers the futures. So a
-client is acknowledged only once its journal entries and its idempotency
-record are durable together. Reads take the lock only while commands run, not
-during the commit (an fsync): a read may see the batch being committed, one
-batch ahead of the disk, and is stamped with that sequence.
+to ``batch_max``: group commit, so under load one fsync serves many
+commands and a command waits for at most the batch in progress and its own),
+runs them one after the other under the state lock, with the live engine's
+``persist`` collecting each outcome's events, writes the events and the
+idempotency records in one transaction, commits, and only then answers the
+futures (one wake-up of the event loop per batch). So a client is
+acknowledged only once its journal entries and its idempotency record are
+durable together. Reads take the lock only while commands run, not during
+the commit (an fsync): a read may see the batch being committed, one batch
+ahead of the disk, and is stamped with that sequence.
+
+A snapshot (the pickled state, so a restart replays only the journal after
+it) is taken after a batch is committed and answered, in a transaction of its
+own, once at least ``snapshot_every`` events and as many events as there are
+orders have passed: pickling costs in proportion to the state, so this keeps
+its cost per event bounded as the state grows.
 
 If a commit fails the in-memory state is ahead of the database: the writer
 rebuilds it from the database (the snapshot and journal) and answers the
@@ -18,12 +26,12 @@ batch's commands with 503, so their retries run again from the truth.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
+import asyncio
 import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from omsim.errors import OmsimError
 from omsim.engine.journal import Event
@@ -36,12 +44,15 @@ log = logging.getLogger("omsim.service")
 
 @dataclass
 class Command:
-    """One state-changing request; ``run(live)`` returns (HTTP status, JSON body) or raises a problem."""
+    """One state-changing request; ``run(live)`` returns (HTTP status, JSON body) or raises a problem.
+
+    ``future`` (an asyncio future of ``loop``) gets the result; None for the server's own commands."""
 
     key: str | None
     fp: str
     run: object
-    future: cf.Future = field(default_factory=cf.Future)
+    future: asyncio.Future | None = None
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 class Writer:
@@ -62,9 +73,8 @@ class Writer:
         self.queue.put(None)
         self.thread.join(timeout=10)
 
-    def submit(self, cmd: Command) -> cf.Future:
+    def submit(self, cmd: Command) -> None:
         self.queue.put(cmd)
-        return cmd.future
 
     # ------------------------------------------------------------ the loop
     def _loop(self) -> None:
@@ -92,32 +102,31 @@ class Writer:
     def _run_batch(self, batch: list[Command]) -> None:
         svc, db = self.svc, self.svc.db
         results: list[tuple[int, dict]] = []
+        events: list[Event] = []
+
+        def persist(first_seq, new):
+            stamp = _stamp()
+            out = [Event.numbered(e, first_seq + i, stamp) for i, e in enumerate(new)]
+            events.extend(out)      # written below, in the batch's transaction (a failure there reloads)
+            return out
         try:
+            records = []
+            with svc.lock:           # commands change the state; reads wait only for them, not for the commit
+                live = svc.live
+                live.persist = persist
+                try:
+                    for cmd in batch:
+                        status, body, new = self._one(live, cmd)
+                        results.append((status, body))
+                        if new and cmd.key is not None:
+                            records.append((cmd.key, cmd.fp, status, body))
+                            svc.keys.add(cmd.key, cmd.fp, status, body)
+                finally:
+                    live.persist = _refuse
             with db.engine.begin() as conn:
-                def persist(first_seq, events, _conn=conn):
-                    stamp = _stamp()
-                    out = [Event.numbered(e, first_seq + i, stamp) for i, e in enumerate(events)]
-                    db.journal.write_in(_conn, out)
-                    return out
-                records = []
-                with svc.lock:           # commands change the state; reads wait only for them, not for the commit
-                    live = svc.live
-                    live.persist = persist
-                    try:
-                        for cmd in batch:
-                            status, body, new = self._one(live, cmd)
-                            results.append((status, body))
-                            if new and cmd.key is not None:
-                                records.append((cmd.key, cmd.fp, status, body))
-                                svc.keys.add(cmd.key, cmd.fp, status, body)
-                        snap = None
-                        if live.seq - self.last_snapshot >= svc.settings.snapshot_every:
-                            snap, self.last_snapshot = (live.seq, live.snapshot()), live.seq
-                    finally:
-                        live.persist = _refuse
+                if events:
+                    db.journal.write_in(conn, events)
                 db.save_keys(conn, records)
-                if snap is not None:
-                    db.save_snapshot(conn, *snap)
         except Exception as exc:                    # the database refused: memory is ahead of it
             log.error("commit failed (%s); rebuilding the state from the database", type(exc).__name__)
             svc.keys.drop(c.key for c in batch if c.key)
@@ -125,9 +134,23 @@ class Writer:
             results = [(503, problem_body(503, "the database did not commit; retry with the same "
                                                "Idempotency-Key"))] * len(batch)
         self.batches += 1
-        for cmd, res in zip(batch, results):
-            if not cmd.future.done():
-                cmd.future.set_result(res)
+        _answer(batch, results)
+        if events:
+            self._maybe_snapshot()
+
+    def _maybe_snapshot(self) -> None:
+        svc = self.svc
+        live = svc.live
+        if live.seq - self.last_snapshot < max(svc.settings.snapshot_every, len(live.orders)):
+            return
+        try:
+            with svc.lock:
+                seq, data = live.seq, live.snapshot()
+            with svc.db.engine.begin() as conn:
+                svc.db.save_snapshot(conn, seq, data)
+            self.last_snapshot = seq
+        except Exception as exc:          # only a shortcut for restarts: the journal is the truth
+            log.warning("snapshot at %s not saved (%s)", live.seq, type(exc).__name__)
 
     def _one(self, live, cmd: Command) -> tuple[int, dict, bool]:
         """(status, body, whether it is a new outcome to record) of one command."""
@@ -142,6 +165,25 @@ class Writer:
         except OmsimError as exc:
             status, body = 422, problem_body(422, exc.message)
         return status, body, True
+
+
+def _answer(batch: list[Command], results: list[tuple[int, dict]]) -> None:
+    """Hand each command its result on its event loop: one thread-safe call per loop, not one per command."""
+    by_loop: dict = {}
+    for cmd, res in zip(batch, results):
+        if cmd.future is not None:
+            by_loop.setdefault(cmd.loop, []).append((cmd.future, res))
+    for loop, pairs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, pairs)
+        except RuntimeError:        # the loop has closed: nobody is waiting any more
+            pass
+
+
+def _resolve(pairs) -> None:
+    for fut, res in pairs:
+        if not fut.done():          # a client that went away cancelled its future
+            fut.set_result(res)
 
 
 def _refuse(first_seq, events):

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from omsim.service.idempotency import check_key, fingerprint
-from omsim.service.problems import MEDIA, Problem
+from omsim.service.problems import JSON, MEDIA, Problem
 
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Required on every write.")]
 PROBLEMS = {s: {"description": d, "content": {MEDIA: {}}} for s, d in (
@@ -23,13 +23,29 @@ def svc(request: Request):
     return request.app.state.svc
 
 
-def reply(status: int, body: dict, seq: int | None = None) -> JSONResponse:
+def reply(status: int, body: dict, seq: int | None = None) -> JSON:
     """A stored outcome as a response (problem documents keep their media type)."""
     headers = None if seq is None else {"X-Omsim-Seq": str(seq)}
-    return JSONResponse(body, status_code=status, media_type=MEDIA if status >= 400 else None, headers=headers)
+    return JSON(body, status_code=status, media_type=MEDIA if status >= 400 else None, headers=headers)
 
 
-async def write(request: Request, key: str | None, body, run) -> JSONResponse:
+async def locked(s, read):
+    """``read()`` under the state lock: on the event loop at once when the lock is free (the usual case: a
+    worker-thread hop costs more than a read), else in a worker thread, so the loop never waits while the
+    writer applies a batch."""
+    if s.lock.acquire(blocking=False):
+        try:
+            return read()
+        finally:
+            s.lock.release()
+
+    def wait_and_read():
+        with s.lock:
+            return read()
+    return await run_in_threadpool(wait_and_read)
+
+
+async def write(request: Request, key: str | None, body, run) -> JSON:
     """Check the key, queue ``run(live)`` on the writer, answer once it is durable."""
     key = check_key(key)
     data = body.model_dump(mode="json") if body is not None else {}

@@ -5,15 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from starlette.concurrency import run_in_threadpool
-
 from omsim.errors import OmsimError
 from omsim.engine.live import decision_to_json
 from omsim.service.settings import ROLES
 from omsim.service.auth import ReadKey, WriteKey
 from omsim.service.problems import Problem
-from omsim.service.routes import (PROBLEMS, IdemKey, cart_lines, known_order, now, region_of, reply, svc,
-                                  write)
+from omsim.service.routes import (PROBLEMS, IdemKey, cart_lines, known_order, locked, now, region_of, reply,
+                                  svc, write)
 from omsim.service.schemas import At, OrderIn, OrderOut, OrderStateOut, PromiseIn, PromiseOut, decision_view, order_view
 
 router = APIRouter(tags=["orders"], responses=PROBLEMS)
@@ -113,10 +111,7 @@ async def promise(request: Request, body: PromiseIn, role: ReadKey, idempotency_
         return {**decision_view(dj, o_lines, live.clock), "seq": live.seq, **extra}
 
     if body.hold_s is None:
-        def read():
-            with s.lock:
-                return reply(200, decide(s.live, False), s.live.seq)
-        return await run_in_threadpool(read)
+        return await locked(s, lambda: reply(200, decide(s.live, False), s.live.seq))
     if ROLES.index(role) < ROLES.index("write"):
         raise Problem(403, f"this key's role is {role}; a hold (hold_s) needs write", "Authorization")
     cart_lines(s.live, body.lines), region_of(s.live, body.ship_to)

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from omsim.engine.live import decision_to_json
 from omsim.service.auth import AdminKey, ReadKey
 from omsim.service.problems import Problem
-from omsim.service.routes import PROBLEMS, check_node, check_sku, reply, svc
+from omsim.service.routes import PROBLEMS, check_node, check_sku, locked, reply, svc
 from omsim.service.schemas import (Availability, DecisionOut, EventsOut, Health, alternatives_view,
                                    decision_view)
 from omsim.service.routes.stock import position
@@ -30,15 +30,17 @@ def health(request: Request):
 
 
 @router.get("/v1/availability", response_model=list[Availability], tags=["stock"])
-def availability(request: Request, _key: ReadKey, sku: Annotated[str, Query(min_length=1, max_length=128)],
-                 node: Annotated[str | None, Query(min_length=1, max_length=128)] = None):
+async def availability(request: Request, _key: ReadKey, sku: Annotated[str, Query(min_length=1, max_length=128)],
+                       node: Annotated[str | None, Query(min_length=1, max_length=128)] = None):
     """On hand, reserved and available to promise of a SKU per node (header ``X-Omsim-Seq``: as of)."""
     s = svc(request)
-    with s.lock:
+
+    def read():
         live = s.live
         check_sku(live, sku, "sku")
         nodes = [check_node(live, node)] if node is not None else live.node_ids
         return reply(200, [position(live, n, sku) for n in nodes], live.seq)
+    return await locked(s, read)
 
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionOut, tags=["orders"])

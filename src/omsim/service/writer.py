@@ -14,11 +14,9 @@ durable together. Reads take the lock only while commands run, not during
 the commit (an fsync): a read may see the batch being committed, one batch
 ahead of the disk, and is stamped with that sequence.
 
-A snapshot (the pickled state, so a restart replays only the journal after
-it) is taken after a batch is committed and answered, in a transaction of its
-own, once at least ``snapshot_every`` events and as many events as there are
-orders have passed: pickling costs in proportion to the state, so this keeps
-its cost per event bounded as the state grows.
+A snapshot (the state, so a restart replays only the journal after it) is
+taken every ``snapshot_every`` events, after the batch is committed and
+answered, in a transaction of its own: its clients do not wait for it.
 
 If a commit fails the in-memory state is ahead of the database: the writer
 rebuilds it from the database (the snapshot and journal) and answers the
@@ -27,11 +25,12 @@ batch's commands with 503, so their retries run again from the truth.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
 import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from omsim.errors import OmsimError
 from omsim.engine.journal import Event
@@ -46,12 +45,12 @@ log = logging.getLogger("omsim.service")
 class Command:
     """One state-changing request; ``run(live)`` returns (HTTP status, JSON body) or raises a problem.
 
-    ``future`` (an asyncio future of ``loop``) gets the result; None for the server's own commands."""
+    ``future`` gets the result: an asyncio future of ``loop`` (a route's), else a thread-safe one."""
 
     key: str | None
     fp: str
     run: object
-    future: asyncio.Future | None = None
+    future: asyncio.Future | cf.Future = field(default_factory=cf.Future)
     loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -73,8 +72,9 @@ class Writer:
         self.queue.put(None)
         self.thread.join(timeout=10)
 
-    def submit(self, cmd: Command) -> None:
+    def submit(self, cmd: Command):
         self.queue.put(cmd)
+        return cmd.future
 
     # ------------------------------------------------------------ the loop
     def _loop(self) -> None:
@@ -141,7 +141,7 @@ class Writer:
     def _maybe_snapshot(self) -> None:
         svc = self.svc
         live = svc.live
-        if live.seq - self.last_snapshot < max(svc.settings.snapshot_every, len(live.orders)):
+        if live.seq - self.last_snapshot < svc.settings.snapshot_every:
             return
         try:
             with svc.lock:
@@ -171,8 +171,10 @@ def _answer(batch: list[Command], results: list[tuple[int, dict]]) -> None:
     """Hand each command its result on its event loop: one thread-safe call per loop, not one per command."""
     by_loop: dict = {}
     for cmd, res in zip(batch, results):
-        if cmd.future is not None:
+        if cmd.loop is not None:
             by_loop.setdefault(cmd.loop, []).append((cmd.future, res))
+        elif not cmd.future.done():
+            cmd.future.set_result(res)
     for loop, pairs in by_loop.items():
         try:
             loop.call_soon_threadsafe(_resolve, pairs)

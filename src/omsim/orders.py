@@ -98,7 +98,10 @@ class Decision:
 
     ``cost`` is the breakdown (keys :data:`COST_KEYS`), adding up to
     ``total``; ``alternatives`` lists other allocations considered, each
-    ``{"nodes": [...], "total": float, "why": str}``, so a planner can see why
+    ``{"nodes": [...], "total": float, "why": str, "units": int, "cost": {...}}``
+    (``cost``: its breakdown by the same keys, adding up to its ``total``;
+    ``score``, under ``lookahead``: the total plus the shadow prices of the
+    units it takes, which the choice minimises), so a planner can see why
     this one was chosen.
     """
 

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from omsim.scenario import scenario_from_dict
-from engine_helpers import (_default_scenario, _engine, _order, check_decision, default_orders, default_scenario, engine_with_stock, reference_cost, same_state, small_scenario_dict, state)
+from omsim.orders import COST_KEYS
+from engine_helpers import (_default_scenario, _engine, _order, check_decision, default_orders, default_scenario, engine_with_stock, reference_cost, same_state, small_scenario_dict, small_worlds, state)
 
 
 @given(order=default_orders(), policy=st.sampled_from(["cheapest", "nearest"]), t=st.floats(0, 160))
@@ -42,3 +43,38 @@ def test_a_single_package_pays_no_split_penalty_even_when_close_to_the_lost_sale
         # two units from two nodes: 2 x 10 + 5 > 2 x 11? no (25 > 22): one ships, one is lost
         d = engine.decide(_order(2, [0], [2]), 0.0, explain=explain)
         assert d.status == "partial" and d.total == pytest.approx(21.0)
+
+
+@given(world=small_worlds(), policy=st.sampled_from(["cheapest", "nearest"]))
+@settings(max_examples=150, deadline=None)
+def test_every_alternative_has_the_chosen_ones_breakdown_and_the_reference_cost(world, policy):
+    """Each alternative's breakdown has the chosen one's keys and adds up to its total, which is the reference
+    cost of its assignment; under cheapest the chosen one costs least, under nearest the cheapest alternative does."""
+    sc, on_hand, order, t = world
+    engine = engine_with_stock(sc, on_hand)
+    d = engine.decide(order, t, policy=policy, explain=True)
+    prep = engine._prepare(order, t)
+    fill = np.minimum(order.qty[:, None], prep.avail)
+    for a in d.alternatives:
+        assert list(a["cost"]) == list(COST_KEYS) and set(a["cost"]) == set(d.cost)
+        total = 0.0
+        for k in COST_KEYS:
+            total += a["cost"][k]
+        assert a["total"] == total
+        x = np.zeros_like(fill)
+        if a["why"].startswith("one package from"):
+            n = engine.node_ids.index(a["nodes"][0])
+            x[:, n] = fill[:, n]
+        elif a["why"].startswith("nearest"):
+            x = engine._nearest(prep)
+        elif a["why"].startswith("cheapest"):
+            x = engine._cheapest(prep)
+        else:
+            assert a["why"].startswith("ship nothing")
+        assert a["total"] == pytest.approx(reference_cost(sc, order, x), rel=1e-9, abs=1e-9)
+        assert a["cost"]["split_penalty"] == pytest.approx(sc.policies.split_penalty * max(len(a["nodes"]) - 1, 0))
+        assert a["cost"]["lost_penalty"] == pytest.approx(sc.policies.lost_sale_penalty * (order.qty.sum() - a["units"]))
+        if policy == "cheapest":
+            assert d.total <= a["total"] + 1e-9
+        elif a["why"].startswith("cheapest"):
+            assert a["total"] <= d.total + 1e-9

@@ -43,8 +43,15 @@ def test_order_keys_times_and_state(server):
         assert got["history"][0]["event"] == "order.committed" and got["shipments"][0]["shipped"] is False
         why = c.get(f"/v1/decisions/{o['decision_id']}").json()
         assert why["order_id"] == "A1" and why["alternatives"]
-        for alt in why["alternatives"]:      # every alternative lost: it cost at least as much
+        assert why["chosen"]["total"] == o["cost"]["total"] and why["policy"] == "cheapest"
+        for alt in why["alternatives"]:      # every alternative lost (cheapest: it cost at least as much) ...
             assert alt["why"] and alt["lost_by"] >= -1e-9
+            assert alt["lost_by"] == pytest.approx(alt["total"] - why["chosen"]["total"], abs=1e-12)
+            # ... with the chosen one's breakdown (the engine's cost model), adding up to its total
+            assert list(alt["breakdown"]) == list(why["chosen"]["breakdown"])
+            assert alt["total"] == pytest.approx(sum(alt["breakdown"].values()), rel=1e-12)
+        nothing = [a for a in why["alternatives"] if a["why"].startswith("ship nothing")]
+        assert nothing and nothing[0]["breakdown"]["lost_penalty"] == nothing[0]["total"] > 0
         # ship the package, then it cannot be cancelled; events feed in order
         assert post(c, "/v1/orders/A1/shipments/0/ship", None, "k2").json()["status"] == "shipped"
         r = post(c, "/v1/orders/A1/cancel", None, "k3")

@@ -30,6 +30,21 @@ class CostModel:
         return (used @ per_pkg + (X * prep.unit_cost).sum(axis=(1, 2))
                 + self.split_penalty * np.maximum(npk - 1, 0) + lost)
 
+    def _breakdown(self, prep: _Prep, X: np.ndarray, used: np.ndarray) -> dict[str, np.ndarray]:
+        """The cost of each assignment in ``X`` (A, L, N) by :data:`~omsim.orders.COST_KEYS`, (A,) each: the
+        terms of :meth:`_totals`, split as a decision's breakdown is (package rate and per-unit rate, per-kg,
+        per-km, handling per order and per line, split penalty, lost-sale penalty)."""
+        units = X.sum(axis=1)                                        # (A, N) units per node
+        npk = used.sum(axis=1)
+        return {
+            "shipping_package": used @ prep.pkg_fixed + units @ prep.unit_rate,
+            "shipping_weight": (X * prep.unit_kg).sum(axis=(1, 2)),
+            "shipping_distance": used @ prep.pkg_dist,
+            "handling": used @ prep.pkg_handling + (X * prep.unit_handling).sum(axis=(1, 2)),
+            "split_penalty": self.split_penalty * np.maximum(npk - 1, 0),
+            "lost_penalty": (prep.order.qty[None, :] - X.sum(axis=2)) @ prep.lost_cost,
+        }
+
     def evaluate(self, order: Order, t_h: float, assign) -> float:
         """Cost of a given sourcing of ``order`` (units per line and node) under the engine's cost model.
 

@@ -194,7 +194,7 @@ class Decisions:
             names = self.node_ids
             used_l = used.tolist()
             units = X.sum(axis=(1, 2)).tolist()
-            tot_l = totals.tolist()
+            parts_l = {k: v.tolist() for k, v in self._breakdown(prep, X, used).items()}
             score_l = score.tolist()
             for i in np.argsort(totals, kind="stable").tolist():
                 if i == chosen:
@@ -203,8 +203,13 @@ class Decisions:
                 if key in seen:
                     continue
                 seen.add(key)
-                alt = {"nodes": [names[n] for n, u in enumerate(used_l[i]) if u], "total": tot_l[i], "why": why[i],
-                       "units": units[i]}
+                # Its breakdown as the chosen one's, and its total their sum in the same order (as the chosen's).
+                alt_cost = {k: parts_l[k][i] for k in COST_KEYS}
+                alt_total = 0.0
+                for k in COST_KEYS:
+                    alt_total += alt_cost[k]
+                alt = {"nodes": [names[n] for n, u in enumerate(used_l[i]) if u], "total": alt_total, "why": why[i],
+                       "units": units[i], "cost": alt_cost}
                 if shadow is not None:
                     alt["score"] = score_l[i]
                 alternatives.append(alt)

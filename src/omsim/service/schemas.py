@@ -153,6 +153,8 @@ class PromiseOut(BaseModel):
 class Alternative(BaseModel):
     nodes: list[str]
     total: float | None
+    breakdown: dict[str, float | None] | None = None   # the engine's cost model, the chosen one's keys
+    score: float | None = None                         # lookahead: total + shadow prices (what it minimises)
     units: int | None = None
     why: str
     lost_by: float | None
@@ -244,6 +246,6 @@ def alternatives_view(dj: dict, node_of) -> list[dict]:
     for a in dj.get("alternatives") or []:
         t = a.get("total")
         out.append({"nodes": list(a.get("nodes") or []), "total": t, "units": a.get("units"),
-                    "why": str(a.get("why", "")),
+                    "breakdown": a.get("cost"), "score": a.get("score"), "why": str(a.get("why", "")),
                     "lost_by": None if t is None or total is None else t - total})
     return out

@@ -45,7 +45,9 @@ async def availability(request: Request, _key: ReadKey, sku: Annotated[str, Quer
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionOut, tags=["orders"])
 def decision(request: Request, decision_id: str, _key: ReadKey):
-    """Why this warehouse: the alternatives the engine considered, what each would cost and by how much it lost."""
+    """Why this warehouse: the alternatives the engine considered, each with its cost breakdown (the chosen one's
+    keys, from the engine's cost model) and by how much it lost (``lost_by``: its total minus the chosen one's;
+    under ``lookahead`` the choice minimises ``score``, the total plus the shadow prices of the units taken)."""
     s = svc(request)
     seq = int(decision_id[1:]) if decision_id[:1] == "d" and decision_id[1:].isdigit() else 0
     got = s.db.journal.read(after=seq - 1, limit=1) if 0 < seq <= s.live.seq else []

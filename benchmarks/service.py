@@ -174,6 +174,7 @@ class Conn(asyncio.Protocol):
 
     def __init__(self, pool):
         self.pool, self.buf, self.done, self.transport = pool, bytearray(), None, None
+        self.closed, self.idle_since = False, time.perf_counter()
 
     def connection_made(self, transport):
         self.transport = transport
@@ -196,34 +197,63 @@ class Conn(asyncio.Protocol):
         body = bytes(self.buf[end + 4:end + 4 + length])
         del self.buf[:end + 4 + length]
         done, self.done = self.done, None
-        self.pool.idle.append(self)
+        self.pool.release(self)
         done(status, body)
 
     def connection_lost(self, exc) -> None:
+        self.closed = True
         if self in self.pool.idle:
             self.pool.idle.remove(self)
+        self.pool.opened -= 1
         if self.done is not None:
             done, self.done = self.done, None
             done(0, b"connection lost")
 
 
 class Pool:
-    def __init__(self, port: int):
-        self.port, self.idle, self.opened = port, [], 0
+    """Keep-alive connections, at most ``cap`` (a server that falls behind must not make the client open
+    thousands): a request that finds none free waits for the next one, its latency still counted from its
+    due time."""
+
+    def __init__(self, port: int, cap: int = 512):
+        self.port, self.idle, self.opened, self.cap, self.most, self.pending_opens = port, [], 0, cap, 0, 0
+        self.waiting: collections.deque = collections.deque()
+
+    def release(self, conn: Conn) -> None:
+        if self.waiting:
+            conn.send(*self.waiting.popleft())
+        else:
+            conn.idle_since = time.perf_counter()
+            self.idle.append(conn)
+
+    def _idle(self) -> Conn | None:
+        """The most recently used idle connection; ones idle for 4 s are closed first (the server closes
+        keep-alive connections after 5 s idle: sending on one as it closes would be a client-made error)."""
+        while self.idle:
+            conn = self.idle.pop()
+            if time.perf_counter() - conn.idle_since < 4.0 and not conn.closed:
+                return conn
+            conn.transport.close()
+        return None
 
     async def open(self) -> Conn:
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(lambda: Conn(self), "127.0.0.1", self.port)
         conn.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.opened += 1
+        self.most = max(self.most, self.opened)
         return conn
 
     def send(self, data: bytes, done) -> None:
         """On an idle connection now, else on a new one as soon as it is open (the clock runs meanwhile)."""
-        if self.idle:
-            self.idle.pop().send(data, done)
-        else:
+        conn = self._idle()
+        if conn is not None:
+            conn.send(data, done)
+        elif self.opened + self.pending_opens < self.cap:
+            self.pending_opens += 1
             asyncio.get_running_loop().create_task(self._send_new(data, done))
+        else:
+            self.waiting.append((data, done))
 
     async def _send_new(self, data: bytes, done) -> None:
         try:
@@ -231,6 +261,8 @@ class Pool:
         except OSError as exc:
             done(0, str(exc).encode())
             return
+        finally:
+            self.pending_opens -= 1
         conn.send(data, done)
 
 
@@ -317,7 +349,7 @@ async def run_load(port: int, reqs, rate: float, warm_conns: int = 64, drain_s: 
         c.transport.close()
     n_ok = sum(len(v) for v in lat.values()) - sum(errors.values())
     return {"lat": lat, "errors": errors, "first_error": first_error, "unanswered": pending[0], "lag": lag,
-            "span_s": max(last[0] - t0, 1e-9), "n_ok": n_ok, "gen_cpu_s": gen_cpu, "connections": pool.opened}
+            "span_s": max(last[0] - t0, 1e-9), "n_ok": n_ok, "gen_cpu_s": gen_cpu, "connections": pool.most}
 
 
 # ---------------------------------------------------------------- the floor

@@ -189,3 +189,37 @@ def test_restart_from_a_snapshot_or_past_a_bad_one_is_exact(tmp_path, caplog):
             assert f"snapshot at seq {latest[0]} ignored" in caplog.text and "replaying the whole journal" in caplog.text
         finally:
             again.db.close()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="snapshots go to a child process only where fork exists")
+def test_snapshots_dumped_by_a_child_process_restart_exactly(tmp_path):
+    """Once a snapshot has been slow, the next ones are dumped by a forked child while the writer goes on;
+    what it stores is the state at its sequence: a restart from it plus the journal after it is exact."""
+    import sqlalchemy as sa
+
+    from omsim.service.app import Service
+    from omsim.service.settings import Settings
+    from omsim.service.writer import Command
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"}, snapshot_every=2)
+    svc = Service(settings)
+    svc.start()
+    svc.writer._slow = True                 # as after a snapshot that took too long in the writer
+    try:
+        for i in range(12):
+            run = (lambda lv, i=i: (201, {"seq": lv.place(f"F{i}", [(SKU, 1), ("SKU00002", i + 1)], "dallas")[1].seq}))
+            assert svc.writer.submit(Command(f"f{i}", "fp", run)).result(timeout=30)[0] == 201
+            time.sleep(0.05)                # give the child time, so several snapshots come from children
+        want = svc.live.digest()
+    finally:
+        svc.stop()
+    assert svc.writer.forked >= 2
+    with sa.create_engine(settings.db).connect() as c:
+        seqs = [r[0] for r in c.execute(sa.text("SELECT seq FROM omsim_snapshot ORDER BY seq"))]
+    assert len(seqs) >= 3 and seqs[-1] >= 8
+    again = Service(settings)
+    try:
+        assert again.db.latest_snapshot()[0] == seqs[-1]
+        assert again.live.digest() == want
+    finally:
+        again.db.close()

@@ -23,6 +23,7 @@ import datetime as _dt
 import json
 import os
 
+import orjson
 import sqlalchemy as sa
 
 from omsim.errors import OmsimError
@@ -126,12 +127,16 @@ class Database:
         if records:
             now = _now()
             conn.execute(self.idem.insert(), [{"key": k, "fingerprint": f, "status": s,
-                                               "body": json.dumps(b, separators=(",", ":")), "created_at": now}
-                                              for k, f, s, b in records])
+                                               "body": _json(b), "created_at": now} for k, f, s, b in records])
 
     def forget_keys(self, hours: float) -> None:
         with self.engine.begin() as c:
             c.execute(self.idem.delete().where(self.idem.c.created_at < _now() - _dt.timedelta(hours=hours)))
+
+
+def _json(body) -> str:
+    """A stored response as the client got it (orjson renders the responses too; NaN and infinities as null)."""
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _now() -> _dt.datetime:

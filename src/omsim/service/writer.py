@@ -16,7 +16,14 @@ ahead of the disk, and is stamped with that sequence.
 
 A snapshot (the state, so a restart replays only the journal after it) is
 taken every ``snapshot_every`` events, after the batch is committed and
-answered, in a transaction of its own: its clients do not wait for it.
+answered, in a transaction of its own: its clients do not wait for it. Its
+cost grows with the state (about 0.1 s per 1,000 open orders), and while it
+is written nothing changes, so once one has taken longer than ``_INLINE_S``
+the next ones are written by a forked child process (where ``os.fork``
+exists): a copy-on-write image of that instant, dumped at the lowest CPU
+priority while the writer and the reads go on; the writer stores it when
+the child is done. One at a time; a snapshot that fails is only logged (the
+journal is the truth, a snapshot a shortcut for restarts).
 
 If a commit fails the in-memory state is ahead of the database: the writer
 rebuilds it from the database (the snapshot and journal) and answers the
@@ -27,9 +34,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import logging
+import os
 import queue
+import signal
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 
 from omsim.errors import OmsimError
@@ -63,6 +73,9 @@ class Writer:
         self.thread = threading.Thread(target=self._loop, name="omsim-writer", daemon=True)
         self.batches = 0
         self.last_snapshot = 0
+        self._slow = False             # the last snapshot written in this thread took longer than _INLINE_S
+        self._child = None             # (pid, seq, box, reader thread) of the snapshot being dumped in a child
+        self.forked = 0                # snapshots dumped by a child process
 
     def start(self) -> None:
         self.last_snapshot = self.svc.live.seq
@@ -71,6 +84,9 @@ class Writer:
     def stop(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=10)
+        if self._child is not None:            # let the snapshot being dumped finish and keep it
+            self._child[3].join(timeout=30)
+            self._collect()
 
     def submit(self, cmd: Command):
         self.queue.put(cmd)
@@ -85,6 +101,8 @@ class Writer:
                 first = ()
             if first is None:
                 return
+            if self._child is not None:
+                self._collect()
             batch = [first] if first else []
             while len(batch) < self.svc.settings.batch_max:
                 try:
@@ -141,16 +159,54 @@ class Writer:
     def _maybe_snapshot(self) -> None:
         svc = self.svc
         live = svc.live
-        if live.seq - self.last_snapshot < svc.settings.snapshot_every:
+        if self._child is not None or live.seq - self.last_snapshot < svc.settings.snapshot_every:
             return
         try:
+            if self._slow and hasattr(os, "fork"):
+                self._fork_snapshot(live)
+                return
+            t = time.perf_counter()
             with svc.lock:
                 seq, data = live.seq, live.snapshot()
-            with svc.db.engine.begin() as conn:
-                svc.db.save_snapshot(conn, seq, data)
-            self.last_snapshot = seq
+            self._slow = time.perf_counter() - t > _INLINE_S
+            self._save(seq, data)
         except Exception as exc:          # only a shortcut for restarts: the journal is the truth
             log.warning("snapshot at %s not saved (%s)", live.seq, type(exc).__name__)
+
+    def _save(self, seq: int, data: bytes) -> None:
+        with self.svc.db.engine.begin() as conn:
+            self.svc.db.save_snapshot(conn, seq, data)
+        self.last_snapshot = seq
+
+    def _fork_snapshot(self, live) -> None:
+        """Dump the state in a child process; a thread of ours reads it from a pipe (see the module docstring)."""
+        r, w = os.pipe()
+        with self.svc.lock, warnings.catch_warnings():     # still while the child is made
+            warnings.simplefilter("ignore", DeprecationWarning)   # fork with threads: the child only dumps
+            seq = live.seq
+            pid = os.fork()
+            if pid == 0:
+                _child_dump(live, r, w)
+        os.close(w)
+        box: dict = {}
+        reader = threading.Thread(target=_read_child, args=(r, pid, box), name="omsim-snapshot", daemon=True)
+        self._child = (pid, seq, box, reader)
+        self.forked += 1
+        reader.start()
+
+    def _collect(self) -> None:
+        """Store the child's snapshot once it is done."""
+        pid, seq, box, reader = self._child
+        if reader.is_alive():
+            return
+        self._child = None
+        try:
+            if box.get("data"):
+                self._save(seq, box["data"])
+            else:
+                log.warning("snapshot at %s: the child process failed (%s)", seq, box.get("status"))
+        except Exception as exc:
+            log.warning("snapshot at %s not saved (%s)", seq, type(exc).__name__)
 
     def _one(self, live, cmd: Command) -> tuple[int, dict, bool]:
         """(status, body, whether it is a new outcome to record) of one command."""
@@ -165,6 +221,36 @@ class Writer:
         except OmsimError as exc:
             status, body = 422, problem_body(422, exc.message)
         return status, body, True
+
+
+_INLINE_S = 0.02       # a snapshot slower than this stops the writer too long: the next ones go to a child
+
+
+def _child_dump(live, r: int, w: int) -> None:
+    """In the forked child: dump the state into the pipe and exit, touching nothing else of the server."""
+    code = 1
+    try:
+        os.close(r)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})   # the server's to handle
+        os.nice(19)
+        data = live.snapshot()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(w, view):]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _read_child(r: int, pid: int, box: dict) -> None:
+    chunks = []
+    with os.fdopen(r, "rb") as f:
+        while chunk := f.read(1 << 20):
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    box["status"] = status
+    if status == 0:
+        box["data"] = b"".join(chunks)
 
 
 def _answer(batch: list[Command], results: list[tuple[int, dict]]) -> None:

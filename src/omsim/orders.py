@@ -102,7 +102,9 @@ class Decision:
     (``cost``: its breakdown by the same keys, adding up to its ``total``;
     ``score``, under ``lookahead``: the total plus the shadow prices of the
     units it takes, which the choice minimises), so a planner can see why
-    this one was chosen.
+    this one was chosen. ``unfilled_reason`` says per line why its
+    ``unfilled`` units are (:mod:`omsim.engine.reasons`; ``""`` for a filled
+    line).
     """
 
     order_id: int
@@ -114,6 +116,7 @@ class Decision:
     total: float
     policy: str
     alternatives: list[dict] = field(default_factory=list)
+    unfilled_reason: list[str] = field(default_factory=list)
 
     @property
     def packages(self) -> int:

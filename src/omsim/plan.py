@@ -393,57 +393,30 @@ def _build_engine(scenario: Scenario, on_hand, safety, at_h: float, seed: int | 
     return DecisionEngine(scenario, inv, streams, carried=carried | (on_hand > 0))
 
 
-def _why_unfilled(scenario: Scenario, available: np.ndarray, order: Order, unfilled: np.ndarray,
-                  max_packages: int) -> list[str]:
-    """Reasons per unfilled line, from what was available to promise just before the decision.
+def _reasons(scenario: Scenario, o: Order, d: Decision) -> list[str]:
+    """The engine's reason for each unfilled line of ``d`` as a planner's sentence ("" for a filled line)."""
+    from omsim.engine.reasons import reason_text
 
-    ``available`` is (N, L): per node, the order's lines in order.
-    """
-    out = []
-    sku_ids = scenario.sku_ids
-    for li, (j, q, u) in enumerate(zip(order.skus, order.qty, unfilled)):
-        if u <= 0:
-            out.append("")
-            continue
-        total = int(available[:, li].sum())
-        best = int(available[:, li].max())
-        if total == 0:
-            out.append(f"no stock of {sku_ids[j]} at any node")
-        elif total < q:
-            out.append(f"only {total} of {q} units of {sku_ids[j]} available in the network")
-        elif best < q:
-            out.append(f"{sku_ids[j]} only in split lots (max {max_packages} packages)")
-        elif scenario.policies.allocation == "lookahead":
-            out.append(f"{sku_ids[j]} held back for expected later demand (lookahead shadow prices above "
-                       f"the lost-sale penalty)")
-        else:
-            out.append(f"shipping {sku_ids[j]} would cost more than the lost-sale penalty or exceed the "
-                       f"package limit ({max_packages})")
-    return out
+    mp = scenario.policies.max_packages
+    return [reason_text(r, scenario.sku_ids[int(j)], int(q), int(u), mp)
+            for j, q, u, r in zip(o.skus, o.qty, np.asarray(d.unfilled), d.unfilled_reason)]
 
 
 def _decide_all(engine, scenario: Scenario, oo: OpenOrders, at_h: float):
-    """Decide and commit every order at ``at_h``, oldest first; also the reasons for unfilled lines."""
+    """Decide and commit every order at ``at_h``, oldest first; also the engine's reasons for unfilled lines."""
     order = sorted(range(len(oo.orders)), key=lambda k: (oo.orders[k].created_h, k))
     decisions: dict[int, Decision] = {}
-    reasons: dict[int, list[str]] = {}
-    mp = scenario.policies.max_packages
     if scenario.policies.allocation == "batch" and hasattr(engine, "decide_batch"):
         # One window: the engine sources all open orders together (CP-SAT) and commits them.
-        before = {k: engine.inventory.available_columns(oo.orders[k].skus) for k in order}
         for d in engine.decide_batch([oo.orders[k] for k in order], at_h):
-            k = int(d.order_id)
+            decisions[int(d.order_id)] = d
+    else:
+        for k in order:
+            d = engine.decide(oo.orders[k], at_h)
+            engine.commit(d, at_h)
             decisions[k] = d
-            reasons[k] = _why_unfilled(scenario, before[k], oo.orders[k], np.asarray(d.unfilled), mp)
-        return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
-    for k in order:
-        o = oo.orders[k]
-        available = engine.inventory.available_columns(o.skus)
-        d = engine.decide(o, at_h)
-        engine.commit(d, at_h)
-        decisions[k] = d
-        reasons[k] = _why_unfilled(scenario, available, o, np.asarray(d.unfilled), mp)
-    return [decisions[k] for k in range(len(oo.orders))], [reasons[k] for k in range(len(oo.orders))]
+    out = [decisions[k] for k in range(len(oo.orders))]
+    return out, [_reasons(scenario, o, d) for o, d in zip(oo.orders, out)]
 
 
 def _lines_frame(scenario: Scenario, oo: OpenOrders, decisions, reasons) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import strategies as st
 
 from omsim.engine import DECISION_STATUSES, DecisionArrays, DecisionEngine
+from omsim.engine.reasons import UNFILLED_REASONS
 from omsim.engine.store import _Store
 from omsim.errors import OmsimError
 from omsim.fulfilment.inventory import Inventory
@@ -244,7 +245,7 @@ def _decision_key(d):
     ships = [(s.node, s.skus.tolist(), s.qty.tolist(), s.carrier, s.service, s.level, s.distance_km, s.weight_kg,
               s.ship_by_h, s.promised_h, s.transit_h, sorted(s.cost.items())) for s in d.shipments]
     return (d.order_id, d.status, ships, d.unfilled.tolist(), d.promised_h, sorted(d.cost.items()), d.total,
-            d.policy, d.alternatives)
+            d.policy, d.alternatives, d.unfilled_reason)
 
 
 @st.composite
@@ -307,7 +308,7 @@ def decision_key(d):
     ships = [(s.node, s.skus.tolist(), s.qty.tolist(), s.carrier, s.service, s.level, s.distance_km, s.weight_kg,
               s.ship_by_h, s.promised_h, s.transit_h, sorted(s.cost.items())) for s in d.shipments]
     return (d.order_id, d.status, ships, d.unfilled.tolist(), d.promised_h, sorted(d.cost.items()), d.total,
-            d.policy, d.alternatives)
+            d.policy, d.alternatives, d.unfilled_reason)
 
 
 def columns_of(decisions, engine):
@@ -337,6 +338,8 @@ def columns_of(decisions, engine):
         "pkg_line_ptr": np.concatenate([[0], np.cumsum([len(s.skus) for s in pk])]).astype(np.int64),
         "pkg_sku": np.concatenate([s.skus for s in pk] + [np.zeros(0, dtype=np.int64)]),
         "pkg_qty": np.concatenate([s.qty for s in pk] + [np.zeros(0, dtype=np.int64)]),
+        "unfilled_reason": np.array([UNFILLED_REASONS.index(r) if r else 0 for d in decisions for r in d.unfilled_reason],
+                                    dtype=np.int8),
     }
 
 
@@ -554,16 +557,17 @@ def columnar(engine, orders, times, stop_partial=False, rem0=REM0):
                                      probe_remainder=True)
     rows = [i for i in range(da.n) if da.rem_status[i] >= 0]
     if rows:
-        rp, rs, rq = [0], [], []
+        rp, rs, rq, rw = [0], [], [], []
         for i in rows:
             u = da.unfilled[ptr[i]:ptr[i + 1]]
             short = u > 0
             rs.append(sku[ptr[i]:ptr[i + 1]][short])
             rq.append(u[short])
+            rw.append(da.rem_reason[ptr[i]:ptr[i + 1]][short])
             rp.append(rp[-1] + int(short.sum()))
         engine.register_backorders(np.array([rem0 + i for i in rows]), np.array([times[i] for i in rows]),
                                    reg[rows], lev[rows], np.array(rp), np.concatenate(rs), np.concatenate(rq),
-                                   da.rem_status[rows])
+                                   da.rem_status[rows], np.concatenate(rw))
     return da
 
 

@@ -191,13 +191,15 @@ def test_register_backorders_refuses_what_commit_refuses_and_registers_nothing_t
     e = engine_with(sc, [[0, 0]])
     bo, hold, cancel = (DECISION_STATUSES.index(s) for s in ("backorder", "hold", "cancel"))
     cols = dict(order_ids=[1, 2], t_h=[0.0, 30.0], region=[0, 0], level=[0, 0], line_ptr=[0, 1, 2],
-                line_sku=[0, 1], line_qty=[2, 1])
+                line_sku=[0, 1], line_qty=[2, 1], reasons=[1, 1])
     with pytest.raises(OmsimError, match="order 2: status code 0"):
         e.register_backorders(**cols, statuses=[bo, 0])
     with pytest.raises(OmsimError, match="order 1: SKU index"):
         e.register_backorders(**dict(cols, line_sku=[5, 1]), statuses=[bo, bo])
     with pytest.raises(OmsimError, match="twice"):
         e.register_backorders(**dict(cols, order_ids=[3, 3]), statuses=[bo, bo])
+    with pytest.raises(OmsimError, match="2 lines but reasons"):
+        e.register_backorders(**dict(cols, reasons=[1, 0]), statuses=[bo, bo])
     assert e.open_orders == 0
     e.register_backorders(**cols, statuses=[hold, cancel])
     assert e.open_orders == 1 and e.committed(2) is None

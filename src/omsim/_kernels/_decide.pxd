@@ -50,6 +50,18 @@ cdef enum:
     _WHY_SPLIT_RESOLVE = 3   # the split-penalty re-solve of an order that would ship nothing
     _WHY_COMMIT_REFUSED = 4  # the decision does not fit at commit
 
+# Why units of a line are left unfilled (the decision's reason per line; omsim.engine.reasons names them and
+# holds the Python path's same rule): the first that holds, in this order.
+cdef enum:
+    _UNFILLED_NONE = 0           # the line is filled
+    _UNFILLED_NO_STOCK = 1       # no node has any of the SKU available to promise
+    _UNFILLED_CANNOT_SHIP = 2    # only nodes that cannot ship this order now have it (no service, capacity taken)
+    _UNFILLED_SHORT = 3          # every unit the nodes that can ship have is allocated: fewer than ordered
+    _UNFILLED_PACKAGE_LIMIT = 4  # the rest is only at nodes the order does not use, and it has k_max packages
+    _UNFILLED_COST = 5           # shipping the rest costs more than its lost-sale penalty
+    _UNFILLED_HELD_BACK = 6      # (Python path, lookahead) as _COST, the stock's shadow price included
+    _UNFILLED_BATCH_WINDOW = 7   # (Python path, batch) the rest is planned for the window's other orders
+
 # Decision status codes the kernel writes itself (omsim.orders.DECISION_STATUSES order).
 cdef enum:
     _ST_ALLOCATED = 0

@@ -76,6 +76,10 @@ CTL_SIZE = _CTL_SIZE
 WHY_NO_HOURS, WHY_PICKUP_WINDOW, WHY_SPLIT_RESOLVE, WHY_COMMIT_REFUSED = _WHY_NO_HOURS, _WHY_PICKUP_WINDOW, \
     _WHY_SPLIT_RESOLVE, _WHY_COMMIT_REFUSED
 MAX_PICKUP_DAYS = _MAX_PICKUP_DAYS
+UNFILLED_NONE, UNFILLED_NO_STOCK, UNFILLED_CANNOT_SHIP, UNFILLED_SHORT = _UNFILLED_NONE, _UNFILLED_NO_STOCK, \
+    _UNFILLED_CANNOT_SHIP, _UNFILLED_SHORT
+UNFILLED_PACKAGE_LIMIT, UNFILLED_COST, UNFILLED_HELD_BACK, UNFILLED_BATCH_WINDOW = _UNFILLED_PACKAGE_LIMIT, \
+    _UNFILLED_COST, _UNFILLED_HELD_BACK, _UNFILLED_BATCH_WINDOW
 ST_ALLOCATED, ST_PARTIAL = _ST_ALLOCATED, _ST_PARTIAL
 # rem_status codes besides a DECISION_STATUSES code (the probe ships nothing: its no-stock status)
 REM_NONE, REM_SHIPS = -1, -2
@@ -357,6 +361,7 @@ cdef struct Scratch:
     double* cal_hi
     int64_t* pr_sku
     int64_t* pr_qty
+    int64_t* pr_line     # the order's line of each remainder line
 
 
 cdef int _scratch_alloc(Scratch* z, Py_ssize_t maxL, Py_ssize_t N, Py_ssize_t max_ns) noexcept nogil:
@@ -379,10 +384,11 @@ cdef int _scratch_alloc(Scratch* z, Py_ssize_t maxL, Py_ssize_t N, Py_ssize_t ma
     z.cal_hi = <double*> malloc(16 * max_ns * sizeof(double))
     z.pr_sku = <int64_t*> malloc(maxL * sizeof(int64_t))
     z.pr_qty = <int64_t*> malloc(maxL * sizeof(int64_t))
+    z.pr_line = <int64_t*> malloc(maxL * sizeof(int64_t))
     if (z.avail == NULL or z.x == NULL or z.ucost == NULL or z.lost == NULL or z.pcost == NULL or z.pfix == NULL
             or z.pdis == NULL or z.sb == NULL or z.svc == NULL or z.closed == NULL or z.nd_day == NULL
             or z.nd_k == NULL or z.nd_c == NULL or z.p_units == NULL or z.cal_lo == NULL or z.cal_hi == NULL
-            or z.pr_sku == NULL or z.pr_qty == NULL):
+            or z.pr_sku == NULL or z.pr_qty == NULL or z.pr_line == NULL):
         return -1
     return 0
 
@@ -406,6 +412,7 @@ cdef void _scratch_free(Scratch* z) noexcept nogil:
     free(z.cal_hi)
     free(z.pr_sku)
     free(z.pr_qty)
+    free(z.pr_line)
 
 
 cdef inline bint _commit_checks(Py_ssize_t L, const int64_t* sk, const int64_t* x, const double* sb,
@@ -537,6 +544,60 @@ cdef inline int64_t _write_package(Py_ssize_t n, Py_ssize_t L, const int64_t* sk
     return P
 
 
+
+cdef void _unfilled_reasons(Py_ssize_t L, Py_ssize_t N, Py_ssize_t K, const int64_t* sk, const int64_t* qt,
+                            const int64_t* x, const int64_t* avail, const int64_t[:, ::1] on_hand,
+                            const int64_t[:, ::1] reserved, const int64_t[:, ::1] safety, bint probe,
+                            const int64_t* pr_line, int8_t* why, int8_t* rem_why) noexcept nogil:
+    """Why units of each line are unfilled (_UNFILLED_*, 0: filled; omsim.engine.reasons.unfilled_reasons is
+    the Python path's same rule), before the commit: x (L, N) the assignment, avail (L, N) the stock of the
+    nodes that can ship. An order's reasons go to why[l] (rem_why[l] = 0); a remainder probe's (probe) to
+    rem_why[pr_line[l]], the order's line it remains of."""
+    cdef Py_ssize_t l, n, m, npk = 0
+    cdef int64_t got, usable, left, a, c
+    cdef bint anywhere, at_used
+    for n in range(N):
+        for l in range(L):
+            if x[l * N + n] > 0:
+                npk += 1
+                break
+    for l in range(L):
+        got = 0
+        usable = 0
+        left = 0
+        at_used = False
+        for n in range(N):
+            got += x[l * N + n]
+            usable += avail[l * N + n]
+        c = _UNFILLED_NONE
+        if got < qt[l]:
+            anywhere = False
+            for n in range(N):
+                a = on_hand[n, sk[l]] - reserved[n, sk[l]] - safety[n, sk[l]]
+                if a > 0:
+                    anywhere = True
+                if avail[l * N + n] > x[l * N + n]:
+                    left += avail[l * N + n] - x[l * N + n]
+                    for m in range(L):
+                        if x[m * N + n] > 0:
+                            at_used = True
+            if not anywhere:
+                c = _UNFILLED_NO_STOCK
+            elif usable == 0:
+                c = _UNFILLED_CANNOT_SHIP
+            elif left == 0:
+                c = _UNFILLED_SHORT
+            elif not at_used and npk >= K:
+                c = _UNFILLED_PACKAGE_LIMIT
+            else:
+                c = _UNFILLED_COST
+        if probe:
+            rem_why[pr_line[l]] = <int8_t> c
+        else:
+            why[l] = <int8_t> c
+            rem_why[l] = 0
+
+
 cdef int _core(
         const double[::1] t_h,                 # IN    (n,) decision time per order
         const int64_t[::1] region,             # IN    (n,) region index
@@ -593,6 +654,8 @@ cdef int _core(
         double[::1] total,                     # OUT   (n,) total cost
         int64_t[::1] pkg_ptr,                  # OUT   (n+1,) packages of order i: pkg_ptr[i]:pkg_ptr[i+1]
         int64_t[::1] unfilled,                 # OUT   (M,) units not allocated per line
+        int8_t[::1] why,                       # OUT   (M,) why they are unfilled (_UNFILLED_*)
+        int8_t[::1] rem_why,                   # OUT   (M,) the remainder probe's reason for them (else 0)
         int64_t[::1] pkg_node,                 # OUT   (P,)
         int64_t[::1] pkg_service,              # OUT   (P,)
         int64_t[::1] pkg_day,                  # OUT   (P,) carrier capacity day (ship_by // 24)
@@ -732,6 +795,8 @@ cdef int _core(
                     else:
                         rc = _FALLBACK
                     break
+            _unfilled_reasons(L, N, w.K, sk, qt, z.x, z.avail, on_hand, reserved, safety, probing, z.pr_line,
+                              &why[lu + lo], &rem_why[lu + lo])
             if probing:
                 # decide() of the remainder ships what the solve ships; nothing: the no-stock status
                 rem_status[oo + i] = -2 if shipped else <int8_t> no_stock
@@ -815,6 +880,7 @@ cdef int _core(
                     if unfilled[lu + lo + l] > 0:
                         z.pr_sku[pr_L] = sk[l]
                         z.pr_qty[pr_L] = unfilled[lu + lo + l]
+                        z.pr_line[pr_L] = l
                         pr_L += 1
                 probing = True
                 continue
@@ -974,6 +1040,8 @@ cdef class Kernel:
     cdef double[::1] total
     cdef int64_t[::1] pkg_ptr
     cdef int64_t[::1] unfilled
+    cdef int8_t[::1] why
+    cdef int8_t[::1] rem_why
     cdef int64_t[::1] pkg_node
     cdef int64_t[::1] pkg_service
     cdef int64_t[::1] pkg_day
@@ -1093,8 +1161,10 @@ cdef class Kernel:
                 int64_t[::1] unfilled, int64_t[::1] pkg_node, int64_t[::1] pkg_service, int64_t[::1] pkg_day,
                 double[::1] pkg_ship_by, double[::1] pkg_promised, double[::1] pkg_transit, double[::1] pkg_kg,
                 double[::1] pkg_c_package, double[::1] pkg_c_weight, double[::1] pkg_c_distance,
-                double[::1] pkg_c_handling, int64_t[::1] pkg_line_ptr, int64_t[::1] pkg_sku, int64_t[::1] pkg_qty):
+                double[::1] pkg_c_handling, int64_t[::1] pkg_line_ptr, int64_t[::1] pkg_sku, int64_t[::1] pkg_qty,
+                int8_t[::1] why, int8_t[::1] rem_why):
         """Bind the output columns (all OUT; NumPy arrays: :meth:`arrays` makes views of them)."""
+        self.why, self.rem_why = why, rem_why
         self.status, self.promised, self.total, self.pkg_ptr, self.unfilled = status, promised, total, pkg_ptr, \
             unfilled
         self.rem_status, self.oday, self.ocnt = rem_status, oday, ocnt
@@ -1117,9 +1187,9 @@ cdef class Kernel:
 
     def set_out_arrays(self, tuple cols):
         """The NumPy arrays bound by :meth:`set_out`, in its order (IN: only read by :meth:`arrays`)."""
-        if len(cols) != 25 or not all(isinstance(c, np.ndarray) and c.ndim == 1 and c.flags.c_contiguous
+        if len(cols) != 27 or not all(isinstance(c, np.ndarray) and c.ndim == 1 and c.flags.c_contiguous
                                       for c in cols):
-            raise ValueError("set_out_arrays: 25 one-dimensional C-contiguous arrays expected")
+            raise ValueError("set_out_arrays: 27 one-dimensional C-contiguous arrays expected")
         self.out_objs = cols
 
     def arrays(self, Py_ssize_t o0, Py_ssize_t m, Py_ssize_t l0, Py_ssize_t nl):   # IN
@@ -1148,7 +1218,8 @@ cdef class Kernel:
             "pkg_cost_package": _view(c[18], P0, P1), "pkg_cost_weight": _view(c[19], P0, P1),
             "pkg_cost_distance": _view(c[20], P0, P1), "pkg_cost_handling": _view(c[21], P0, P1),
             "pkg_line_ptr": _rebased(self.pkg_line_ptr, P0, P1 + 1, PL0), "pkg_sku": _view(c[23], PL0, PL1),
-            "pkg_qty": _view(c[24], PL0, PL1), "rem_status": _view(c[1], o0, o1)}
+            "pkg_qty": _view(c[24], PL0, PL1), "rem_status": _view(c[1], o0, o1),
+            "unfilled_reason": _view(c[25], l0, l0 + nl), "rem_reason": _view(c[26], l0, l0 + nl)}
 
     def bind_run(self, const int64_t[::1] order_ids, const double[::1] t_h, const int64_t[::1] region,
                  const int64_t[::1] level, const int64_t[::1] line_ptr, const int64_t[::1] line_sku,
@@ -1227,6 +1298,8 @@ cdef class Kernel:
         n_lines = self.line_ptr[i_end] - self.line_ptr[ctl[_CTL_NEXT]] if n_orders > 0 else 0
         if (self.line_sku.shape[0] < self.line_ptr[i_end] - base or self.line_qty.shape[0] < self.line_ptr[i_end] - base
                 or self.unfilled.shape[0] < lu + self.line_ptr[i_end] - base
+                or self.why.shape[0] < lu + self.line_ptr[i_end] - base
+                or self.rem_why.shape[0] < lu + self.line_ptr[i_end] - base
                 or self.pkg_node.shape[0] < P + n_orders * k_max or self.pkg_service.shape[0] < P + n_orders * k_max
                 or self.pkg_day.shape[0] < P + n_orders * k_max or self.pkg_ship_by.shape[0] < P + n_orders * k_max
                 or self.pkg_promised.shape[0] < P + n_orders * k_max or self.pkg_transit.shape[0] < P + n_orders * k_max
@@ -1265,7 +1338,7 @@ cdef class Kernel:
                      self.win_ptr, self.win_start, self.win_end, self.sh_ptr, self.sh_start, self.sh_end,
                      self.sh_days, self.on_hand, self.reserved, self.safety, self.backlog, self.orders_taken,
                      self.units_taken, self.booked, self.full, self.tmark, self.tlog, ctl, self.status,
-                     self.rem_status, self.oday, self.ocnt, self.oreg, self.opol, self.optr, self.promised, self.total, self.pkg_ptr, self.unfilled, self.pkg_node, self.pkg_service,
+                     self.rem_status, self.oday, self.ocnt, self.oreg, self.opol, self.optr, self.promised, self.total, self.pkg_ptr, self.unfilled, self.why, self.rem_why, self.pkg_node, self.pkg_service,
                      self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit, self.pkg_kg,
                      self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
                      self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)

@@ -70,6 +70,7 @@ Modules, one concept each (the facade :class:`DecisionEngine` mixes in their met
 - ``sourcing``: an order's stock, rate-shopped services and cost arrays;
 - ``cost``: the cost model above; ``policies/``: ``nearest``, ``cheapest``, ``lookahead``, ``batch``;
 - ``decisions``: ``decide`` and the Decision it builds, with the alternatives that explain it;
+- ``reasons``: why a line's units are unfilled (one rule; the compiled kernel applies it too);
 - ``commitments``: the open orders: commit, cancel, ship;
 - ``store``: the column store of the orders decided as columns, :class:`DecisionArrays`;
 - ``runs``: runs of orders as columns (``decide_commit_arrays``); ``kernel``: the compiled loop's binding;

@@ -16,6 +16,7 @@ from omsim.errors import OmsimError
 from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Shipment
 from omsim.ranges import spans
 from .constants import _CANCEL, _STATUS_CODE
+from .reasons import UNFILLED_REASONS
 from .store import _Store
 
 
@@ -116,7 +117,7 @@ class _WaitBooking:
     """A registered order that ships nothing (backorder or hold) from :meth:`DecisionEngine.register_backorders`:
     its lines; the Decision (what ``commit`` of ``decide``'s decision would hold) is built when asked."""
 
-    __slots__ = ("engine", "oid", "status", "skus", "qty", "policy", "day", "_d")
+    __slots__ = ("engine", "oid", "status", "skus", "qty", "policy", "day", "reasons", "_d")
     open: list = []            # no shipments (read-only: never appended to)
     open_count = 0
     service: list = []
@@ -126,9 +127,10 @@ class _WaitBooking:
     def forget(self) -> None:
         pass
 
-    def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int):
+    def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int,
+                 reasons: list):
         self.engine, self.oid, self.status, self.skus, self.qty = engine, oid, status, skus, qty
-        self.policy, self.day, self._d = policy, day, None
+        self.policy, self.day, self.reasons, self._d = policy, day, reasons, None
 
     @property
     def decision(self) -> Decision:
@@ -142,7 +144,8 @@ class _WaitBooking:
             total = 0.0
             for key in COST_KEYS:
                 total += cost[key]
-            d = self._d = Decision(self.oid, self.status, [], self.qty.copy(), None, cost, total, self.policy, [])
+            d = self._d = Decision(self.oid, self.status, [], self.qty.copy(), None, cost, total, self.policy, [],
+                                   list(self.reasons))
         return d
 
 
@@ -256,7 +259,8 @@ class Commitments:
             rs[k] += q
         return True
 
-    def register_backorders(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, statuses) -> None:
+    def register_backorders(self, order_ids, t_h, region, level, line_ptr, line_sku, line_qty, statuses,
+                            reasons) -> None:
         """Register orders that ship nothing (remainders probed by ``decide_commit_arrays(probe_remainder=True)``).
 
         The same state as ``commit(decide(o, t), t)`` of each order whose
@@ -279,6 +283,9 @@ class Commitments:
         statuses
             (n,) int, :data:`DECISION_STATUSES` index of each decision (``rem_status`` of the probe):
             ``backorder``, ``hold`` or ``cancel``.
+        reasons
+            Per line, the reason code of the probe's decision (``rem_reason`` of the probed order's
+            unfilled lines, :mod:`omsim.engine.reasons`): what :meth:`committed` says of each line.
 
         Raises
         ------
@@ -304,6 +311,12 @@ class Commitments:
                 raise OmsimError(f"order {o}: already committed; cancel it before committing a new decision")
         if len(set(keys)) != n:
             raise OmsimError("register_backorders: an order id appears twice")
+        why = np.asarray(reasons).reshape(-1)
+        if why.size != sku.size or (why.size and (why.dtype.kind not in "iu" or why.min() < 1
+                                                  or why.max() >= len(UNFILLED_REASONS))):
+            raise OmsimError(f"register_backorders: {sku.size} lines but reasons {why.tolist()[:8]} (one code "
+                             f"1..{len(UNFILLED_REASONS) - 1} a line)")
+        why = [UNFILLED_REASONS[c] for c in why.tolist()]
         pl = ptr.tolist()
         days = (t // 24.0).astype(np.int64).tolist()
         policy = self.policy
@@ -311,7 +324,7 @@ class Commitments:
             if c != _CANCEL:        # a cancelled order is over; backorders and holds wait
                 a, b = pl[i], pl[i + 1]
                 opened[o] = _WaitBooking(self, o, DECISION_STATUSES[c], sku[a:b].copy(), qty[a:b].copy(), policy,
-                                         days[i])
+                                         days[i], why[a:b])
 
     def _booking(self, order_id):
         """The open order's booking: a _Booking, a _WaitBooking, or a view (_ArrBooking) of its store row."""

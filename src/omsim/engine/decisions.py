@@ -9,6 +9,7 @@ from omsim.errors import OmsimError
 from omsim.fulfilment.promise import promise
 from omsim.orders import COST_KEYS, Decision, Order, Shipment
 from .constants import _NO_STOCK_STATUS
+from .reasons import UNFILLED_REASONS, unfilled_reasons
 from .sourcing import _Prep
 
 
@@ -171,6 +172,14 @@ class Decisions:
         unfilled = order.qty - x.sum(axis=1)
         short = int(sum(unfilled.tolist()))
         npk = len(shipments)
+        reasons = [""] * len(unfilled)
+        if short:
+            inv = self.inventory
+            sk = order.skus
+            stocked = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk] > 0).any(axis=0)
+            codes = unfilled_reasons(order.qty, x, prep.avail, stocked, min(self.max_packages, self.n_nodes), policy,
+                                     prep.avail_all)
+            reasons = [UNFILLED_REASONS[c] for c in codes]
         cost = {
             "shipping_package": parts[0],
             "shipping_weight": parts[1],
@@ -214,7 +223,8 @@ class Decisions:
                     alt["score"] = score_l[i]
                 alternatives.append(alt)
         promised = max((s.promised_h for s in shipments), default=None)
-        return Decision(order.order_id, status, shipments, unfilled, promised, cost, total, policy, alternatives)
+        return Decision(order.order_id, status, shipments, unfilled, promised, cost, total, policy, alternatives,
+                        reasons)
 
     def _shipments(self, prep: _Prep, x: np.ndarray) -> tuple[list[Shipment], tuple[float, float, float, float]]:
         """One Shipment per shipping node, and the summed (package, weight, distance, handling) costs."""

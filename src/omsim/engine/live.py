@@ -90,6 +90,7 @@ def decision_to_json(d: Decision, sku_ids, node_ids) -> dict:
         "status": d.status, "policy": d.policy, "promised_h": _num(d.promised_h), "total": _num(d.total),
         "cost": {k: _num(v) for k, v in d.cost.items()},
         "unfilled": [int(u) for u in np.asarray(d.unfilled).tolist()],
+        "unfilled_reason": list(d.unfilled_reason),
         "shipments": [{"node": node_ids[int(s.node)], "skus": [sku_ids[int(j)] for j in s.skus],
                        "qty": [int(q) for q in s.qty], "carrier": s.carrier, "service": s.service, "level": s.level,
                        "distance_km": _num(s.distance_km), "weight_kg": _num(s.weight_kg),
@@ -110,7 +111,8 @@ def decision_from_json(data: dict, order_id: int, sku_index: dict, node_index: d
     return Decision(order_id=order_id, status=data["status"], shipments=ships,
                     unfilled=np.array(data["unfilled"], dtype=np.int64), promised_h=data["promised_h"],
                     cost=dict(data["cost"]), total=data["total"], policy=data["policy"],
-                    alternatives=list(data.get("alternatives") or []))
+                    alternatives=list(data.get("alternatives") or []),
+                    unfilled_reason=list(data.get("unfilled_reason") or []))
 
 
 # ---------------------------------------------------------------- state

@@ -12,6 +12,7 @@ from omsim.errors import OmsimError
 from omsim.orders import Decision, Order
 from omsim.scenario import SERVICE_LEVELS
 from .constants import _CANCEL, _F64, _I64, _LEVEL_RANK, _MAX_PICKUP_DAYS, _N_LEVELS, _POLICY_CODE, _STATUS_CODE
+from .reasons import reason_code
 from .store import DecisionArrays
 
 
@@ -95,7 +96,8 @@ class _Run:
             "pkg_cost_package": s.pkg_c_package[P0:P1], "pkg_cost_weight": s.pkg_c_weight[P0:P1],
             "pkg_cost_distance": s.pkg_c_distance[P0:P1], "pkg_cost_handling": s.pkg_c_handling[P0:P1],
             "pkg_line_ptr": lp, "pkg_sku": s.pkg_sku[PL0:PL1], "pkg_qty": s.pkg_qty[PL0:PL1],
-            "rem_status": s.rem[o0:o1]}
+            "rem_status": s.rem[o0:o1], "unfilled_reason": s.why[l0:l0 + self.ptr.item(m)],
+            "rem_reason": s.rem_why[l0:l0 + self.ptr.item(m)]}
         return da
 
 
@@ -284,6 +286,8 @@ class Runs:
                   u[short].copy())
         d = self.decide(o, t, run.policy)
         store.rem[run.o0 + i] = -2 if d.shipments else _STATUS_CODE[d.status]
+        lines = np.flatnonzero(short) + run.l0 + a
+        store.rem_why[lines] = [reason_code(r) for r in d.unfilled_reason]
 
     def _decide_one(self, run: _Run, i: int) -> Decision:
         """decide + commit of row i through the Python path."""

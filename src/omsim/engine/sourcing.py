@@ -33,6 +33,7 @@ class _Prep:
     package_cost: np.ndarray  # (N,) for the kernel, split penalty included
     unit_cost: np.ndarray     # (L, N)
     lost_cost: np.ndarray     # (L,)
+    avail_all: np.ndarray | None = None   # batch: avail before the window's other orders took their plan
 
 
 class Sourcing:

@@ -9,6 +9,7 @@ import numpy as np
 from omsim.orders import DECISION_STATUSES, Decision, Shipment
 from omsim.ranges import spans
 from .constants import _POLICIES, _STATUS_CODE
+from .reasons import UNFILLED_REASONS, reason_code
 
 
 @dataclass(eq=False)
@@ -33,6 +34,9 @@ class DecisionArrays:
         (n+1,) int64: the packages of order i are rows ``pkg_ptr[i]:pkg_ptr[i+1]``, in shipment order.
     unfilled
         Units not allocated per input line, aligned with the lines ``line_ptr[0]:line_ptr[n]``.
+    unfilled_reason
+        int8 per input line: why its units are unfilled, an index into
+        :data:`omsim.engine.reasons.UNFILLED_REASONS` (0: filled).
     pkg_node, pkg_service
         (P,) int64 node and service (index into ``engine.services``) per package.
     pkg_ship_by_h, pkg_promised_h, pkg_transit_h, pkg_kg
@@ -49,6 +53,10 @@ class DecisionArrays:
         none (it is not ``partial``, or no probe was asked for), -2 when ``decide`` of its unfilled lines
         would ship something, else the :data:`DECISION_STATUSES` index of that decision's status (it
         ships nothing: ``backorder``, ``hold`` or ``cancel`` per ``policies.no_stock``). Always filled.
+    rem_reason
+        int8 per input line: the reason the remainder probe's decision gives the line (a probed order's
+        lines with units unfilled; 0 for the others): pass it to :meth:`DecisionEngine.register_backorders`
+        with the remainders' lines.
     """
 
     n: int
@@ -71,10 +79,16 @@ class DecisionArrays:
     pkg_sku: np.ndarray
     pkg_qty: np.ndarray
     rem_status: np.ndarray | None = None
+    unfilled_reason: np.ndarray | None = None
+    rem_reason: np.ndarray | None = None
 
     def __post_init__(self):
         if self.rem_status is None:
             self.rem_status = np.full(self.n, -1, dtype=np.int8)
+        if self.unfilled_reason is None:
+            self.unfilled_reason = np.zeros(len(self.unfilled), dtype=np.int8)
+        if self.rem_reason is None:
+            self.rem_reason = np.zeros(len(self.unfilled), dtype=np.int8)
 
 
 class _Store:
@@ -108,6 +122,8 @@ class _Store:
         self.pkg_ptr = np.zeros(orders + 1, dtype=np.int64)
         self.optr = np.zeros(orders + 1, dtype=np.int64)     # first line row of each order row
         self.unfilled = np.zeros(lines, dtype=np.int64)
+        self.why = np.zeros(lines, dtype=np.int8)            # reason code per line (reasons.UNFILLED_REASONS)
+        self.rem_why = np.zeros(lines, dtype=np.int8)        # the remainder probe's reason per line
         for name in self._PKG_I:
             setattr(self, name, np.zeros(pkgs, dtype=np.int64))
         for name in self._PKG_F:
@@ -145,7 +161,10 @@ class _Store:
             self.gen += 1
         need = self.L + M
         if need > len(self.unfilled):
-            self.unfilled = self._grown(self.unfilled, self.L, max(2 * len(self.unfilled), need))
+            size = max(2 * len(self.unfilled), need)
+            self.unfilled = self._grown(self.unfilled, self.L, size)
+            self.why = self._grown(self.why, self.L, size)
+            self.rem_why = self._grown(self.rem_why, self.L, size)
             self.gen += 1
         need = self.P + n * kmax + 1
         if need >= len(self.pkg_node):
@@ -192,6 +211,8 @@ class _Store:
         np.cumsum(plb - pla, out=new_lp[1:pkgs.size + 1])
         self.optr, self.pkg_ptr, self.pkg_line_ptr = new_optr, new_pp, new_lp
         self.unfilled = moved(self.unfilled, lines, self.unfilled.size)
+        self.why = moved(self.why, lines, self.why.size)
+        self.rem_why = moved(self.rem_why, lines, self.rem_why.size)
         for name in self._PKG_I + self._PKG_F:
             a = getattr(self, name)
             setattr(self, name, moved(a, pkgs, a.size))
@@ -211,7 +232,7 @@ class _Store:
                 self.total, self.pkg_ptr, self.unfilled,
                 self.pkg_node, self.pkg_service, self.pkg_day, self.pkg_ship_by, self.pkg_promised, self.pkg_transit,
                 self.pkg_kg, self.pkg_c_package, self.pkg_c_weight, self.pkg_c_distance, self.pkg_c_handling,
-                self.pkg_line_ptr, self.pkg_sku, self.pkg_qty)
+                self.pkg_line_ptr, self.pkg_sku, self.pkg_qty, self.why, self.rem_why)
 
     def write(self, row: int, d: Decision, day: int = 0) -> None:
         """Record a Decision (made by the Python path) as order row ``row`` (packages at the cursor)."""
@@ -223,7 +244,10 @@ class _Store:
         self.promised[row] = np.nan if d.promised_h is None else d.promised_h
         self.total[row] = d.total
         a = int(self.optr[row])
-        self.unfilled[a:a + len(d.unfilled)] = d.unfilled
+        L = len(d.unfilled)
+        self.unfilled[a:a + L] = d.unfilled
+        self.why[a:a + L] = [reason_code(r) for r in d.unfilled_reason] if d.unfilled_reason else 0
+        self.rem_why[a:a + L] = 0
         P, PL = self.P, self.PL
         self.pkg_ptr[row] = P
         self.pkg_line_ptr[P] = PL
@@ -276,7 +300,7 @@ class _Store:
                 "lost_penalty": eng.lost_sale_penalty * int(sum(unfilled.tolist()))}
         promised = max((s.promised_h for s in ships), default=None)
         return Decision(oid, DECISION_STATUSES[int(self.status[row])], ships, unfilled, promised, cost,
-                        float(self.total[row]), policy, [])
+                        float(self.total[row]), policy, [], [UNFILLED_REASONS[c] for c in self.why[u0:u1].tolist()])
 
     def decision(self, row: int, oid) -> Decision:
         """Order row ``row`` (order ``oid``) as a Decision (the same object on every call while it is open)."""
@@ -313,4 +337,5 @@ def decision_arrays(decisions, engine: "DecisionEngine") -> DecisionArrays:
         store.unfilled[:int(store.optr[n])], store.pkg_node[:P], store.pkg_service[:P], store.pkg_ship_by[:P],
         store.pkg_promised[:P], store.pkg_transit[:P], store.pkg_kg[:P], store.pkg_c_package[:P],
         store.pkg_c_weight[:P], store.pkg_c_distance[:P], store.pkg_c_handling[:P], store.pkg_line_ptr[:P + 1],
-        store.pkg_sku[:PL], store.pkg_qty[:PL], store.rem[:n])
+        store.pkg_sku[:PL], store.pkg_qty[:PL], store.rem[:n], store.why[:int(store.optr[n])],
+        store.rem_why[:int(store.optr[n])])

@@ -109,7 +109,8 @@ class ShipmentOut(BaseModel):
 class Unfilled(BaseModel):
     sku: str
     qty: int
-    reason: str
+    reason: str = Field(description="Why the engine left these units unfilled: no_stock, cannot_ship, short, "
+                                    "package_limit, cost, held_back or batch_window (omsim.engine.reasons)")
 
 
 class Cost(BaseModel):
@@ -219,9 +220,10 @@ def decision_view(dj: dict, lines: list, clock, shipped=None) -> dict:
               "ship_by": _iso(clock, s["ship_by_h"]), "promised_delivery": _iso(clock, s["promised_h"]),
               **({} if shipped is None else {"shipped": bool(shipped[i])})}
              for i, s in enumerate(dj["shipments"])]
-    reason = dj["status"] if dj["status"] in ("backorder", "hold", "cancel") else "no_stock"
-    unfilled = [{"sku": sku, "qty": int(u), "reason": reason}
-                for (sku, _q), u in zip(lines, dj["unfilled"]) if int(u) > 0]
+    # the engine's reason per line (omsim.engine.reasons); events before it recorded them: the order's status
+    why = dj.get("unfilled_reason") or [dj["status"]] * len(dj["unfilled"])
+    unfilled = [{"sku": sku, "qty": int(u), "reason": r}
+                for (sku, _q), u, r in zip(lines, dj["unfilled"], why) if int(u) > 0]
     return {"status": dj["status"], "shipments": ships, "unfilled": unfilled,
             "cost": {"total": dj["total"], "breakdown": dj["cost"]}}
 

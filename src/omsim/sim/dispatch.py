@@ -77,7 +77,8 @@ class Dispatch:
         l0 = int(ptr[nfirst])
         tail = dataclasses.replace(da, n=da.n - nfirst, status=da.status[nfirst:], promised_h=da.promised_h[nfirst:],
                                    total=da.total[nfirst:], pkg_ptr=da.pkg_ptr[nfirst:], unfilled=da.unfilled[l0:],
-                                   rem_status=da.rem_status[nfirst:])
+                                   rem_status=da.rem_status[nfirst:], unfilled_reason=da.unfilled_reason[l0:],
+                                   rem_reason=da.rem_reason[l0:])
         self._accept(ids[nfirst:], times[nfirst:], tail, False, ptr[nfirst:] - l0)
 
     def _accept(self, oids: np.ndarray, times: np.ndarray, da, first: bool, lp: np.ndarray | None = None) -> None:
@@ -121,7 +122,7 @@ class Dispatch:
                    if ot.kind[oids[i]] != 2]
             if idx:
                 rids = self._remainders(oids, times, da.unfilled,
-                                        lp if lp is not None else self._line_ptr_of(oids), rem, idx)
+                                        lp if lp is not None else self._line_ptr_of(oids), rem, idx, da.rem_reason)
                 todo += [(i, r, int(rem[i])) for i, r in zip(idx, rids)]
                 todo.sort()
         # In decision order, as one order at a time would: backorders wait first in, first out.
@@ -252,7 +253,7 @@ class Dispatch:
         self.exchanges += len(new)
         return new
 
-    def _remainders(self, oids, times, unfilled, lp, rem, idx: list[int]) -> list[int]:
+    def _remainders(self, oids, times, unfilled, lp, rem, idx: list[int], rem_reason) -> list[int]:
         """Rows for the unfilled lines of partly allocated orders ``oids[idx]``, registered with the engine.
 
         Only those the engine would backorder (or hold) on their own right after
@@ -261,11 +262,12 @@ class Dispatch:
         lost sales, as it decided. The caller backorders the rows returned.
         """
         ot = self.ot
-        rids, skus, qtys, ts = [], [], [], []
+        rids, skus, qtys, ts, whys = [], [], [], [], []
         for i in idx:
             o, t = int(oids[i]), float(times[i])
             unf = unfilled[int(lp[i]):int(lp[i + 1])]
             short = unf > 0
+            whys.append(rem_reason[int(lp[i]):int(lp[i + 1])][short])
             sk = self._row_lines(o)[0][short].astype(np.int64)
             qt = unf[short].astype(np.int64)
             rids.append(self._add_row(o, sk, qt, t, 2))
@@ -277,7 +279,7 @@ class Dispatch:
         ptr = np.zeros(r.size + 1, dtype=np.int64)
         np.cumsum(ot.lines[r], out=ptr[1:])
         self.engine.register_backorders(r, np.array(ts), ot.region[r], ot.level[r], ptr, np.concatenate(skus),
-                                        np.concatenate(qtys), rem[idx])
+                                        np.concatenate(qtys), rem[idx], np.concatenate(whys))
         # What _accept does with a first decision that ships nothing: every line is short.
         ot.lines_short[r] = ot.lines[r]
         ot.units_first[r] = 0

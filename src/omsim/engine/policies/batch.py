@@ -119,6 +119,7 @@ class Batch:
             mine = planned[rows]
             np.subtract.at(later, line_sku[rows], mine)
             prep = self._prepare(o, t_h)            # the state moved with the orders committed before
+            prep.avail_all = prep.avail
             prep.avail = np.ascontiguousarray(np.maximum(prep.avail - later[line_sku[rows]], 0))
             x = mine if np.all(mine <= prep.avail) else self._cheapest(prep)
             cands = [("cheapest for this order alone, with the stock the rest of the window needs",

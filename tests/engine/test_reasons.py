@@ -69,3 +69,17 @@ def test_the_planners_sentence_names_the_sku_and_the_numbers():
     assert reason_text("", "SKU9", 3, 0, 2) == ""
     with pytest.raises(KeyError):
         reason_text("because", "SKU9", 3, 3, 2)
+
+
+def test_the_live_engine_journals_the_reasons_and_replays_them():
+    from omsim.engine.journal import MemoryJournal
+    from omsim.engine.live import LiveEngine
+
+    sc = scenario_from_dict(small_scenario_dict(2, 1, 3, services=SERVICES))
+    live = LiveEngine(engine_with(sc, [[0, 1, 0], [0, 0, 0]]), MemoryJournal())
+    d, ev = live.place("A1", [("S0", 1), ("S1", 3)], "R0", at=2.0)
+    assert d.unfilled_reason == ["no_stock", "short"]
+    assert ev.data["decision"]["unfilled_reason"] == ["no_stock", "short"]
+    again = LiveEngine.replay(engine_with(sc, [[0, 1, 0], [0, 0, 0]]), live.journal)
+    assert again.engine.committed(again.order_state("A1").key).unfilled_reason == ["no_stock", "short"]
+    assert again.digest() == live.digest()

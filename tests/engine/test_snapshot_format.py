@@ -8,7 +8,7 @@ import pytest
 import omsim
 from omsim.engine import DecisionEngine
 from omsim.engine.journal import MemoryJournal
-from omsim.engine.live import LiveEngine
+from omsim.engine.live import LiveEngine, decision_to_json
 from omsim.engine.snapshot import FORMAT_VERSION, SnapshotError, load
 
 SC = omsim.load_scenario()
@@ -26,6 +26,10 @@ def busy() -> LiveEngine:
     live.restock("MEM", "SKU00002", 1, order_id="A", at=6.0)
     live.scrap("MEM", "SKU00002", 1, order_id="A", at=6.5)
     live.count("ABE", "SKU00006", 3, at=7.0)
+    prices = np.zeros((len(SC.sku_ids), len(SC.node_ids)))
+    prices[:3] = [[0.5, 3.25, 0.0], [1.0, 0.0, 7.5], [0.125, 0.25, 2.0]]
+    live.set_prices(prices, live.last_h, live.seq)                           # lookahead prices, version 1
+    live.place("L", [("SKU00001", 1), ("SKU00002", 1)], "dallas", at=8.0, policy="lookahead")
     return live
 
 
@@ -44,14 +48,18 @@ def test_a_snapshot_restores_the_same_state_and_the_same_next_decision():
     journal = MemoryJournal()
     journal.append_at(1, live.journal.read(after=0))            # a copy of the journal, for the commands after
     back = load(live.snapshot(), SC, journal)
-    assert back.digest() == live.digest() and back.seq == live.seq == 10
+    assert back.digest() == live.digest() and back.seq == live.seq == 12
+    assert back.price_version == 1 and (back.engine.shadow_prices(8.0) == live.engine.shadow_prices(8.0)).all()
     assert back.orders["A"].history == live.orders["A"].history and back.holds == live.holds
-    o1 = live.order("P", [("SKU00001", 3)], "atlanta", "standard", 8.0)
-    o2 = back.order("P", [("SKU00001", 3)], "atlanta", "standard", 8.0)
-    assert live.engine.decide(o1, 8.0) == back.engine.decide(o2, 8.0)
+    for policy in ("cheapest", "lookahead"):
+        o1 = live.order("P", [("SKU00001", 3), ("SKU00003", 1)], "atlanta", "standard", 8.0)
+        o2 = back.order("P", [("SKU00001", 3), ("SKU00003", 1)], "atlanta", "standard", 8.0)
+        d1, d2 = live.engine.decide(o1, 8.0, policy, explain=True), back.engine.decide(o2, 8.0, policy, explain=True)
+        assert decision_to_json(d1, SC.sku_ids, SC.node_ids) == decision_to_json(d2, SC.sku_ids, SC.node_ids)
     # and it goes on: the same commands after the restore give the same state
     for lv in (live, back):
         lv.ship("B", 0, at=9.0)
+        lv.place("M", [("SKU00002", 2)], "atlanta", at=9.25, policy="lookahead")
         lv.release("H", at=9.5)
     assert back.digest() == live.digest()
     assert b"pickle" not in live.snapshot()

@@ -151,6 +151,7 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         self._unit_capped = bool(np.any(self.capacity_units < _UNLIMITED))
         self._shadow: np.ndarray | None = None              # lookahead prices (S, N)
         self._shadow_epoch: int | None = None
+        self._shadow_pinned = False                         # True: prices set from outside (pin_shadow_prices)
         self.lp_results: list = []                          # fluid LP runs (status, objective) for reports
         self.batch_results: list = []                       # CP-SAT windows (status, gap) for reports
         # The compiled loop's state between calls (see _kernel): the record of the orders decided as columns,

@@ -31,7 +31,19 @@ Event types (version 1), with what ``data`` holds:
 ``hold.placed``        a promise held: ``hold_id``, ``key``, the order and
                        decision (as ``order.committed``), ``expires_h``
 ``hold.released``      ``hold_id``, ``expired`` (true when its time ran out)
+``prices.updated``     the ``lookahead`` prices decisions use from then on:
+                       ``version``, ``skus`` (the priced SKUs) and
+                       ``prices`` (per SKU, per node), solved for the stock
+                       at ``basis_seq`` / ``at_h``
 =====================  =====================================================
+
+Lookahead prices come from an LP, which is slow: a live engine never solves
+it while deciding. :meth:`LiveEngine.refresh_prices` solves and swaps them in;
+a service solves them off its writer (``engine.solve_shadow_prices`` on
+:meth:`LiveEngine.price_basis`) and swaps them in through it
+(:meth:`LiveEngine.set_prices`). Until the first ``prices.updated`` the prices
+are zero (``lookahead`` then decides as ``cheapest``). A lookahead decision's
+``order.committed`` records the ``price_version`` it used.
 
 A hold reserves a promise's stock and capacity like an order, under an
 engine key of its own, until it is released (its expiry is an event the
@@ -59,6 +71,7 @@ from omsim.scenario import SERVICE_LEVELS, Scenario
 __all__ = ["APPLY", "EVENT_TYPES", "LiveEngine", "OrderState", "decision_from_json", "decision_to_json"]
 
 EVENT_TYPES = ("order.committed", "order.cancelled", "shipment.shipped", "stock.received", "stock.restocked",
+               "prices.updated",
                "stock.scrapped", "stock.counted", "hold.placed", "hold.released")
 VERSION = 1
 
@@ -164,6 +177,9 @@ class LiveEngine:
         self.seq = 0                 # the last event applied
         self.last_h = 0.0            # engine time of the last event
         self._days: set[int] = set()
+        self.price_version = 0       # the lookahead prices in use (prices.updated events applied)
+        if not engine._shadow_pinned:
+            engine.pin_shadow_prices(None)     # prices change only by events, never inside decide
         self.persist = persist if persist is not None else self.journal.append_at
 
     # ------------------------------------------------------------ ids and time
@@ -247,9 +263,12 @@ class LiveEngine:
         """The decision for a cart, and the event data an order or a hold records of it."""
         o = self.order(id_, lines, region, level, at)
         d = self.engine.decide(o, o.created_h, policy, explain=explain)
-        return d, o, {"key": o.order_id, "region": self.scenario.demand.regions[o.region].id, "level": level,
-                      "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
-                      "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
+        data = {"key": o.order_id, "region": self.scenario.demand.regions[o.region].id, "level": level,
+                "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
+                "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
+        if d.policy == "lookahead":
+            data["price_version"] = self.price_version
+        return d, o, data
 
     def hold(self, hold_id: str, lines, region: str, level: str = "standard", at=None, hold_h: float = 0.25,
              policy: str | None = None, explain: bool = True) -> tuple[Decision, Event]:
@@ -327,6 +346,28 @@ class LiveEngine:
         return self._commit("stock.counted", {"node": node, "sku": sku, "on_hand": c, "delta": c - now},
                             self.hours(at))
 
+    # ------------------------------------------------------------ lookahead prices
+    def price_basis(self) -> tuple[float, int, np.ndarray]:
+        """(engine hour, seq, a copy of the available stock): what a price refresh solves for (take it under
+        the state lock, solve without it: ``engine.solve_shadow_prices(at_h, available)``)."""
+        return self.last_h, self.seq, self.engine.inventory.available().copy()
+
+    def set_prices(self, prices, at_h: float, basis_seq: int) -> Event:
+        """Swap in lookahead prices ((S, N), solved for :meth:`price_basis`): the journaled ``prices.updated``."""
+        p = np.asarray(prices, dtype=np.float64)
+        if p.shape != (len(self.sku_ids), len(self.node_ids)) or not np.isfinite(p).all():
+            raise OmsimError(f"prices: expected finite (SKUs, nodes) = {(len(self.sku_ids), len(self.node_ids))} "
+                             f"prices, got shape {p.shape}")
+        rows = np.flatnonzero(np.any(p != 0.0, axis=1))
+        return self._commit("prices.updated", {"version": self.price_version + 1, "at_h": float(at_h),
+                                               "basis_seq": int(basis_seq), "skus": [self.sku_ids[j] for j in rows],
+                                               "prices": p[rows].tolist()}, self.hours(None))
+
+    def refresh_prices(self) -> Event:
+        """Solve the lookahead prices for the current state and swap them in (a library user's one call)."""
+        at_h, seq, avail = self.price_basis()
+        return self.set_prices(self.engine.solve_shadow_prices(at_h, avail), at_h, seq)
+
     # ------------------------------------------------------------ events
     def _commit(self, type_: str, data: dict, at_h: float) -> Event:
         """Make the outcome durable (:attr:`persist`), then apply it."""
@@ -392,6 +433,7 @@ class LiveEngine:
                        for k, s in sorted(self.orders.items())},
             "ledger": ledger.astype(str).to_numpy().tolist(),
             "holds": {k: list(v) for k, v in sorted(self.holds.items())}, "keys": self._keys,
+            "prices": [self.price_version, None if e._shadow is None or not e._shadow.any() else e._shadow],
         }
 
     def digest(self) -> str:
@@ -455,6 +497,14 @@ def _apply_released(live: LiveEngine, data: dict, t: float, seq: int) -> None:
         live.engine.cancel(key, t)
 
 
+def _apply_prices(live: LiveEngine, data: dict, t: float, seq: int) -> None:
+    p = np.zeros((len(live.sku_ids), len(live.node_ids)))
+    for sku, row in zip(data["skus"], data["prices"]):
+        p[live.sku(sku)] = row
+    live.engine.pin_shadow_prices(p)
+    live.price_version = int(data["version"])
+
+
 #: (event type, version) -> apply function: the one place each event changes state.
 APPLY = {
     ("order.committed", 1): _apply_committed,
@@ -466,4 +516,5 @@ APPLY = {
     ("stock.counted", 1): _apply_counted,
     ("hold.placed", 1): _apply_hold,
     ("hold.released", 1): _apply_released,
+    ("prices.updated", 1): _apply_prices,
 }

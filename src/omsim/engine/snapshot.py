@@ -8,9 +8,9 @@ written as a NumPy ``.npz`` archive read with ``allow_pickle=False``:
   its orders and holds, the engine's open bookings (each decision as
   :func:`~omsim.engine.live.decision_to_json` writes it, with its open packages, node-capacity
   day, services and carrier days), node capacity taken per day, carrier packages booked per day,
-  the full service-days, the returns, the ledger's order ids and the lookahead price cache's epoch;
+  the full service-days, the returns, the ledger's order ids and the lookahead prices' version;
 - arrays: ``on_hand``, ``reserved``, ``safety``, ``inbound``, ``carried``, ``backlog`` and the
-  ledger's columns (``ledger_time_h`` ... ``ledger_reason``), ``shadow`` when priced.
+  ledger's columns (``ledger_time_h`` ... ``ledger_reason``), ``shadow`` (the lookahead prices) when set.
 
 Moving or renaming an engine class does not change it; a change of what it holds bumps
 :data:`FORMAT_VERSION`. :func:`load` raises :class:`SnapshotError` on any other version or a
@@ -81,7 +81,7 @@ def dump(live) -> bytes:
         "returns": [list(r) for r in e._returns], "t_last": inv._t_last,
         "ledger_order_id": [None if o is None else (int(o) if isinstance(o, (int, np.integer)) else str(o))
                             for o in led.view("order_id")],
-        "shadow_epoch": e._shadow_epoch,
+        "price_version": live.price_version,
     }
     arrays = {k: np.asarray(v) for k, v in (("on_hand", inv.on_hand), ("reserved", inv.reserved),
                                             ("safety", inv.safety), ("inbound", inv.inbound),
@@ -155,13 +155,13 @@ def _restore(state: dict, arrays: dict, scenario, journal, clock):
     e._full = {(int(d), int(k)) for d, k in state["full"]}
     e._full_ver += 1
     e._returns = [tuple(r) for r in state["returns"]]
-    if "shadow" in arrays:
-        e._shadow, e._shadow_epoch = arrays["shadow"], state["shadow_epoch"]
     sku = {s: j for j, s in enumerate(sc.sku_ids)}
     node = {x: i for i, x in enumerate(sc.node_ids)}
     for oid, dj, day, service, pdays, is_open, count in state["open"]:
         e._open[oid] = _Booking(decision_from_json(dj, oid, sku, node), day, service, pdays, is_open, count)
     live = LiveEngine(e, journal, clock)
+    e.pin_shadow_prices(arrays.get("shadow"))
+    live.price_version = int(state.get("price_version", 0))
     live.seq, live.last_h, live._keys = int(state["seq"]), float(state["last_h"]), int(state["keys"])
     live._days = set(state["days"])
     live.orders = {o[0]: OrderState(o[0], o[1], o[2], list(o[3]), [tuple(h) for h in o[4]], o[5], o[6])

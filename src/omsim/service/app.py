@@ -67,6 +67,7 @@ class Service:
             self.db.close()
             raise
         self.writer = None if settings.read_only else Writer(self)
+        self.prices = None                   # the lookahead price refresher (omsim.service.prices), when started
         self.started = time.time()
 
     def _load(self) -> LiveEngine:
@@ -137,6 +138,12 @@ class Service:
     def start(self) -> None:
         if self.writer is not None:
             self.writer.start()
+            if self.scenario.policies.allocation == "lookahead":       # its LP is solved off the writer
+                from omsim.service.prices import PriceRefresher
+
+                every = self.settings.price_refresh_s or self.scenario.policies.lookahead_refresh_h * 3600.0
+                self.prices = PriceRefresher(self, every)
+                self.prices.start()
         else:
             threading.Thread(target=self._tail, name="omsim-tail", daemon=True).start()
 
@@ -154,6 +161,8 @@ class Service:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.prices is not None:
+            self.prices.stop()
         if self.writer is not None:
             self.writer.stop()
         self.db.close()

@@ -58,6 +58,7 @@ class Settings:
     snapshot_every: int = 2000           # events between snapshots
     batch_max: int = 256                 # commands per transaction at most
     tail_s: float = 0.2                  # how often a read-only server reads the journal
+    price_refresh_s: float | None = None  # lookahead prices: seconds between refreshes (None: lookahead_refresh_h)
 
     @classmethod
     def load(cls, scenario=None, db=None, stock=None, keys_file=None, read_only=False, env=None) -> "Settings":

@@ -29,10 +29,30 @@ class Lookahead:
 
         Re-solved when ``t_h`` enters a new ``lookahead_refresh_h`` period (a
         cache of a function of the state, not state: decide() stays pure).
+        Prices set by :meth:`pin_shadow_prices` are used as they are, never
+        re-solved here (a live engine refreshes them off its writer).
         """
+        if self._shadow_pinned:
+            if self._shadow is None:
+                self._shadow = np.zeros((self.n_skus, self.n_nodes))
+            return self._shadow
         epoch = int(t_h // self.scenario.policies.lookahead_refresh_h)
         if self._shadow is not None and self._shadow_epoch == epoch:
             return self._shadow
+        self._shadow, self._shadow_epoch = self.solve_shadow_prices(t_h), epoch
+        return self._shadow
+
+    def pin_shadow_prices(self, prices: np.ndarray | None) -> None:
+        """Use ``prices`` ((S, N); None: zeros until set) as the lookahead prices until pinned again
+        (inputs already validated)."""
+        self._shadow_pinned = True
+        self._shadow = None if prices is None else np.asarray(prices, dtype=np.float64)
+        self._shadow_epoch = None
+
+    def solve_shadow_prices(self, t_h: float, available: np.ndarray | None = None) -> np.ndarray:
+        """Solve the fluid LP for the stock ``available`` ((N, S); the inventory's available by default) at
+        ``t_h``: the (S, N) prices, changing no state but the solver log (``lp_results``). Reads the
+        engine's static tables only, so it may run on another thread than the one deciding."""
         from omsim.solvers.lp_fluid import solve_fluid_lp  # GLOP: loaded only by this policy
 
         sc = self.scenario
@@ -43,7 +63,7 @@ class Lookahead:
         top = np.argsort(-daily, kind="stable")[:_LP_MAX_SKUS]
         Q = top.size
         rate = np.outer(self.region_share, daily[top]) * (hours / 24.0)
-        stock = self.inventory.available()[:, top].T.astype(np.float64)
+        stock = (self.inventory.available() if available is None else available)[:, top].T.astype(np.float64)
         # One-item order types: a unit is an "order". Spread the per-order costs over the units of an
         # average order (standard service, popularity-weighted weight) so packages are not overcounted.
         dem = sc.demand
@@ -66,5 +86,4 @@ class Lookahead:
             shadow[top] = res.shadow_price
         self.lp_results.append({"time_h": float(t_h), "status": res.status, "objective": res.objective,
                                 "window_h": hours, "solve_time_s": res.solve_time_s})
-        self._shadow, self._shadow_epoch = shadow, epoch
         return shadow

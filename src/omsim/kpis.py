@@ -50,7 +50,8 @@ KPIS: dict[str, Kpi] = dict([
        "Accepted orders that waited for stock at some point / accepted orders."),
     _k("stockout_rate", "Stock-outs", "rate", "lower",
        "Order lines of accepted orders not fully available at their first decision / those lines."),
-    _k("cancel_rate", "Cancellations", "rate", "lower", "Orders cancelled (no stock, or waited too long) / orders."),
+    _k("cancel_rate", "Cancellations", "rate", "lower",
+       "Orders cancelled (no stock, or waited too long; not by the customer) / orders."),
     _k("payment_failure_rate", "Payment failures", "rate", "lower", "Orders whose payment failed / orders."),
     _k("return_rate", "Returns", "rate", "lower", "Delivered orders returned / delivered orders."),
     _k("picker_utilisation", "Picker utilisation", "rate", None,
@@ -98,6 +99,18 @@ KPIS: dict[str, Kpi] = dict([
        "Backordered rests of partly allocated orders (not orders of their own)."),
     _k("history_skus_added", "History SKUs added", "count", None,
        "SKUs of a replayed history (demand.history) the catalogue lacked, added on load (replays only)."),
+    _k("customer_cancel_rate", "Customer cancellations", "rate", None,
+       "Orders the customer cancelled units of, after placing them / orders (demand.cancellations only)."),
+    _k("customer_cancellations", "Customer cancellations", "count", None,
+       "Customer cancellations that cancelled units (demand.cancellations only)."),
+    _k("customer_cancel_units", "Units cancelled by customers", "count", None,
+       "Units customers cancelled before they were released to the floor (demand.cancellations only)."),
+    _k("customer_cancel_units_too_late", "Cancelled units too late", "count", "lower",
+       "Units customers asked to cancel once released to the floor, shipped or delivered: not cancelled "
+       "(demand.cancellations only)."),
+    _k("customer_cancel_lines_unmatched", "Unmatched cancellation lines", "count", None,
+       "Cancellation lines of a replayed history in the horizon matching no replayed order "
+       "(demand.cancellations on a replay only)."),
 ])
 
 #: Facts about a run, not KPIs: shown as run facts, never in KPI tables.

@@ -32,6 +32,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "catalogue",
     "layout",
     "repeat_customers",
+    "cancellations",
 )
 
 

@@ -12,7 +12,9 @@ top of the synthetic knobs:
   replacing ``hour_profile`` on those days;
 - ``lines_per_order.table`` / ``units_per_line.table``: an empirical
   distribution as ``[value, weight]`` rows (heavy tails, pack sizes);
-- ``customers``: a customer-id process with returning customers.
+- ``customers``: a customer-id process with returning customers;
+- ``cancellations``: customers cancelling (part of) their orders after placing
+  them (:mod:`omsim.sim.cancellations`).
 
 SKU popularity as an empirical curve is the catalogue's per-SKU
 ``popularity`` (a share per SKU, e.g. a ``popularity`` column of
@@ -119,6 +121,34 @@ class Customers(_Model):
     guest_share: Prob = Field(default=0.0, description="Share of orders without a customer id.")
 
 
+class Cancellations(_Model):
+    """Customer cancellations after the order is placed (see :mod:`omsim.sim.cancellations`).
+
+    On a replay (``demand.history``) with ``history`` true, the history's own
+    cancellations are replayed and ``share`` is not used; otherwise each order
+    is cancelled in part with probability ``share``: each of its lines is named
+    with probability ``line_share`` (at least one line), for all its units,
+    ``delay_h`` hours after the order (a ``[hour, weight]`` table: the delay is
+    ``hour`` + a uniform fraction of an hour).
+    """
+
+    history: bool = Field(default=True, description="On a replay, replay the history's cancellations.")
+    share: Prob = Field(default=0.0, description="Share of orders the customer cancels (in part), generated.")
+    line_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0, description="Probability that a cancellation names each line of its order (at least one).")
+    delay_h: list[tuple[Annotated[int, Field(ge=0)], NonNeg]] = Field(
+        default_factory=lambda: [[0, 1.0]], description="Delay from the order to its cancellation: [hour, weight] rows.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        hours = [h for h, _ in self.delay_h]
+        if not self.delay_h or sum(w for _, w in self.delay_h) <= 0:
+            raise ValueError("delay_h needs a row with a positive weight")
+        if len(set(hours)) != len(hours):
+            raise ValueError("delay_h hours must be distinct")
+        return self
+
+
 class Demand(_Model):
     """Who orders what, when and where."""
 
@@ -144,6 +174,8 @@ class Demand(_Model):
     hour_profile_by_weekday: dict[Weekday, Annotated[list[NonNeg], Field(min_length=24, max_length=24)]] = Field(
         default_factory=dict, description="Hour-of-day profile for some weekdays, replacing hour_profile on them.")
     customers: Customers | None = Field(default=None, description="Customer ids with returning customers; none = no ids.")
+    cancellations: Cancellations | None = Field(
+        default=None, description="Customers cancelling (part of) their orders after placing them; none = never.")
     history: str | list[str] | None = Field(
         default=None, description="An order history (CSV, .csv.gz or Parquet; see omsim.history) to replay instead "
         "of generating arrivals, relative to the scenario file; a list gives candidates, the first that exists wins. "

@@ -212,3 +212,40 @@ def test_register_backorders_refuses_what_commit_refuses_and_registers_nothing_t
     with pytest.raises(OmsimError, match="no shipment 0"):
         e.ship(1, 0, 1.0)
     assert e.cancel(1, 1.0) == 0 and e.open_orders == 0
+
+
+@pytest.mark.parametrize("columns", [False, True])
+def test_cancel_a_cut_releases_those_units_and_an_emptied_package_gives_capacity_back(columns):
+    sc = scenario_from_dict(small_scenario_dict(2, 1, 3, policies={"max_packages": 2, "split_penalty": 0.0}))
+    eng = engine_with(sc, [[4, 0, 3], [0, 4, 0]], explain=False)
+    order = Order(7, 1.0, 0, "standard", np.array([0, 1, 2]), np.array([2, 3, 1]))
+    if columns:
+        _decide_both(engine_with(sc, [[4, 0, 3], [0, 4, 0]], explain=False), eng, [order], [1.0], False)
+    else:
+        eng.commit(eng.decide(order, 1.0), 1.0)
+    d = eng.committed(7)
+    assert len(d.shipments) == 2
+    by_node = {s.node: (i, s) for i, s in enumerate(d.shipments)}
+    i0, s0 = by_node[0]                          # node 0 ships SKUs 0 and 2
+    i1, s1 = by_node[1]                          # node 1 ships SKU 1
+    reserved0 = eng.inventory.reserved.copy()
+    backlog0 = eng.node_backlog_units.copy()
+    rem0 = eng.carriers.remaining_all(0).copy()
+    cut0 = np.where(s0.skus == 0, 1, 0)          # one unit of SKU 0 off node 0's package
+    q0, q1 = s0.qty.copy(), s1.qty.copy()
+    assert eng.cancel(7, 2.0, {i0: cut0}) == 1
+    assert eng.inventory.reserved[0, 0] == reserved0[0, 0] - 1
+    assert eng.node_backlog_units[0] == backlog0[0] - 1
+    assert np.array_equal(eng.carriers.remaining_all(0), rem0)      # both packages still go
+    assert eng.committed(7).shipments[i0].qty.tolist() == (q0 - cut0).tolist()
+    with pytest.raises(OmsimError, match="cannot cancel"):
+        eng.cancel(7, 2.0, {i1: np.array([4])})
+    assert eng.cancel(7, 2.5, {i1: q1}) == 3                            # node 1's package emptied: closed
+    assert eng.inventory.reserved[1].sum() == reserved0[1].sum() - 3
+    assert eng.carriers.remaining_all(0).sum() == rem0.sum() + 1
+    with pytest.raises(OmsimError, match="no open shipment"):
+        eng.cancel(7, 2.6, {i1: np.array([0])})
+    eng.ship(7, i0, 3.0)                                                 # the rest ships
+    assert eng.committed(7) is None
+    led = eng.ledger_frame()
+    assert -led.loc[led["reason"] == "ship", "delta"].sum() == 2

@@ -335,39 +335,66 @@ class Commitments:
             return _ArrBooking(self._store, b, order_id)
         return b
 
-    def cancel(self, order_id, t_h: float) -> int:
-        """Cancel an order: release what it still has reserved and give back the capacity it took.
+    def cancel(self, order_id, t_h: float, cut: dict | None = None) -> int:
+        """Cancel an order, or some of its units: release what they still have reserved and give back the
+        capacity they took.
 
-        Shipped packages stay shipped. Returns the units released.
+        Shipped packages stay shipped. Without ``cut`` every open package is cancelled and the order is
+        forgotten. ``cut`` maps an open package's shipment index to the units to take off each of its lines
+        (an array as long as its lines; a customer cancelling part of an order): those units are released
+        and leave the package; a package left without units is cancelled whole (node and carrier capacity
+        back), and the order is forgotten once no package is left open. Returns the units released.
 
         Raises
         ------
         OmsimError
-            The order is not committed (or is already fully shipped or cancelled).
+            The order is not committed (or is already fully shipped or cancelled), or ``cut`` names a
+            package not open or more units than a line holds.
         """
         b = self._booking(order_id)
-        pkgs = [b.package(i) for i in range(b.npk) if b.is_open(i)]
+        if cut is None:
+            pkgs = [(i, b.package(i), None) for i in range(b.npk) if b.is_open(i)]
+        else:
+            pkgs = []
+            for i, units in cut.items():
+                i = int(i)
+                if not (0 <= i < b.npk and b.is_open(i)):
+                    raise OmsimError(f"order {order_id}: no open shipment {i} to cancel units of")
+                pk = b.package(i)
+                units = np.asarray(units, dtype=np.int64)
+                if units.shape != pk[2].shape or (units < 0).any() or (units > pk[2]).any():
+                    raise OmsimError(f"order {order_id}: shipment {i}: cannot cancel {units.tolist()} of "
+                                     f"{pk[2].tolist()} units")
+                pkgs.append((i, pk, units))
         released = 0
         if pkgs:
-            nodes = np.concatenate([np.full(len(sk), n, dtype=np.int64) for n, sk, _, _, _ in pkgs])
-            skus = np.concatenate([sk for _, sk, _, _, _ in pkgs])
-            qty = np.concatenate([q for _, _, q, _, _ in pkgs])
+            take = [q if u is None else u for _, (_, _, q, _, _), u in pkgs]
+            nodes = np.concatenate([np.full(len(sk), n, dtype=np.int64) for _, (n, sk, _, _, _), _ in pkgs])
+            skus = np.concatenate([sk for _, (_, sk, _, _, _), _ in pkgs])
+            qty = np.concatenate(take)
             self.inventory.release_many(nodes, skus, qty, order_id=order_id, t=t_h)
             o = self._orders_taken.get(b.day)
             u = self._units_taken.get(b.day)
-            for n, _, q, k, d in pkgs:
-                units = int(q.sum())
+            for (i, (n, _, q, k, d), part), tq in zip(pkgs, take):
+                units = int(tq.sum())
                 released += units
                 self.node_backlog_units[n] -= units
+                if u is not None:
+                    u[n] -= units
+                if part is not None:
+                    q -= part                     # the package keeps the rest (a view of its lines)
+                    if q.any():
+                        continue
+                    b.close(i)
                 if o is not None:
                     o[n] -= 1
-                    u[n] -= units
                 self.carriers.unbook(k, d, 1)
                 if self.carriers.remaining(k, d) >= self.max_packages:
                     self._full.discard((d, k))
                     self._full_ver += 1
-        del self._open[order_id]
-        b.forget()
+        if cut is None or not any(b.is_open(i) for i in range(b.npk)):
+            del self._open[order_id]
+        b.forget()                    # a Decision built before the cut is stale
         return released
 
     def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:

@@ -75,6 +75,17 @@ class BackorderQueue:
         self.units[self._home[o.region], o.skus] -= o.qty
         return o
 
+    def replace(self, oid: int, order: Order) -> None:
+        """Backorder ``oid`` now waits for ``order``'s lines (fewer: a customer cancelled some), in its place."""
+        old = self.orders[oid]
+        for j in old.skus.tolist():
+            self._by_sku[j].discard(oid)
+        self.units[self._home[old.region], old.skus] -= old.qty
+        self.orders[oid] = order                  # an existing key keeps its place: FIFO unchanged
+        for j in order.skus.tolist():
+            self._by_sku[j].add(oid)
+        self.units[self._home[order.region], order.skus] += order.qty
+
     def candidates(self, inventory, skus=None) -> list[int]:
         """Backorders worth asking again, oldest first.
 

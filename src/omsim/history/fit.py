@@ -21,6 +21,12 @@ and ``price``. What is fitted, and how:
 - **SKU popularity**: the catalogue lists every SKU with ``popularity`` = its
   share of order lines and ``price`` = its median unit price (``unit_cost`` =
   price x (1 - ``MARGIN``), as the data has no cost);
+- **cancellations** (when the history has them): ``cancellations.share`` =
+  orders a cancellation matches / orders, ``line_share`` = the mean share of
+  such an order's lines it names, ``delay_h`` = the observed delays from the
+  order to its cancellation in whole hours, by the matching rule of
+  :mod:`omsim.history.cancellations`; ``history: true``, so a replay of the
+  history replays its own;
 - **customers**: ``guest_share`` = orders without a customer id,
   ``returning_share`` = 1 - customers / identified orders, and
   ``preferential`` chosen by bisection so that the share of customers who order
@@ -203,11 +209,12 @@ def _fit_layouts(raw: dict, base: Scenario, n_skus: int) -> None:
 
 
 def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int = 28,
-                 name: str = "fitted") -> tuple[dict, pd.DataFrame]:
+                 name: str = "fitted", cancellations: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """The fitted scenario (a raw dict, catalogue in ``catalogue.csv``) and its catalogue table.
 
     ``days`` is the horizon of the written scenario, starting on the history's
-    first day; the fit itself uses the whole history.
+    first day; the fit itself uses the whole history. ``cancellations``: the
+    history's :func:`omsim.history.cancellations.cancellation_stats`, if it has any.
     """
     base = base or load_scenario(default_scenario_path())
     base_raw = _portable_base(base)
@@ -222,6 +229,11 @@ def fit_scenario(lines: pd.DataFrame, base: Scenario | None = None, *, days: int
     cust = _customers(orders, base.seed)
     if cust is not None:
         demand["customers"] = cust
+    demand.pop("cancellations", None)
+    if cancellations and cancellations["delay_h"]:
+        demand["cancellations"] = {"history": True, "share": round(cancellations["share"], 5),
+                                   "line_share": round(max(cancellations["line_share"], 1e-4), 5),
+                                   "delay_h": cancellations["delay_h"]}
     start, span = _span(orders["created"])
     catalogue = fit_catalogue(lines)
     _fit_layouts(base_raw, base, len(catalogue))

@@ -12,6 +12,14 @@ demand a scenario generates, :func:`omsim.history.write.demand_frame`) the same 
 - ``top_sku_share`` (share of lines on the top 1/10/20 % of SKUs by lines);
 - ``repeat_customer_share`` (customers with more than one order) and
   ``guest_share``.
+
+:func:`cancellation_statistics` measures customer cancellations the same way
+on both sides: ``cancel_share`` (orders with a cancellation / orders),
+``cancel_line_share`` (mean share of such an order's lines named) and
+``cancel_delay_q`` (hours from the order to its cancellation at the
+quantiles above): for the history by the matching rule of
+:mod:`omsim.history.cancellations`, for the fitted scenario as the simulator
+draws them (:func:`omsim.sim.cancellations.generated_cancellations`).
 """
 from __future__ import annotations
 
@@ -148,7 +156,47 @@ def comparison_rows(real: dict, fit: dict) -> list[tuple[str, float, float]]:
     rows += [(f"lines on top {round(f * 100)} % of SKUs", a, b)
              for f, a, b in zip(TOP, real["top_sku_share"], fit["top_sku_share"])]
     rows += [(f"{w} share", a, b) for w, a, b in zip(WEEKDAYS, real["weekday_share"], fit["weekday_share"])]
+    if "cancel_share" in real and "cancel_share" in fit:
+        rows += [("orders cancelled (in part) by the customer", real["cancel_share"], fit["cancel_share"]),
+                 ("share of a cancelled order's lines named", real["cancel_line_share"], fit["cancel_line_share"])]
+        rows += [(f"cancellation delay h p{round(q * 100)}", a, b)
+                 for q, a, b in zip(QUANTILES, real["cancel_delay_q"], fit["cancel_delay_q"])]
     return rows
+
+
+def cancellation_statistics(order_lines: np.ndarray, order_of: np.ndarray, lines_named: np.ndarray,
+                            delay_h: np.ndarray) -> dict:
+    """``cancel_*`` statistics from the orders' line counts, each cancellation's order, its lines named
+    and its delay (h)."""
+    n = order_lines.size
+    if not order_of.size:
+        return {"cancel_share": 0.0, "cancel_line_share": float("nan"), "cancel_delay_q": [float("nan")] * 6}
+    per = np.bincount(order_of, weights=lines_named, minlength=n)
+    hit = np.flatnonzero(per > 0)
+    return {"cancel_share": hit.size / n,
+            "cancel_line_share": float(np.minimum(per[hit] / order_lines[hit], 1.0).mean()),
+            "cancel_delay_q": np.quantile(delay_h, QUANTILES).tolist()}
+
+
+def _real_cancellations(lines: pd.DataFrame, matched: pd.DataFrame) -> dict:
+    hit = matched[matched["match"] == "matched"]
+    per_order = lines.groupby("order_id", sort=False)["sku"].nunique()
+    codes = pd.Index(per_order.index).get_indexer(hit["order_id"].astype(object))
+    one = hit.assign(o=codes).drop_duplicates(["cancel_id", "o"])
+    named = hit.assign(o=codes).groupby(["cancel_id", "o"], sort=False)["sku"].nunique()
+    return cancellation_statistics(per_order.to_numpy(np.float64), named.index.get_level_values("o").to_numpy(),
+                                   named.to_numpy(np.float64), one["delay_h"].to_numpy(np.float64))
+
+
+def _fitted_cancellations(sc: Scenario, days: int) -> dict:
+    from omsim.rng import Streams
+    from omsim.sim.cancellations import generated_cancellations
+    from omsim.sim.demand import generate_demand
+
+    dem = generate_demand(sc, Streams(sc.seed), days)
+    t, oid, ptr, _, _ = generated_cancellations(dem, Streams(sc.seed), sc.demand.cancellations)
+    return cancellation_statistics(np.diff(dem.line_ptr).astype(np.float64), oid, np.diff(ptr).astype(np.float64),
+                                   t - dem.created_h[oid])
 
 
 def render(real: dict, fit: dict, scenario: dict, seconds: float) -> str:
@@ -158,8 +206,12 @@ def render(real: dict, fit: dict, scenario: dict, seconds: float) -> str:
     figs = "".join(f'<h2>{k.replace("_", " ")}</h2><img alt="{k}" src="data:image/png;base64,{_png(f)}">'
                    for k, f in figures(real, fit).items())
     d = scenario["demand"]
-    notes = (f"cancellation orders: {real.get('cancellation_share', 0.0):.1%} of all orders (measured, not "
-             f"generated: the fitted demand has no cancellations). "
+    canc = scenario["demand"].get("cancellations")
+    notes = ((f"Cancellation invoices: {real['cancellation_share']:.1%} of all invoices; "
+              f"{canc['_lines']:,} cancellation lines, {canc['_matched']:,} matched to an earlier order of the "
+              f"same customer with the SKU, {canc['_no_customer']:,} without a customer id, "
+              f"{canc['_no_order']:,} without such an order (not fitted). ") if canc else
+             "The history has no cancellations: none fitted. ") + (
              f"Orders on closed weekdays in the history: {real['orders_on_closed']}; closed weekdays: {', '.join(d['closed_weekdays']) or 'none'}; closed dates (every year): "
              f"{', '.join(d['closed_dates']) or 'none'}; trend: none fitted (one year cannot tell a trend from the "
              f"month shape). Fitted demand: the scenario's generator over the history's own "
@@ -185,11 +237,19 @@ def fit_history(history: str | Path, out: str | Path, *, base: str | Path | None
     if len(lines) == 0:
         raise OmsimError(f"{history}: no order lines left to fit (every line was dropped: {h.report.summary()})")
     base_sc = load_scenario(base) if base is not None else None
-    raw, cat = fit_scenario(lines, base_sc, days=days, name=f"fitted-{Path(history).name.split('.')[0]}")
+    cstats, matched = None, None
+    if len(h.cancellations):
+        from omsim.history.cancellations import cancellation_stats, match_cancellations
+        matched = match_cancellations(lines, h.cancellations)
+        cstats = cancellation_stats(lines, matched)
+    raw, cat = fit_scenario(lines, base_sc, days=days, name=f"fitted-{Path(history).name.split('.')[0]}",
+                            cancellations=cstats)
     out = Path(out)
     real = demand_statistics(lines)
     n_cancel = h.cancellations["order_id"].nunique() if len(h.cancellations) else 0
     real["cancellation_share"] = n_cancel / (real["orders"] + n_cancel)
+    if matched is not None:
+        real.update(_real_cancellations(lines, matched))
     tmp = out.with_name(out.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
     cat[["id", "price", "unit_cost", "popularity"]].to_csv(tmp / "catalogue.csv", index=False)
@@ -197,9 +257,16 @@ def fit_history(history: str | Path, out: str | Path, *, base: str | Path | None
     sc = load_scenario(tmp / "scenario.yaml")
     first = real["daily"].index[0].date()
     fitted = demand_statistics(demand_frame(sc, days=real["days"], start=first))
+    if sc.demand.cancellations is not None:
+        fitted.update(_fitted_cancellations(sc, real["days"]))      # the fitted horizon starts on `first`
     closed = [WEEKDAYS.index(w) for w in raw["demand"]["closed_weekdays"]]
     real["orders_on_closed"] = int(round(sum(real["weekday_share"][k] for k in closed) * real["orders"]))
-    (tmp / "fit-report.html").write_text(render(real, fitted, raw, time.perf_counter() - t0))
+    shown = raw
+    if cstats is not None and "cancellations" in raw["demand"]:
+        shown = dict(raw, demand=dict(raw["demand"], cancellations=dict(
+            raw["demand"]["cancellations"], **{f"_{k}": cstats[k] for k in ("lines", "matched", "no_customer",
+                                                                           "no_order")})))
+    (tmp / "fit-report.html").write_text(render(real, fitted, shown, time.perf_counter() - t0))
     out.mkdir(parents=True, exist_ok=True)
     for f in ("catalogue.csv", "scenario.yaml", "fit-report.html"):
         (tmp / f).replace(out / f)

@@ -17,7 +17,7 @@ from omsim.orders import DECISION_STATUSES, Order
 from omsim.ranges import spans
 from omsim.sim.demand import LEVELS
 from omsim.sim.events import EV
-from omsim.sim.states import BACKORDER_CODE, BACKORDERED, CANCELLED, HOLD_CODE, KINDS
+from omsim.sim.states import BACKORDER_CODE, BACKORDERED, CANCELLED, HOLD_CODE, KINDS, PARTIAL_CODE
 
 
 class Dispatch:
@@ -34,11 +34,12 @@ class Dispatch:
     def _lines_of(self, oids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR lines (ptr, sku, qty) of orders ``oids``, in that order."""
         dem = self.dem
-        if int(oids.max()) >= dem.n:
-            # Rows added during the run (exchanges, remainders): their lines are kept per row.
+        if int(oids.max()) >= dem.n or (self.cancels is not None and not self.extra_lines.keys().isdisjoint(
+                oids.tolist())):
+            # Rows added during the run (exchanges, remainders) or cut by a customer: lines kept per row.
             got = [self._row_lines(o) for o in oids.tolist()]
             ptr = np.zeros(oids.size + 1, dtype=np.int64)
-            np.cumsum(self.ot.lines[oids], out=ptr[1:])
+            np.cumsum([s.size for s, _ in got], out=ptr[1:])
             return (ptr, np.concatenate([s for s, _ in got]).astype(np.int64, copy=False),
                     np.concatenate([q for _, q in got]).astype(np.int64, copy=False))
         ptr, idx = spans(dem.line_ptr[oids], dem.line_ptr[oids + 1])
@@ -47,7 +48,7 @@ class Dispatch:
     def _row_lines(self, oid: int) -> tuple[np.ndarray, np.ndarray]:
         """(skus, qty) of one order row."""
         dem = self.dem
-        if oid < dem.n:
+        if oid < dem.n and oid not in self.extra_lines:
             a, b = dem.line_ptr[oid], dem.line_ptr[oid + 1]
             return dem.line_sku[a:b], dem.line_qty[a:b]
         return self.extra_lines[oid]
@@ -109,6 +110,8 @@ class Dispatch:
                     self._release_due[n] = True
                     self._at(float(times[-1]), self._release, n)
         st = da.status[:m]
+        if partial:
+            self._lost(oids, da, lp, m)
         todo: list[tuple[int, int, int]] = []      # (position in the run, row, status): backorders in order
         if none:
             if npk is None:
@@ -128,6 +131,17 @@ class Dispatch:
         # In decision order, as one order at a time would: backorders wait first in, first out.
         for j, row, code in todo:
             self._no_shipment(row, code, float(times[j]))
+
+    def _lost(self, oids: np.ndarray, da, lp, m: int) -> None:
+        """Count the unfilled units of partly allocated orders that no remainder row will wait for."""
+        lp = lp if lp is not None else self._line_ptr_of(oids)
+        part = np.flatnonzero(da.status[:m] == PARTIAL_CODE)
+        unf = np.add.reduceat(da.unfilled[: int(lp[m])], lp[:-1])[part]
+        if not self.batch and self.pol.no_stock != "cancel":
+            rem = da.rem_status[:m][part]
+            waits = ((rem == BACKORDER_CODE) | (rem == HOLD_CODE)) & (self.ot.kind[oids[part]] != 2)
+            unf = unf[~waits]
+        self.units_lost += int(unf.sum())
 
     def _line_ptr_of(self, oids: np.ndarray) -> np.ndarray:
         """Line offsets of ``oids`` as the engine saw them (concatenated in this order)."""
@@ -151,6 +165,7 @@ class Dispatch:
                 self._at(deadline, self._expire, oid)  # changes no decision of another order: no barrier
         elif status == "cancel":  # no stock under policy "cancel"
             ot.state[oid] = CANCELLED
+            self.units_lost += int(ot.units[oid] - ot.units_cancelled[oid])
             log.add(t, oid, EV["cancelled"], -1, log.code("no_stock"))
         # "partial"/"allocated" without shipments cannot happen
 
@@ -158,7 +173,7 @@ class Dispatch:
         """Cancel a backorder that waited too long."""
         if oid in self.backorders:
             t = self.env.now
-            self.backorders.drop(oid)
+            self.units_lost += int(self.backorders.drop(oid).qty.sum())
             self.engine.cancel(oid, t)
             self.ot.state[oid] = CANCELLED
             self.log.add(t, oid, EV["cancelled"], -1, self.log.code("max_wait"))

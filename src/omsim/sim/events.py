@@ -14,6 +14,7 @@ EVENTS: tuple[str, ...] = (
     "created", "payment_retry", "payment_failed", "paid", "allocated", "partial", "backordered", "held",
     "cancelled", "released", "picked", "pick_error", "packed", "missed_cutoff", "shipped", "delivered",
     "feedback", "return_requested", "return_received", "restocked", "scrapped", "refunded", "exchanged",
+    "customer_cancel",
 )
 EV = {name: i for i, name in enumerate(EVENTS)}
 

@@ -26,6 +26,8 @@ class Floor:
         # Only packages decided by now (the dispatcher may have decided later ones already).
         t = self.env.now
         pk = self.wq.take(n, t)
+        if self.cancels is not None:
+            pk = self.cancels.live(pk)
         if not pk.size:
             return
         P = self.P

@@ -56,6 +56,7 @@ from omsim.engine.floor import floors
 from omsim.fulfilment.backorders import BackorderQueue
 from omsim.rng import Streams
 from omsim.sim.book import Booking, WaveQueues
+from omsim.sim.cancellations import CustomerCancels
 from omsim.sim.carriers import Carriers
 from omsim.sim.demand import generate_demand
 from omsim.sim.dispatch import Dispatch
@@ -219,6 +220,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         self.pick_overtime_day = np.zeros((self.N, self.days + 1))  # hours of tours run on past closing
         self.daily_rows: list[dict] = []
         self.shipments_today = 0
+        self.units_lost = 0  # units no package, backorder or customer cancellation accounts for: lost sales
+        self.cancels = CustomerCancels.of(self)  # customer cancellations (demand.cancellations), or None
         if start is not None:
             start.seed(self)          # the snapshot's open orders: rows, engine commitments, wave queues
 
@@ -310,6 +313,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         env.process(self._daily())
         for node in range(self.N):
             env.process(self._reviews(node))
+        if self.cancels is not None:
+            self.cancels.start()
         # The cyclic garbage collector off while the clock runs: the model makes next to no reference
         # cycles (a few hundred objects in a 200-day run), and full collections over the run's
         # long-lived objects cost about 4% of a long run. Its state is put back whatever happens.

@@ -44,17 +44,33 @@ def replay_window(scenario, days: int) -> tuple[pd.DataFrame, np.ndarray]:
     the weekday-aligned shift described in the module docstring.
     """
     lines = scenario.demand._history.lines
-    clock = Clock.from_scenario(scenario)
-    local = lines["created_at"].dt.tz_convert(clock.tz.key).dt.tz_localize(None)
-    hour = pd.Timedelta(hours=1)
-    h = ((local - pd.Timestamp(clock._origin)) / hour).to_numpy(np.float64)
-    end = 24.0 * days
-    if not ((h >= 0) & (h < end)).any() and len(h):
-        first = local.min().normalize()
-        lag = (clock.start.weekday() - first.weekday()) % 7      # first day with the start's weekday
-        h = ((local - (first + pd.Timedelta(days=lag))) / hour).to_numpy(np.float64)
-    keep = (h >= 0) & (h < end)
+    h = replay_hours(scenario, days)
+    keep = (h >= 0) & (h < 24.0 * days)
     return lines[keep], h[keep]
+
+
+def replay_hours(scenario, days: int, created_at: pd.Series | None = None) -> np.ndarray:
+    """Engine hours of timestamps ``created_at`` (default: the kept lines') on the replay's clock, with the
+    history's shift (see the module docstring): the same for its cancellations as for its orders."""
+    lines = scenario.demand._history.lines
+    clock = Clock.from_scenario(scenario)
+    hour = pd.Timedelta(hours=1)
+
+    def local(t: pd.Series) -> pd.Series:
+        return t.dt.tz_convert(clock.tz.key).dt.tz_localize(None)
+
+    kept = local(lines["created_at"])
+    h = ((kept - pd.Timestamp(clock._origin)) / hour).to_numpy(np.float64)
+    origin = pd.Timestamp(clock._origin)
+    if not ((h >= 0) & (h < 24.0 * days)).any() and len(h):
+        first = kept.min().normalize()
+        lag = (clock.start.weekday() - first.weekday()) % 7      # first day with the start's weekday
+        origin = first + pd.Timedelta(days=lag)
+        if created_at is None:
+            return ((kept - origin) / hour).to_numpy(np.float64)
+    if created_at is None:
+        return h
+    return ((local(created_at) - origin) / hour).to_numpy(np.float64)
 
 
 def _regions_of(scenario, sel: pd.DataFrame, first: np.ndarray, u: np.ndarray, path: str) -> np.ndarray:

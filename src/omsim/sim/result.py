@@ -22,7 +22,7 @@ they count in costs, units and the ledger, not in the order KPIs.
 ``pick_accuracy``         order lines picked right the first time / lines picked
 ``picker_utilisation``    picker busy hours / picker shift hours
 ``backorder_rate``        accepted orders that waited for stock at some point
-``cancel_rate``           orders cancelled (no stock, or waited too long)
+``cancel_rate``           orders cancelled (no stock, or waited too long; not by their customer)
 ``stockout_rate``         order lines of accepted orders not fully available at their first decision
 ``inventory_turnover``    cost of units shipped / mean inventory value, annualised (x 365 / days)
 ``return_rate``           delivered orders returned
@@ -35,7 +35,11 @@ Also reported: ``orders_accepted``, ``orders_shipped``, ``handling_cost``,
 ``packages_picked_per_tour``, ``payment_failure_rate``, ``exchanges``,
 ``remainders``, ``units_shipped``, ``days``, ``seed``; when the run replays a
 history (``demand.history``), ``history_skus_added`` (SKUs of the history the
-catalogue lacked, added on load) and an orders column ``history_id``.
+catalogue lacked, added on load) and an orders column ``history_id``; when it
+has customer cancellations (``demand.cancellations``), ``customer_cancel_rate``
+(orders a customer cancelled units of / orders), ``customer_cancellations``,
+``customer_cancel_units``, ``customer_cancel_units_too_late`` and
+``customer_cancel_lines_unmatched`` (see :mod:`omsim.sim.cancellations`).
 
 The unfilled units of a partly allocated order that the engine chose not to
 ship although stock was there (package limit, or dearer than a lost sale) are
@@ -63,8 +67,10 @@ KPI_NAMES = ("orders", "orders_accepted", "orders_delivered", "orders_shipped", 
              "packer_utilisation", "pick_wait_mean_h", "tours", "packages_picked_per_tour", "backorder_rate",
              "cancel_rate", "payment_failure_rate", "stockout_rate", "inventory_turnover", "return_rate",
              "refund_total", "exchanges", "remainders", "satisfaction_mean", "units_shipped", "days", "seed")
-#: KPIs only some runs have (``history_skus_added``: runs that replay ``demand.history``).
-KPI_OPTIONAL = ("history_skus_added",)
+#: KPIs only some runs have (``history_skus_added``: runs that replay ``demand.history``; ``customer_*``: runs
+#: with ``demand.cancellations``).
+KPI_OPTIONAL = ("history_skus_added", "customer_cancel_rate", "customer_cancellations", "customer_cancel_units",
+                "customer_cancel_units_too_late", "customer_cancel_lines_unmatched")
 
 
 class _Lazy:
@@ -369,6 +375,10 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
         values = [float(np.dot(inv.on_hand.sum(0), sim.unit_cost))]
     mean_value = float(np.mean(values))
     lines_acc = ot.lines[sl][accepted].sum()
+    by_customer = np.zeros(n, dtype=bool)           # rows their customer cancelled whole
+    cancels = getattr(sim, "cancels", None)
+    if cancels is not None:
+        by_customer[cancels.rows] = True
     kpis = {
         "orders": int(m.sum()),
         "orders_accepted": int(accepted.sum()),
@@ -397,7 +407,7 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
         "tours": int(sim.tours),
         "packages_picked_per_tour": _rate(_packages_released(sim), sim.tours),
         "backorder_rate": _rate((ot.was_backordered[sl] & accepted).sum(), accepted.sum()),
-        "cancel_rate": _rate((m & (state == CANCELLED)).sum(), m.sum()),
+        "cancel_rate": _rate((m & (state == CANCELLED) & ~by_customer).sum(), m.sum()),
         "payment_failure_rate": _rate((m & (state == PAY_FAILED)).sum(), m.sum()),
         "stockout_rate": _rate(ot.lines_short[sl][accepted].sum(), lines_acc),
         "inventory_turnover": (shipped_units_cost / mean_value * 365.0 / sim.days) if mean_value > 0 else float("nan"),
@@ -412,6 +422,11 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
     }
     if sim.sc.demand.history is not None:
         kpis["history_skus_added"] = int(sim.sc.demand._skus_added)
+    if cancels is not None:
+        hit = np.zeros(n, dtype=bool)
+        hit[sorted(cancels.orders)] = True
+        kpis["customer_cancel_rate"] = _rate((m & hit).sum(), m.sum())
+        kpis.update(cancels.kpis())
     return kpis
 
 

@@ -9,7 +9,7 @@ class OrderTable:
 
     _F8 = ("created_h", "paid_h", "promised_h", "delivered_h", "returned_h", "satisfaction", "last_delivery_h")
     _F8_ZERO = ("ship_cost", "handling_cost")
-    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines", "pkg0")
+    _I8 = ("units", "units_first", "units_shipped", "parent", "lines_short", "lines", "pkg0", "units_cancelled")
     # region and level are int64: the engine takes them as such, without a conversion per call.
     _SMALL = (("region", np.int64), ("level", np.int64), ("channel", np.int8), ("state", np.int8), ("kind", np.int8),
               ("packages", np.int32), ("pending", np.int32), ("wrong", np.bool_), ("was_backordered", np.bool_))

@@ -1,0 +1,108 @@
+"""Which order a history's cancellation cancels (the matching rule), and what the matches look like.
+
+A UCI cancellation invoice (``C...``) names a customer, stock codes and
+units, not the invoice it cancels. The rule: each cancellation line cancels
+the **latest order of the same customer, placed at or before the
+cancellation, that has a line of the same SKU** (its units: at most those
+the order has of it). A cancellation line matches nothing when it has no
+customer id (``no_customer``) or when that customer has no such earlier
+order in the history (``no_order``: the order was placed before the file
+starts, or under another id). The lines of one cancellation invoice that
+match one order are one cancellation of that order, at the invoice's time.
+
+On the Online Retail II sheet 2009-2010 this matches 85 % of the 9,581
+cancellation lines, in 3,503 of the 20,573 orders (17 %); the delay from
+the order to its cancellation has median 224 h (p10 2.5 h, p90 1,511 h):
+most come after the goods have left, as credits, which a simulation counts
+as too late to cancel.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Outcome of matching a cancellation line, in code order.
+MATCH = ("matched", "no_customer", "no_order")
+
+
+def match_cancellations(lines: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+    """Match each cancellation line to the order it cancels (see the module docstring).
+
+    Parameters
+    ----------
+    lines, cancellations
+        :func:`omsim.history.load_history`'s ``lines`` and ``cancellations``
+        (``order_id``, ``created_at``, ``sku``, ``qty``, ``customer_id`` when given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cancellation line, in time order: ``cancel_id``, ``created_at``, ``sku``, ``qty``
+        (units named), ``match`` (one of :data:`MATCH`), ``order_id`` (the matched order, or missing),
+        ``ordered`` (its units of the SKU, 0 when unmatched) and ``delay_h`` (order to cancellation,
+        NaN when unmatched).
+    """
+    c = pd.DataFrame({"cancel_id": cancellations["order_id"].astype(str).to_numpy(),
+                      "created_at": cancellations["created_at"].to_numpy(),
+                      "sku": cancellations["sku"].astype(str).to_numpy(),
+                      "qty": cancellations["qty"].to_numpy(np.int64),
+                      "customer_id": (cancellations["customer_id"].astype("string").to_numpy(dtype=object)
+                                      if "customer_id" in cancellations else np.full(len(cancellations), None))})
+    c = c.sort_values("created_at", kind="stable").reset_index(drop=True)
+    c["row"] = np.arange(len(c))
+    out = c.assign(match="no_customer", order_id=pd.array([None] * len(c), dtype="string"), ordered=0,
+                   delay_h=np.nan)
+    known = pd.notna(c["customer_id"])
+    if "customer_id" not in lines or not known.any() or not len(lines):
+        return out.drop(columns=["row", "customer_id"])
+    # The order's units per (order, sku) and its first time: an order's lines may repeat a SKU.
+    ol = pd.DataFrame({"order_id": lines["order_id"].astype(str).to_numpy(),
+                       "customer_id": lines["customer_id"].astype("string").to_numpy(dtype=object),
+                       "sku": lines["sku"].astype(str).to_numpy(), "qty": lines["qty"].to_numpy(np.int64),
+                       "t": lines["created_at"].to_numpy()})
+    ol = ol[pd.notna(ol["customer_id"])]
+    g = ol.groupby(["order_id", "sku"], sort=False).agg(customer_id=("customer_id", "first"),
+                                                       qty=("qty", "sum"), t=("t", "min")).reset_index()
+    g = g.sort_values("t", kind="stable")
+    q = c[known].sort_values("created_at", kind="stable")
+    m = pd.merge_asof(q, g.rename(columns={"qty": "ordered"}), left_on="created_at", right_on="t",
+                      by=["customer_id", "sku"], direction="backward", allow_exact_matches=True)
+    m = m.set_index("row")
+    rows = m.index.to_numpy()
+    hit = m["order_id"].notna().to_numpy()
+    out.loc[rows, "match"] = np.where(hit, "matched", "no_order")
+    out.loc[rows[hit], "order_id"] = m["order_id"].to_numpy(dtype=object)[hit]
+    out.loc[rows[hit], "ordered"] = m["ordered"].to_numpy()[hit].astype(np.int64)
+    d = (m["created_at"] - m["t"]) / pd.Timedelta(hours=1)
+    out.loc[rows[hit], "delay_h"] = d.to_numpy(np.float64)[hit]
+    return out.drop(columns=["row", "customer_id"])
+
+
+def _line_probability(n_lines: np.ndarray, target: float) -> float:
+    """The probability p of naming each line such that orders of ``n_lines`` lines, naming at least one,
+    name on average the share ``target`` of their lines: E[max(Bin(L, p), 1)] / L = p + (1 - p)^L / L."""
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        p = 0.5 * (lo + hi)
+        lo, hi = (p, hi) if float(np.mean(p + (1.0 - p) ** n_lines / n_lines)) < target else (lo, p)
+    return 0.5 * (lo + hi)
+
+
+def cancellation_stats(lines: pd.DataFrame, matched: pd.DataFrame) -> dict:
+    """What the fit keeps of the matches: ``share`` (orders with a matched cancellation / orders),
+    ``line_share`` (the probability of naming each line that gives such orders, naming at least one, the
+    observed mean share of their lines named), ``delay_h`` (``[hour, count]`` rows of
+    the delays in whole hours), and the counts ``lines``, ``matched``, ``no_customer``, ``no_order``."""
+    hit = matched[matched["match"] == "matched"]
+    n_orders = lines["order_id"].nunique()
+    per_order_lines = lines.groupby("order_id", sort=False)["sku"].nunique()
+    named = hit.groupby("order_id", sort=False)["sku"].nunique()
+    n_lines = per_order_lines.reindex(named.index).to_numpy(np.float64)
+    line_share = _line_probability(n_lines, float(np.minimum(named / n_lines, 1.0).mean())) if len(named) else 1.0
+    # One delay per cancellation of an order (its invoice), not per line.
+    first = hit.drop_duplicates(["cancel_id", "order_id"])
+    hours, counts = np.unique(np.floor(first["delay_h"].to_numpy(np.float64)).astype(np.int64), return_counts=True)
+    counts_by = matched["match"].value_counts()
+    return {"share": float(named.size / n_orders) if n_orders else 0.0, "line_share": line_share,
+            "delay_h": [[int(h), int(k)] for h, k in zip(hours, counts)],
+            "lines": int(len(matched)), **{k: int(counts_by.get(k, 0)) for k in MATCH}}

@@ -48,6 +48,14 @@ def check_fit(real: dict, fit: dict) -> None:
         assert abs(a - b) <= share_tol(a, fit["lines"], 0.03), ("top SKU share", f, a, b)
     p = real["repeat_customer_share"]
     assert abs(fit["repeat_customer_share"] - p) <= share_tol(p, n, 0.03)
+    # Customer cancellations: orders cancelled in part, the share of their lines named, the delay.
+    p = real["cancel_share"]
+    assert abs(fit["cancel_share"] - p) <= share_tol(p, n, 0.01), ("cancel share", p, fit["cancel_share"])
+    m = max(1, int(p * n))
+    assert abs(fit["cancel_line_share"] - real["cancel_line_share"]) <= share_tol(real["cancel_line_share"], m, 0.03)
+    # Delay: each median inside the other's quartiles (a week's extract has about twenty cancellations).
+    rq, fq = real["cancel_delay_q"], fit["cancel_delay_q"]
+    assert rq[1] <= fq[2] <= rq[3] and fq[1] <= rq[2] <= fq[3], ("cancellation delay quartiles", rq, fq)
 
 
 def test_fit_reproduces_the_shipped_extract(tmp_path):

@@ -217,10 +217,10 @@ def test_register_backorders_refuses_what_commit_refuses_and_registers_nothing_t
 @pytest.mark.parametrize("columns", [False, True])
 def test_cancel_a_cut_releases_those_units_and_an_emptied_package_gives_capacity_back(columns):
     sc = scenario_from_dict(small_scenario_dict(2, 1, 3, policies={"max_packages": 2, "split_penalty": 0.0}))
-    eng = engine_with(sc, [[4, 0, 3], [0, 4, 0]], explain=False)
+    eng = engine_with(sc, [[4, 0, 3], [0, 4, 0]])
     order = Order(7, 1.0, 0, "standard", np.array([0, 1, 2]), np.array([2, 3, 1]))
     if columns:
-        _decide_both(engine_with(sc, [[4, 0, 3], [0, 4, 0]], explain=False), eng, [order], [1.0], False)
+        _decide_both(engine_with(sc, [[4, 0, 3], [0, 4, 0]]), eng, [order], [1.0], False)
     else:
         eng.commit(eng.decide(order, 1.0), 1.0)
     d = eng.committed(7)

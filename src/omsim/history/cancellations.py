@@ -42,40 +42,47 @@ def match_cancellations(lines: pd.DataFrame, cancellations: pd.DataFrame) -> pd.
         ``ordered`` (its units of the SKU, 0 when unmatched) and ``delay_h`` (order to cancellation,
         NaN when unmatched).
     """
-    c = pd.DataFrame({"cancel_id": cancellations["order_id"].astype(str).to_numpy(),
-                      "created_at": cancellations["created_at"].to_numpy(),
-                      "sku": cancellations["sku"].astype(str).to_numpy(),
-                      "qty": cancellations["qty"].to_numpy(np.int64),
-                      "customer_id": (cancellations["customer_id"].astype("string").to_numpy(dtype=object)
-                                      if "customer_id" in cancellations else np.full(len(cancellations), None))})
-    c = c.sort_values("created_at", kind="stable").reset_index(drop=True)
-    c["row"] = np.arange(len(c))
+    ct = _ns(cancellations["created_at"])
+    order = np.argsort(ct, kind="stable")
+    cust = (cancellations["customer_id"].astype("string").to_numpy(dtype=object)[order]
+            if "customer_id" in cancellations else np.full(len(cancellations), None, dtype=object))
+    c = pd.DataFrame({"cancel_id": cancellations["order_id"].astype(str).to_numpy()[order],
+                      "created_at": cancellations["created_at"].iloc[order].reset_index(drop=True),
+                      "sku": cancellations["sku"].astype(str).to_numpy()[order],
+                      "qty": cancellations["qty"].to_numpy(np.int64)[order]})
     out = c.assign(match="no_customer", order_id=pd.array([None] * len(c), dtype="string"), ordered=0,
                    delay_h=np.nan)
-    known = pd.notna(c["customer_id"])
-    if "customer_id" not in lines or not known.any() or not len(lines):
-        return out.drop(columns=["row", "customer_id"])
-    # The order's units per (order, sku) and its first time: an order's lines may repeat a SKU.
-    ol = pd.DataFrame({"order_id": lines["order_id"].astype(str).to_numpy(),
-                       "customer_id": lines["customer_id"].astype("string").to_numpy(dtype=object),
-                       "sku": lines["sku"].astype(str).to_numpy(), "qty": lines["qty"].to_numpy(np.int64),
-                       "t": lines["created_at"].to_numpy()})
-    ol = ol[pd.notna(ol["customer_id"])]
-    g = ol.groupby(["order_id", "sku"], sort=False).agg(customer_id=("customer_id", "first"),
-                                                       qty=("qty", "sum"), t=("t", "min")).reset_index()
-    g = g.sort_values("t", kind="stable")
-    q = c[known].sort_values("created_at", kind="stable")
-    m = pd.merge_asof(q, g.rename(columns={"qty": "ordered"}), left_on="created_at", right_on="t",
-                      by=["customer_id", "sku"], direction="backward", allow_exact_matches=True)
-    m = m.set_index("row")
-    rows = m.index.to_numpy()
-    hit = m["order_id"].notna().to_numpy()
+    known = np.flatnonzero(pd.notna(cust))
+    if "customer_id" not in lines or not known.size or not len(lines):
+        return out
+    # The order's units per (order, sku) and its first time: an order's lines may repeat a SKU. Keys as
+    # integer codes (customer and SKU factorised over both frames), times as int64 ns.
+    lcust = lines["customer_id"].astype("string").to_numpy(dtype=object)
+    cc, _ = pd.factorize(np.concatenate([lcust, cust]), use_na_sentinel=True)
+    sk, _ = pd.factorize(np.concatenate([lines["sku"].astype(str).to_numpy(), c["sku"].to_numpy()]))
+    n = len(lines)
+    oid, oid_names = pd.factorize(lines["order_id"].astype(str).to_numpy())
+    ol = pd.DataFrame({"o": oid, "k": cc[:n], "s": sk[:n], "qty": lines["qty"].to_numpy(np.int64),
+                       "t": _ns(lines["created_at"])})
+    ol = ol[ol["k"] >= 0]
+    g = ol.groupby(["o", "s"], sort=False).agg(k=("k", "first"), ordered=("qty", "sum"), t=("t", "min"))
+    g = g.reset_index().sort_values("t", kind="stable")
+    q = pd.DataFrame({"row": known, "k": cc[n:][known], "s": sk[n:][known], "ct": ct[order][known]})
+    m = pd.merge_asof(q, g, left_on="ct", right_on="t", by=["k", "s"], direction="backward",
+                      allow_exact_matches=True)
+    rows = m["row"].to_numpy()
+    hit = m["o"].notna().to_numpy()
     out.loc[rows, "match"] = np.where(hit, "matched", "no_order")
-    out.loc[rows[hit], "order_id"] = m["order_id"].to_numpy(dtype=object)[hit]
+    o = m["o"].to_numpy()[hit].astype(np.int64)
+    out.loc[rows[hit], "order_id"] = np.asarray(oid_names, dtype=object)[o]
     out.loc[rows[hit], "ordered"] = m["ordered"].to_numpy()[hit].astype(np.int64)
-    d = (m["created_at"] - m["t"]) / pd.Timedelta(hours=1)
-    out.loc[rows[hit], "delay_h"] = d.to_numpy(np.float64)[hit]
-    return out.drop(columns=["row", "customer_id"])
+    out.loc[rows[hit], "delay_h"] = (m["ct"].to_numpy()[hit] - m["t"].to_numpy()[hit]) / 3.6e12
+    return out
+
+
+def _ns(t: pd.Series) -> np.ndarray:
+    """Timestamps (timezone-aware) as int64 nanoseconds since the epoch, UTC."""
+    return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy().view(np.int64)
 
 
 def _line_probability(n_lines: np.ndarray, target: float) -> float:
@@ -90,15 +97,17 @@ def _line_probability(n_lines: np.ndarray, target: float) -> float:
 
 def cancellation_stats(lines: pd.DataFrame, matched: pd.DataFrame) -> dict:
     """What the fit keeps of the matches: ``share`` (orders with a matched cancellation / orders),
-    ``line_share`` (the probability of naming each line that gives such orders, naming at least one, the
-    observed mean share of their lines named), ``delay_h`` (``[hour, count]`` rows of
+    ``line_share`` (the probability of naming each line that gives orders drawn at random, naming at least
+    one, the mean share of their lines named observed on the cancelled orders), ``delay_h`` (``[hour, count]`` rows of
     the delays in whole hours), and the counts ``lines``, ``matched``, ``no_customer``, ``no_order``."""
     hit = matched[matched["match"] == "matched"]
     n_orders = lines["order_id"].nunique()
     per_order_lines = lines.groupby("order_id", sort=False)["sku"].nunique()
     named = hit.groupby("order_id", sort=False)["sku"].nunique()
     n_lines = per_order_lines.reindex(named.index).to_numpy(np.float64)
-    line_share = _line_probability(n_lines, float(np.minimum(named / n_lines, 1.0).mean())) if len(named) else 1.0
+    # The generator cancels orders drawn at random: p is solved over every order's lines, not the cancelled ones'.
+    line_share = (_line_probability(per_order_lines.to_numpy(np.float64), float(np.minimum(named / n_lines, 1.0).mean()))
+                  if len(named) else 1.0)
     # One delay per cancellation of an order (its invoice), not per line.
     first = hit.drop_duplicates(["cancel_id", "order_id"])
     hours, counts = np.unique(np.floor(first["delay_h"].to_numpy(np.float64)).astype(np.int64), return_counts=True)

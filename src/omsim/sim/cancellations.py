@@ -43,9 +43,12 @@ units cancelled / named. KPIs: ``customer_cancellations``,
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
+from omsim.ranges import spans
 from omsim.sim.events import EV
 from omsim.sim.states import ACTIVE, BACKORDERED, CANCELLED, PENDING
 
@@ -190,8 +193,6 @@ class CustomerCancels:
 
     def _cut_backorder(self, r: int, want: dict, t: float) -> int:
         """Take named units off what backorder ``r`` waits for."""
-        import dataclasses
-
         sim = self.sim
         order = sim.backorders.orders[r]
         cut = self._take(order.skus, order.qty, want)
@@ -228,7 +229,6 @@ def _csr(t: np.ndarray, oid: np.ndarray, ptr: np.ndarray, sku: np.ndarray, qty: 
     """The cancellations in time order (stable)."""
     order = np.argsort(t, kind="stable")
     counts = np.diff(ptr)[order]
-    from omsim.ranges import spans
     new_ptr, idx = spans(ptr[:-1][order], ptr[1:][order])
     assert new_ptr[-1] == counts.sum()
     return t[order], oid[order], new_ptr, sku[idx], qty[idx]
@@ -245,7 +245,6 @@ def generated_cancellations(dem, streams, spec):
     w = np.array([x for _, x in spec.delay_h], dtype=np.float64)
     cdf = np.cumsum(w / w.sum())
     delay = hours[np.minimum(np.searchsorted(cdf, u[hit, 1], side="right"), hours.size - 1)] + u[hit, 2]
-    from omsim.ranges import spans
     lp, idx = spans(dem.line_ptr[hit], dem.line_ptr[hit + 1])
     pick = rng.random(idx.size) < spec.line_share
     # An order none of whose lines was named names one, drawn uniformly.

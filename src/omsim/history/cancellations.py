@@ -55,16 +55,19 @@ def match_cancellations(lines: pd.DataFrame, cancellations: pd.DataFrame) -> pd.
     known = np.flatnonzero(pd.notna(cust))
     if "customer_id" not in lines or not known.size or not len(lines):
         return out
-    # The order's units per (order, sku) and its first time: an order's lines may repeat a SKU. Keys as
+    # Only the lines of customers that cancel something, of the SKUs they cancel, can match: those first.
+    # Then the order's units per (order, sku) and its first time (an order's lines may repeat a SKU), keys as
     # integer codes (customer and SKU factorised over both frames), times as int64 ns.
-    lcust = lines["customer_id"].astype("string").to_numpy(dtype=object)
+    lc = lines["customer_id"].astype("string")
+    ls = lines["sku"].astype(str)
+    sel = np.flatnonzero((lc.isin(pd.unique(cust[known])) & ls.isin(pd.unique(c["sku"].to_numpy()[known]))).to_numpy())
+    lcust = lc.to_numpy(dtype=object)[sel]
     cc, _ = pd.factorize(np.concatenate([lcust, cust]), use_na_sentinel=True)
-    sk, _ = pd.factorize(np.concatenate([lines["sku"].astype(str).to_numpy(), c["sku"].to_numpy()]))
-    n = len(lines)
-    oid, oid_names = pd.factorize(lines["order_id"].astype(str).to_numpy())
-    ol = pd.DataFrame({"o": oid, "k": cc[:n], "s": sk[:n], "qty": lines["qty"].to_numpy(np.int64),
-                       "t": _ns(lines["created_at"])})
-    ol = ol[ol["k"] >= 0]
+    sk, _ = pd.factorize(np.concatenate([ls.to_numpy(dtype=object)[sel], c["sku"].to_numpy(dtype=object)]))
+    n = sel.size
+    oid, oid_names = pd.factorize(lines["order_id"].astype(str).to_numpy(dtype=object)[sel])
+    ol = pd.DataFrame({"o": oid, "k": cc[:n], "s": sk[:n], "qty": lines["qty"].to_numpy(np.int64)[sel],
+                       "t": _ns(lines["created_at"].iloc[sel])})
     g = ol.groupby(["o", "s"], sort=False).agg(k=("k", "first"), ordered=("qty", "sum"), t=("t", "min"))
     g = g.reset_index().sort_values("t", kind="stable")
     q = pd.DataFrame({"row": known, "k": cc[n:][known], "s": sk[n:][known], "ct": ct[order][known]})

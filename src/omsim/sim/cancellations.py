@@ -272,10 +272,12 @@ def _replayed(sim):
              np.zeros(0, np.int64), 0)
     if not len(c):
         return empty
+    h = replay_hours(sc, sim.days, c["created_at"])
+    c = c[(h >= 0) & (h < sim.end_h)]                     # the horizon's: only those can cancel a replayed order
+    if not len(c):
+        return empty
     m = match_cancellations(hist.lines, c)
     h = replay_hours(sc, sim.days, m["created_at"])
-    inside = (h >= 0) & (h < sim.end_h)
-    m, h = m[inside], h[inside]
     row = pd.Index(np.asarray(dem.order_ids, dtype=object).astype(str)).get_indexer(
         m["order_id"].astype(object).where(m["order_id"].notna(), "").to_numpy(dtype=object))
     ok = (m["match"].to_numpy() == "matched") & (row >= 0)

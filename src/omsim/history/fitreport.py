@@ -140,6 +140,16 @@ def figures(real: dict, fit: dict) -> dict[str, Figure]:
            ylabel="share of lines")
     ax.legend()
     out["sku_curve"] = fig
+    if real.get("cancel_delay_h", np.zeros(0)).size and fit.get("cancel_delay_h", np.zeros(0)).size:
+        fig = Figure(figsize=(7.5, 3.6), layout="constrained")
+        ax = fig.add_subplot()
+        for d, lab in ((real, "real"), (fit, "fitted")):
+            v = np.sort(d["cancel_delay_h"]) / 24.0
+            ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", label=f"{lab} ({d['cancel_share']:.1%} of orders)")
+        ax.set(xscale="symlog", title="Customer cancellations: delay from the order (CDF)", xlabel="days",
+               ylabel="share cancelled within x")
+        ax.legend()
+        out["cancel_delay"] = fig
     return out
 
 
@@ -170,12 +180,13 @@ def cancellation_statistics(order_lines: np.ndarray, order_of: np.ndarray, lines
     and its delay (h)."""
     n = order_lines.size
     if not order_of.size:
-        return {"cancel_share": 0.0, "cancel_line_share": float("nan"), "cancel_delay_q": [float("nan")] * 6}
+        return {"cancel_share": 0.0, "cancel_line_share": float("nan"), "cancel_delay_q": [float("nan")] * 6,
+                "cancel_delay_h": np.zeros(0)}
     per = np.bincount(order_of, weights=lines_named, minlength=n)
     hit = np.flatnonzero(per > 0)
     return {"cancel_share": hit.size / n,
             "cancel_line_share": float(np.minimum(per[hit] / order_lines[hit], 1.0).mean()),
-            "cancel_delay_q": np.quantile(delay_h, QUANTILES).tolist()}
+            "cancel_delay_q": np.quantile(delay_h, QUANTILES).tolist(), "cancel_delay_h": np.asarray(delay_h)}
 
 
 def _real_cancellations(lines: pd.DataFrame, matched: pd.DataFrame) -> dict:

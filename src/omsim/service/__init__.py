@@ -7,6 +7,7 @@ __all__ = ["Service", "Settings", "create_app", "serve"]
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Open the database (OmsimError when it cannot be), then serve until interrupted (one process: one writer)."""
+    import gc
     import sys
 
     import uvicorn
@@ -16,4 +17,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     # durable order's wait near its fsync (a little more switching, no measurable CPU).
     sys.setswitchinterval(0.0005)
     service = Service(settings)
-    uvicorn.run(create_app(settings, service), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(settings, service)
+    # Everything loaded so far (modules, the scenario, the state) lives as long as the server: out of the
+    # garbage collector's sight, its full collections stop rescanning it (~15 % of a durable order's CPU).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from omsim.cli import main
 from omsim.errors import OmsimError
-from omsim.plan import make_plan, read_open_orders, read_stock, to_hours
+from omsim.inputs import read_open_orders, read_stock, to_hours
+from omsim.plan import make_plan
 from omsim.scenario import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

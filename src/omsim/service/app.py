@@ -36,7 +36,8 @@ log = logging.getLogger("omsim.service")
 def _first_engine(scenario, stock: str | None):
     """The engine before the first event: the scenario's stock, or ``stock`` (CSV node,sku,on_hand)."""
     from omsim.engine import DecisionEngine
-    from omsim.plan import _build_engine, read_stock
+    from omsim.inputs import read_stock
+    from omsim.plan import _build_engine
 
     if stock is None:
         return DecisionEngine.from_scenario(scenario)

@@ -8,7 +8,7 @@ simulates the next days forward from today's real state:
 - ``snapshot.json``: ``format`` / ``format_version``, ``at`` (the instant of
   the state, an aware datetime), ``at_h`` and ``clock`` (``start``,
   ``timezone``: the live engine's hours), ``reserved_units``;
-- ``stock.csv`` (node, sku, on_hand[, safety], as :func:`omsim.plan.read_stock`
+- ``stock.csv`` (node, sku, on_hand[, safety], as :func:`omsim.inputs.read_stock`
   reads it): the on hand replaces the scenario's initial stock;
 - ``open_orders.json``: each open order (allocated, not fully shipped) with
   its decision exactly as the live engine committed it
@@ -247,7 +247,7 @@ def _open_orders(path: Path, data: dict, scenario, shift_h: float) -> list[OpenO
 
 
 def _backlog(path: Path, scenario) -> np.ndarray:
-    from omsim.plan import _int_cell, _raise_all, _read_rows
+    from omsim.inputs import _int_cell, _raise_all, _read_rows
 
     shown, rows = _read_rows(path, ("node", "backlog_units"), (), "node backlog")
     node = {n: i for i, n in enumerate(scenario.node_ids)}
@@ -290,7 +290,7 @@ def read_start(directory, scenario) -> Start:
         does not fit the scenario (the file and the field named), or open
         orders that do not account for the reserved units and node backlog.
     """
-    from omsim.plan import read_stock
+    from omsim.inputs import read_stock
 
     root = Path(directory)
     if not root.is_dir():

@@ -253,17 +253,26 @@ def dyadic_worlds(draw):
         qty = draw(st.lists(st.sampled_from([4, 2, 1]), min_size=L, max_size=L))
         orders.append(Order(100 + i, t, draw(st.integers(0, R - 1)), draw(st.sampled_from(LEVELS)),
                             np.array(skus, dtype=np.int64), np.array(qty, dtype=np.int64)))
-    return sc, on_hand, safety, units_cap, orders
+    # service-days the carriers have closed besides those the orders fill (runs of them close a service)
+    K = len(services)
+    day = int(t // 24)
+    closed = draw(st.sets(st.tuples(st.integers(day, day + 10), st.integers(0, K - 1)), max_size=12))
+    if draw(st.booleans()):
+        k, first, run = draw(st.integers(0, K - 1)), draw(st.integers(day, day + 2)), draw(st.integers(5, 10))
+        closed |= {(d, k) for d in range(first, first + run)}
+    return sc, on_hand, safety, units_cap, orders, closed
 
 
 @given(world=dyadic_worlds())
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_kernel_decides_as_the_slow_reference(world):
-    sc, on_hand, safety, units_cap, orders = world
+    sc, on_hand, safety, units_cap, orders, closed = world
     engine = engine_with(sc, on_hand, safety, capacity_units_per_day=units_cap)
     assert engine._kernel_covers("cheapest")
     *history, order = orders
     engine.decide_commit_many(history, [o.created_h for o in history])
+    engine._full |= closed          # as if the carriers had no room left on those days
+    engine._full_ver += 1
     t = order.created_h
     want = reference_decide(sc, engine, order, t, units_cap)
     got = engine._decide_compiled(order, t, "cheapest")

@@ -44,6 +44,8 @@ class Carriers:
         ot, log, ps = self.ot, self.log, self.sc.post_sales
         self.open_orders -= int(oids.size)
         ot.state[oids] = DONE
+        r0 = ot.pkg0[oids]
+        self.P.closed[spans(r0, r0 + ot.packages[oids])[1]] = True     # no one reads these packages again
         t_del = ot.last_delivery_h[oids]
         ot.delivered_h[oids] = t_del
         keep = t_del <= self.end_h
@@ -91,10 +93,31 @@ class Carriers:
         if ps.inspection_batch_h > 0:
             b = ps.inspection_batch_h
             t_done = np.ceil(t_done / b - 1e-9) * b
-        for o, td, ux in zip(oids.tolist(), t_done.tolist(), u[:, 2].tolist()):
-            if td <= self.end_h:
-                batch = self.inspections.get(td)
-                if batch is None:
-                    batch = self.inspections[td] = []
-                    self._at_engine(td, self._inspect_batch, td)
-                batch.append((o, ux < ps.exchange_share))
+        desk = t_done <= self.end_h
+        self._keep_returns(oids[desk])
+        for o, td, ux in zip(oids[desk].tolist(), t_done[desk].tolist(), u[desk, 2].tolist()):
+            batch = self.inspections.get(td)
+            if batch is None:
+                batch = self.inspections[td] = []
+                self._at_engine(td, self._inspect_batch, td)
+            batch.append((o, ux < ps.exchange_share))
+
+    def _keep_returns(self, oids: np.ndarray) -> None:
+        """What the returns desk reads of these complete orders, copied (their rows are final, and a streamed run
+        releases them): per order, its packages' lines (SKU, units, node) and its region, level and channel."""
+        if oids.size == 0:
+            return
+        ot, P = self.ot, self.P
+        r0 = ot.pkg0[oids]
+        npk = ot.packages[oids].astype(np.int64)
+        _, rows = spans(r0, r0 + npk)
+        la, lb = P.line_a[rows], P.line_b[rows]
+        _, lidx = spans(la, lb)
+        sku, qty, node = P.sku[lidx], P.qty[lidx], np.repeat(P.node[rows], lb - la)
+        ends = np.cumsum(P.line_b[r0 + npk - 1] - P.line_a[r0]).tolist()
+        reg, lev, ch = ot.region[oids].tolist(), ot.level[oids].tolist(), ot.channel[oids].tolist()
+        x = 0
+        for i, o in enumerate(oids.tolist()):
+            y = ends[i]
+            self.returning[o] = (sku[x:y], qty[x:y], node[x:y], (reg[i], lev[i], ch[i]))
+            x = y

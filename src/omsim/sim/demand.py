@@ -271,14 +271,8 @@ def generate_demand(scenario, streams: Streams, days: int) -> DemandArrays:
         from omsim.sim.replay import replay_demand
         return DemandArrays(**replay_demand(scenario, streams, days))
     rates = hourly_rates(scenario, days)
-    pop_cdf = _cdf(_popularity(scenario.catalogue.skus))
-    region_cdf = _cdf([r.weight for r in d.regions])
-    level_cdf = _cdf([d.service_mix.get(lv, 0.0) for lv in LEVELS])
-    channels = tuple(d.channels)
-    ch_w = [d.channels[c] for c in channels]
-    channel_cdf = _cdf(ch_w) if sum(ch_w) > 0 else _cdf([1.0] * len(channels))
-    parts = [generate_day_orders(scenario, streams, day, rates, pop_cdf, region_cdf, level_cdf, channel_cdf)
-             for day in range(days)]
+    cdfs, channels = _cdfs(scenario)
+    parts = [generate_day_orders(scenario, streams, day, rates, *cdfs) for day in range(days)]
     cat = lambda key, dt: (np.concatenate([p[key] for p in parts]).astype(dt, copy=False)  # noqa: E731
                            if parts else np.zeros(0, dt))
     lines = cat("lines", np.int64)
@@ -291,6 +285,69 @@ def generate_demand(scenario, streams: Streams, days: int) -> DemandArrays:
                         line_sku=cat("line_sku", np.int64), line_qty=cat("line_qty", np.int64),
                         paid_h=cat("paid_h", np.float64), payment_attempts=cat("payment_attempts", np.int8),
                         channels=channels, customer=customer)
+
+
+def _cdfs(scenario) -> tuple[tuple[np.ndarray, ...], tuple[str, ...]]:
+    """The popularity, region, level and channel CDFs of :func:`generate_day_orders`, and the channel names."""
+    d = scenario.demand
+    pop_cdf = _cdf(_popularity(scenario.catalogue.skus))
+    region_cdf = _cdf([r.weight for r in d.regions])
+    level_cdf = _cdf([d.service_mix.get(lv, 0.0) for lv in LEVELS])
+    channels = tuple(d.channels)
+    ch_w = [d.channels[c] for c in channels]
+    channel_cdf = _cdf(ch_w) if sum(ch_w) > 0 else _cdf([1.0] * len(channels))
+    return (pop_cdf, region_cdf, level_cdf, channel_cdf), channels
+
+
+class DemandFeed:
+    """The orders of :func:`generate_demand` made one day at a time, for a streamed run (bounded memory).
+
+    The same draws from the same streams in the same order, so the same orders
+    (the customers of ``demand.customers`` are not drawn: the simulator does not
+    read them). The columns of :attr:`dem` are sized for the whole run at the
+    start (the order count is the arrivals stream's draws replayed on a copy of
+    it; lines are bounded by ``lines_per_order``'s maximum) and filled by
+    :meth:`next_day`; their pages cost memory once written (:mod:`omsim.sim.release`).
+    Not for a replay (``demand.history``): that is read whole.
+    """
+
+    def __init__(self, scenario, streams: Streams, days: int):
+        import copy
+
+        self.sc, self.streams, self.days = scenario, streams, int(days)
+        self.rates = hourly_rates(scenario, self.days)
+        self.cdfs, channels = _cdfs(scenario)
+        rng = copy.deepcopy(streams["arrivals"])
+        n = 0
+        for day in range(self.days):      # generate_day_orders's draws from the arrivals stream
+            k = int(rng.poisson(self.rates[day * 24:(day + 1) * 24]).sum())
+            rng.random(k)
+            n += k
+        lpo = scenario.demand.lines_per_order
+        most = lpo.max if lpo.table is None else max(v for v, _ in lpo.table)
+        L = n * min(int(most), self.cdfs[0].size)
+        self.dem = DemandArrays(created_h=np.zeros(n), region=np.zeros(n, np.int32), level=np.zeros(n, np.int8),
+                                channel=np.zeros(n, np.int8), line_ptr=np.zeros(n + 1, np.int64),
+                                line_sku=np.zeros(L, np.int64), line_qty=np.zeros(L, np.int64), paid_h=np.zeros(n),
+                                payment_attempts=np.zeros(n, np.int8), channels=channels)
+        #: Days made so far and the rows they fill.
+        self.day = self.rows = self.lines = 0
+
+    def next_day(self) -> tuple[int, int]:
+        """Make the next day's orders into rows ``a:b`` of :attr:`dem`; returns ``(a, b)``."""
+        p = generate_day_orders(self.sc, self.streams, self.day, self.rates, *self.cdfs)
+        dem, a = self.dem, self.rows
+        b = a + p["created_h"].size
+        for key in ("created_h", "region", "level", "channel", "paid_h", "payment_attempts"):
+            getattr(dem, key)[a:b] = p[key]
+        l0 = self.lines
+        l1 = l0 + p["line_sku"].size
+        np.cumsum(p["lines"], out=dem.line_ptr[a + 1:b + 1])
+        dem.line_ptr[a + 1:b + 1] += l0
+        dem.line_sku[l0:l1] = p["line_sku"]
+        dem.line_qty[l0:l1] = p["line_qty"]
+        self.day, self.rows, self.lines = self.day + 1, b, l1
+        return a, b
 
 
 def customer_ids(cust, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -8,6 +8,7 @@ remainders of partly allocated orders).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -178,15 +179,26 @@ class Dispatch:
             self.ot.state[oid] = CANCELLED
             self.log.add(t, oid, EV["cancelled"], -1, self.log.code("max_wait"))
 
+    def _paid(self, rest: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Rows ``rest`` (in dispatch order) and the orders of rows ``a:b`` paid before the end, in the order the
+        dispatcher takes them: by payment time, ties by row (a stable sort, as of every order at once)."""
+        paid = self.ot.paid_h
+        new = a + np.flatnonzero(np.isfinite(paid[a:b]) & (paid[a:b] < self.end_h))
+        idx = np.concatenate([rest, new]) if rest.size else new
+        return idx[np.argsort(paid[idx], kind="stable")]
+
     def _dispatcher(self):
-        """Feed paid orders to the engine in time order (see the module docstring)."""
-        env, ot = self.env, self.ot
-        n = self.dem.n
-        paid = ot.paid_h[:n]
-        ok = np.isfinite(paid) & (paid < self.end_h)
-        idx = np.flatnonzero(ok)
-        idx = idx[np.argsort(paid[idx], kind="stable")]
-        tarr = paid[idx]
+        """Feed paid orders to the engine in time order (see the module docstring).
+
+        A streamed run makes its demand a day at a time (omsim.sim.retire): a day's orders are made before
+        the dispatcher takes or waits for an order at or after the day's start (no order is paid before it
+        is created), and merged into the orders waiting."""
+        env, ot, feed = self.env, self.ot, self.feed
+        if feed is not None and self.batch:
+            while feed.day < self.days:
+                self._make_day()
+        idx = self._paid(np.zeros(0, np.int64), 0, self.dem.n if feed is None else self.generated_rows)
+        tarr = ot.paid_h[idx]
         i, m = 0, tarr.size
         if self.batch:
             w = self.pol.batch_window_h
@@ -215,17 +227,30 @@ class Dispatch:
         # order's remainder against the stock it left, before the next order (see _remainders).
         runs = self.pol.wave.backlog_threshold is None
         probe = not self.batch and self.pol.no_stock != "cancel"
-        # The orders' lines, regions and levels in the order they are decided: a run's are slices.
         dem, eng = self.dem, self.engine
-        # Arrays, not lists: read once per run, and a list of every order's numbers costs 40 bytes an order.
-        all_ptr_arr, lidx = spans(dem.line_ptr[idx], dem.line_ptr[idx + 1])
-        all_sku, all_qty = dem.line_sku[lidx], dem.line_qty[lidx]
-        region, level = ot.region[idx], ot.level[idx]
         look = self.look_ahead and runs
+        done, total = 0, (m if feed is None else dem.n)
+
+        def window(idx):
+            # The orders' lines, regions and levels in the order they are decided: a run's are slices. Arrays,
+            # not lists: read once per run, and a list of every order's numbers costs 40 bytes an order.
+            ptr, lidx = spans(dem.line_ptr[idx], dem.line_ptr[idx + 1])
+            return idx, ot.paid_h[idx], ptr, dem.line_sku[lidx], dem.line_qty[lidx], ot.region[idx], ot.level[idx]
+
+        idx, tarr, all_ptr_arr, all_sku, all_qty, region, level = window(idx)
         yield env.timeout(0)   # after every process's first step at time 0 (the first reviews)
-        while i < m:
-            t = float(tarr[i])
+        while True:
+            more = feed is not None and feed.day < self.days
+            if i >= m and not more:
+                break
+            t = float(tarr[i]) if i < m else math.inf
             bound = self._next_barrier() if look else env.peek()
+            if more and 24.0 * feed.day <= (t if t > bound else bound):
+                a, b = self._make_day()
+                done += i
+                idx, tarr, all_ptr_arr, all_sku, all_qty, region, level = window(self._paid(idx[i:], a, b))
+                i, m = 0, tarr.size
+                continue
             if t > bound:
                 yield env.timeout(t - env.now)
                 continue
@@ -238,16 +263,21 @@ class Dispatch:
             self._accept(chunk, tarr[i:j], da, True, ptr)
             i = j
             if self.on_orders is not None:
-                self.on_orders(j, m)
+                self.on_orders(done + j, total)
+        if feed is not None and self.on_orders is not None:
+            self.on_orders(done + i, done + i)
 
-    def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int) -> int:
-        """A new row of the order table derived from ``parent`` (exchange or remainder)."""
+    def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int, attrs=None) -> int:
+        """A new row of the order table derived from ``parent`` (exchange or remainder); ``attrs``: the parent's
+        region, level and channel when its row may be final (an exchange: see omsim.sim.retire)."""
         ot = self.ot
         oid = ot.n
         ot.grow(oid + 1)
         ot.n += 1
         ot.created_h[oid] = ot.paid_h[oid] = t
-        ot.region[oid], ot.level[oid], ot.channel[oid] = ot.region[parent], ot.level[parent], ot.channel[parent]
+        if attrs is None:
+            attrs = ot.region[parent], ot.level[parent], ot.channel[parent]
+        ot.region[oid], ot.level[oid], ot.channel[oid] = attrs
         ot.parent[oid] = parent
         ot.kind[oid] = kind
         ot.units[oid] = int(qty.sum())
@@ -257,12 +287,13 @@ class Dispatch:
         self.log.add(t, oid, EV["paid"])
         return oid
 
-    def _exchanges(self, rows: list[tuple[int, np.ndarray, np.ndarray]], t: float) -> list[int]:
-        """Exchanges: a new order row for each return's lines (``(parent, skus, qty)``); the caller decides them."""
+    def _exchanges(self, rows: list[tuple], t: float) -> list[int]:
+        """Exchanges: a new order row for each return's lines (``(parent, skus, qty, (region, level, channel))``);
+        the caller decides them."""
         log = self.log
         new = []
-        for parent, skus, qty in rows:
-            oid = self._add_row(parent, skus, qty, t, 1)
+        for parent, skus, qty, attrs in rows:
+            oid = self._add_row(parent, skus, qty, t, 1, attrs)
             new.append(oid)
             log.add(t, parent, EV["exchanged"], -1, log.code(f"new_order:{oid}"))
         self.exchanges += len(new)

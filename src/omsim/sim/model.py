@@ -58,25 +58,27 @@ from omsim.rng import Streams
 from omsim.sim.book import Booking, WaveQueues
 from omsim.sim.cancellations import CustomerCancels
 from omsim.sim.carriers import Carriers
-from omsim.sim.demand import generate_demand
+from omsim.sim.demand import DemandFeed, generate_demand
 from omsim.sim.dispatch import Dispatch
 from omsim.sim.events import EV, EventLog
 from omsim.sim.floor import Floor
 from omsim.sim.packages import PackageTable
 from omsim.sim.queueing import Calendar, Station
 from omsim.sim.replenishment import Replenishment
+from omsim.sim.retire import Retirement
 from omsim.sim.returns import ReturnsDesk
 from omsim.sim.states import ACTIVE, PARTIAL_CODE, PAY_FAILED
 from omsim.sim.table import OrderTable
 
 
-class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
+class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment, Retirement):
     """One run of the model (use :func:`omsim.sim.simulate`).
 
     The processes live in modules by concept, mixed in here: :mod:`~omsim.sim.dispatch` (orders to the
     engine, backorders), :mod:`~omsim.sim.floor` (waves, tours, packing), :mod:`~omsim.sim.carriers`
     (pickups, delivery, feedback, return requests), :mod:`~omsim.sim.returns` (the returns desk) and
-    :mod:`~omsim.sim.replenishment` (reviews, receipts); this class builds the state, schedules, keeps
+    :mod:`~omsim.sim.replenishment` (reviews, receipts), :mod:`~omsim.sim.retire` (a streamed run's demand day
+    by day and its final rows retired); this class builds the state, schedules, keeps
     the daily series and runs the clock.
 
     Parameters
@@ -121,8 +123,13 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         self.pol = pol
         self.batch = pol.allocation == "batch"
 
-        # Demand and the order table.
-        dem = self.dem = generate_demand(sc, self.streams, self.days)
+        # Demand and the order table. A streamed run makes its demand day by day and retires the rows whose
+        # life is over (omsim.sim.retire); a replay's demand, one after a live snapshot and one with customer
+        # cancellations (drawn over every order at the start, and reading an order's row whenever they come)
+        # are made whole.
+        whole = sc.demand.history is not None or start is not None or sc.demand.cancellations is not None
+        self.feed = DemandFeed(sc, self.streams, self.days) if sink is not None and not whole else None
+        dem = self.dem = generate_demand(sc, self.streams, self.days) if self.feed is None else self.feed.dem
         if start is not None:
             dem = self.dem = start.future(dem)
         # About ten log rows an order: sized once (zeroed pages cost nothing until written) rather than
@@ -132,16 +139,23 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         # Rows added during the run: exchanges, and remainders of partly allocated orders (up to one in
         # ten at a peak): sized once, not doubled (a copy of every column) as they come.
         extra = int(dem.n * (ps.return_probability * ps.exchange_share * 1.5 + 0.1)) + 64
-        ot = self.ot = OrderTable(dem.n + extra)
-        n = dem.n
-        ot.n = n
-        ot.created_h[:n] = dem.created_h
-        ot.paid_h[:n] = dem.paid_h
-        ot.region[:n] = dem.region
-        ot.level[:n] = dem.level
-        ot.channel[:n] = dem.channel
-        ot.units[:n] = dem.units()
-        ot.lines[:n] = np.diff(dem.line_ptr)
+        ot = self.ot = OrderTable(dem.n + extra, lazy_rows=None if self.feed is None else dem.n)
+        n = ot.n = dem.n                # exchanges and remainders come after every order of the demand
+        if self.feed is None:
+            ot.created_h[:n] = dem.created_h
+            ot.paid_h[:n] = dem.paid_h
+            ot.region[:n] = dem.region
+            ot.level[:n] = dem.level
+            ot.channel[:n] = dem.channel
+            ot.units[:n] = dem.units()
+            ot.lines[:n] = np.diff(dem.line_ptr)
+        #: Rows of the demand made so far; rows retired (final, written, their KPI parts kept: omsim.sim.retire).
+        self.generated_rows = n if self.feed is None else 0
+        self.retired_rows = 0
+        self.kpi_parts: list[dict] = []
+        self.retired_created = np.zeros(self.days, dtype=np.int64)
+        #: What the returns desk reads of an order whose return was requested (omsim.sim.carriers).
+        self.returning: dict[int, tuple] = {}
         self.extra_lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.channels = dem.channels
 
@@ -163,7 +177,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
             self.pickers.append(Station(self.env, wh.pickers, cal, record=True, name=f"{wh.id}/pickers"))
             self.packers.append(Station(self.env, wh.packers, cal, record=True, name=f"{wh.id}/packers"))
         # Packages (rows of self.P) waiting for their node's next wave, in decision order.
-        self.P = PackageTable(capacity=dem.n + 64, line_capacity=int(dem.line_ptr[-1]) + 64)
+        self.P = PackageTable(capacity=dem.n + 64, line_capacity=(int(dem.line_ptr[-1]) if self.feed is None
+                                                                    else dem.line_sku.size) + 64)
         self.wq = WaveQueues(self.N, capacity=4096)
         self._release_due = [False] * self.N
         # Backorders: oid -> Order (insertion order = FIFO), indexed by SKU, and their units
@@ -280,6 +295,8 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         if self.sink is not None and day > 0:
             # Rows of the day before are final (a state change is logged when it becomes known).
             self.sink.flush(self, 24.0 * day)
+            if self.feed is not None:
+                self._retire(24.0 * day)
         if self.progress is not None:
             self.progress(day + 1, self.days)
 
@@ -289,7 +306,7 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         from omsim.sim.result import build_result
 
         env, ot, log = self.env, self.ot, self.log
-        n = self.dem.n
+        n = self.generated_rows
         # Pre-log what demand generation already decided (creation and payment); a sink adds these rows
         # window by window as it writes the log (omsim.sim.stream).
         created = ot.created_h[:n]
@@ -325,5 +342,7 @@ class Simulation(Dispatch, Floor, Carriers, ReturnsDesk, Replenishment):
         finally:
             if collecting:
                 gc.enable()
+        while self.feed is not None and self.feed.day < self.days:     # days the clock did not reach
+            self._make_day()
         self._record_day(self.days - 1)
         return build_result(self, self.sink)

@@ -22,7 +22,9 @@ class PackageTable:
     Columns: ``order``, ``k`` (shipment index within the order), ``node``,
     ``service``, ``units``, ``ship_by``, ``transit``, ``cost_ship``
     (package + weight + distance rates), ``cost_handling``, and
-    ``line_a:line_b``, the package's rows of the line pool ``sku``, ``qty``.
+    ``line_a:line_b``, the package's rows of the line pool ``sku``, ``qty``; ``closed``: its order
+    is complete (every package on its way). Rows below ``lo`` and lines below ``llo`` were released
+    by a streamed run (:mod:`omsim.sim.release`): never read again, not copied when the table grows.
     """
 
     _I8 = ("order", "k", "node", "service", "units", "line_a", "line_b")
@@ -39,16 +41,18 @@ class PackageTable:
         self.lcap = max(int(line_capacity), 16)
         self.sku = np.zeros(self.lcap, dtype=np.int64)
         self.qty = np.zeros(self.lcap, dtype=np.int64)
+        self.closed = np.zeros(self.cap, dtype=np.bool_)
+        self.lo = self.llo = 0
 
     def _grow(self, rows: int, lines: int) -> None:
         # By a quarter, not doubling: the table is sized for one package an order and outgrows it only by
         # the split shipments; doubling a run's table at 9M orders would hold 9M empty rows (0.8 GB).
         if rows > self.cap:
             new = max(rows, self.cap + self.cap // 4 + 16)
-            for f in self._I8 + self._F8:
+            for f in self._I8 + self._F8 + ("closed",):
                 old = getattr(self, f)
                 arr = np.zeros(new, dtype=old.dtype)
-                arr[: self.n] = old[: self.n]
+                arr[self.lo:self.n] = old[self.lo:self.n]
                 setattr(self, f, arr)
             self.cap = new
         if lines > self.lcap:
@@ -56,7 +60,7 @@ class PackageTable:
             for f in ("sku", "qty"):
                 old = getattr(self, f)
                 arr = np.zeros(new, dtype=np.int64)
-                arr[: self.nl] = old[: self.nl]
+                arr[self.llo:self.nl] = old[self.llo:self.nl]
                 setattr(self, f, arr)
             self.lcap = new
 

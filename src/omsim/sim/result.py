@@ -308,7 +308,7 @@ def build_result(sim, sink=None) -> Result:
         orders, files = orders_frame(sim), {}
     else:
         sink.finish(sim, orders_frame)
-        kpis = compute_kpis(sim, sink.shipped_units)
+        kpis = compute_kpis(sim, sink.shipped_units, sim.kpi_parts)
         files = sink.paths()
         orders, events, ledger = (_FileFrame(files[t]) for t in ("orders", "events", "ledger"))
     return Result(kpis=kpis, orders=orders, events=events, ledger=ledger, daily=daily_frame(sim), scenario=sim.sc,
@@ -319,23 +319,24 @@ def daily_frame(sim) -> pd.DataFrame:
     """The daily series (one row per simulated day, recorded as the run went) with orders created per day."""
     daily = pd.DataFrame(sim.daily_rows)
     if len(daily):
-        ot = sim.ot
-        created = ot.created_h[: ot.n][ot.kind[: ot.n] != 2]
-        created = created[created >= 0]        # a live snapshot's open orders came before day 0
-        counts = np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
+        counts = created_per_day(sim, sim.retired_rows, sim.ot.n) + sim.retired_created
         daily.insert(1, "orders", counts[: len(daily)])
         daily = daily[[c for c in daily.columns if not c.startswith("_")]]
     return daily
 
 
-def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
-    """The KPIs of a finished run (see the module docstring) from its order table and counters;
-    ``shipped_per_sku``: units shipped per SKU (from the ledger's ship rows)."""
+#: Float columns of :func:`kpi_part`, kept row by row (their sums and percentiles are taken over the whole run
+#: at once, so a streamed run's KPIs are the in-memory run's to the last bit).
+_KPI_FLOATS = ("shipping", "handling", "cycle_h", "satisfaction")
+
+
+def kpi_part(sim, a: int, b: int) -> dict:
+    """What the KPIs need of order rows ``a:b`` (final ones, or the whole table at the end): counts, and the
+    rows' values entering the float sums and percentiles."""
     from omsim.sim.states import CANCELLED, PAY_FAILED, PENDING
 
     ot, end = sim.ot, sim.end_h
-    n = ot.n
-    sl = slice(0, n)
+    sl = slice(a, b)
     state = ot.state[sl]
     delivered_h = ot.delivered_h[sl]
     delivered = np.isfinite(delivered_h) & (delivered_h <= end)
@@ -352,9 +353,52 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
     complete = ot.units_shipped[sl] >= units
     single = ot.packages[sl] <= 1
     wrong = ot.wrong[sl]
-    cyc = (delivered_h - ot.created_h[sl])[dl]
-    shipping = float(np.nansum(ot.ship_cost[sl][all_rows]))
-    handling = float(np.nansum(ot.handling_cost[sl][all_rows]))
+    by_customer = np.zeros(b - a, dtype=bool)       # rows their customer cancelled whole (not a cancel_rate cancel)
+    cancels = getattr(sim, "cancels", None)
+    if cancels is not None:
+        rows = np.asarray(cancels.rows, dtype=np.int64)
+        by_customer[rows[(rows >= a) & (rows < b)] - a] = True
+    return {
+        "orders": int(m.sum()), "accepted": int(accepted.sum()), "delivered": int(dl.sum()),
+        "shipped": int(shipped.sum()), "late": int((dl & ~late_ok).sum()),
+        "backlog": int((accepted & ~shipped & (state != CANCELLED)).sum()),
+        "units_first": int(uf[accepted].sum()), "units_accepted": int(units[accepted].sum()),
+        "on_time": int((late_ok & dl).sum()), "perfect": int((dl & late_ok & complete & single & ~wrong).sum()),
+        "split": int((shipped & ~single).sum()), "backordered": int((ot.was_backordered[sl] & accepted).sum()),
+        "cancelled": int((m & (state == CANCELLED) & ~by_customer).sum()), "payment_failed": int((m & (state == PAY_FAILED)).sum()),
+        "lines_short": int(ot.lines_short[sl][accepted].sum()), "lines_accepted": int(ot.lines[sl][accepted].sum()),
+        "returned": int((m & returned).sum()), "remainders": int((all_rows & (kind == 2)).sum()),
+        "units_shipped": int(ot.units_shipped[sl].sum()),
+        "shipping": ot.ship_cost[sl][all_rows], "handling": ot.handling_cost[sl][all_rows],
+        "cycle_h": (delivered_h - ot.created_h[sl])[dl], "satisfaction": ot.satisfaction[sl][dl],
+    }
+
+
+def _merged(parts: list[dict]) -> dict:
+    if len(parts) == 1:
+        return parts[0]
+    out = {k: sum(p[k] for p in parts) for k in parts[0] if k not in _KPI_FLOATS}
+    out.update({k: np.concatenate([p[k] for p in parts]) for k in _KPI_FLOATS})
+    return out
+
+
+def created_per_day(sim, a: int, b: int) -> np.ndarray:
+    """(days,) orders and exchanges created per day among order rows ``a:b``."""
+    ot = sim.ot
+    created = ot.created_h[a:b][ot.kind[a:b] != 2]
+    created = created[created >= 0]        # a live snapshot's open orders came before day 0
+    return np.bincount(np.minimum((created // 24).astype(np.int64), sim.days - 1), minlength=sim.days)
+
+
+def compute_kpis(sim, shipped_per_sku: np.ndarray, parts: list[dict] = ()) -> dict:
+    """The KPIs of a finished run (see the module docstring) from its order table and counters;
+    ``shipped_per_sku``: units shipped per SKU (from the ledger's ship rows); ``parts``: :func:`kpi_part`
+    of the rows a streamed run retired (the table then holds the rows from ``sim.ot.lo`` on)."""
+    ot, end = sim.ot, sim.end_h
+    q = _merged(list(parts) + [kpi_part(sim, sim.retired_rows, ot.n)])
+    cyc = q["cycle_h"]
+    shipping = float(np.nansum(q["shipping"]))
+    handling = float(np.nansum(q["handling"]))
     labour = 0.0
     shift_h = 0.0
     for i, wh in enumerate(sim.sc.network.warehouses):
@@ -365,7 +409,7 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
     pack_busy = sum(st.busy_h for st in sim.packers)
     pack_h = sum(st.servers * sim.calendars[i].open_hours(0.0, end) for i, st in enumerate(sim.packers))
     waits = np.concatenate([st.waits_until(end) for st in sim.pickers]) if sim.pickers else np.zeros(0)
-    n_ship = int(shipped.sum())
+    n_ship = q["shipped"]
     # Inventory value: mean of daily on-hand value (cost), start included.
     inv = sim.engine.inventory
     shipped_units_cost = float(np.dot(shipped_per_sku, sim.unit_cost))
@@ -374,22 +418,18 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
     if not values:
         values = [float(np.dot(inv.on_hand.sum(0), sim.unit_cost))]
     mean_value = float(np.mean(values))
-    lines_acc = ot.lines[sl][accepted].sum()
-    by_customer = np.zeros(n, dtype=bool)           # rows their customer cancelled whole
     cancels = getattr(sim, "cancels", None)
-    if cancels is not None:
-        by_customer[cancels.rows] = True
     kpis = {
-        "orders": int(m.sum()),
-        "orders_accepted": int(accepted.sum()),
-        "orders_delivered": int(dl.sum()),
+        "orders": q["orders"],
+        "orders_accepted": q["accepted"],
+        "orders_delivered": q["delivered"],
         "orders_shipped": n_ship,
-        "late_orders": int((dl & ~late_ok).sum()),
-        "backlog": int((accepted & ~shipped & (state != CANCELLED)).sum()),
-        "fill_rate": _rate(uf[accepted].sum(), units[accepted].sum()),
-        "on_time_rate": _rate((late_ok & dl).sum(), dl.sum()),
-        "perfect_order_rate": _rate((dl & late_ok & complete & single & ~wrong).sum(), dl.sum()),
-        "split_shipment_rate": _rate((shipped & ~single).sum(), n_ship),
+        "late_orders": q["late"],
+        "backlog": q["backlog"],
+        "fill_rate": _rate(q["units_first"], q["units_accepted"]),
+        "on_time_rate": _rate(q["on_time"], q["delivered"]),
+        "perfect_order_rate": _rate(q["perfect"], q["delivered"]),
+        "split_shipment_rate": _rate(q["split"], n_ship),
         "cycle_time_p50_h": float(np.percentile(cyc, 50)) if cyc.size else float("nan"),
         "cycle_time_p95_h": float(np.percentile(cyc, 95)) if cyc.size else float("nan"),
         "shipping_cost": shipping,
@@ -406,23 +446,25 @@ def compute_kpis(sim, shipped_per_sku: np.ndarray) -> dict:
         "pick_wait_mean_h": float(waits.mean()) if waits.size else float("nan"),
         "tours": int(sim.tours),
         "packages_picked_per_tour": _rate(_packages_released(sim), sim.tours),
-        "backorder_rate": _rate((ot.was_backordered[sl] & accepted).sum(), accepted.sum()),
-        "cancel_rate": _rate((m & (state == CANCELLED) & ~by_customer).sum(), m.sum()),
-        "payment_failure_rate": _rate((m & (state == PAY_FAILED)).sum(), m.sum()),
-        "stockout_rate": _rate(ot.lines_short[sl][accepted].sum(), lines_acc),
+        "backorder_rate": _rate(q["backordered"], q["accepted"]),
+        "cancel_rate": _rate(q["cancelled"], q["orders"]),
+        "payment_failure_rate": _rate(q["payment_failed"], q["orders"]),
+        "stockout_rate": _rate(q["lines_short"], q["lines_accepted"]),
         "inventory_turnover": (shipped_units_cost / mean_value * 365.0 / sim.days) if mean_value > 0 else float("nan"),
-        "return_rate": _rate((m & returned).sum(), dl.sum()),
+        "return_rate": _rate(q["returned"], q["delivered"]),
         "refund_total": float(sim.refund_total),
         "exchanges": int(sim.exchanges),
-        "remainders": int((all_rows & (kind == 2)).sum()),
-        "satisfaction_mean": float(np.nanmean(ot.satisfaction[sl][dl])) if dl.any() else float("nan"),
-        "units_shipped": int(ot.units_shipped[sl].sum()),
+        "remainders": q["remainders"],
+        "satisfaction_mean": float(np.nanmean(q["satisfaction"])) if q["delivered"] else float("nan"),
+        "units_shipped": q["units_shipped"],
         "days": int(sim.days),
         "seed": int(sim.seed),
     }
     if sim.sc.demand.history is not None:
         kpis["history_skus_added"] = int(sim.sc.demand._skus_added)
-    if cancels is not None:
+    if cancels is not None:         # a run with customer cancellations keeps every row (omsim.sim.retire)
+        n = ot.n
+        m = (ot.created_h[:n] >= sim.warmup_h) & (ot.kind[:n] != 2)
         hit = np.zeros(n, dtype=bool)
         hit[sorted(cancels.orders)] = True
         kpis["customer_cancel_rate"] = _rate((m & hit).sum(), m.sum())

@@ -21,20 +21,16 @@ class ReturnsDesk:
         eng, log, P, ot = self.engine, self.log, self.P, self.ot
         m = len(items)
         oids = np.fromiter((o for o, _ in items), dtype=np.int64, count=m)
-        # The returns' lines (an order's packages' lines are contiguous), with their node and return.
-        r0 = ot.pkg0[oids]
-        npk = ot.packages[oids].astype(np.int64)
-        _, rows = spans(r0, r0 + npk)
-        la, lb = P.line_a[rows], P.line_b[rows]
-        nl = lb - la
-        _, lidx = spans(la, lb)
-        sku = P.sku[lidx]
+        # The returns' lines (an order's packages' lines, with their node), kept when the return was requested.
+        got = [self.returning.pop(o) for o, _ in items]
+        sku = np.concatenate([g[0] for g in got])
         keep = self.returnable[sku]
         if not keep.any():
             return
-        sku, qty = sku[keep], P.qty[lidx][keep]
-        node = np.repeat(P.node[rows], nl)[keep]
-        ret = np.repeat(np.repeat(np.arange(m), npk), nl)[keep]
+        ret = np.repeat(np.arange(m), [g[0].size for g in got])[keep]
+        sku = sku[keep]
+        qty = np.concatenate([g[1] for g in got])[keep]
+        node = np.concatenate([g[2] for g in got])[keep]
         # One draw per line, in order: the numbers scalar draws line by line would give.
         dmg = self.rng_ret.binomial(qty, self.sc.post_sales.damaged_share)
         back = qty - dmg
@@ -74,9 +70,9 @@ class ReturnsDesk:
                 merged: dict[int, int] = {}
                 for j in range(bounds[i], bounds[i + 1]):
                     merged[sku_l[j]] = merged.get(sku_l[j], 0) + qty_l[j]
-                got = sorted(merged)
-                exchanges.append((o, np.array(got, dtype=np.int64),
-                                  np.array([merged[k] for k in got], dtype=np.int64)))
+                skus = sorted(merged)
+                exchanges.append((o, np.array(skus, dtype=np.int64),
+                                  np.array([merged[k] for k in skus], dtype=np.int64), got[i][3]))
             else:
                 amt = float(amount[i])
                 refunded += amt

@@ -180,12 +180,16 @@ class Sink:
         if len(led):
             self.writers["ledger"].write(led)
 
+    def write_orders(self, sim, orders_frame, upto: int) -> None:
+        """Write the order rows from the last one written up to row ``upto`` (final rows), in chunks."""
+        w = self.writers["orders"]
+        for a in range(w.rows, upto, self.chunk_rows):
+            w.write(orders_frame(sim, a, min(a + self.chunk_rows, upto)))
+
     def finish(self, sim, orders_frame) -> None:
         """The last events and ledger rows, then the order rows in chunks; close the files."""
         self.flush(sim, sim.end_h)
-        n = sim.ot.n
-        for a in range(0, n, self.chunk_rows):
-            self.writers["orders"].write(orders_frame(sim, a, min(a + self.chunk_rows, n)))
+        self.write_orders(sim, orders_frame, sim.ot.n)
         self.writers["orders"].close(orders_frame(sim, 0, 0))
         self.writers["events"].close(sim.log.frame(-np.inf))
         self.writers["ledger"].close(sim.engine.inventory.ledger_frame())
@@ -205,22 +209,25 @@ def _prelogged(sim, lo: float, hi: float) -> tuple:
     in the order the in-memory run logs them."""
     from omsim.sim.events import EV
 
-    n = sim.dem.n
-    created_all = sim.ot.created_h[:n]
+    # Rows made so far (a streamed run makes its demand day by day), from the first one not released.
+    n, r0 = getattr(sim, "generated_rows", sim.dem.n), sim.ot.lo
+    created_all = sim.ot.created_h[r0:n]
     delay = sim.sc.demand.payment.retry_delay_h
-    att_all = sim.dem.payment_attempts
-    # Creation times do not decrease, and every row of an order comes at most `lag` after its creation:
-    # only the orders created in (lo - lag, hi] can have a row in the window.
+    att_all = sim.dem.payment_attempts[r0:n]
+    # Creation times do not decrease, and every row of an order comes at most `lag` after its creation
+    # (its last payment retry): only the orders created in (lo - lag, hi] can have a row in the window.
     lag = getattr(sim, "_prelog_lag", None)
     if lag is None:
-        paid_all = sim.dem.paid_h
+        paid_all = sim.dem.paid_h[r0:n]
         ok_all = np.isfinite(paid_all)
         lag = max(float(np.max(paid_all[ok_all] - created_all[ok_all], initial=0.0)),
-                  float(max(int(att_all.max(initial=1)) - 1, 0) * delay)) + 1e-9
+                  float(max(int(att_all.max(initial=1)) - 1, 0) * delay),
+                  float(sim.sc.demand.payment.retries * delay)) + 1e-9
         sim._prelog_lag = lag
     a = int(np.searchsorted(created_all, lo - lag, side="right")) if np.isfinite(lo) else 0
     b = int(np.searchsorted(created_all, hi, side="right"))
-    created, paid, att = created_all[a:b], sim.dem.paid_h[a:b], att_all[a:b]
+    created, paid, att = created_all[a:b], sim.dem.paid_h[r0 + a:r0 + b], att_all[a:b]
+    a, b = a + r0, b + r0
     ok = np.isfinite(paid)
     oids = np.arange(a, b, dtype=np.int64)
     parts = []

@@ -98,3 +98,25 @@ def test_distinct_skus_draws_what_redrawing_every_line_each_round_draws(seed, n_
     np.testing.assert_array_equal(got, want)
     for a, b in zip(ptr[:-1], ptr[1:]):
         assert len(set(got[a:b].tolist())) == b - a
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.floats(1.0, 4.0), st.integers(0, 2))
+def test_demand_made_day_by_day_is_the_demand_made_at_once(seed, days, lines_mean, retries):
+    """DemandFeed (a streamed run's demand) draws the same orders as generate_demand, day after day."""
+    from omsim.sim.demand import DemandFeed
+
+    sc = scen(lines_per_order={"mean": lines_mean, "max": 6},
+              payment={"failure_rate": 0.3, "retries": retries, "retry_delay_h": 0.5, "retry_success": 0.5})
+    whole = generate_demand(sc, Streams(seed), days)
+    feed = DemandFeed(sc, Streams(seed), days)
+    assert feed.dem.n == whole.n
+    rows = [feed.next_day() for _ in range(days)]
+    assert rows[0][0] == 0 and rows[-1][1] == whole.n
+    assert all(a[1] == b[0] for a, b in zip(rows, rows[1:]))
+    got = feed.dem
+    for key in ("created_h", "region", "level", "channel", "line_ptr", "paid_h", "payment_attempts"):
+        np.testing.assert_array_equal(getattr(got, key), getattr(whole, key), err_msg=key)
+    L = int(whole.line_ptr[-1])
+    np.testing.assert_array_equal(got.line_sku[:L], whole.line_sku)
+    np.testing.assert_array_equal(got.line_qty[:L], whole.line_qty)

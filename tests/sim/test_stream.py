@@ -103,3 +103,24 @@ def test_rows_held_in_memory_do_not_grow_with_the_horizon(scenario, tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(omsim.OmsimError, match="format"):
         Sink(tmp_path, "xlsx")
+
+
+def test_a_streamed_run_retires_final_rows_and_releases_them(scenario, tmp_path):
+    """Over 12 days most order rows and packages are final before the end: written as they retire, their
+    memory released, and the run's rows, KPIs and daily series still the in-memory run's."""
+    from omsim.sim import release
+
+    mem = Simulation(scenario, 2, 12).run()
+    mem.write(tmp_path / "mem")
+    sim = Simulation(scenario, 2, 12, sink=Sink(tmp_path / "st", "csv", chunk_rows=5000))
+    st = sim.run()
+    assert sim.feed is not None and sim.retired_rows > 0.6 * mem.kpis["orders"]
+    assert sim.ot.lo > 0.5 * sim.retired_rows and sim.P.lo > 0.5 * sim.P.n
+    assert len(sim.kpi_parts) >= 8           # retired a day at a time
+    for t in ("orders", "events", "ledger"):
+        assert filecmp.cmp(tmp_path / "mem" / f"{t}.csv", tmp_path / "st" / f"{t}.csv", shallow=False), t
+    _same_kpis(mem.kpis, st.kpis)
+    pd.testing.assert_frame_equal(mem.daily, st.daily)
+    if release._MADVISE is not None:
+        a = np.ones(1 << 20)
+        assert release.release(a, 10, a.size - 10) > 0 and a[10_000] == 0.0 and a[0] == 1.0 and a[-1] == 1.0

@@ -6,8 +6,11 @@ its hourly rates, :func:`omsim.sim.demand.hourly_rates`) times bytes per order
 measured on the bundled scenarios (``benchmarks/simulation.py`` prints the
 peak RSS per size): an in-memory run holds every order's row, packages, about
 ten event-log rows and the frames built from them; a streamed run
-(``--format parquet``) writes events and ledger as it goes and holds the
-order and package rows only.
+(``--format parquet``) writes events, ledger and finished orders as it goes
+and holds its live orders (the backlog), a day or two of finished ones and
+32 bytes of KPI values per order (:mod:`omsim.sim.retire`): its bytes per
+order are those of the scale case (``scenarios/large-retailer.yaml``, 9.2M
+orders in 3.2 GB), with margin.
 """
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ import os
 
 from omsim.errors import OmsimError
 
-#: Peak bytes per order, measured (max RSS over orders, 100k-1M orders, default scenario), with margin.
+#: Peak bytes per order, measured (max RSS over orders: in memory 100k-1M orders of the default scenario;
+#: streamed, the scale case), with margin.
 BYTES_PER_ORDER_IN_MEMORY = 2_400
-BYTES_PER_ORDER_STREAMED = 600
+BYTES_PER_ORDER_STREAMED = 400
 #: Interpreter, libraries, the scenario's tables: independent of the order count.
 BASE_BYTES = 400 * 2**20
 
@@ -51,10 +55,11 @@ def available_bytes() -> float:
 
 
 def check_run(scenario, days: int, replications: int = 1, streamed: bool = False,
-              available: float | None = None) -> dict:
+              available: float | None = None, fix: str | None = None) -> dict:
     """Estimate a run and refuse it (:class:`OmsimError`) when it would not fit in memory.
 
-    Replications run one after the other: the largest holds the memory.
+    Replications run one after the other: the largest holds the memory. ``fix``: the options that
+    would fix a refusal, when not the ones of ``simulate``.
 
     Returns
     -------
@@ -65,8 +70,8 @@ def check_run(scenario, days: int, replications: int = 1, streamed: bool = False
     need = estimate_bytes(per_run, streamed)
     have = available_bytes() if available is None else float(available)
     if need > have:
-        fix = ("fewer --days" if streamed else
-               "--format parquet (streams orders, events and ledger to disk) or fewer --days")
+        fix = fix or ("fewer --days" if streamed else
+                      "--format parquet (streams orders, events and ledger to disk) or fewer --days")
         raise OmsimError(
             f"{scenario.name}: about {per_run:,.0f} orders over {days} day(s) would need about "
             f"{need / 2**30:,.1f} GB of memory{' streamed' if streamed else ''}, and this machine has "

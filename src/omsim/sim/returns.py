@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from omsim.ranges import spans
 from omsim.sim.events import EV
 
 
@@ -18,7 +17,7 @@ class ReturnsDesk:
         then ask again backorders for what came back."""
         t = self.env.now
         items = self.inspections.pop(key)
-        eng, log, P, ot = self.engine, self.log, self.P, self.ot
+        eng, log = self.engine, self.log
         m = len(items)
         oids = np.fromiter((o for o, _ in items), dtype=np.int64, count=m)
         # The returns' lines (an order's packages' lines, with their node), kept when the return was requested.

@@ -112,7 +112,8 @@ def schema(indent):
 @click.option("--report", "with_report", is_flag=True, help="Also write an HTML report with figures.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
               help="Output tables: csv (held in memory, written at the end; small runs) or parquet "
-                   "(streamed to disk as the run goes, in bounded memory; large runs).")
+                   "(streamed to disk as the run goes, in bounded memory; large runs; with -r each replication's "
+                   "in replication-<r>/).")
 @click.option("--from-snapshot", "from_snapshot", type=click.Path(), default=None, metavar="DIR",
               help="Start from the live state in DIR (GET /v1/snapshot's files, unzipped): its stock, open "
                    "orders and time; day 0 is the snapshot's date.")
@@ -139,7 +140,7 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
     overrides = {k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
     seed = sc.seed if seed is None else seed
     days = days or sc.horizon.days
-    streamed = fmt == "parquet" and replications == 1
+    streamed = fmt == "parquet"
     est = check_run(sc, days, replications, streamed=streamed)       # before anything is written
     out = out_dir if out_dir else auto_dir(sc.name)
     meta = {"seed": seed, "days": days, "replications": replications, "overrides": overrides, "command": _argv()}
@@ -156,7 +157,8 @@ def simulate(scenario, seed, days, replications, out_dir, overwrite, with_report
                 res = run_once(sc, seed=seed, days=days, on_orders=progress, check_memory=False,
                                stream_to=rd.path if streamed else None, format=fmt, from_snapshot=start)
             else:
-                res = replicate(sc, replications, seed=seed, days=days, on_orders=progress)
+                res = replicate(sc, replications, seed=seed, days=days, on_orders=progress,
+                                stream_to=rd.path if streamed else None, format=fmt)
         res.write_files(rd.path)
         rd.describe_scenario(sc, seed=seed, days=days)
     click.echo(format_kpis(res.kpis, sc.currency) if replications == 1

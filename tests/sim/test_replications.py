@@ -59,3 +59,21 @@ def test_replications_write_csvs_and_mean_kpis(tmp_path):
     s = pd.read_csv(out / "summary.csv", index_col="kpi")
     assert s.loc["orders", "mean"] == pytest.approx(reps.kpis["orders"].mean())
     assert len(pd.read_csv(out / "replications.csv")) == 2
+
+
+def test_streamed_replications_write_each_replications_tables_and_the_same_kpis(tmp_path):
+    sc = small_scenario()
+    mem = replicate(sc, 2, seed=4, days=3, keep_results=True)
+    st = replicate(sc, 2, seed=4, days=3, stream_to=tmp_path, format="parquet")
+    pd.testing.assert_frame_equal(mem.kpis, st.kpis)
+    from omsim.sim.stream import read_table
+
+    for r in range(2):
+        got = read_table(tmp_path / f"replication-{r}" / "orders.parquet")
+        pd.testing.assert_frame_equal(mem.results[r].orders.reset_index(drop=True), got, check_dtype=False)
+        assert (tmp_path / f"replication-{r}" / "events.parquet").is_file()
+
+
+def test_streamed_replications_refuse_a_bad_format_before_any_run(tmp_path):
+    with pytest.raises(OmsimError, match="format"):
+        replicate(small_scenario(), 2, seed=1, days=1, stream_to=tmp_path, format="xlsx")

@@ -83,7 +83,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def replicate(scenario, replications: int, seed: int | None = None, days: int | None = None, progress=None,
-              keep_results: bool = False, on_orders=None) -> Replications:
+              keep_results: bool = False, on_orders=None, stream_to=None, format: str = "parquet") -> Replications:
     """Run ``replications`` independent replications.
 
     Replication ``r`` uses the independent streams ``Streams(seed, replication=r)``;
@@ -107,6 +107,10 @@ def replicate(scenario, replications: int, seed: int | None = None, days: int | 
     on_orders
         Optional ``callable(orders_decided, orders_total)`` over all replications' orders (the total
         assumes each replication has as many orders as the one running).
+    stream_to
+        A directory: replication ``r`` streams its orders, events and ledger (``format``: ``parquet``
+        or ``csv``) to ``replication-<r>/`` in it as it runs, in bounded memory (:mod:`omsim.sim.stream`);
+        the KPIs are those of the in-memory replications.
 
     Returns
     -------
@@ -121,14 +125,22 @@ def replicate(scenario, replications: int, seed: int | None = None, days: int | 
 
     seed = scenario.seed if seed is None else int(seed)
     R = int(replications)
-    check_run(scenario, scenario.horizon.days if days is None else int(days), R)
+    check_run(scenario, scenario.horizon.days if days is None else int(days), R, streamed=stream_to is not None)
     rows, results = [], []
+    if stream_to is not None:
+        from pathlib import Path
+
+        from omsim.sim.stream import Sink
+
+        # Every replication's directory first: a bad format or directory is refused before any run.
+        sinks = [Sink(Path(stream_to) / f"replication-{r}", format) for r in range(R)]
     for r in range(R):
         prog = None
         if progress is not None:
             prog = (lambda d, D, r=r: progress(r * D + d, R * D))
         on = None if on_orders is None else (lambda k, m, r=r: on_orders(r * m + k, R * m))
-        res = Simulation(scenario, seed, days, replication=r, progress=prog, on_orders=on).run()
+        res = Simulation(scenario, seed, days, replication=r, progress=prog, on_orders=on,
+                         sink=None if stream_to is None else sinks[r]).run()
         rows.append({"replication": r, **res.kpis})
         if keep_results:
             results.append(res)

@@ -265,3 +265,22 @@ def test_scheduler_without_dask_installed_says_how_to_get_it(monkeypatch, tmp_pa
     r = run("sweep", SMALL, "--set", f"{PICKERS}=2", "--days", "1", "--scheduler", "tcp://127.0.0.1:8786",
             "--out", tmp_path / "o")
     assert r.exit_code == 2 and "needs Dask" in r.output and "pip install" in r.output
+
+
+def test_a_sweep_too_large_for_memory_is_refused_before_any_run(monkeypatch):
+    """The guard sees the largest grid point and the runs held at once by the workers."""
+    import omsim.sim.guard as guard
+    import omsim.sweep as sweep
+
+    ran = []
+    monkeypatch.setattr(sweep, "simulate_kpis", lambda *a: ran.append(a) or {})
+    sc = load_scenario(SMALL)
+    one = guard.estimate_bytes(guard.expected_orders(sc, 2), streamed=False)
+    monkeypatch.setattr(guard, "available_bytes", lambda: 1.5 * one)
+    with pytest.raises(OmsimError, match=r"fewer --days or fewer --workers \(2 runs"):
+        run_sweep(SMALL, ["demand.orders_per_day=10,20"], replications=1, days=2, workers=2)
+    with pytest.raises(OmsimError, match="orders_per_day is 400,000"):
+        run_sweep(SMALL, ["demand.orders_per_day=10,400000"], replications=1, days=2)
+    assert ran == []
+    run_sweep(SMALL, ["network.warehouses[0].pickers=2,3"], replications=1, days=2, workers=1)
+    assert len(ran) == 2

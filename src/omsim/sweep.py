@@ -239,6 +239,20 @@ def make_tasks(scenario: Scenario, points: Sequence[Mapping[str, Any]], replicat
     return tasks
 
 
+def _check_memory(tasks: Sequence[SweepTask], workers: int) -> None:
+    """Refuse a sweep whose largest grid point would not fit in this machine's memory while as many runs as
+    there are local workers hold theirs at once (before any run starts; :mod:`omsim.sim.guard`)."""
+    from omsim.sim.guard import available_bytes, check_run
+
+    at_once = max(1, min(int(workers), len(tasks)))
+    have = available_bytes() / at_once
+    for task in tasks:
+        if task.replication == 0:
+            check_run(task.scenario(), task.days, available=have,
+                      fix="fewer --days" + (f" or fewer --workers ({at_once} runs hold their memory at once)"
+                                            if at_once > 1 else ""))
+
+
 # ------------------------------------------------------------------ executors
 def run_tasks(tasks: Sequence[SweepTask], *, workers: int = 1, scheduler: Any = None,
               progress: Progress | None = None, runner: Callable | None = None) -> pd.DataFrame:
@@ -491,6 +505,8 @@ def run_sweep(scenario: Scenario | str | Path | None, sets: Sequence[str | Facto
     factors = [s if isinstance(s, Factor) else parse_set(s) for s in sets]
     points = expand_grid(factors)
     tasks = make_tasks(sc, points, replications, seed=seed, days=days)
+    if scheduler is None and runner is None:
+        _check_memory(tasks, workers)
     table = run_tasks(tasks, workers=workers, scheduler=scheduler, progress=progress, runner=runner)
     used_seed = tasks[0].seed
     horizon = tasks[0].days

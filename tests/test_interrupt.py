@@ -46,6 +46,16 @@ elif moment.startswith("write-"):
             mark()()
         return r
     pd.DataFrame.to_csv = to_csv
+elif moment == "import":      # Ctrl-C while the command imports the scenario model (NumPy, pydantic)
+    import importlib.abc
+
+    class Marked(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name == "omsim.scenario":
+                mark()()
+            return None
+
+    sys.meta_path.insert(0, Marked())
 elif moment == "manifest":
     import omsim.rundir as rd
     rd._listing = mark(rd._listing)
@@ -75,7 +85,7 @@ def _interrupt(tmp_path: Path, moment: str, overwrite: bool) -> tuple[int, str]:
     return proc.returncode, err
 
 
-MOMENTS = ["run", "write-1", "write-3", "manifest", "swap"]
+MOMENTS = ["import", "run", "write-1", "write-3", "manifest", "swap"]
 
 
 @pytest.mark.parametrize("overwrite", [False, True], ids=["new", "over-old"])

@@ -15,14 +15,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from omsim.errors import OmsimError
-from omsim.scenario import Scenario, load_scenario
 
 __all__ = ["OmsimError", "Scenario", "load_scenario", "simulate", "replicate", "__version__"]
 
 
 def __getattr__(name):
-    # The simulator pulls in SimPy, pandas and the kernels: load it on first use
-    # so `omsim validate` and `import omsim` stay quick.
+    # The scenario model pulls in pydantic and NumPy, the simulator SimPy, pandas and the kernels: each is
+    # loaded on first use, so `import omsim` (and the CLI's start, before its Ctrl-C handling is in place)
+    # stays quick.
+    if name in ("Scenario", "load_scenario"):
+        from omsim import scenario
+
+        return getattr(scenario, name)
     if name in ("simulate", "replicate"):
         from omsim import sim
 

@@ -84,6 +84,9 @@ class CustomerCancels:
         """Schedule every cancellation in the horizon (each changes stock: a barrier for the dispatcher)."""
         sim = self.sim
         paid = sim.ot.paid_h[self.oid]
+        if sim.batch:               # decided at the end of its batch window (see the dispatcher)
+            w = sim.pol.batch_window_h
+            paid = (np.floor(paid / w) + 1.0) * w
         for j in np.flatnonzero(np.isfinite(paid)).tolist():
             t = max(float(self.t[j]), float(paid[j]))
             if t < sim.end_h:

@@ -122,13 +122,14 @@ def _accounting(sim) -> tuple[int, int]:
 @given(seed=st.integers(0, 10_000), share=st.floats(0.0, 1.0), line_share=st.floats(0.05, 1.0),
        delays=st.lists(st.integers(0, 60), min_size=1, max_size=4, unique=True),
        cover=st.sampled_from([0.3, 1.0, 30.0]), no_stock=st.sampled_from(["backorder", "cancel"]),
-       max_wait=st.sampled_from([6.0, 1000.0]))
-def test_every_unit_accounted_for(seed, share, line_share, delays, cover, no_stock, max_wait):
+       max_wait=st.sampled_from([6.0, 1000.0]), allocation=st.sampled_from(["cheapest", "batch"]))
+def test_every_unit_accounted_for(seed, share, line_share, delays, cover, no_stock, max_wait, allocation):
     sc = load_scenario()
     sc.demand.orders_per_day = 200
     sc.demand.cancellations = Cancellations(share=share, line_share=line_share, delay_h=[[d, 1.0] for d in delays])
     sc.policies.no_stock = no_stock
     sc.policies.max_backorder_wait_h = max_wait
+    sc.policies.allocation = allocation
     for w in sc.network.warehouses:
         w.stock.days_cover = cover
     sim = Simulation(sc, seed, days=3)

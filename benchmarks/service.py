@@ -502,6 +502,13 @@ def main() -> None:
                 proc.wait(timeout=30)
                 if cluster is not None:
                     cluster.stop()
+    judged = [s for run in results["runs"] for s in run["rows"] if s["verdict"] and s["run"] != "mix"]
+    print("\ntargets (issue 12; a benchmark, not a test): "
+          + "; ".join(f"{s['db']} {s['run']} at {s['rate']:.0f}/s [{s['target']}]: {s['verdict']}" for s in judged))
+    worst = max((s["load1"] for run in results["runs"] for s in run["rows"]), default=0.0)
+    if worst > 0.5:
+        print(f"note: the 1-minute load average reached {worst:.1f} during the runs: other work shared the "
+              f"cores, so latencies are overstated; the cpu ms column is the steadier figure")
     out = ROOT / "benchmarks" / "results" / "service.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -19,6 +19,7 @@ scenario's CSV files at the same paths (a shared file system).
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -305,7 +306,8 @@ def _run_processes(tasks, workers, progress, runner) -> list[dict]:
     rows = []
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
                              initializer=_ignore_sigint) as pool:
-        futures = [pool.submit(run_task, t, runner) for t in tasks]
+        with _workers_born_ignoring_sigint():   # the pool starts its workers while tasks are submitted
+            futures = [pool.submit(run_task, t, runner) for t in tasks]
         try:
             for done, fut in enumerate(as_completed(futures), start=1):
                 rows.append(fut.result())
@@ -337,6 +339,29 @@ def _stop_workers(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in list((getattr(pool, "_processes", None) or {}).values()):
         proc.terminate()
+
+
+@contextlib.contextmanager
+def _workers_born_ignoring_sigint():
+    """Ignore Ctrl-C in the parent while it starts workers, so that each is born ignoring it.
+
+    An ignored signal stays ignored across exec, and Python only installs its
+    KeyboardInterrupt handler where SIGINT is at its default: a Ctrl-C while a
+    worker is still importing (before :func:`_ignore_sigint` runs) then prints
+    no traceback from it. The parent's own handler is back before any result is
+    awaited.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ignore_sigint() -> None:

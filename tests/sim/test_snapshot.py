@@ -113,3 +113,101 @@ def test_a_bad_snapshot_directory_is_refused_naming_the_file_and_field(live, tmp
 def test_not_a_directory(tmp_path):
     res = CliRunner().invoke(main, ["simulate", "--from-snapshot", str(tmp_path / "nowhere"), "--days", "1", "-q"])
     assert res.exit_code == 2 and "not a directory" in res.output
+
+
+@pytest.fixture(scope="module")
+def waiting():
+    """A live engine with an order backordered (its SKU out of stock everywhere), a partial one and an allocated one."""
+    sc = omsim.load_scenario()
+    lv = LiveEngine(DecisionEngine.from_scenario(sc))
+    for sku in ("SKU00020", "SKU00021"):
+        for node in sc.node_ids:
+            lv.count(node, sku, 0, at=30.0)
+    b1, _ = lv.place("B1", [("SKU00020", 2)], "chicago", at=30.5)
+    p1, _ = lv.place("P1", [("SKU00021", 3), ("SKU00001", 1)], "chicago", at=31.0)
+    lv.place("A1", [("SKU00001", 2)], "new-york", at=31.5)
+    assert (b1.status, p1.status, p1.unfilled.tolist()) == ("backorder", "partial", [3, 0])
+    return lv
+
+
+def _live_rows(events):
+    rows = events[(events.event == "created") & events.detail.astype(str).str.startswith("live:")]
+    return dict(zip(rows.detail.str[5:], rows.order_id))
+
+
+def _lead_time(sc, days):
+    whs = [w.model_copy(update={"replenishment": w.replenishment.model_copy(update={"lead_time_days": days})})
+           for w in sc.network.warehouses]
+    return sc.model_copy(update={"network": sc.network.model_copy(update={"warehouses": whs})})
+
+
+def test_a_live_backorder_waits_in_the_simulation_and_expires_after_the_max_wait(waiting, tmp_path):
+    import pandas as pd
+
+    d = write(waiting, tmp_path / "snap")
+    saved = json.loads((d / "open_orders.json").read_text())
+    assert saved["format_version"] == 2
+    assert [o["order_id"] for o in saved["orders"]] == ["B1", "P1", "A1"]
+    assert saved["orders"][0]["lines"] == [["SKU00020", 2]] and "lines" not in saved["orders"][1]
+    start = read_start(d, waiting.scenario)
+    t0 = start.t0_h
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["simulate", "--from-snapshot", str(d), "--days", "4", "--seed", "3", "-q",
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    ev = pd.read_csv(out / "events.csv")
+    orders = pd.read_csv(out / "orders.csv").set_index("order_id")
+    ids = _live_rows(ev)
+    b1 = ev[ev.order_id == ids["B1"]]
+    # backordered at the snapshot's instant, its live created time kept: cancelled 72 h (max wait) after it
+    assert b1.event.tolist() == ["created", "paid", "backordered", "cancelled"]
+    assert b1.time_h.tolist() == pytest.approx([30.5 - 24.0, 30.5 - 24.0, t0, 30.5 - 24.0 + 72.0])
+    assert b1.detail.iloc[-1] == "max_wait" and waiting.scenario.policies.max_backorder_wait_h == 72.0
+    row = orders.loc[ids["B1"]]
+    assert (row.status, row.units, row.units_shipped, row.packages) == ("cancelled", 2, 0, 0)
+    # the partial's unfilled lines are over live (nothing waits for them): its package alone is carried
+    p1 = ev[ev.order_id == ids["P1"]]
+    assert "backordered" not in p1.event.tolist() and "shipped" in p1.event.tolist()
+    assert (orders.loc[ids["P1"], "units"], orders.loc[ids["P1"], "units_shipped"]) == (1, 1)
+
+
+def test_a_live_backorder_ships_when_a_receipt_brings_its_stock(waiting, tmp_path):
+    d = write(waiting, tmp_path / "snap")
+    sc = _lead_time(waiting.scenario, 0.5)           # the reviews' purchase orders arrive half a day later
+    start = read_start(d, sc)
+    sim = Simulation(start.scenario, 3, 3, start=start)
+    assert len(sim.backorders) == 1 and sim.backorders.units.sum() == 2
+    res = sim.run()
+    ev = res.events
+    b1 = ev[ev.order_id == _live_rows(ev)["B1"]]
+    assert b1.event.tolist()[:4] == ["created", "paid", "backordered", "allocated"]
+    got = b1[b1.event == "allocated"].time_h.iloc[0]
+    assert got == pytest.approx(start.t0_h + 12.0)         # the first review's receipt (reviews start at t0)
+    assert "shipped" in b1.event.tolist() and "cancelled" not in b1.event.tolist()
+    oid = int(b1.order_id.iloc[0])
+    assert sim.ot.units[oid] == 2 and oid not in sim.backorders
+    pk = np.flatnonzero(sim.P.order[:sim.P.n] == oid)
+    assert int(sim.P.units[pk].sum()) == 2                  # both units in its packages
+
+
+@pytest.mark.parametrize("edit, where", [
+    (_set("open_orders.json", lambda d: d["orders"][0].pop("lines")), "open_orders.json: orders[0].lines"),
+    (_set("open_orders.json", lambda d: d["orders"][0].update(lines=[["SKU99999", 2]])),
+     "open_orders.json: orders[0].lines"),
+    (_set("open_orders.json", lambda d: d["orders"][0].update(lines=[["SKU00020", 3]])),
+     "open_orders.json: orders[0].decision.unfilled"),
+])
+def test_a_bad_waiting_order_is_refused_naming_the_field(waiting, tmp_path, edit, where):
+    d = write(waiting, tmp_path / "snap", edit)
+    res = CliRunner().invoke(main, ["simulate", "--from-snapshot", str(d), "--days", "1", "-q"])
+    assert res.exit_code == 2 and where in res.output and "Traceback" not in res.output
+
+
+def test_a_version_1_snapshot_is_still_read(live, tmp_path):
+    def v1(files):
+        for name in ("snapshot.json", "open_orders.json"):
+            data = json.loads(files[name])
+            data["format_version"] = 1
+            files[name] = json.dumps(data)
+    start = read_start(write(live, tmp_path / "snap", v1), live.scenario)
+    assert [o.order_id for o in start.orders] == ["Y1", "A1", "A2"]

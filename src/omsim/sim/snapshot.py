@@ -12,7 +12,9 @@ simulates the next days forward from today's real state:
   reads it): the on hand replaces the scenario's initial stock;
 - ``open_orders.json``: each open order (allocated, not fully shipped) with
   its decision exactly as the live engine committed it
-  (:func:`omsim.engine.live.decision_to_json`) and which of its packages shipped;
+  (:func:`omsim.engine.live.decision_to_json`) and which of its packages shipped,
+  and (version 2) each open order waiting for stock (decision ``backorder`` or
+  ``hold``, no packages) with its ``lines`` (``[sku, qty]``, all unfilled);
 - ``backlog.csv`` (node, backlog_units): the units the open orders hold at
   each node, checked against the orders (an incomplete directory is refused).
 
@@ -23,8 +25,14 @@ is dropped (the orders already taken are the open orders). Each open
 order becomes an order row whose unshipped packages are committed with the
 engine (reserving their units, taking their node backlog and carrier
 bookings) and queued for the next wave at their node, with their promise:
-they are picked, packed and shipped on the simulated floor. Held carts
-(minutes long) and orders that ship nothing are not carried.
+they are picked, packed and shipped on the simulated floor. Each waiting
+order becomes an order row (its live created time kept) backordered at the
+snapshot's instant: it waits in the simulator's backorder queue like its own
+backorders, asked again when stock of its SKUs comes back, cancelled
+``policies.max_backorder_wait_h`` after it was created. Held carts (minutes
+long) are not carried, nor the unfilled lines of a live ``partial`` order:
+the live engine keeps nothing waiting for them (its packages shipped, the
+order is over).
 """
 from __future__ import annotations
 
@@ -44,7 +52,9 @@ __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "Start", "read_start"]
 
 #: ``format`` and ``format_version`` of ``snapshot.json`` and ``open_orders.json``.
 SNAPSHOT_FORMAT = "omsim.snapshot"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+#: The versions :func:`read_start` reads (version 1 files list no waiting orders).
+SNAPSHOT_READS = (1, 2)
 
 
 @dataclasses.dataclass
@@ -56,6 +66,7 @@ class OpenOrder:
     level: str
     created_h: float
     decision: Decision             # shipments: the unshipped packages only; hours of the simulation
+    lines: tuple | None = None     # (skus, qty) of an order waiting for stock (no shipments)
 
 
 @dataclasses.dataclass
@@ -106,8 +117,11 @@ class Start:
         rows, decisions = [], []
         for i, o in enumerate(self.orders):
             d = o.decision
-            skus = np.concatenate([s.skus for s in d.shipments])
-            qty = np.concatenate([s.qty for s in d.shipments])
+            if d.shipments:
+                skus = np.concatenate([s.skus for s in d.shipments])
+                qty = np.concatenate([s.qty for s in d.shipments])
+            else:                   # waiting for stock: backordered below (_accept), every unit unfilled
+                skus, qty = o.lines
             oid = ot.n
             ot.grow(oid + 1)
             ot.n += 1
@@ -116,7 +130,11 @@ class Start:
             ot.parent[oid], ot.kind[oid] = -1, 0
             ot.units[oid], ot.lines[oid] = int(qty.sum()), skus.size
             sim.extra_lines[oid] = (skus, qty)
-            d = dataclasses.replace(d, order_id=oid, unfilled=np.zeros(skus.size, dtype=np.int64))
+            if d.shipments:         # the unshipped packages' lines, all filled (a partial's reasons dropped)
+                d = dataclasses.replace(d, order_id=oid, unfilled=np.zeros(skus.size, dtype=np.int64),
+                                        unfilled_reason=[])
+            else:
+                d = dataclasses.replace(d, order_id=oid, unfilled=qty.copy())
             try:
                 eng.commit(d, t0)
             except OmsimError as exc:
@@ -148,8 +166,9 @@ def _json(path: Path) -> dict:
         _fail(path, "(top level)", "expected an object")
     if data.get("format") != SNAPSHOT_FORMAT:
         _fail(path, "format", f"expected {SNAPSHOT_FORMAT!r}, got {data.get('format')!r}")
-    if data.get("format_version") != SNAPSHOT_VERSION:
-        _fail(path, "format_version", f"this omsim reads version {SNAPSHOT_VERSION}, got {data.get('format_version')!r}")
+    if data.get("format_version") not in SNAPSHOT_READS:
+        _fail(path, "format_version", f"this omsim reads versions {', '.join(map(str, SNAPSHOT_READS))}, "
+                                      f"got {data.get('format_version')!r}")
     return data
 
 
@@ -236,6 +255,11 @@ def _open_orders(path: Path, data: dict, scenario, shift_h: float) -> list[OpenO
             _fail(path, w + "decision", f"not a decision as GET /v1/snapshot writes it ({exc!r})")
         if d.status not in DECISION_STATUSES:
             _fail(path, w + "decision.status", f"unknown status {d.status!r}")
+        if not ships:
+            if d.status in ("backorder", "hold"):
+                out.append(OpenOrder(oid, region[reg], level, created - shift_h,
+                                     dataclasses.replace(d, promised_h=None), _waiting(path, row, d, sku, w)))
+            continue
         keep = [dataclasses.replace(s, ship_by_h=s.ship_by_h - shift_h, promised_h=s.promised_h - shift_h)
                 for s, done in zip(d.shipments, shipped) if not done]
         if not keep:
@@ -244,6 +268,20 @@ def _open_orders(path: Path, data: dict, scenario, shift_h: float) -> list[OpenO
         out.append(OpenOrder(oid, region[reg], level, created - shift_h,
                              dataclasses.replace(d, shipments=keep, promised_h=promised)))
     return out
+
+
+def _waiting(path: Path, row: dict, d: Decision, sku: dict, w: str) -> tuple[np.ndarray, np.ndarray]:
+    """(skus, qty) of the ``lines`` of an order waiting for stock: catalogue SKUs, each once, all unfilled."""
+    lines = row.get("lines")
+    if not isinstance(lines, list) or not lines or any(
+            not isinstance(x, list) or len(x) != 2 or x[0] not in sku or isinstance(x[1], bool)
+            or not isinstance(x[1], int) or x[1] < 1 for x in lines) or len({x[0] for x in lines}) != len(lines):
+        _fail(path, w + "lines", f"expected [sku, qty] of SKUs of the catalogue, each once, qty >= 1, got {lines!r}")
+    qty = np.array([x[1] for x in lines], dtype=np.int64)
+    if d.unfilled.tolist() != qty.tolist():
+        _fail(path, w + "decision.unfilled", f"a {d.status} leaves every unit unfilled: expected {qty.tolist()}, "
+                                             f"got {d.unfilled.tolist()}")
+    return np.array([sku[x[0]] for x in lines], dtype=np.int64), qty
 
 
 def _backlog(path: Path, scenario) -> np.ndarray:

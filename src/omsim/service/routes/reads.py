@@ -80,7 +80,8 @@ def snapshot_files(live) -> dict[str, str]:
     exactly, for ``omsim simulate --from-snapshot``; :mod:`omsim.sim.snapshot`) and ``snapshot.json``.
 
     Held carts (``hold_s``) last minutes and are not carried: ``backlog.csv`` and ``reserved_units`` are
-    the open orders' (``held_units`` says what the holds had)."""
+    the open orders' (``held_units`` says what the holds had). An open order waiting for stock (decision
+    ``backorder`` or ``hold``, no packages) is listed with its ``lines`` ([sku, qty], all unfilled)."""
     inv, clock = live.engine.inventory, live.clock
     stock = io.StringIO()
     w = csv.writer(stock, lineterminator="\n")
@@ -98,10 +99,14 @@ def snapshot_files(live) -> dict[str, str]:
         if d is None:
             continue
         n_open += 1
-        if d.shipments:
-            carried.append({"order_id": oid, "region": st.region, "service_level": st.level,
-                            "created_h": st.history[0][2], "shipped": list(st.shipped),
-                            "decision": decision_to_json(d, live.sku_ids, live.node_ids)})
+        if d.shipments or d.status in ("backorder", "hold"):
+            row = {"order_id": oid, "region": st.region, "service_level": st.level,
+                   "created_h": st.history[0][2], "shipped": list(st.shipped),
+                   "decision": decision_to_json(d, live.sku_ids, live.node_ids)}
+            if not d.shipments:     # waiting for stock: its lines, from the order.committed the journal keeps
+                (ev,) = live.journal.read(after=st.history[0][0] - 1, limit=1)
+                row["lines"] = ev.data["lines"]
+            carried.append(row)
         created = clock.format(st.history[0][2])
         for k, sh in enumerate(d.shipments):
             if not st.shipped[k]:

@@ -20,7 +20,7 @@ per request; its own lag (actual send time minus due time) is printed, and a
 generator that cannot keep its schedule is flagged. Each row also gives the
 server's CPU time per request (PostgreSQL's own processes included) and the
 1-minute load average when the run started: on a shared machine, read the
-CPU column, not only the latencies. Beside the runs, the engine's in-process
+CPU column, not only the latencies (it counts the server's snapshot child processes too). Beside the runs, the engine's in-process
 time for the same carts (the floor no server can beat).
 
     python benchmarks/service.py                      # SQLite, all runs, 10 s each
@@ -482,9 +482,9 @@ def main() -> None:
                 for run, rate in todo:
                     reqs = plan(run, rate, args.seconds, cart_list, name)
                     load = os.getloadavg()[0]
-                    c0 = _cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0)
+                    c0 = _tree_cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0)   # + snapshot children
                     res = asyncio.run(run_load(port, reqs, rate))
-                    cpu = _cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0) - c0
+                    cpu = _tree_cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0) - c0
                     rows = summarise(name, run, rate, res, cpu, load)
                     for s in rows:
                         print_row(s)

@@ -408,3 +408,29 @@ def test_batched_routing_lengths_are_bitwise_those_of_the_back_pointer_dp(seed, 
     _route_exact.exact_lengths(np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), offsets,
                                *_kernel_args(layout)[1], got)
     assert got.tolist() == [_dp_route(layout, p).length for p in picks]
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2, 3]), st.integers(1, 14), st.sampled_from([3.0, 6.0]),
+       st.sampled_from(["s-shape", "largest-gap", "combined+"]), st.sampled_from([None, 2]))
+@settings(max_examples=40, deadline=None)
+def test_heuristic_savings_with_prepared_lengths_batch_as_without(seed, blocks, n, capacity, routing, neighbours):
+    # With a heuristic route, savings asks the prepared lengths (per-pick work done once per wave);
+    # the batches and lengths must be those of the plain batched kernel call on each gather.
+    from omsim.warehouse import batching as B
+
+    layout, orders = random_wave(np.random.default_rng(seed), blocks, n)
+    sizes = np.random.default_rng(seed + 1).integers(1, 4, n).astype(float)
+    got = batch_orders(layout, orders, sizes, capacity, method="savings", routing=routing, neighbours=neighbours)
+    orig = B._Evaluator.lengths_of
+
+    def unprepared(self, seq, per):
+        self._prepare = None
+        return orig(self, seq, per)
+
+    B._Evaluator.lengths_of = unprepared
+    try:
+        ref = batch_orders(layout, orders, sizes, capacity, method="savings", routing=routing, neighbours=neighbours)
+    finally:
+        B._Evaluator.lengths_of = orig
+    assert got.batches == ref.batches
+    assert np.array_equal(got.lengths, ref.lengths)

@@ -301,3 +301,20 @@ def test_combined_is_a_closed_tour_not_below_the_optimum(case):
     assert sorted(r.sequence.tolist()) == list(range(len(picks)))
     assert sequence_length(layout, picks, r.sequence) == pytest.approx(r.length, rel=1e-12, abs=1e-9)
     assert r.length >= route(layout, picks, "optimal").length - 1e-9
+
+
+@given(cases(max_picks=0, max_blocks=3), st.integers(0, 2**32 - 1), st.integers(1, 6))
+@settings(max_examples=80, deadline=None)
+def test_prepared_lengths_equal_the_kernel_on_any_gather(case, seed, n_lists):
+    # Savings batching routes many gathers of one wave's picks: the prepared form (per-pick work once)
+    # must give the very floats the kernel gives on the gathered picks.
+    layout, _ = case
+    rng = np.random.default_rng(seed)
+    flat = np.column_stack([rng.integers(0, layout.aisles, 12),
+                            rng.integers(0, layout.cells_per_aisle, 12)]).astype(np.int64)
+    per = rng.integers(0, 8, n_lists)
+    idx = rng.integers(0, 12, int(per.sum())).astype(np.int64)
+    off = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+    for m in METHODS:
+        prepared = H._prepared_lengths(layout, flat, m)
+        assert np.array_equal(prepared(idx, off), H._kernel_lengths(layout, flat[idx], off, m))

@@ -125,6 +125,11 @@ class _Evaluator:
             np.cumsum(self.count[:-1], out=self.start[1:])
         method = ROUTING_METHODS.get(routing)
         self._kernel = method.lengths if method is not None else None
+        # A batched lengths function may offer prepare(layout, flat) -> f(idx, offsets), equal to
+        # lengths(layout, flat[idx], offsets) with its per-pick work done once (the heuristics do).
+        # Prepared on the first call (fcfs routes once, at the end).
+        self._prepare = getattr(self._kernel, "prepare", None)
+        self._gathered = None
 
     def lengths(self, batches: list) -> np.ndarray:
         if not batches:
@@ -140,13 +145,17 @@ class _Evaluator:
         total = int(ends[-1]) if ends.size else 0
         # Picks of order seq[q] land at ends[q] - ln[q] ..; gather them from their place in self.flat.
         idx = np.arange(total, dtype=np.int64) - np.repeat(ends - ln - self.start[seq], ln)
-        flat = self.flat[idx]
         off = np.zeros(per.size + 1, dtype=np.int64)
         last = np.cumsum(per)
         nz = last > 0
         off[1:][nz] = ends[last[nz] - 1]
         self.calls += 1
         self.routes += int(per.size)
+        if self._prepare is not None:
+            if self._gathered is None:
+                self._gathered = self._prepare(self.layout, self.flat)
+            return self._gathered(idx, off)
+        flat = self.flat[idx]
         if self._kernel is not None:
             return np.asarray(self._kernel(self.layout, flat, off), dtype=np.float64)
         return np.asarray(route_lengths(self.layout, flat, self.routing, offsets=off), dtype=np.float64)

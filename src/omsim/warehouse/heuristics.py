@@ -363,6 +363,35 @@ def _kernel_lengths(layout: Layout, flat: np.ndarray, offsets: np.ndarray, metho
     return out
 
 
+def _prepared_lengths(layout: Layout, flat: np.ndarray, method: str):
+    """``f(idx, offsets)`` = ``_kernel_lengths(layout, flat[idx], offsets, method)``, per-pick work done once.
+
+    For callers that route many gathers of the same picks (savings batching
+    evaluates every candidate merge): the picks' positions, blocks and
+    mirrored positions are computed once for ``flat`` and only gathered per
+    call, so the kernel sees the same values as :func:`_kernel_lengths` would.
+    """
+    from omsim._kernels import _route_heuristics
+
+    blk, yy, cy = _mirrored(layout, flat)
+    aisle = np.ascontiguousarray(flat[:, 0], dtype=np.int64)
+    y = np.ascontiguousarray(layout.cell_y[flat[:, 1]], dtype=np.float64)
+    yy = np.ascontiguousarray(yy)
+    blk = np.ascontiguousarray(blk)
+    cross_y = np.ascontiguousarray(layout.cross_aisle_y, dtype=np.float64)
+    cy = np.ascontiguousarray(cy)
+    args = (float(layout.aisle_pitch_m), int(layout.depot_aisle), float(layout.depot_xy[1]),
+            float(layout.depot_offset_m), HEURISTICS[method])
+
+    def lengths(idx: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        out = np.empty(offsets.size - 1, dtype=np.float64)
+        _route_heuristics.heuristic_lengths(aisle[idx], y[idx], yy[idx], blk[idx], offsets, cross_y, cy, *args,
+                                            out, np.empty(idx.size, dtype=np.int64))
+        return out
+
+    return lengths
+
+
 def heuristic_lengths(layout: Layout, pick_lists, method: str, *, offsets=None) -> np.ndarray:
     """Tour lengths of many pick lists under one heuristic, in one kernel call.
 
@@ -401,6 +430,8 @@ def _register() -> None:
 
         def lengths_fn(layout, flat, offsets, _name=name):
             return _kernel_lengths(layout, flat, offsets, _name)
+
+        lengths_fn.prepare = lambda layout, flat, _name=name: _prepared_lengths(layout, flat, _name)
 
         register_method(name, route_fn, lengths_fn, optimal=False, description=descriptions[name])
 

@@ -309,7 +309,7 @@ def test_unknown_ids_and_positions():
 def test_time_cannot_go_backwards_in_the_ledger():
     inv = Inventory([[3]])
     inv.restock(0, 0, 1, t=5.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(OmsimError, match=r"time 4.0 h is before the last ledger entry at 5.0 h"):
         inv.restock(0, 0, 1, t=4.0)
     assert inv.on_hand[0, 0] == 4
 
@@ -441,7 +441,7 @@ def test_consume_lines_checks_its_input():
     inv.consume_lines([0, 0, 0], [0, 1, 0], [1, 2, 1], ["a", "b", "c"], 1.0)
     assert inv.on_hand.tolist() == [[1, 1]] and inv.reserved.tolist() == [[0, 0]]
     assert inv.ledger_frame()["order_id"].tolist()[-3:] == ["a", "b", "c"]
-    with pytest.raises(ValueError, match="before the last ledger entry"):
+    with pytest.raises(OmsimError, match="before the last ledger entry"):
         inv.consume_lines([0], [0], [0], "o", 0.5)
 
 
@@ -465,5 +465,5 @@ def test_restock_lines_equals_restock_line_by_line(lines):
     assert np.array_equal(a.on_hand, b.on_hand) and len(a) == len(b)
     pd.testing.assert_frame_equal(a.ledger_frame(), b.ledger_frame())
     if qtys.sum() > 0:      # rows were written at 3 h: the ledger stays in time order
-        with pytest.raises(ValueError, match="before the last ledger entry"):
+        with pytest.raises(OmsimError, match="before the last ledger entry"):
             b.restock_lines([0], [0], [1], ["late"], t=2.0)

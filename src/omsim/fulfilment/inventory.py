@@ -234,10 +234,11 @@ class Inventory:
     def _time(self, t) -> float:
         t = float(t)
         if not math.isfinite(t):
-            raise ValueError(f"inventory: time must be finite, got {t}")
+            raise OmsimError(f"inventory: time must be finite, got {t}")
         if t < self._t_last:
             # The ledger is in time order so running sums are on-hand histories.
-            raise ValueError(f"inventory: time {t} h is before the last ledger entry at {self._t_last} h")
+            raise OmsimError(f"inventory: time {t} h is before the last ledger entry at {self._t_last} h "
+                             "(time cannot go backwards)")
         return t
 
     def _resolve(self, node, sku, qty, signed: bool = False) -> tuple[int, int, int]:

@@ -1,7 +1,7 @@
 """Customer cancellations after the order: matched from a history, or generated; every unit accounted for."""
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 
 from omsim.history import load_history
 from omsim.history.cancellations import cancellation_stats, match_cancellations
@@ -98,8 +98,14 @@ def test_off_by_default_and_history_false(tmp_path):
 
 
 def _due(sim) -> int:
+    """Cancellations that act in the horizon: not before their order is decided, which is when it is paid,
+    or under the batch policy at the end of its batch window (NaN, payment failed, compares False)."""
     c = sim.cancels
-    return int((np.maximum(c.t, sim.ot.paid_h[c.oid]) < sim.end_h).sum())   # NaN (payment failed) compares False
+    decided = sim.ot.paid_h[c.oid]
+    if sim.batch:
+        w = sim.pol.batch_window_h
+        decided = (np.floor(decided / w) + 1.0) * w
+    return int((np.maximum(c.t, decided) < sim.end_h).sum())
 
 
 def _accounting(sim) -> tuple[int, int]:
@@ -123,6 +129,8 @@ def _accounting(sim) -> tuple[int, int]:
        delays=st.lists(st.integers(0, 60), min_size=1, max_size=4, unique=True),
        cover=st.sampled_from([0.3, 1.0, 30.0]), no_stock=st.sampled_from(["backorder", "cancel"]),
        max_wait=st.sampled_from([6.0, 1000.0]), allocation=st.sampled_from(["cheapest", "batch"]))
+@example(seed=6697, share=0.5681437505309029, line_share=0.15830323636327198, delays=[0, 50, 31, 55], cover=0.3,
+         no_stock="backorder", max_wait=1000.0, allocation="batch")   # a cancellation due after the last window
 def test_every_unit_accounted_for(seed, share, line_share, delays, cover, no_stock, max_wait, allocation):
     sc = load_scenario()
     sc.demand.orders_per_day = 200

@@ -88,6 +88,13 @@ def _num(x):
 
 
 def _plain(x):
+    t = type(x)            # exact built-in types first (the alternatives of every explained decision pass here)
+    if t is str or t is float or t is int or t is bool or x is None:
+        return x
+    if t is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in x.items()}
+    if t is list:
+        return [_plain(v) for v in x]
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple, np.ndarray)):

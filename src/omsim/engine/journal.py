@@ -226,7 +226,7 @@ def _plain(x):
     if t in _SCALARS or (t is float and math.isfinite(x)):
         return x
     if t is dict:
-        return {str(k): _plain(v) for k, v in x.items()}
+        return {k if type(k) is str else str(k): _plain(v) for k, v in x.items()}
     if t is list or t is tuple:
         return [_plain(v) for v in x]
     if isinstance(x, np.ndarray):

@@ -342,15 +342,19 @@ def nearest_assignment(demand, available, distance, carried=None, fallback=True)
     if carry.shape != a.shape:
         raise OmsimError(f"carried: expected shape {a.shape}, got {carry.shape}")
     assign = np.zeros(a.shape, dtype=np.int64)
-    for l in range(d.shape[0]):
-        rest = int(d[l])
-        # stable sort: equal distances keep ascending node index
-        for n in np.argsort(dist[l], kind="stable"):
+    # Python lists: a handful of lines and nodes, where NumPy scalar indexing costs most of the time.
+    # Stable sort: equal distances keep ascending node index (one sort when every line has the same distances).
+    ranks = ([np.argsort(dist[0], kind="stable").tolist()] * len(d) if dist.strides[0] == 0 and len(d)
+             else np.argsort(dist, axis=1, kind="stable").tolist())
+    carry_l, a_l, d_l = carry.tolist(), a.tolist(), d.tolist()
+    for l, rank in enumerate(ranks):
+        rest = d_l[l]
+        for n in rank:
             if rest == 0:
                 break
-            if not carry[l, n]:
+            if not carry_l[l][n]:
                 continue
-            q = min(rest, int(a[l, n]))
+            q = min(rest, a_l[l][n])
             assign[l, n] = q
             rest -= q
             if not fallback:

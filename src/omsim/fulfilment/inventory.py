@@ -721,10 +721,10 @@ class Inventory:
         """
         return self._ledger.frame(self.node_ids, self.sku_ids)
 
-    def take_ledger_frame(self) -> pd.DataFrame:
-        """The ledger rows so far as :meth:`ledger_frame` gives them, removed from memory (a streamed run
+    def take_ledger_columns(self) -> dict:
+        """The ledger rows so far as columns (:meth:`Ledger.columns`), removed from memory (a streamed run
         writes them out as it goes: :meth:`ledger_frame` then holds only the rows since)."""
-        frame = self.ledger_frame()
+        frame = self._ledger.columns(self.node_ids, self.sku_ids)
         self._ledger = Ledger(max(1024, self._ledger.time_h.shape[0] // 4))
         return frame
 

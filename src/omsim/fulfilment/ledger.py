@@ -82,23 +82,26 @@ class Ledger:
         other.n = self.n
         return other
 
-    def frame(self, node_ids: Sequence | None, sku_ids: Sequence | None) -> pd.DataFrame:
-        """The rows as a DataFrame with :data:`LEDGER_COLUMNS`, nodes and SKUs named by their ids when given."""
+    def columns(self, node_ids: Sequence | None, sku_ids: Sequence | None) -> dict:
+        """The rows as columns of :data:`LEDGER_COLUMNS`: node, SKU (when their ids are given) and reason as
+        ``(codes, names)`` pairs with ``names[codes]`` the values, ``order_id`` an object array."""
         node = self.view("node").astype(np.int64)
         sku = self.view("sku").astype(np.int64)
-        if node_ids is not None:
-            node = np.asarray(node_ids, dtype=object)[node]
-        if sku_ids is not None:
-            sku = np.asarray(sku_ids, dtype=object)[sku]
-        return pd.DataFrame({
+        return {
             "time_h": self.view("time_h").copy(),
-            "node": node,
-            "sku": sku,
+            "node": node if node_ids is None else (node, np.asarray(node_ids, dtype=object)),
+            "sku": sku if sku_ids is None else (sku, np.asarray(sku_ids, dtype=object)),
             "delta": self.view("delta").copy(),
-            "reason": np.asarray(REASONS, dtype=object)[self.view("reason").astype(np.intp)],
-            # object dtype keeps None as None (pandas would turn it into NaN).
-            "order_id": pd.Series(self.view("order_id").copy(), dtype=object),
-        }, columns=list(LEDGER_COLUMNS))
+            "reason": (self.view("reason").astype(np.intp), np.asarray(REASONS, dtype=object)),
+            "order_id": self.view("order_id").copy(),
+        }
+
+    def frame(self, node_ids: Sequence | None, sku_ids: Sequence | None) -> pd.DataFrame:
+        """The rows as a DataFrame with :data:`LEDGER_COLUMNS`, nodes and SKUs named by their ids when given."""
+        cols = {k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in self.columns(node_ids, sku_ids).items()}
+        # object dtype keeps None as None (pandas would turn it into NaN).
+        cols["order_id"] = pd.Series(cols["order_id"], dtype=object)
+        return pd.DataFrame(cols, columns=list(LEDGER_COLUMNS))
 
     def on_hand_at(self, node: int, sku: int, t: float) -> int:
         """Running sum of one node and SKU's deltas up to time ``t`` (inclusive)."""

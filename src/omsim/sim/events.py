@@ -99,11 +99,13 @@ class EventLog:
         sel = np.flatnonzero(keep)[order]
         return self._frame(t[sel], self._oid[sel], self._ev[sel], self._node[sel], self._detail[sel])
 
-    def take(self, rows: np.ndarray, before=None) -> pd.DataFrame:
+    def take(self, rows: np.ndarray, before=None, *, coded: bool = False):
         """Remove the rows where the mask ``rows`` is set and return them in stable time order.
 
         ``before``: columns ``(t, oid, ev)`` of rows (no node, no detail) to place
-        ahead of them, as if they had been logged first.
+        ahead of them, as if they had been logged first. ``coded``: a dict of the
+        columns instead of a frame, the text ones as ``(codes, names)`` pairs (a
+        streamed run writes them without making a Python string per row).
         """
         n = self.n
         sel = np.flatnonzero(rows)
@@ -113,7 +115,7 @@ class EventLog:
             extra = (before[0], before[1], before[2], np.full(m, -1, dtype=np.int16), np.zeros(m, dtype=np.int32))
             cols = [np.concatenate([e, c]) for e, c in zip(extra, cols)]
         order = np.argsort(cols[0], kind="stable")
-        frame = self._frame(*(c[order] for c in cols))
+        frame = (self._columns if coded else self._frame)(*(c[order] for c in cols))
         keep = np.flatnonzero(~rows[:n])
         k = keep.size
         for f, _ in self._COLS:
@@ -122,12 +124,23 @@ class EventLog:
         self.n = k
         return frame
 
-    def _frame(self, t, oid, ev, node, detail) -> pd.DataFrame:
+    def _columns(self, t, oid, ev, node, detail) -> dict:
+        """The columns of the rows given, text ones as ``(codes, names)`` with ``names[codes]`` the values."""
         names = np.asarray(self.node_ids + [""], dtype=object)
-        return pd.DataFrame({
+        node = node.astype(np.int64)
+        node[node < 0] = len(names) - 1   # -1: the trailing ""
+        return {
             "time_h": t,
             "order_id": oid,
-            "event": pd.Categorical.from_codes(ev.astype(np.int64), categories=list(EVENTS)).astype(object),
-            "node": names[node.astype(np.int64)],  # -1 picks the trailing ""
-            "detail": np.asarray(self.details, dtype=object)[detail],
-        })
+            "event": (ev, np.asarray(EVENTS, dtype=object)),
+            "node": (node, names),
+            "detail": (detail, np.asarray(self.details, dtype=object)),
+        }
+
+    def _frame(self, t, oid, ev, node, detail) -> pd.DataFrame:
+        return decoded(self._columns(t, oid, ev, node, detail))
+
+
+def decoded(columns: dict) -> pd.DataFrame:
+    """A frame of ``columns`` (arrays, or ``(codes, names)`` pairs turned into their values)."""
+    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in columns.items()})

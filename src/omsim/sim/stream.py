@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from omsim.errors import OmsimError
+from omsim.fulfilment.ledger import CODE
+from omsim.sim.events import decoded
 
 #: Output formats of a streamed run.
 FORMATS = ("csv", "parquet")
@@ -54,8 +56,11 @@ class TableWriter:
         self._schema = None
         self._started = False
 
-    def write(self, frame: pd.DataFrame) -> None:
-        """Append the rows of ``frame``."""
+    def write(self, frame) -> None:
+        """Append the rows of ``frame``: a DataFrame, or a dict of columns (arrays, or ``(codes, names)``
+        pairs standing for ``names[codes]``) in the file's column order."""
+        if isinstance(frame, dict) and (self.fmt == "csv" or self._schema is None):
+            frame = decoded(frame)      # the first Parquet chunk fixes the schema, through pandas as before
         if self.fmt == "csv":
             frame.to_csv(self.path, mode="a" if self._started else "w", header=not self._started, index=False,
                          float_format=CSV_FLOAT)
@@ -63,20 +68,23 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            frame = _parquet_ready(frame)
-            if self._schema is None:
-                # Text columns as strings (pyarrow converts the object columns in C++ when told the type).
-                sch = pa.Schema.from_pandas(frame, preserve_index=False)
-                for i, name in enumerate(sch.names):
-                    if frame[name].dtype == object:
-                        sch = sch.set(i, pa.field(name, pa.string()))
-                self._schema = sch
-            table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+            if isinstance(frame, dict):
+                table = _arrow_table(frame, self._schema)
+            else:
+                frame = _parquet_ready(frame)
+                if self._schema is None:
+                    # Text columns as strings (pyarrow converts the object columns in C++ when told the type).
+                    sch = pa.Schema.from_pandas(frame, preserve_index=False)
+                    for i, name in enumerate(sch.names):
+                        if frame[name].dtype == object:
+                            sch = sch.set(i, pa.field(name, pa.string()))
+                    self._schema = sch
+                table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
             if self._pq is None:
                 self._pq = pq.ParquetWriter(self.path, self._schema)
             self._pq.write_table(table)
         self._started = True
-        self.rows += len(frame)
+        self.rows += len(frame) if isinstance(frame, pd.DataFrame) else len(frame["time_h"])
 
     def close(self, empty: pd.DataFrame) -> None:
         """Finish the file (``empty``: the columns, written when no chunk came)."""
@@ -94,6 +102,24 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
         ids = frame["order_id"]
         frame["order_id"] = pd.Series([None if v is None else str(v) for v in ids.tolist()], dtype=object)
     return frame
+
+
+def _arrow_table(columns: dict, schema):
+    """The Arrow table of a dict of columns, as :meth:`pyarrow.Table.from_pandas` makes it from their
+    decoded frame under ``schema`` (same types, values and metadata), text columns gathered in C++ from
+    their names rather than converted from one Python string per row."""
+    import pyarrow as pa
+
+    arrays = []
+    for field in schema:
+        v = columns[field.name]
+        if isinstance(v, tuple):
+            arrays.append(pa.array(v[1], type=field.type).take(pa.array(v[0])))
+        elif v.dtype == object:     # the ledger's order_id: numbers, PO ids or None, as text
+            arrays.append(pa.array([None if x is None else str(x) for x in v.tolist()], type=field.type))
+        else:
+            arrays.append(pa.array(v, type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def read_table(path) -> pd.DataFrame:
@@ -146,6 +172,7 @@ class Sink:
         self._flushed_t = -np.inf
         #: Units shipped per SKU so far, from the ledger rows taken (the inventory turnover KPI).
         self.shipped_units: np.ndarray | None = None
+        self._sku_pos: np.ndarray | None = None
 
     @property
     def rows(self) -> dict:
@@ -165,19 +192,29 @@ class Sink:
             raise RuntimeError(f"event logged at {float(t[done].min())} h after the log was written up to "
                                f"{self._flushed_t} h")   # a broken invariant of the model, not a user error
         pre = _prelogged(sim, self._flushed_t, upto_h)
-        frame = log.take(done, pre)
-        if len(frame):
+        frame = log.take(done, pre, coded=True)
+        if len(frame["time_h"]):
             self.writers["events"].write(frame)
         self._flushed_t = upto_h
         self._flush_ledger(sim)
 
     def _flush_ledger(self, sim) -> None:
         inv = sim.engine.inventory
-        led = inv.take_ledger_frame()
+        led = inv.take_ledger_columns()
         if self.shipped_units is None:
             self.shipped_units = np.zeros(len(sim.sc.sku_ids), dtype=np.int64)
-        self.shipped_units += shipped_units(led, sim.sc.sku_ids)
-        if len(led):
+        if self._sku_pos is None and isinstance(led["sku"], tuple):
+            # Position in the scenario's SKUs of each of the inventory's, looked up once.
+            self._sku_pos = pd.Series(np.arange(len(sim.sc.sku_ids)),
+                                      index=list(sim.sc.sku_ids)).reindex(led["sku"][1]).to_numpy()
+        if isinstance(led["sku"], tuple):
+            ship = led["reason"][0] == CODE["ship"]
+            j = self._sku_pos[led["sku"][0][ship]]
+            self.shipped_units += np.bincount(j.astype(np.int64), weights=-led["delta"][ship],
+                                              minlength=len(sim.sc.sku_ids)).astype(np.int64)
+        else:
+            self.shipped_units += shipped_units(decoded(led), sim.sc.sku_ids)
+        if len(led["time_h"]):
             self.writers["ledger"].write(led)
 
     def write_orders(self, sim, orders_frame, upto: int) -> None:

@@ -122,8 +122,8 @@ def test_ctrl_c_to_a_sweeps_process_group_stops_workers_without_tracebacks(tmp_p
     """A terminal's Ctrl-C goes to every process of the group: workers ignore it, the parent stops them."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     args = [sys.executable, "-m", "omsim.cli", "sweep", str(ROOT / "scenarios" / "default.yaml"),
-            "--set", "network.warehouses[*].pickers=1,2", "-r", "2", "--days", "60", "-w", "2",
-            "--out", str(tmp_path / "sweep")]
+            "--set", "network.warehouses[*].pickers=1,2", "-r", "8", "--days", "60", "-w", "2",
+            "--out", str(tmp_path / "sweep")]   # 16 runs: still going at the signal on a quiet machine too
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
                             cwd=tmp_path, start_new_session=True)
     time.sleep(8)  # past start-up (imports): workers started and running

@@ -553,24 +553,27 @@ cdef void _unfilled_reasons(Py_ssize_t L, Py_ssize_t N, Py_ssize_t K, const int6
     the Python path's same rule), before the commit: x (L, N) the assignment, avail (L, N) the stock of the
     nodes that can ship. An order's reasons go to why[l] (rem_why[l] = 0); a remainder probe's (probe) to
     rem_why[pr_line[l]], the order's line it remains of."""
-    cdef Py_ssize_t l, n, m, npk = 0
+    cdef Py_ssize_t l, n, m, npk = -1
     cdef int64_t got, usable, left, a, c
     cdef bint anywhere, at_used
-    for n in range(N):
-        for l in range(L):
-            if x[l * N + n] > 0:
-                npk += 1
-                break
     for l in range(L):
         got = 0
-        usable = 0
-        left = 0
-        at_used = False
         for n in range(N):
             got += x[l * N + n]
-            usable += avail[l * N + n]
         c = _UNFILLED_NONE
-        if got < qt[l]:
+        if got < qt[l]:                # the rest only for a line left short: most orders have none
+            if npk < 0:                # packages of the decision (nodes used), once per order
+                npk = 0
+                for n in range(N):
+                    for m in range(L):
+                        if x[m * N + n] > 0:
+                            npk += 1
+                            break
+            usable = 0
+            left = 0
+            at_used = False
+            for n in range(N):
+                usable += avail[l * N + n]
             anywhere = False
             for n in range(N):
                 a = on_hand[n, sk[l]] - reserved[n, sk[l]] - safety[n, sk[l]]

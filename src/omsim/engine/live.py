@@ -201,24 +201,15 @@ class LiveEngine:
 
     def sku(self, sku_id: str) -> int:
         """Position of SKU ``sku_id``, or OmsimError naming it."""
-        try:
-            return self._sku[sku_id]
-        except (KeyError, TypeError):
-            raise OmsimError(f"unknown SKU {sku_id!r}") from None
+        return _position(self._sku, "SKU", sku_id)
 
     def node(self, node_id: str) -> int:
-        """Position of node ``node_id``, or OmsimError naming it."""
-        try:
-            return self._node[node_id]
-        except (KeyError, TypeError):
-            raise OmsimError(f"unknown node {node_id!r}; nodes are {', '.join(self.node_ids)}") from None
+        """Position of node ``node_id``, or OmsimError naming it (and the nodes there are)."""
+        return _position(self._node, "node", node_id, f"; nodes are {', '.join(self.node_ids)}")
 
     def region(self, region_id: str) -> int:
         """Position of demand region ``region_id``, or OmsimError naming it."""
-        try:
-            return self._region[region_id]
-        except (KeyError, TypeError):
-            raise OmsimError(f"unknown region {region_id!r}") from None
+        return _position(self._region, "region", region_id)
 
     def order_state(self, order_id: str) -> OrderState:
         """The live state of ``order_id``, or OmsimError when unknown."""
@@ -489,6 +480,14 @@ def _apply_scrapped(live: LiveEngine, data: dict, t: float, seq: int) -> None:
 
 def _apply_counted(live: LiveEngine, data: dict, t: float, seq: int) -> None:
     live.engine.inventory.count(live.node(data["node"]), live.sku(data["sku"]), int(data["on_hand"]), t, "count")
+
+
+def _position(table: dict, kind: str, key, hint: str = "") -> int:
+    """``table[key]``: the position of an id, or OmsimError naming the unknown ``kind`` (``hint`` appended)."""
+    try:
+        return table[key]
+    except (KeyError, TypeError):
+        raise OmsimError(f"unknown {kind} {key!r}{hint}") from None
 
 
 def _apply_hold(live: LiveEngine, data: dict, t: float, seq: int) -> None:

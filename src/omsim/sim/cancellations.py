@@ -64,7 +64,6 @@ class CustomerCancels:
         self.count = 0                  # cancellations that cancelled something
         self.units = 0                  # units cancelled
         self.too_late = 0               # units named but released, shipped or delivered already
-        self.not_ordered = 0            # units named beyond what the order has
         self.orders: set[int] = set()   # orders a cancellation cancelled units of
         self.rows: list[int] = []       # order rows a cancellation left with nothing: cancelled
         self._gone: dict[int, dict[int, int]] = {}   # per order, units per SKU cancelled so far
@@ -120,7 +119,6 @@ class CustomerCancels:
                 want[s] = want.get(s, 0) + k
         ordered = sum(want.values())
         asked = dict(want)
-        self.not_ordered += named - ordered
         done = 0
         n0 = sim.dem.n
         rows = [o] + (n0 + np.flatnonzero((ot.parent[n0:ot.n] == o) & (ot.kind[n0:ot.n] == 2))).tolist()
@@ -231,9 +229,7 @@ class CustomerCancels:
 def _csr(t: np.ndarray, oid: np.ndarray, ptr: np.ndarray, sku: np.ndarray, qty: np.ndarray):
     """The cancellations in time order (stable)."""
     order = np.argsort(t, kind="stable")
-    counts = np.diff(ptr)[order]
     new_ptr, idx = spans(ptr[:-1][order], ptr[1:][order])
-    assert new_ptr[-1] == counts.sum()
     return t[order], oid[order], new_ptr, sku[idx], qty[idx]
 
 
@@ -256,7 +252,8 @@ def generated_cancellations(dem, streams, spec):
     nl = np.diff(lp)
     one = lp[none] + np.minimum((rng.random(none.size) * nl[none]).astype(np.int64), nl[none] - 1)
     pick[one] = True
-    per = np.add.reduceat(pick.astype(np.int64), lp[:-1]) if hit.size else np.zeros(0, np.int64)
+    per = cnt.copy()
+    per[none] = 1                   # the one line just named
     ptr = np.zeros(hit.size + 1, dtype=np.int64)
     np.cumsum(per, out=ptr[1:])
     t = dem.created_h[hit] + delay

@@ -176,7 +176,7 @@ class Decisions:
         if short:
             inv = self.inventory
             sk = order.skus
-            stocked = (inv.on_hand[:, sk] - inv.reserved[:, sk] - inv.safety[:, sk] > 0).any(axis=0)
+            stocked = (inv.available_columns(sk) > 0).any(axis=0)
             codes = unfilled_reasons(order.qty, x, prep.avail, stocked, min(self.max_packages, self.n_nodes), policy,
                                      prep.avail_all)
             reasons = [UNFILLED_REASONS[c] for c in codes]

@@ -115,6 +115,15 @@ def test_not_a_directory(tmp_path):
     assert res.exit_code == 2 and "not a directory" in res.output
 
 
+
+def test_more_than_one_replication_is_refused(live, tmp_path):
+    d = write(live, tmp_path / "snap")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["simulate", "--from-snapshot", str(d), "-r", "2", "--days", "1", "-q",
+                                    "--out", str(out)])
+    assert res.exit_code == 2 and "drop --replications" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
 @pytest.fixture(scope="module")
 def waiting():
     """A live engine with an order backordered (its SKU out of stock everywhere), a partial one and an allocated one."""

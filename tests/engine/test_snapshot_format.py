@@ -7,6 +7,7 @@ import pytest
 
 import omsim
 from omsim.engine import DecisionEngine
+from omsim.errors import OmsimError
 from omsim.engine.journal import MemoryJournal
 from omsim.engine.live import LiveEngine, decision_to_json
 from omsim.engine.snapshot import FORMAT_VERSION, SnapshotError, load
@@ -78,3 +79,25 @@ def test_another_version_or_damage_is_refused():
     other = SC.model_copy(update={"catalogue": SC.catalogue.model_copy(update={"skus": SC.catalogue.skus[:10]})})
     with pytest.raises(SnapshotError, match="nodes and SKUs"):
         load(data, other)
+
+
+def test_state_made_outside_the_live_commands_is_refused_and_left_alone():
+    """A snapshot holds what the journal can rebuild: replenishment POs (``review``) and bookings made by the
+    simulator's column path (``decide_commit_arrays``) are not journal events, so ``snapshot`` refuses them,
+    naming which, and changes nothing."""
+    live = LiveEngine(DecisionEngine.from_scenario(SC))
+    live.count(SC.node_ids[0], "SKU00001", 0, at=1.0)
+    assert len(live.engine.review(0, 1.0)) == 1          # one purchase order for the SKU counted out
+    before = live.digest()
+    with pytest.raises(OmsimError, match="open purchase orders are not part of the live state"):
+        live.snapshot()
+    assert live.digest() == before
+
+    live = LiveEngine(DecisionEngine.from_scenario(SC))
+    live.place("A", [("SKU00002", 1)], "chicago", at=1.0)
+    one = np.array([0])
+    live.engine.decide_commit_arrays(np.array([900]), np.array([1.5]), one, one, np.array([0, 1]), one, np.array([1]))
+    before = live.digest()
+    with pytest.raises(OmsimError, match="order 900 was not committed through commit"):
+        live.snapshot()
+    assert live.digest() == before

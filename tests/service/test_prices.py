@@ -95,3 +95,38 @@ def test_orders_are_decided_while_prices_refresh_and_replay_is_exact(tmp_path):
             assert again.data["decision"] == ev.data["decision"], (again.data, ev.data)
     finally:
         journal_svc.db.close()
+
+
+def test_a_failing_refresh_keeps_the_prices_in_use_and_tries_again(tmp_path, caplog):
+    """An LP that fails (here: raises twice) is logged, changes nothing and journals nothing; orders are
+    decided with the prices in use meanwhile, and the next period's solve swaps new prices in."""
+    svc = _lookahead_service(tmp_path)
+    engine = svc.live.engine
+    real, calls, go = engine.solve_shadow_prices, [], threading.Event()
+
+    def flaky_lp(at_h, available):
+        calls.append(at_h)
+        if len(calls) <= 2:
+            raise RuntimeError("GLOP hit its time limit")
+        go.wait(10)                    # the third solve waits until the test has placed its order
+        return real(at_h, available)
+    engine.solve_shadow_prices = flaky_lp
+    with caplog.at_level("WARNING", logger="omsim.service"):
+        svc.start()
+        try:
+            deadline = time.time() + 30
+            while len(calls) < 2 and time.time() < deadline:
+                time.sleep(0.01)
+            assert len(calls) >= 2
+            seq = _order(svc, 1)                                   # decided with the prices in use
+            assert svc.live.price_version == 0 and seq == svc.live.seq
+            go.set()
+            while svc.live.price_version < 1 and time.time() < deadline:
+                time.sleep(0.01)
+            assert svc.live.price_version >= 1                     # the third solve went in
+        finally:
+            svc.stop()
+    failed = [r for r in caplog.records if "lookahead price refresh failed" in r.getMessage()]
+    assert len(failed) == 2 and "GLOP hit its time limit" in failed[0].getMessage()
+    types = [ev.type for ev in svc.db.journal.read(after=0, limit=None)]
+    assert types[0] == "order.committed" and types.count("prices.updated") == svc.live.price_version

@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -348,6 +349,36 @@ def longrun_bench(args):
     return rows
 
 
+def repeat_bench(args):
+    """decide_commit_arrays over ``--engine-orders`` orders on a fresh engine, ``--repeats`` times: µs per order.
+
+    One run lasts a few tens of milliseconds, so a single one moves by 10-15 % with the machine; the
+    median of many is the figure to compare builds by. Against another build, run this file with that
+    build's package first on the path, alternating, e.g.
+    ``PYTHONPATH=../base/src python benchmarks/allocation.py --only repeat`` then
+    ``PYTHONPATH=src python benchmarks/allocation.py --only repeat``."""
+    import statistics
+
+    import omsim
+    from omsim import load_scenario
+    from omsim.rng import Streams
+
+    sc = load_scenario()
+    cols = engine_orders(sc, args.engine_orders, args.seed)
+    us = []
+    for _ in range(args.repeats):
+        eng = lean_engine(sc, Streams(sc.seed))
+        t0 = time.perf_counter()
+        eng.decide_commit_arrays(*cols)
+        us.append((time.perf_counter() - t0) / args.engine_orders * 1e6)
+    got = {"package": str(Path(omsim.__file__).parent), "orders": args.engine_orders, "repeats": args.repeats,
+           "min_us": min(us), "median_us": statistics.median(us), "max_us": max(us)}
+    print(f"decide_commit_arrays, {args.engine_orders} orders, {args.repeats} fresh engines "
+          f"({got['package']}): min {got['min_us']:.3f}  median {got['median_us']:.3f}  max {got['max_us']:.3f} "
+          f"us/order  (median {1e6 / got['median_us']:,.0f} orders/s)")
+    return got
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--orders", type=int, default=20000, help="orders per batched measurement")
@@ -360,14 +391,16 @@ def main(argv=None):
     ap.add_argument("--ship-lot", type=int, default=200, help="packages per ship_many call")
     ap.add_argument("--run-lengths", type=int, nargs="*", default=[1, 15, 100],
                     help="also time decide_commit_arrays on runs of these many orders")
-    ap.add_argument("--only", choices=["all", "kernel", "engine", "calls", "longrun"], default="all",
-                    help="calls: fixed cost per decide_commit_arrays call; longrun: engine cost per order over "
-                         "--days days (not in 'all')")
+    ap.add_argument("--only", choices=["all", "kernel", "engine", "calls", "longrun", "repeat"],
+                    default="all", help="calls: fixed cost per decide_commit_arrays call; longrun: engine cost per "
+                                        "order over --days days; repeat: decide_commit_arrays on --repeats fresh "
+                                        "engines, min and median (neither in 'all')")
+    ap.add_argument("--repeats", type=int, default=30, help="repeat: fresh engines timed")
     ap.add_argument("--days", type=int, default=100, help="longrun: simulated days")
     ap.add_argument("--orders-per-day", type=int, default=2000, help="longrun: orders per day")
     args = ap.parse_args(argv)
-    if args.only in ("calls", "longrun"):
-        got = calls_bench(args) if args.only == "calls" else longrun_bench(args)
+    if args.only in ("calls", "longrun", "repeat"):
+        got = {"calls": calls_bench, "longrun": longrun_bench, "repeat": repeat_bench}[args.only](args)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"benchmark": "allocation", args.only: got}, f, indent=1)

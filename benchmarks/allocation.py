@@ -353,10 +353,11 @@ def repeat_bench(args):
     """decide_commit_arrays over ``--engine-orders`` orders on a fresh engine, ``--repeats`` times: µs per order.
 
     One run lasts a few tens of milliseconds, so a single one moves by 10-15 % with the machine; the
-    median of many is the figure to compare builds by. Against another build, run this file with that
-    build's package first on the path, alternating, e.g.
-    ``PYTHONPATH=../base/src python benchmarks/allocation.py --only repeat`` then
-    ``PYTHONPATH=src python benchmarks/allocation.py --only repeat``."""
+    median of many is the figure to compare builds by. With ``--against SRC`` (another build's ``src``,
+    built in place, e.g. a worktree of the commit before a change) the two builds run in turn, each in
+    its own process, ``--rounds`` times, and the ratio of their orders/s is printed."""
+    if args.against:
+        return _repeat_against(args)
     import statistics
 
     import omsim
@@ -375,8 +376,34 @@ def repeat_bench(args):
            "min_us": min(us), "median_us": statistics.median(us), "max_us": max(us)}
     print(f"decide_commit_arrays, {args.engine_orders} orders, {args.repeats} fresh engines "
           f"({got['package']}): min {got['min_us']:.3f}  median {got['median_us']:.3f}  max {got['max_us']:.3f} "
-          f"us/order  (median {1e6 / got['median_us']:,.0f} orders/s)")
+          f"us/order  (median {1e6 / got['median_us']:,.0f} orders/s)", flush=True)
     return got
+
+
+def _repeat_against(args):
+    """``--only repeat`` of this build and of ``--against`` in alternation; their orders/s ratio."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    import omsim
+
+    builds = {"this": str(Path(omsim.__file__).resolve().parents[1]), "against": str(Path(args.against).resolve())}
+    medians = {k: [] for k in builds}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            for name, src in (("against", builds["against"]), ("this", builds["this"])):
+                out = Path(tmp) / f"{name}-{r}.json"
+                subprocess.run([sys.executable, __file__, "--only", "repeat", "--repeats", str(args.repeats),
+                                "--engine-orders", str(args.engine_orders), "--seed", str(args.seed),
+                                "--json", str(out)], env={**os.environ, "PYTHONPATH": src}, check=True)
+                medians[name].append(json.loads(out.read_text())["repeat"]["median_us"])
+    mean = {k: sum(v) / len(v) for k, v in medians.items()}
+    ratios = [a / t for a, t in zip(medians["against"], medians["this"])]
+    print(f"this build / {builds['against']}: {mean['against'] / mean['this']:.2f}x the orders/s "
+          f"(mean of the medians; per round {min(ratios):.2f}-{max(ratios):.2f}x)")
+    return {"builds": builds, "median_us": medians, "ratio": mean["against"] / mean["this"], "per_round": ratios}
 
 
 def main(argv=None):
@@ -396,6 +423,9 @@ def main(argv=None):
                                         "order over --days days; repeat: decide_commit_arrays on --repeats fresh "
                                         "engines, min and median (neither in 'all')")
     ap.add_argument("--repeats", type=int, default=30, help="repeat: fresh engines timed")
+    ap.add_argument("--against", type=str, default=None,
+                    help="repeat: another build's src directory, run in turn with this one")
+    ap.add_argument("--rounds", type=int, default=4, help="repeat --against: rounds of the two builds")
     ap.add_argument("--days", type=int, default=100, help="longrun: simulated days")
     ap.add_argument("--orders-per-day", type=int, default=2000, help="longrun: orders per day")
     args = ap.parse_args(argv)

@@ -104,7 +104,9 @@ class Decision:
     units it takes, which the choice minimises), so a planner can see why
     this one was chosen. ``unfilled_reason`` says per line why its
     ``unfilled`` units are (:mod:`omsim.engine.reasons`; ``""`` for a filled
-    line).
+    line). ``basis``, when asked for (``decide(..., basis=True)``), keeps
+    what the decision was weighed against, so that
+    ``DecisionEngine.alternatives`` lists the alternatives later.
     """
 
     order_id: int
@@ -117,6 +119,7 @@ class Decision:
     policy: str
     alternatives: list[dict] = field(default_factory=list)
     unfilled_reason: list[str] = field(default_factory=list)
+    basis: dict | None = None
 
     @property
     def packages(self) -> int:

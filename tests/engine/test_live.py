@@ -1,5 +1,6 @@
 """The journaled engine: any sequence of commands, replayed from the journal (or a snapshot), gives the same state."""
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -39,6 +40,7 @@ class Commands(RuleBasedStateMachine):
     def start(self):
         self.live = LiveEngine(fresh())
         self.snaps = []          # (seq, snapshot bytes)
+        self.why = []            # (order.committed data, the alternatives decide(explain=True) listed then)
         self.t = 0.0
 
     def _at(self, dt_h):
@@ -50,8 +52,12 @@ class Commands(RuleBasedStateMachine):
           dt_h=st.floats(0, 10))
     def place(self, lines, region, level, dt_h):
         oid = f"W{len(self.live.orders) + 1}"
-        d, ev = self.live.place(oid, lines, region, level, at=self._at(dt_h))
-        assert ev.type == "order.committed" and ev.seq == self.live.seq
+        at = self._at(dt_h)
+        o = self.live.order(oid, lines, region, level, at)
+        explained = self.live.engine.decide(o, o.created_h, explain=True)     # what "why" must say later
+        d, ev = self.live.place(oid, lines, region, level, at=at)
+        assert ev.type == "order.committed" and ev.seq == self.live.seq and ev.version == 2
+        self.why.append((ev.data, explained.alternatives))
         return oid
 
     @rule(oid=orders, dt_h=st.floats(0, 5))
@@ -130,6 +136,12 @@ class Commands(RuleBasedStateMachine):
             o2 = other.order("probe", probe, REGIONS[0], "standard", self.t + 1)
             d2 = other.engine.decide(o2, o2.created_h)
             assert decision_to_json(d1, SC.sku_ids, SC.node_ids) == decision_to_json(d2, SC.sku_ids, SC.node_ids)
+        # Every order's "why" (its alternatives, worked out from the basis its event keeps) is what the engine
+        # would have listed when it decided, though the state has moved on since (and on a rebuilt engine).
+        stored = {ev.seq: json.loads(json.dumps(ev.data)) for ev in self.live.journal.read()}   # as a database has it
+        for data, want in self.why:
+            assert self.live.alternatives(data) == want
+            assert rebuilt[-1].alternatives(stored[self.live.orders[data["order_id"]].history[0][0]]) == want
 
     def teardown(self):
         if self.live.seq:

@@ -30,6 +30,7 @@ include "_alloc.pyx"
 
 from libc.math cimport floor, ceil, fmod, copysign, INFINITY, NAN, isfinite
 from libc.stdint cimport int8_t, uint8_t
+from libc.string cimport memcpy
 from cpython.ref cimport Py_INCREF, PyTypeObject
 cimport numpy as cnp
 import numpy as np
@@ -770,6 +771,11 @@ cdef int _core(
             _prepare_rest(L, sk, qt, r_, prm, cap_orders, cap_units, orders_taken, units_taken, fixed, dist,
                           pkg_extra, sku_kg, per_kg, per_unit, handling_line, z.closed, z.svc, z.avail, z.pfix, z.pdis, z.pcost,
                           z.ucost, z.lost)
+            if dry and prm.basis_svc != NULL and not probing and L * N <= prm.basis_cap:
+                memcpy(prm.basis_svc, z.svc, N * sizeof(int64_t))
+                memcpy(prm.basis_sb, z.sb, N * sizeof(double))
+                memcpy(prm.basis_closed, z.closed, N * sizeof(char))
+                memcpy(prm.basis_avail, z.avail, L * N * sizeof(int64_t))
             # ---- _cheapest: the exact kernel of _alloc
             w.L = L
             w.N = N
@@ -1067,6 +1073,7 @@ cdef class Kernel:
     cdef const int64_t[::1] line_qty
     cdef public bint ready             # every group bound
     cdef tuple out_objs                # the output columns as the arrays set_out was given
+    cdef object basis_objs             # the arrays set_basis bound (kept alive)
     cdef public int64_t day_lo         # the bound run's first and last day (floor(t / 24))
     cdef public int64_t day_hi
 
@@ -1099,6 +1106,11 @@ cdef class Kernel:
         prm.stop_on_partial = False
         prm.probe_remainder = False
         prm.policy = 0
+        prm.basis_svc = NULL
+        prm.basis_sb = NULL
+        prm.basis_closed = NULL
+        prm.basis_avail = NULL
+        prm.basis_cap = 0
         self.sku_kg, self.fixed, self.dist, self.transit = sku_kg, fixed, dist, transit
         self.per_kg, self.per_unit, self.pickup, self.capacity = per_kg, per_unit, pickup, capacity
         self.elig_ptr, self.elig, self.labour = elig_ptr, elig, labour
@@ -1112,6 +1124,28 @@ cdef class Kernel:
         self.prm.stop_on_partial = stop_on_partial
         self.prm.probe_remainder = probe_remainder
         self.prm.policy = policy
+
+    def set_basis(self, int64_t[::1] svc=None, double[::1] sb=None, uint8_t[::1] closed=None,
+                  int64_t[::1] avail=None):
+        """Bind (OUT) where the next dry runs write the basis of their order (see ``Params.basis_svc``): svc,
+        sb and closed (N,) each and avail (>= L x N); no arguments: write none."""
+        cdef Py_ssize_t N = self.fixed.shape[0]
+        if svc is None or sb is None or closed is None or avail is None:
+            self.prm.basis_svc = NULL
+            self.prm.basis_sb = NULL
+            self.prm.basis_closed = NULL
+            self.prm.basis_avail = NULL
+            self.prm.basis_cap = 0
+            self.basis_objs = None
+            return
+        if svc.shape[0] < N or sb.shape[0] < N or closed.shape[0] < N:
+            raise ValueError("set_basis: svc, sb and closed need one entry per node")
+        self.basis_objs = (svc, sb, closed, avail)      # kept alive while bound
+        self.prm.basis_svc = &svc[0]
+        self.prm.basis_sb = &sb[0]
+        self.prm.basis_closed = <char*> &closed[0]
+        self.prm.basis_avail = &avail[0]
+        self.prm.basis_cap = avail.shape[0]
 
     def set_windows(self, const double[::1] win_lo, const double[::1] win_hi, const int64_t[::1] win_ptr,
                     const double[::1] win_start, const double[::1] win_end):

@@ -16,7 +16,8 @@ from .sourcing import _Prep
 class Decisions:
     """Part of :class:`~omsim.engine.DecisionEngine`: decide and explain."""
 
-    def decide(self, order: Order, t_h: float, policy: str | None = None, *, explain: bool = False) -> Decision:
+    def decide(self, order: Order, t_h: float, policy: str | None = None, *, explain: bool = False,
+               basis: bool = False) -> Decision:
         """Source an order against the current state, without changing it.
 
         Parameters
@@ -32,6 +33,14 @@ class Decisions:
             List the alternatives considered (nearest, cheapest, each node
             alone, nothing) in ``Decision.alternatives``; a little slower. The
             decision itself is the same either way.
+        basis
+            Keep in ``Decision.basis`` what the decision was weighed against
+            (per node: the service rate-shopped, its ship-by, whether the node
+            could ship; per line and node: the units available to promise;
+            under ``lookahead``, the shadow prices), so that
+            :meth:`alternatives` lists the same alternatives as ``explain``
+            later, whatever the state is by then. Almost free: the compiled
+            kernel writes it as it decides.
 
         Returns
         -------
@@ -48,7 +57,7 @@ class Decisions:
         """
         policy = self.policy if policy is None else policy
         if self._dry_kernel and not explain and policy in ("cheapest", "batch") and self._kernel_covers(policy):
-            d = self._decide_compiled(order, t_h, policy)
+            d = self._decide_compiled(order, t_h, policy, basis)
             if d is not None:
                 return d
         prep = self._prepare(order, t_h)
@@ -66,7 +75,39 @@ class Decisions:
             raise OmsimError(f"unknown allocation policy {policy!r}; expected nearest, cheapest, lookahead or batch")
         if explain:
             cands = self._candidates(prep, x, policy)
-        return self._decision(prep, x, policy, cands, score_extra)
+        d = self._decision(prep, x, policy, cands, score_extra)
+        if basis:
+            d.basis = {"t_h": prep.t_h, "svc": prep.svc, "ship_by": prep.ship_by, "closed": prep.closed,
+                       "avail": prep.avail, "shadow": score_extra}
+        return d
+
+    def alternatives(self, order: Order, decision: Decision) -> list[dict]:
+        """The alternatives ``decide(order, t, explain=True)`` lists beside ``decision`` (``Decision.alternatives``),
+        worked out from the basis the decision kept (``decide(..., basis=True)``), whatever the state is now.
+
+        Raises
+        ------
+        OmsimError
+            The decision kept no basis, or it does not fit the order.
+        """
+        b = decision.basis
+        if b is None:
+            raise OmsimError(f"order {order.order_id}: its decision kept no basis (decide with basis=True)")
+        prep = self._prep_from_basis(order, b["t_h"], b)
+        x = np.zeros_like(prep.avail)
+        line = {j: l for l, j in enumerate(prep.order.skus.tolist())}
+        try:
+            for s in decision.shipments:
+                for j, q in zip(s.skus.tolist(), s.qty.tolist()):
+                    x[line[j], s.node] += q
+        except KeyError:
+            raise OmsimError(f"order {order.order_id}: its decision ships a SKU the order does not have") from None
+        shadow = b.get("shadow")
+        shadow = None if shadow is None else np.asarray(shadow, dtype=np.float64)
+        cands = self._candidates(prep, x, decision.policy)
+        X, used, totals, score = self._weigh(prep, x, cands, shadow)
+        return self._alternatives(X, used, totals, score, 0, ["chosen"] + [c[0] for c in cands], shadow,
+                                  prep)
 
     def decide_commit_many(self, orders, t_h, policy: str | None = None, *, stop=None,
                            explain: bool = False) -> list[Decision]:
@@ -157,10 +198,7 @@ class Decisions:
         why = ["chosen"] + [c[0] for c in cands]
         chosen = 0
         if cands:
-            X = np.stack([x] + [c[1] for c in cands])
-            used = X.any(axis=1)
-            totals = self._totals(prep, X, used)
-            score = totals if shadow is None else totals + (X * shadow[None]).sum(axis=(1, 2))
+            X, used, totals, score = self._weigh(prep, x, cands, shadow)
         if policy != "nearest" and cands:
             best = int(np.argmin(score))
             if score[best] < score[0] - 1e-9:
@@ -197,34 +235,47 @@ class Decisions:
             status = "partial"
         else:
             status = "allocated"
-        alternatives = []
-        if cands:
-            seen = {x.tobytes()}
-            names = self.node_ids
-            used_l = used.tolist()
-            units = X.sum(axis=(1, 2)).tolist()
-            parts_l = {k: v.tolist() for k, v in self._breakdown(prep, X, used).items()}
-            score_l = score.tolist()
-            for i in np.argsort(totals, kind="stable").tolist():
-                if i == chosen:
-                    continue
-                key = X[i].tobytes()
-                if key in seen:
-                    continue
-                seen.add(key)
-                # Its breakdown as the chosen one's, and its total their sum in the same order (as the chosen's).
-                alt_cost = {k: parts_l[k][i] for k in COST_KEYS}
-                alt_total = 0.0
-                for k in COST_KEYS:
-                    alt_total += alt_cost[k]
-                alt = {"nodes": [names[n] for n, u in enumerate(used_l[i]) if u], "total": alt_total, "why": why[i],
-                       "units": units[i], "cost": alt_cost}
-                if shadow is not None:
-                    alt["score"] = score_l[i]
-                alternatives.append(alt)
+        alternatives = self._alternatives(X, used, totals, score, chosen, why, shadow, prep) if cands else []
         promised = max((s.promised_h for s in shipments), default=None)
         return Decision(order.order_id, status, shipments, unfilled, promised, cost, total, policy, alternatives,
                         reasons)
+
+    def _weigh(self, prep: _Prep, x: np.ndarray, cands, shadow):
+        """The chosen assignment and the candidates stacked (A, L, N): nodes used, true cost and score of each."""
+        X = np.stack([x] + [c[1] for c in cands])
+        used = X.any(axis=1)
+        totals = self._totals(prep, X, used)
+        score = totals if shadow is None else totals + (X * shadow[None]).sum(axis=(1, 2))
+        return X, used, totals, score
+
+    def _alternatives(self, X, used, totals, score, chosen: int, why: list[str], shadow, prep: _Prep) -> list[dict]:
+        """Decision.alternatives: every distinct assignment of X but the chosen one, cheapest first, with its
+        breakdown (the chosen one's keys) and why it is there."""
+        alternatives = []
+        seen = {X[chosen].tobytes()}
+        names = self.node_ids
+        used_l = used.tolist()
+        units = X.sum(axis=(1, 2)).tolist()
+        parts_l = {k: v.tolist() for k, v in self._breakdown(prep, X, used).items()}
+        score_l = score.tolist()
+        for i in np.argsort(totals, kind="stable").tolist():
+            if i == chosen:
+                continue
+            key = X[i].tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            # Its breakdown as the chosen one's, and its total their sum in the same order (as the chosen's).
+            alt_cost = {k: parts_l[k][i] for k in COST_KEYS}
+            alt_total = 0.0
+            for k in COST_KEYS:
+                alt_total += alt_cost[k]
+            alt = {"nodes": [names[n] for n, u in enumerate(used_l[i]) if u], "total": alt_total, "why": why[i],
+                   "units": units[i], "cost": alt_cost}
+            if shadow is not None:
+                alt["score"] = score_l[i]
+            alternatives.append(alt)
+        return alternatives
 
     def _shipments(self, prep: _Prep, x: np.ndarray) -> tuple[list[Shipment], tuple[float, float, float, float]]:
         """One Shipment per shipping node, and the summed (package, weight, distance, handling) costs."""

@@ -250,10 +250,10 @@ class KernelBinding:
                 full.add((day0 + d, k))     # the window has it: _full_ver unchanged
         self.carriers.version += 1
 
-    def _decide_compiled(self, order: Order, t_h: float, policy: str) -> Decision | None:
+    def _decide_compiled(self, order: Order, t_h: float, policy: str, basis: bool = False) -> Decision | None:
         """decide() of one order by the compiled kernel without committing (a dry run of the loop of
-        decide_commit_arrays): the same Decision as the Python path, or None where the kernel hands the
-        order to Python (the caller then takes the Python path)."""
+        decide_commit_arrays): the same Decision as the Python path (with ``basis``, the same basis), or None
+        where the kernel hands the order to Python (the caller then takes the Python path)."""
         skus, qty, _, _ = self._check_order(order)      # raises as the Python path does
         t = float(t_h)
         if not math.isfinite(t):
@@ -282,13 +282,24 @@ class KernelBinding:
         ctl = self._kctl_dry
         day = int(t // 24.0)
         min_days = 0
+        N = self.n_nodes
+        b = (np.empty(N, dtype=np.int64), np.empty(N), np.empty(N, dtype=np.uint8),
+             np.empty(L * N, dtype=np.int64)) if basis else ()
         for _ in range(4):
             k = self._kernel()
             self._kernel_day(day, ctl)
             cw = self._carrier_window(day, day, min_days)
-            rc = k.run(ctl, 0, 1, store.P, store.PL, cw.day0, o0, l0, 1)
+            k.set_basis(*b)
+            try:
+                rc = k.run(ctl, 0, 1, store.P, store.PL, cw.day0, o0, l0, 1)
+            finally:
+                k.set_basis()
             if rc == _decide.DONE or rc == _decide.STOP_PARTIAL:
-                return store.build(o0, order.order_id, int(order.region), policy, l0, l0 + L)
+                d = store.build(o0, order.order_id, int(order.region), policy, l0, l0 + L)
+                if basis:
+                    d.basis = {"t_h": t, "svc": b[0], "ship_by": b[1], "closed": b[2].view(bool),
+                               "avail": b[3].reshape(L, N), "shadow": None}
+                return d
             if rc == _decide.STALE_WINDOWS:
                 for nn in range(self.n_nodes):
                     self._window(nn, t)

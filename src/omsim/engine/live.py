@@ -18,18 +18,23 @@ that state at a sequence number in a versioned, explicit format
 (:mod:`omsim.engine.snapshot`, no pickles); snapshot plus the events after it
 gives the same state as the whole journal (:meth:`LiveEngine.digest`).
 
-Event types (version 1), with what ``data`` holds:
+Event types (version 1 unless said), with what ``data`` holds:
 
 =====================  =====================================================
-``order.committed``    the order (id, region, level, lines) and the decision
+``order.committed``    (version 2) the order (id, region, level, lines), the
+                       decision and, when placed with ``explain``, its
+                       ``basis`` (what it was weighed against, from which
+                       :meth:`LiveEngine.alternatives` lists the
+                       alternatives; version 1 kept the alternatives)
 ``order.cancelled``    ``order_id``
 ``shipment.shipped``   ``order_id``, ``shipment`` (its index)
 ``stock.received``     ``node``, ``sku``, ``qty``
 ``stock.restocked``    ``node``, ``sku``, ``qty``, ``order_id`` (a return)
 ``stock.scrapped``     ``node``, ``sku``, ``qty``, ``order_id`` (a return)
 ``stock.counted``      ``node``, ``sku``, ``on_hand`` (absolute), ``delta``
-``hold.placed``        a promise held: ``hold_id``, ``key``, the order and
-                       decision (as ``order.committed``), ``expires_h``
+``hold.placed``        (version 2) a promise held: ``hold_id``, ``key``, the
+                       order and decision (as ``order.committed``),
+                       ``expires_h``
 ``hold.released``      ``hold_id``, ``expired`` (true when its time ran out)
 ``prices.updated``     the ``lookahead`` prices decisions use from then on:
                        ``version``, ``skus`` (the priced SKUs) and
@@ -74,6 +79,10 @@ EVENT_TYPES = ("order.committed", "order.cancelled", "shipment.shipped", "stock.
                "prices.updated",
                "stock.scrapped", "stock.counted", "hold.placed", "hold.released")
 VERSION = 1
+#: Event types at another version than VERSION. Version 2 of ``order.committed`` and ``hold.placed`` keeps the
+#: decision's ``basis`` instead of its alternatives (version 1; still read): the alternatives are worked out when
+#: asked for (:meth:`LiveEngine.alternatives`), not on every order.
+VERSIONS = {"order.committed": 2, "hold.placed": 2}
 
 
 # ---------------------------------------------------------------- codecs
@@ -119,6 +128,28 @@ def decision_to_json(d: Decision, sku_ids, node_ids) -> dict:
                       for s in d.shipments],
         "alternatives": _plain(d.alternatives),
     }
+
+
+def basis_to_json(b: dict) -> dict:
+    """A decision's basis (``decide(..., basis=True)``) as JSON-ready data: per node in the scenario's node order
+    (``svc``: service position, -1 none; ``ship_by``: null where the node is closed; ``closed``), ``avail`` per line
+    and node, ``shadow`` (lookahead's prices per line and node) or null."""
+    closed = b["closed"].tolist()
+    sb = b["ship_by"].tolist()
+    return {"t_h": float(b["t_h"]), "svc": b["svc"].tolist(), "closed": closed,
+            "ship_by": [None if c or not math.isfinite(v) else v for v, c in zip(sb, closed)],
+            "avail": b["avail"].tolist(), "shadow": None if b["shadow"] is None else b["shadow"].tolist()}
+
+
+def basis_from_json(data: dict, n_nodes: int) -> dict:
+    """:func:`basis_to_json` back (a closed node's ship-by as infinity: it is never used)."""
+    if len(data["svc"]) != n_nodes:
+        raise OmsimError(f"journal: a decision basis for {len(data['svc'])} nodes; the scenario has {n_nodes}")
+    return {"t_h": float(data["t_h"]), "svc": np.array(data["svc"], dtype=np.int64),
+            "closed": np.array(data["closed"], dtype=bool),
+            "ship_by": np.array([math.inf if v is None else v for v in data["ship_by"]], dtype=np.float64),
+            "avail": np.array(data["avail"], dtype=np.int64).reshape(-1, n_nodes),
+            "shadow": None if data.get("shadow") is None else np.array(data["shadow"], dtype=np.float64)}
 
 
 def decision_from_json(data: dict, order_id: int, sku_index: dict, node_index: dict) -> Decision:
@@ -248,9 +279,10 @@ class LiveEngine:
               policy: str | None = None, explain: bool = True) -> tuple[Decision, Event]:
         """Decide an order and commit the decision in one step: the journaled ``order.committed``.
 
-        With ``explain`` (the default) the decision lists the alternatives the
-        engine considered, and the event keeps them: the state they were
-        weighed against is gone by the time someone asks why.
+        With ``explain`` (the default) the event keeps the decision's basis
+        (what it was weighed against: the state is gone by the time someone
+        asks why), from which :meth:`alternatives` lists the alternatives the
+        engine considered, as ``decide(..., explain=True)`` would have then.
         """
         if order_id in self.orders:
             raise OmsimError(f"order {order_id!r} exists already")
@@ -260,13 +292,29 @@ class LiveEngine:
     def _decided(self, id_: str, lines, region: str, level: str, at, policy, explain: bool):
         """The decision for a cart, and the event data an order or a hold records of it."""
         o = self.order(id_, lines, region, level, at)
-        d = self.engine.decide(o, o.created_h, policy, explain=explain)
+        d = self.engine.decide(o, o.created_h, policy, basis=explain)
         data = {"key": o.order_id, "region": self.scenario.demand.regions[o.region].id, "level": level,
                 "lines": [[self.sku_ids[int(j)], int(q)] for j, q in zip(o.skus, o.qty)],
                 "decision": decision_to_json(d, self.sku_ids, self.node_ids)}
+        if explain:
+            data["basis"] = basis_to_json(d.basis)
         if d.policy == "lookahead":
             data["price_version"] = self.price_version
         return d, o, data
+
+    def alternatives(self, data: dict) -> list[dict]:
+        """The alternatives of the decision an ``order.committed`` or ``hold.placed`` event's ``data`` records
+        (what ``decide(..., explain=True)`` listed then; ``Decision.alternatives``), worked out from the basis
+        it keeps, whatever the state is now; ``[]`` for a decision placed without ``explain``."""
+        if "basis" not in data:
+            return list(data["decision"].get("alternatives") or [])      # version 1 kept them
+        key = int(data["key"])
+        o = Order(key, float(data["basis"]["t_h"]), self.region(data["region"]), data["level"],
+                  np.array([self.sku(j) for j, _q in data["lines"]], dtype=np.int64),
+                  np.array([q for _j, q in data["lines"]], dtype=np.int64))
+        d = decision_from_json(data["decision"], key, self._sku, self._node)
+        d.basis = basis_from_json(data["basis"], len(self.node_ids))
+        return self.engine.alternatives(o, d)
 
     def hold(self, hold_id: str, lines, region: str, level: str = "standard", at=None, hold_h: float = 0.25,
              policy: str | None = None, explain: bool = True) -> tuple[Decision, Event]:
@@ -369,7 +417,7 @@ class LiveEngine:
     # ------------------------------------------------------------ events
     def _commit(self, type_: str, data: dict, at_h: float) -> Event:
         """Make the outcome durable (:attr:`persist`), then apply it."""
-        (ev,) = self.persist(self.seq + 1, [Event(type_, data, at_h=at_h, version=VERSION)])
+        (ev,) = self.persist(self.seq + 1, [Event(type_, data, at_h=at_h, version=VERSIONS.get(type_, VERSION))])
         self.apply(ev)
         return ev
 
@@ -514,6 +562,7 @@ def _apply_prices(live: LiveEngine, data: dict, t: float, seq: int) -> None:
 #: (event type, version) -> apply function: the one place each event changes state.
 APPLY = {
     ("order.committed", 1): _apply_committed,
+    ("order.committed", 2): _apply_committed,      # the same state change; the basis only explains
     ("order.cancelled", 1): _apply_cancelled,
     ("shipment.shipped", 1): _apply_shipped,
     ("stock.received", 1): _apply_received,
@@ -521,6 +570,7 @@ APPLY = {
     ("stock.scrapped", 1): _apply_scrapped,
     ("stock.counted", 1): _apply_counted,
     ("hold.placed", 1): _apply_hold,
+    ("hold.placed", 2): _apply_hold,
     ("hold.released", 1): _apply_released,
     ("prices.updated", 1): _apply_prices,
 }

@@ -34,6 +34,7 @@ class _Prep:
     unit_cost: np.ndarray     # (L, N)
     lost_cost: np.ndarray     # (L,)
     avail_all: np.ndarray | None = None   # batch: avail before the window's other orders took their plan
+    closed: np.ndarray | None = None      # (N,) bool: the node cannot ship this order now (no service, capacity)
 
 
 class Sourcing:
@@ -158,8 +159,6 @@ class Sourcing:
 
     def _prepare_rest(self, order, t_h, skus, qty, sl, avail, day, r, w, svc, sb, has_service) -> _Prep:
         """_prepare after rate shopping: close the nodes that cannot ship, build the cost arrays."""
-        st = self.services
-        rows = self._rows
         # Nodes that cannot ship (no service, no capacity left today) see no stock.
         closed = ~has_service
         if self._node_capped:
@@ -178,7 +177,12 @@ class Sourcing:
                     take = min(int(avail[l, n]), int(qty[l]), room)
                     avail[l, n] = take
                     room -= take
+        return self._cost_arrays(order, t_h, qty, sl, avail, r, w, svc, sb, closed, any_closed)
 
+    def _cost_arrays(self, order, t_h, qty, sl, avail, r, w, svc, sb, closed, any_closed) -> _Prep:
+        """The _Prep of an order whose nodes are rate-shopped (svc, sb) and closed: its package and unit costs."""
+        st = self.services
+        rows = self._rows
         kk = np.maximum(svc, 0)
         pkg_fixed = st.fixed[rows, r, kk]
         pkg_dist = st.dist[rows, r, kk]
@@ -195,4 +199,14 @@ class Sourcing:
             unit_cost += unit_rate
         lost_cost = self._lost_cost(len(sl))
         return _Prep(order, t_h, w, avail, svc, sb, pkg_fixed, pkg_dist, self.handling_order,
-                     unit_kg, unit_rate, unit_handling, package_cost, unit_cost, lost_cost)
+                     unit_kg, unit_rate, unit_handling, package_cost, unit_cost, lost_cost, None, closed)
+
+    def _prep_from_basis(self, order: Order, t_h: float, basis: dict) -> _Prep:
+        """The _Prep a decision was made with, from its ``basis`` (what :meth:`_prepare` found in the state then:
+        service, ship-by and closed per node, available per line and node); the rest is static."""
+        skus, qty, sl, _ql = self._check_order(order)
+        w = self.sku_weight_kg.take(skus)
+        closed = np.asarray(basis["closed"], dtype=bool)
+        return self._cost_arrays(order, float(t_h), qty, sl, np.asarray(basis["avail"], dtype=np.int64),
+                                 int(order.region), w, np.asarray(basis["svc"], dtype=np.int64),
+                                 np.asarray(basis["ship_by"], dtype=np.float64), closed, bool(closed.any()))

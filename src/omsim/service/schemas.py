@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from omsim.orders import COST_KEYS
 from omsim.scenario import SERVICE_LEVELS
 
 Qty = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
@@ -225,7 +226,7 @@ def decision_view(dj: dict, lines: list, clock, shipped=None) -> dict:
     unfilled = [{"sku": sku, "qty": int(u), "reason": r}
                 for (sku, _q), u, r in zip(lines, dj["unfilled"], why) if int(u) > 0]
     return {"status": dj["status"], "shipments": ships, "unfilled": unfilled,
-            "cost": {"total": dj["total"], "breakdown": dj["cost"]}}
+            "cost": {"total": dj["total"], "breakdown": _in_order(dj["cost"])}}
 
 
 def order_view(ev_data: dict, seq: int, clock, state=None) -> dict:
@@ -242,10 +243,16 @@ def order_view(ev_data: dict, seq: int, clock, state=None) -> dict:
     return out
 
 
-def alternatives_view(dj: dict, node_of) -> list[dict]:
-    total = dj["total"]
+def _in_order(cost: dict) -> dict:
+    """A cost breakdown with its keys in :data:`~omsim.orders.COST_KEYS` order (the journal stores them sorted)."""
+    return {k: cost[k] for k in COST_KEYS if k in cost} if list(cost) != list(COST_KEYS) else cost
+
+
+def alternatives_view(alternatives: list[dict], total: float | None) -> list[dict]:
+    """A decision's alternatives (``LiveEngine.alternatives``) as the response lists them, against the chosen
+    one's ``total``."""
     out = []
-    for a in dj.get("alternatives") or []:
+    for a in alternatives:
         t = a.get("total")
         out.append({"nodes": list(a.get("nodes") or []), "total": t, "units": a.get("units"),
                     "breakdown": a.get("cost"), "score": a.get("score"), "why": str(a.get("why", "")),

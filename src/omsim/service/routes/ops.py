@@ -39,8 +39,7 @@ def ops_page(request: Request, _key: ReadKey):
             st = live.orders.get(oid)
             if st is None:
                 continue
-            d = live.engine.committed(st.key)
-            alts = [str(a.get("why", "")) for a in (d.alternatives if d is not None else [])][:3]
+            alts = [str(a.get("why", "")) for a in live.alternatives(s.commit_of(oid, st.history[0][0])[1])][:3]
             recent.append({"order_id": oid, "status": st.status, "decision_id": f"d{st.history[0][0]}",
                            "why": alts})
         seq, n_open = live.seq, live.engine.open_orders

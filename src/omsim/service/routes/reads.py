@@ -56,9 +56,11 @@ def decision(request: Request, decision_id: str, _key: ReadKey):
     data = got[0].data
     dj = data["decision"]
     view = decision_view(dj, data["lines"], s.live.clock)
+    with s.lock:                # worked out from the decision's basis (engine tables only, but the engine's)
+        alternatives = s.live.alternatives(data)
     return {"decision_id": decision_id, "order_id": data["order_id"], "seq": seq, "policy": dj["policy"],
             "status": dj["status"], "chosen": view["cost"], "shipments": view["shipments"],
-            "alternatives": alternatives_view(dj, None)}
+            "alternatives": alternatives_view(alternatives, dj["total"])}
 
 
 @router.get("/v1/events", response_model=EventsOut, tags=["ops"])

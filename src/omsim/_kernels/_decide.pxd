@@ -18,10 +18,9 @@ cdef struct Params:
     bint probe_remainder       # probe a partial order's remainder as a dry run (mode, set per run)
     int64_t policy             # the caller's policy code, written to opol (mode, set per run)
     # OUT of a dry run when basis_svc is not NULL (Kernel.set_basis): what the decision was weighed against,
-    # per node (service, ship-by, closed) and per line and node (available to promise after closing), so
-    # that the alternatives can be listed later from it (DecisionEngine.alternatives)
+    # per node (service, closed) and per line and node (available to promise after closing), so that the
+    # alternatives can be listed later from it (DecisionEngine.alternatives)
     int64_t* basis_svc         # (N,)
-    double* basis_sb           # (N,)
     char* basis_closed         # (N,)
     int64_t* basis_avail       # (basis_cap,) L x N, row-major
     Py_ssize_t basis_cap       # entries basis_avail holds

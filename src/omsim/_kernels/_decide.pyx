@@ -602,6 +602,14 @@ cdef void _unfilled_reasons(Py_ssize_t L, Py_ssize_t N, Py_ssize_t K, const int6
             rem_why[l] = 0
 
 
+cdef inline void _keep_basis(const Params* prm, const Scratch* z, Py_ssize_t L, Py_ssize_t N) noexcept nogil:
+    """A dry run's order: what it is weighed against, where Kernel.set_basis asked for it (Params.basis_svc)."""
+    if prm.basis_svc != NULL and L * N <= prm.basis_cap:
+        memcpy(prm.basis_svc, z.svc, N * sizeof(int64_t))
+        memcpy(prm.basis_closed, z.closed, N * sizeof(char))
+        memcpy(prm.basis_avail, z.avail, L * N * sizeof(int64_t))
+
+
 cdef int _core(
         const double[::1] t_h,                 # IN    (n,) decision time per order
         const int64_t[::1] region,             # IN    (n,) region index
@@ -771,11 +779,8 @@ cdef int _core(
             _prepare_rest(L, sk, qt, r_, prm, cap_orders, cap_units, orders_taken, units_taken, fixed, dist,
                           pkg_extra, sku_kg, per_kg, per_unit, handling_line, z.closed, z.svc, z.avail, z.pfix, z.pdis, z.pcost,
                           z.ucost, z.lost)
-            if dry and prm.basis_svc != NULL and not probing and L * N <= prm.basis_cap:
-                memcpy(prm.basis_svc, z.svc, N * sizeof(int64_t))
-                memcpy(prm.basis_sb, z.sb, N * sizeof(double))
-                memcpy(prm.basis_closed, z.closed, N * sizeof(char))
-                memcpy(prm.basis_avail, z.avail, L * N * sizeof(int64_t))
+            if dry and not probing:
+                _keep_basis(prm, &z, L, N)
             # ---- _cheapest: the exact kernel of _alloc
             w.L = L
             w.N = N
@@ -1107,7 +1112,6 @@ cdef class Kernel:
         prm.probe_remainder = False
         prm.policy = 0
         prm.basis_svc = NULL
-        prm.basis_sb = NULL
         prm.basis_closed = NULL
         prm.basis_avail = NULL
         prm.basis_cap = 0
@@ -1125,24 +1129,21 @@ cdef class Kernel:
         self.prm.probe_remainder = probe_remainder
         self.prm.policy = policy
 
-    def set_basis(self, int64_t[::1] svc=None, double[::1] sb=None, uint8_t[::1] closed=None,
-                  int64_t[::1] avail=None):
-        """Bind (OUT) where the next dry runs write the basis of their order (see ``Params.basis_svc``): svc,
-        sb and closed (N,) each and avail (>= L x N); no arguments: write none."""
+    def set_basis(self, int64_t[::1] svc=None, uint8_t[::1] closed=None, int64_t[::1] avail=None):
+        """Bind (OUT) where the next dry runs write the basis of their order (see ``Params.basis_svc``): svc
+        and closed (N,) each and avail (>= L x N); no arguments: write none."""
         cdef Py_ssize_t N = self.fixed.shape[0]
-        if svc is None or sb is None or closed is None or avail is None:
+        if svc is None or closed is None or avail is None:
             self.prm.basis_svc = NULL
-            self.prm.basis_sb = NULL
             self.prm.basis_closed = NULL
             self.prm.basis_avail = NULL
             self.prm.basis_cap = 0
             self.basis_objs = None
             return
-        if svc.shape[0] < N or sb.shape[0] < N or closed.shape[0] < N:
-            raise ValueError("set_basis: svc, sb and closed need one entry per node")
-        self.basis_objs = (svc, sb, closed, avail)      # kept alive while bound
+        if svc.shape[0] < N or closed.shape[0] < N:
+            raise ValueError("set_basis: svc and closed need one entry per node")
+        self.basis_objs = (svc, closed, avail)      # kept alive while bound
         self.prm.basis_svc = &svc[0]
-        self.prm.basis_sb = &sb[0]
         self.prm.basis_closed = <char*> &closed[0]
         self.prm.basis_avail = &avail[0]
         self.prm.basis_cap = avail.shape[0]

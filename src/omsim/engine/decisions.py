@@ -35,8 +35,8 @@ class Decisions:
             decision itself is the same either way.
         basis
             Keep in ``Decision.basis`` what the decision was weighed against
-            (per node: the service rate-shopped, its ship-by, whether the node
-            could ship; per line and node: the units available to promise;
+            (per node: the service rate-shopped and whether the node could
+            ship; per line and node: the units available to promise;
             under ``lookahead``, the shadow prices), so that
             :meth:`alternatives` lists the same alternatives as ``explain``
             later, whatever the state is by then. Almost free: the compiled
@@ -77,8 +77,8 @@ class Decisions:
             cands = self._candidates(prep, x, policy)
         d = self._decision(prep, x, policy, cands, score_extra)
         if basis:
-            d.basis = {"t_h": prep.t_h, "svc": prep.svc, "ship_by": prep.ship_by, "closed": prep.closed,
-                       "avail": prep.avail, "shadow": score_extra}
+            d.basis = {"t_h": prep.t_h, "svc": prep.svc, "closed": prep.closed, "avail": prep.avail,
+                       "shadow": score_extra}
         return d
 
     def alternatives(self, order: Order, decision: Decision) -> list[dict]:

@@ -283,8 +283,8 @@ class KernelBinding:
         day = int(t // 24.0)
         min_days = 0
         N = self.n_nodes
-        b = (np.empty(N, dtype=np.int64), np.empty(N), np.empty(N, dtype=np.uint8),
-             np.empty(L * N, dtype=np.int64)) if basis else ()
+        b = (np.empty(N, dtype=np.int64), np.empty(N, dtype=np.uint8), np.empty(L * N, dtype=np.int64)) \
+            if basis else ()
         for _ in range(4):
             k = self._kernel()
             self._kernel_day(day, ctl)
@@ -297,8 +297,8 @@ class KernelBinding:
             if rc == _decide.DONE or rc == _decide.STOP_PARTIAL:
                 d = store.build(o0, order.order_id, int(order.region), policy, l0, l0 + L)
                 if basis:
-                    d.basis = {"t_h": t, "svc": b[0], "ship_by": b[1], "closed": b[2].view(bool),
-                               "avail": b[3].reshape(L, N), "shadow": None}
+                    d.basis = {"t_h": t, "svc": b[0], "closed": b[1].view(bool), "avail": b[2].reshape(L, N),
+                               "shadow": None}
                 return d
             if rc == _decide.STALE_WINDOWS:
                 for nn in range(self.n_nodes):

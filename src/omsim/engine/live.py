@@ -131,23 +131,22 @@ def decision_to_json(d: Decision, sku_ids, node_ids) -> dict:
 
 
 def basis_to_json(b: dict) -> dict:
-    """A decision's basis (``decide(..., basis=True)``) as JSON-ready data: per node in the scenario's node order
-    (``svc``: service position, -1 none; ``ship_by``: null where the node is closed; ``closed``), ``avail`` per line
-    and node, ``shadow`` (lookahead's prices per line and node) or null."""
-    closed = b["closed"].tolist()
-    sb = b["ship_by"].tolist()
-    return {"t_h": float(b["t_h"]), "svc": b["svc"].tolist(), "closed": closed,
-            "ship_by": [None if c or not math.isfinite(v) else v for v, c in zip(sb, closed)],
-            "avail": b["avail"].tolist(), "shadow": None if b["shadow"] is None else b["shadow"].tolist()}
+    """A decision's basis (``decide(..., basis=True)``) as JSON-ready data: ``svc`` per node in the scenario's
+    node order (its service position; -1: the node cannot ship), ``avail`` per line and node, ``shadow``
+    (lookahead's prices per line and node) or null."""
+    svc = b["svc"]
+    if b["closed"].any():
+        svc = np.where(b["closed"], -1, svc)
+    return {"t_h": float(b["t_h"]), "svc": svc.tolist(), "avail": b["avail"].tolist(),
+            "shadow": None if b["shadow"] is None else b["shadow"].tolist()}
 
 
 def basis_from_json(data: dict, n_nodes: int) -> dict:
-    """:func:`basis_to_json` back (a closed node's ship-by as infinity: it is never used)."""
+    """:func:`basis_to_json` back."""
     if len(data["svc"]) != n_nodes:
         raise OmsimError(f"journal: a decision basis for {len(data['svc'])} nodes; the scenario has {n_nodes}")
-    return {"t_h": float(data["t_h"]), "svc": np.array(data["svc"], dtype=np.int64),
-            "closed": np.array(data["closed"], dtype=bool),
-            "ship_by": np.array([math.inf if v is None else v for v in data["ship_by"]], dtype=np.float64),
+    svc = np.array(data["svc"], dtype=np.int64)
+    return {"t_h": float(data["t_h"]), "svc": svc, "closed": svc < 0,
             "avail": np.array(data["avail"], dtype=np.int64).reshape(-1, n_nodes),
             "shadow": None if data.get("shadow") is None else np.array(data["shadow"], dtype=np.float64)}
 

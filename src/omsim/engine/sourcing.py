@@ -202,11 +202,13 @@ class Sourcing:
                      unit_kg, unit_rate, unit_handling, package_cost, unit_cost, lost_cost, None, closed)
 
     def _prep_from_basis(self, order: Order, t_h: float, basis: dict) -> _Prep:
-        """The _Prep a decision was made with, from its ``basis`` (what :meth:`_prepare` found in the state then:
-        service, ship-by and closed per node, available per line and node); the rest is static."""
+        """The _Prep a decision was made with, as far as its alternatives need it, from its ``basis`` (what
+        :meth:`_prepare` found in the state then: the service and whether it can ship per node, available per
+        line and node; the rest is static). Ship-by times are not kept (no alternative's cost depends on them):
+        NaN here."""
         skus, qty, sl, _ql = self._check_order(order)
         w = self.sku_weight_kg.take(skus)
         closed = np.asarray(basis["closed"], dtype=bool)
         return self._cost_arrays(order, float(t_h), qty, sl, np.asarray(basis["avail"], dtype=np.int64),
                                  int(order.region), w, np.asarray(basis["svc"], dtype=np.int64),
-                                 np.asarray(basis["ship_by"], dtype=np.float64), closed, bool(closed.any()))
+                                 np.full(self.n_nodes, np.nan), closed, bool(closed.any()))

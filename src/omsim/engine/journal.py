@@ -70,7 +70,7 @@ class Event:
     def to_row(self) -> dict:
         """The event as a flat JSON-ready mapping (``data`` as canonical JSON text)."""
         return {"seq": self.seq, "type": self.type, "version": self.version, "at_h": float(self.at_h),
-                "recorded_at": self.recorded_at, "data": _canonical(self.data)}
+                "recorded_at": self.recorded_at, "data": _event_text(self.data)}
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Event":
@@ -245,6 +245,15 @@ def _plain(x):
 
 def _canonical(x) -> str:
     return json.dumps(_plain(x), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _event_text(x) -> str:
+    """An event's data as stored: :func:`_canonical`, but plain JSON data (every event's) goes to the C encoder
+    alone, a few times quicker (keys sorted, no NaN; the same values read back)."""
+    try:
+        return json.dumps(x, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):     # NumPy values, non-finite floats, keys of mixed types
+        return _canonical(x)
 
 
 def digest(state) -> str:

@@ -162,6 +162,41 @@ def test_promise_reserves_nothing(shared_server):
         assert c.get("/v1/availability", params={"sku": "SKU00003"}).json() == before
 
 
+def test_orders_take_the_fast_path_or_the_route_with_the_same_outcome(server):
+    """A plainly valid POST /v1/orders is served by omsim.service.fastpath, anything else by the FastAPI route
+    (here: a +json media type, which only the route takes): one fingerprint, one stored outcome, one wording."""
+    import json
+
+    def raw(c, body, key, ctype):
+        return c.post("/v1/orders", content=json.dumps(body), headers={"Idempotency-Key": key, "Content-Type": ctype})
+
+    with server.client() as c:
+        for i, (first, again) in enumerate([("application/json", "application/vnd.omsim+json"),
+                                            ("application/vnd.omsim+json", "application/json; charset=utf-8")]):
+            body = order_body(f"FP{i}", qty=1, created_at="2026-12-01T10:00:00Z")
+            r1, r2 = raw(c, body, f"fp{i}", first), raw(c, body, f"fp{i}", again)      # a retry: the stored answer
+            assert r1.status_code == r2.status_code == 201 and r1.content == r2.content
+            assert r1.headers["content-type"] == r2.headers["content-type"] == "application/json"
+            # the same key with another body, and the same order under a new key: refused alike on both paths
+            other = raw(c, {**body, "lines": [{"sku": "SKU00002", "qty": 1}]}, f"fp{i}", again)
+            assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
+            dup = raw(c, body, f"fp{i}-new", first)
+            assert dup.status_code == 409 and "exists already" in dup.json()["detail"]
+        for ctype in ("application/json", "application/vnd.omsim+json"):      # errors are the route's, worded once
+            bad = raw(c, order_body("FPX", sku="NOPE"), uuid.uuid4().hex, ctype)
+            assert bad.status_code == 422 and bad.json()["field"] == "lines[0].sku"
+            assert c.post("/v1/orders", content=json.dumps(order_body("FPY")),
+                          headers={"Content-Type": ctype}).status_code == 400      # no Idempotency-Key
+            noauth = httpx.post(server.url + "/v1/orders", content=json.dumps(order_body("FPZ")),
+                                headers={"Idempotency-Key": uuid.uuid4().hex, "Content-Type": ctype})
+            assert noauth.status_code == 401 and noauth.headers["content-type"] == PROBLEM
+        text = c.get("/metrics").text
+        assert 'omsim_requests_total{method="POST",route="/v1/orders",status="201"} 4.0' in text
+        # fast: fp0 and its duplicate under a new key (application/json); fp1's retry and its refused reuse
+        # (with a charset); the rest went through the route
+        assert "omsim_fast_orders_total 4.0" in text
+
+
 def test_metrics_ops_page_and_openapi(server):
     with server.client() as c:
         post(c, "/v1/orders", order_body("M1"), "m1")

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from omsim.service.problems import Problem
 from omsim.service.settings import ROLES
 
-__all__ = ["AdminKey", "ReadKey", "WriteKey", "role_of"]
+__all__ = ["AdminKey", "ReadKey", "WriteKey", "authorize", "role_of"]
 
 
 def role_of(keys: dict[str, str], presented: str) -> str | None:
@@ -27,27 +27,30 @@ def role_of(keys: dict[str, str], presented: str) -> str | None:
     return found
 
 
-def _require(role: str):
-    need = ROLES.index(role)
-
-    async def check(request: Request) -> str:      # async: FastAPI runs a sync dependency in a worker thread
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "basic":           # a browser: any user name, the key as the password
-            try:
-                token = base64.b64decode(token.strip(), validate=True).decode().partition(":")[2]
-            except (ValueError, UnicodeDecodeError):
-                token = ""
-        elif scheme.lower() != "bearer":
+def authorize(keys: dict[str, str], header: str, role: str) -> str:
+    """The role of the key an ``Authorization`` header presents, if it may act as ``role``; else a 401/403
+    problem."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "basic":           # a browser: any user name, the key as the password
+        try:
+            token = base64.b64decode(token.strip(), validate=True).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
             token = ""
-        if not token.strip():
-            raise Problem(401, "an API key is required: Authorization: Bearer <key>", "Authorization")
-        got = role_of(request.app.state.svc.settings.keys, token.strip())
-        if got is None:
-            raise Problem(401, "unknown API key", "Authorization")
-        if ROLES.index(got) < need:
-            raise Problem(403, f"this key's role is {got}; this needs {role}", "Authorization")
-        return got
+    elif scheme.lower() != "bearer":
+        token = ""
+    if not token.strip():
+        raise Problem(401, "an API key is required: Authorization: Bearer <key>", "Authorization")
+    got = role_of(keys, token.strip())
+    if got is None:
+        raise Problem(401, "unknown API key", "Authorization")
+    if ROLES.index(got) < ROLES.index(role):
+        raise Problem(403, f"this key's role is {got}; this needs {role}", "Authorization")
+    return got
+
+
+def _require(role: str):
+    async def check(request: Request) -> str:      # async: FastAPI runs a sync dependency in a worker thread
+        return authorize(request.app.state.svc.settings.keys, request.headers.get("authorization", ""), role)
     return check
 
 

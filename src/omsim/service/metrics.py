@@ -18,6 +18,8 @@ class Metrics:
         self.latency = Histogram("omsim_request_seconds", "HTTP request latency", ["route", "method"],
                                  buckets=_BUCKETS, registry=self.registry)
         self.decisions = Counter("omsim_decisions", "Orders decided, by status", ["status"], registry=self.registry)
+        self.fast_orders = Counter("omsim_fast_orders", "POST /v1/orders served without the framework's layers "
+                                   "(omsim.service.fastpath; the rest go through the route)", registry=self.registry)
         self.seq = Gauge("omsim_journal_seq", "Last journal sequence applied", registry=self.registry)
         self._lat: dict[str, list[float]] = {}
 

@@ -25,10 +25,11 @@ def _order_state(s, order_id: str) -> dict:
     return order_view(data, seq, live.clock, st)
 
 
-@router.post("/v1/orders", status_code=201, response_model=OrderOut)
-async def place_order(request: Request, body: OrderIn, _key: WriteKey, idempotency_key: IdemKey = None):
-    """Decide where the order ships and reserve its stock, in one durable step."""
-    s = svc(request)
+def placing(s, body: OrderIn):
+    """The writer's command placing ``body`` (a 422 problem for an unknown SKU or region, before it is queued).
+
+    POST /v1/orders runs it from the route below or, for a well-formed request, from
+    :mod:`omsim.service.fastpath` (the same command, without the framework's per-request cost)."""
     live = s.live
     lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
 
@@ -40,7 +41,13 @@ async def place_order(request: Request, body: OrderIn, _key: WriteKey, idempoten
         s.metrics.decisions.labels(d.status).inc()
         s.remember(ev)
         return 201, order_view(ev.data, ev.seq, live.clock)
-    return await write(request, idempotency_key, body, run)
+    return run
+
+
+@router.post("/v1/orders", status_code=201, response_model=OrderOut)
+async def place_order(request: Request, body: OrderIn, _key: WriteKey, idempotency_key: IdemKey = None):
+    """Decide where the order ships and reserve its stock, in one durable step."""
+    return await write(request, idempotency_key, body, placing(svc(request), body))
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderStateOut)

@@ -7,6 +7,7 @@ __all__ = ["Service", "Settings", "create_app", "serve"]
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Open the database (OmsimError when it cannot be), then serve until interrupted (one process: one writer)."""
+    import dataclasses
     import gc
     import sys
 
@@ -16,6 +17,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     # interval it then waits up to 5 ms for the busy event loop to hand it back, each time. 0.5 ms keeps a
     # durable order's wait near its fsync (a little more switching, no measurable CPU).
     sys.setswitchinterval(0.0005)
+    if not settings.freeze_every:
+        settings = dataclasses.replace(settings, freeze_every=2000)      # see Writer._maybe_freeze
     service = Service(settings)
     app = create_app(settings, service)
     # Everything loaded so far (modules, the scenario, the state) lives as long as the server: out of the

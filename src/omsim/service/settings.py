@@ -57,6 +57,7 @@ class Settings:
     idempotency_hours: float = 48.0      # kept at least 24 h, as promised
     snapshot_every: int = 2000           # events between snapshots
     batch_max: int = 256                 # commands per transaction at most
+    freeze_every: int = 0                # events between gc.freeze() calls of the writer (0: never; serve: 2000)
     tail_s: float = 0.2                  # how often a read-only server reads the journal
     price_refresh_s: float | None = None  # lookahead prices: seconds between refreshes (None: lookahead_refresh_h)
 

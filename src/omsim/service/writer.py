@@ -73,6 +73,7 @@ class Writer:
         self.thread = threading.Thread(target=self._loop, name="omsim-writer", daemon=True)
         self.batches = 0
         self.last_snapshot = 0
+        self.last_freeze = 0
         self._slow = False             # the last snapshot written in this thread took longer than _INLINE_S
         self._child = None             # (pid, seq, box, reader thread) of the snapshot being dumped in a child
         self.forked = 0                # snapshots dumped by a child process
@@ -155,6 +156,26 @@ class Writer:
         _answer(batch, results)
         if events:
             self._maybe_snapshot()
+            self._maybe_freeze()
+
+    def _maybe_freeze(self) -> None:
+        """Every ``freeze_every`` events, move what is alive out of the cyclic garbage collector's sight.
+
+        The state grows with every open order (its decision, packages, history, kept response); a
+        full collection rescans all of it and holds the GIL while it does: at 20,000 open orders a pause
+        of hundreds of milliseconds, and a sixth of the CPU per order. Objects frozen after their young
+        collection (``gc.collect(1)``, which costs little) are still freed by reference counting when
+        they go; only garbage in reference cycles that reached the oldest generation before a freeze is
+        never reclaimed. Measured (``benchmarks/service.py --runs orders``, 20,000 orders): the same
+        resident memory at the end with and without, and p99 0.4 s -> 0.1 s.
+        """
+        every = self.svc.settings.freeze_every
+        if every and self.svc.live.seq - self.last_freeze >= every:
+            import gc
+
+            gc.collect(1)
+            gc.freeze()
+            self.last_freeze = self.svc.live.seq
 
     def _maybe_snapshot(self) -> None:
         svc = self.svc

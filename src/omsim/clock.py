@@ -88,7 +88,7 @@ class Clock:
     (0, '2026-03-30T06:00:00+01:00')
     """
 
-    __slots__ = ("start", "tz", "_origin")
+    __slots__ = ("start", "tz", "_origin", "_iso")
 
     def __init__(self, start: _dt.date, tz: str | ZoneInfo = "UTC"):
         if isinstance(start, _dt.datetime):
@@ -96,6 +96,7 @@ class Clock:
         self.start: _dt.date = start
         self.tz: ZoneInfo = tz if isinstance(tz, ZoneInfo) else zone(tz)
         self._origin = _dt.datetime.combine(start, _dt.time())  # naive local midnight
+        self._iso: dict[float, str] = {}                         # isoformat(h), remembered
 
     @classmethod
     def from_scenario(cls, scenario) -> "Clock":
@@ -168,6 +169,17 @@ class Clock:
         if back.replace(tzinfo=None) != wall:
             return back
         return aware
+
+    def isoformat(self, h: float) -> str:
+        """``to_datetime(h).isoformat()``, remembered (a service renders the same few pickup and delivery hours
+        for many orders)."""
+        got = self._iso.get(h)
+        if got is None:
+            got = self.to_datetime(h).isoformat()
+            if len(self._iso) > 50_000:
+                self._iso.clear()
+            self._iso[h] = got
+        return got
 
     def format(self, h: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """Engine hour ``h`` as local wall time text (empty for None or NaN)."""

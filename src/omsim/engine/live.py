@@ -88,8 +88,11 @@ VERSIONS = {"order.committed": 2, "hold.placed": 2}
 # ---------------------------------------------------------------- codecs
 def _num(x):
     """A JSON-exact number (floats round-trip through repr), None for None/NaN."""
-    if x is None:
-        return None
+    t = type(x)                  # exact built-in types first: a decision has a score of them
+    if t is float:
+        return None if x != x else x
+    if t is int or x is None:
+        return x
     if isinstance(x, (np.integer, int)) and not isinstance(x, bool):
         return int(x)
     x = float(x)

@@ -211,7 +211,7 @@ class Health(BaseModel):
 
 # ---------------------------------------------------------------- views
 def _iso(clock, h):
-    return None if h is None else clock.to_datetime(h).isoformat()
+    return None if h is None else clock.isoformat(h)
 
 
 def decision_view(dj: dict, lines: list, clock, shipped=None) -> dict:

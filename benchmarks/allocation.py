@@ -30,10 +30,31 @@ and shipping every package committed: ``ship_many`` (lots of
 three paths must be identical (checked). Targets (issue 5): <= ~10 µs per
 order for decide + commit, <= ~3 µs per package shipped.
 
+``--only repeat`` times ``decide_commit_arrays`` on fresh engines (``--repeats``), and with
+``--against SRC`` compares this build with another build's ``src`` (built in place), each in its own
+process, ``--rounds`` times. Wall time on a shared 2-core machine moves by ~10 %, too much to tell
+builds a few per cent apart; ``--instructions`` counts instructions instead, under valgrind's
+callgrind (``perf stat -e instructions`` has no hardware counters in this VM). Each build runs in a
+child process under ``valgrind --tool=callgrind --collect-atstart=no --toggle-collect=_operator_call
+--dump-after=_operator_call``: the child makes one warm-up run (lazy imports, first-call caches), then
+for each of ``--repeats`` fresh engines calls ``gc.collect()`` and
+``operator.call(engine.decide_commit_arrays, *columns)``. ``operator.call`` is CPython's C function
+``_operator_call``, which nothing else in the child calls, so callgrind collects exactly the timed
+work (everything under that call, compiled kernel and Python wrapper alike) and nothing of imports,
+scenario loading or engine construction, and writes one count per run. ``gc.collect()`` first gives
+every run the same garbage-collector state (without it a full collection lands in some runs, +5 %);
+``PYTHONHASHSEED=0`` fixes set and dict order. The counts repeat to well under 0.5 %; the speed ratio
+they imply assumes time follows instructions (cache misses and the like are not counted). Needs
+valgrind, Python >= 3.11 (``operator.call``) and an interpreter with symbols (pyenv's has them).
+5000 orders and 3 engines by default: ~1 minute per build.
+
 Usage::
 
     python benchmarks/allocation.py [--orders 20000] [--k 3] [--engine-orders 20000] [--only engine]
                                     [--json out.json]
+    python benchmarks/allocation.py --only repeat [--repeats 30] [--against OTHER/src --rounds 4]
+    python benchmarks/allocation.py --only repeat --instructions [--against OTHER/src] [--rounds 1]
+                                    [--repeats 3] [--engine-orders 5000]
 """
 from __future__ import annotations
 
@@ -349,6 +370,16 @@ def longrun_bench(args):
     return rows
 
 
+def _repeat_workload(args):
+    """The work ``--only repeat`` measures: a factory of fresh lean engines on the default scenario and
+    the ``--engine-orders`` order columns they decide (one call of decide_commit_arrays)."""
+    from omsim import load_scenario
+    from omsim.rng import Streams
+
+    sc = load_scenario()
+    return (lambda: lean_engine(sc, Streams(sc.seed))), engine_orders(sc, args.engine_orders, args.seed)
+
+
 def repeat_bench(args):
     """decide_commit_arrays over ``--engine-orders`` orders on a fresh engine, ``--repeats`` times: µs per order.
 
@@ -356,19 +387,20 @@ def repeat_bench(args):
     median of many is the figure to compare builds by. With ``--against SRC`` (another build's ``src``,
     built in place, e.g. a worktree of the commit before a change) the two builds run in turn, each in
     its own process, ``--rounds`` times, and the ratio of their orders/s is printed."""
+    if args.callgrind_child:
+        return _callgrind_child(args)
+    if args.instructions:
+        return _repeat_instructions(args)
     if args.against:
         return _repeat_against(args)
     import statistics
 
     import omsim
-    from omsim import load_scenario
-    from omsim.rng import Streams
 
-    sc = load_scenario()
-    cols = engine_orders(sc, args.engine_orders, args.seed)
+    fresh, cols = _repeat_workload(args)
     us = []
     for _ in range(args.repeats):
-        eng = lean_engine(sc, Streams(sc.seed))
+        eng = fresh()
         t0 = time.perf_counter()
         eng.decide_commit_arrays(*cols)
         us.append((time.perf_counter() - t0) / args.engine_orders * 1e6)
@@ -406,6 +438,85 @@ def _repeat_against(args):
     return {"builds": builds, "median_us": medians, "ratio": mean["against"] / mean["this"], "per_round": ratios}
 
 
+CALLGRIND_TOGGLE = "_operator_call"     # CPython's operator.call: collection on inside it only
+
+
+def _callgrind_child(args):
+    """Under callgrind: a warm-up run, then each of ``--repeats`` fresh engines decides the orders inside
+    ``operator.call`` (the only code counted), after a ``gc.collect()`` (the same GC state each time)."""
+    import gc
+    import operator
+
+    fresh, cols = _repeat_workload(args)
+    fresh().decide_commit_arrays(*cols)
+    for _ in range(args.repeats):
+        eng = fresh()
+        gc.collect()
+        operator.call(eng.decide_commit_arrays, *cols)
+
+
+def _count_instructions(src, args, prefix):
+    """Instructions of each of the child's counted runs on build ``src`` (its ``src`` on PYTHONPATH)."""
+    import os
+    import subprocess
+    import sys
+
+    cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={CALLGRIND_TOGGLE}",
+           f"--dump-after={CALLGRIND_TOGGLE}", f"--callgrind-out-file={prefix}.%p", sys.executable, __file__,
+           "--only", "repeat", "--callgrind-child", "--repeats", str(args.repeats),
+           "--engine-orders", str(args.engine_orders), "--seed", str(args.seed)]
+    run = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": src, "PYTHONHASHSEED": "0"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode:
+        raise SystemExit(f"callgrind child failed on {src}:\n{run.stderr[-3000:]}")
+    parts = sorted(Path(prefix).parent.glob(Path(prefix).name + ".*.*"), key=lambda f: int(f.suffix[1:]))
+    counts = [int(next(ln for ln in f.read_text().splitlines() if ln.startswith("totals:")).split()[1])
+              for f in parts]
+    if len(counts) != args.repeats or min(counts) == 0:
+        raise SystemExit(f"expected {args.repeats} non-empty callgrind parts, got {counts} (interpreter without "
+                         f"the symbol {CALLGRIND_TOGGLE}, or operator.call called elsewhere?)")
+    return counts
+
+
+def _repeat_instructions(args):
+    """Instructions per order of decide_commit_arrays on this build (and ``--against``), under callgrind."""
+    import shutil
+    import sys
+    import tempfile
+
+    import omsim
+
+    if shutil.which("valgrind") is None or sys.version_info < (3, 11):
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind) and Python >= 3.11")
+    builds = {"this": str(Path(omsim.__file__).resolve().parents[1])}
+    if args.against:
+        builds["against"] = str(Path(args.against).resolve())
+    per_order = {k: [] for k in builds}     # per build, per round: instructions per order of each run
+    print(f"instructions per order in decide_commit_arrays (callgrind; {args.engine_orders} orders, "
+          f"{args.repeats} fresh engines per round)", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            for name, src in builds.items():
+                counts = _count_instructions(src, args, f"{tmp}/{name}-{r}")
+                per_order[name].append([c / args.engine_orders for c in counts])
+                runs = " ".join(f"{c:,.1f}" for c in per_order[name][-1])
+                print(f"  round {r + 1} {name:>7} {src}: {runs}", flush=True)
+    mean = {k: float(np.mean(v)) for k, v in per_order.items()}
+    got = {"builds": builds, "orders": args.engine_orders, "repeats": args.repeats,
+           "instructions_per_order": per_order, "mean": mean}
+    for name, v in per_order.items():
+        rounds = [float(np.mean(x)) for x in v]
+        spread = (max(max(x) for x in v) - min(min(x) for x in v)) / mean[name]
+        got.setdefault("spread", {})[name] = spread
+        print(f"{name:>7}: {mean[name]:,.1f} instructions/order (rounds {' '.join(f'{x:,.1f}' for x in rounds)}; "
+              f"all runs within {100 * spread:.2f} %)")
+    if args.against:
+        got["ratio"] = mean["this"] / mean["against"]
+        print(f"this / against: {got['ratio']:.4f}x the instructions per order -> ~{1 / got['ratio']:.3f}x the "
+              f"orders/s, if time follows instructions")
+    return got
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--orders", type=int, default=20000, help="orders per batched measurement")
@@ -413,7 +524,8 @@ def main(argv=None):
     ap.add_argument("--ref-budget", type=float, default=1.0, help="seconds per reference measurement")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=str, default=None, help="write results as JSON to this path")
-    ap.add_argument("--engine-orders", type=int, default=20000, help="orders for the engine comparison")
+    ap.add_argument("--engine-orders", type=int, default=None,
+                    help="orders for the engine comparison (default 20000; 5000 with --instructions)")
     ap.add_argument("--python-orders", type=int, default=2000, help="orders timed on the Python path")
     ap.add_argument("--ship-lot", type=int, default=200, help="packages per ship_many call")
     ap.add_argument("--run-lengths", type=int, nargs="*", default=[1, 15, 100],
@@ -422,13 +534,21 @@ def main(argv=None):
                     default="all", help="calls: fixed cost per decide_commit_arrays call; longrun: engine cost per "
                                         "order over --days days; repeat: decide_commit_arrays on --repeats fresh "
                                         "engines, min and median (neither in 'all')")
-    ap.add_argument("--repeats", type=int, default=30, help="repeat: fresh engines timed")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="repeat: fresh engines timed (default 30; 3 with --instructions)")
     ap.add_argument("--against", type=str, default=None,
                     help="repeat: another build's src directory, run in turn with this one")
-    ap.add_argument("--rounds", type=int, default=4, help="repeat --against: rounds of the two builds")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="repeat --against: rounds of the two builds (default 4; 1 with --instructions)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="repeat: count instructions per order under callgrind instead of timing (see above)")
+    ap.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--days", type=int, default=100, help="longrun: simulated days")
     ap.add_argument("--orders-per-day", type=int, default=2000, help="longrun: orders per day")
     args = ap.parse_args(argv)
+    for name, default, counted in (("engine_orders", 20000, 5000), ("repeats", 30, 3), ("rounds", 4, 1)):
+        if getattr(args, name) is None:
+            setattr(args, name, counted if args.instructions or args.callgrind_child else default)
     if args.only in ("calls", "longrun", "repeat"):
         got = {"calls": calls_bench, "longrun": longrun_bench, "repeat": repeat_bench}[args.only](args)
         if args.json:

@@ -228,31 +228,47 @@ def test_snapshots_dumped_by_a_child_process_restart_exactly(tmp_path):
         again.db.close()
 
 
-def test_the_writer_freezes_what_is_alive_every_so_many_events(tmp_path):
-    """``freeze_every`` (serve: 2000): the writer moves what is alive out of the cyclic collector's sight
-    (gc.freeze) after its young collection, so full collections stop rescanning the open orders; nothing
-    changes in what it serves, and a restart is still exact."""
+def test_the_writer_collects_cycles_when_idle(tmp_path):
+    """``collect_when_idle`` (serve turns automatic full collections off): once the writer has been idle for
+    a poll after writing, it runs a full collection, and reclaims a cycle that reached the oldest generation;
+    nothing changes in what it serves, and a restart is still exact."""
     import gc
+    import weakref
 
     from omsim.service.app import Service
     from omsim.service.settings import Settings
     from omsim.service.writer import Command
 
-    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"}, freeze_every=3)
-    gc.unfreeze()
-    before = gc.get_freeze_count()
+    class Node:
+        pass
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"}, collect_when_idle=True)
     svc = Service(settings)
+    old = gc.get_threshold()
+    gc.set_threshold(old[0], old[1], 1 << 30)               # as serve sets it
     svc.start()
     try:
-        for i in range(10):
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        gc.collect(1)                                       # alive: moved on to the oldest generation
+        del cycle
+        gc.collect(1)                                       # garbage now, out of the young collections' sight
+        assert gone() is not None
+        for i in range(5):
             run = (lambda lv, i=i: (201, {"seq": lv.place(f"G{i}", [(SKU, 1)], "dallas")[1].seq}))
             assert svc.writer.submit(Command(f"g{i}", "fp", run)).result(timeout=30)[0] == 201
-        frozen, last = gc.get_freeze_count(), svc.writer.last_freeze
+        deadline = time.time() + 10
+        while svc.writer.idle_collections == 0 and time.time() < deadline:
+            time.sleep(0.1)
         want = svc.live.digest()
+        assert svc.writer.idle_collections >= 1 and gone() is None
+        n = svc.writer.idle_collections
+        time.sleep(1.2)                                     # idle with nothing new written: no more
+        assert svc.writer.idle_collections == n
     finally:
         svc.stop()
-        gc.unfreeze()
-    assert frozen > before and last >= 9
+        gc.set_threshold(*old)
     again = Service(settings)
     try:
         assert again.live.digest() == want

@@ -187,9 +187,6 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
                   description="The omsim decision engine over HTTP: durable reservations, promises, the journal.",
                   **_NO_TELEMETRY)
     problems.install(app)
-    from omsim.service.fastpath import FastOrders
-
-    app.add_middleware(FastOrders, state=app.state)      # inside _Timing (added last: outermost)
     app.add_middleware(_Timing, state=app.state)
     for module in (orders, stock, reads, ops):
         app.include_router(module.router)

@@ -18,12 +18,17 @@ A snapshot (the state, so a restart replays only the journal after it) is
 taken every ``snapshot_every`` events, after the batch is committed and
 answered, in a transaction of its own: its clients do not wait for it. Its
 cost grows with the state (about 0.1 s per 1,000 open orders), and while it
-is written nothing changes, so once one has taken longer than ``_INLINE_S``
-the next ones are written by a forked child process (where ``os.fork``
-exists): a copy-on-write image of that instant, dumped at the lowest CPU
-priority while the writer and the reads go on; the writer stores it when
-the child is done. One at a time; a snapshot that fails is only logged (the
-journal is the truth, a snapshot a shortcut for restarts).
+is written nothing changes, so a state of ``_INLINE_ORDERS`` open orders or
+more, or any once one has taken longer than ``_INLINE_S``, is written by a
+forked child process (where ``os.fork`` exists): a copy-on-write image of
+that instant, dumped at the lowest CPU priority while the writer and the
+reads go on; the writer stores it when the child is done. One at a time; a
+snapshot that fails is only logged (the journal is the truth, a snapshot a
+shortcut for restarts). Even so the writer pays for each: the fork, and the
+copy of every page it writes to while the child lives (about 0.1 s of CPU at
+20,000 open orders). Replaying is quicker than snapshotting (about 15,000
+events/s against 11,000 open orders/s dumped), so snapshots are far apart
+(50,000 events by default: a restart replays at most that).
 
 If a commit fails the in-memory state is ahead of the database: the writer
 rebuilds it from the database (the snapshot and journal) and answers the
@@ -73,7 +78,8 @@ class Writer:
         self.thread = threading.Thread(target=self._loop, name="omsim-writer", daemon=True)
         self.batches = 0
         self.last_snapshot = 0
-        self.last_freeze = 0
+        self._written = False           # events written since the last idle collection
+        self.idle_collections = 0
         self._slow = False             # the last snapshot written in this thread took longer than _INLINE_S
         self._child = None             # (pid, seq, box, reader thread) of the snapshot being dumped in a child
         self.forked = 0                # snapshots dumped by a child process
@@ -100,6 +106,7 @@ class Writer:
                 first = self.queue.get(timeout=0.5)
             except queue.Empty:
                 first = ()
+                self._collect_if_idle()
             if first is None:
                 return
             if self._child is not None:
@@ -156,26 +163,25 @@ class Writer:
         _answer(batch, results)
         if events:
             self._maybe_snapshot()
-            self._maybe_freeze()
+            self._written = True
 
-    def _maybe_freeze(self) -> None:
-        """Every ``freeze_every`` events, move what is alive out of the cyclic garbage collector's sight.
+    def _collect_if_idle(self) -> None:
+        """With ``collect_when_idle``: a full cyclic collection once the writer has been idle for a poll
+        (half a second without a command) after writing something.
 
-        The state grows with every open order (its decision, packages, history, kept response); a
-        full collection rescans all of it and holds the GIL while it does: at 20,000 open orders a pause
-        of hundreds of milliseconds, and a sixth of the CPU per order. Objects frozen after their young
-        collection (``gc.collect(1)``, which costs little) are still freed by reference counting when
-        they go; only garbage in reference cycles that reached the oldest generation before a freeze is
-        never reclaimed. Measured (``benchmarks/service.py --runs orders``, 20,000 orders): the same
-        resident memory at the end with and without, and p99 0.4 s -> 0.1 s.
+        ``omsim serve`` turns the automatic full collections off: the state grows with every open order
+        (its decision, packages, history, kept response) and a full collection rescans all of it while
+        holding the GIL: 50-70 ms every 2 s at 1,000 orders/s, the longest stalls the orders saw. Young
+        collections go on as usual (cycles among new objects are reclaimed at once); what reaches the
+        oldest generation is reclaimed here, when nobody is waiting. Measured
+        (``benchmarks/service.py --runs orders``): the same resident memory at the end with and without.
         """
-        every = self.svc.settings.freeze_every
-        if every and self.svc.live.seq - self.last_freeze >= every:
+        if self.svc.settings.collect_when_idle and self._written:
             import gc
 
-            gc.collect(1)
-            gc.freeze()
-            self.last_freeze = self.svc.live.seq
+            self._written = False
+            gc.collect()
+            self.idle_collections += 1
 
     def _maybe_snapshot(self) -> None:
         svc = self.svc
@@ -183,7 +189,7 @@ class Writer:
         if self._child is not None or live.seq - self.last_snapshot < svc.settings.snapshot_every:
             return
         try:
-            if self._slow and hasattr(os, "fork"):
+            if hasattr(os, "fork") and (self._slow or live.engine.open_orders >= _INLINE_ORDERS):
                 self._fork_snapshot(live)
                 return
             t = time.perf_counter()
@@ -245,6 +251,7 @@ class Writer:
 
 
 _INLINE_S = 0.02       # a snapshot slower than this stops the writer too long: the next ones go to a child
+_INLINE_ORDERS = 200   # ... as does one of this many open orders or more (about 0.1 s per 1,000)
 
 
 def _child_dump(live, r: int, w: int) -> None:

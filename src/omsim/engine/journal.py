@@ -188,7 +188,8 @@ class SqlJournal(Journal):
 
     def write_in(self, connection, events: list[Event]) -> None:
         """Insert numbered ``events`` inside a caller's transaction (one commit with other tables)."""
-        connection.execute(self.table.insert(), [e.to_row() for e in events])
+        insert_rows(connection, self.table, [(e.seq, e.type, e.version, float(e.at_h), e.recorded_at,
+                                              _event_text(e.data)) for e in events])
 
     def _read(self, after: int, limit: int | None) -> list[Event]:
         sa = self._sa
@@ -200,6 +201,21 @@ class SqlJournal(Journal):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def insert_rows(connection, table, rows: list[tuple]) -> None:
+    """``INSERT`` ``rows`` (one value per column of ``table``, in order, as the driver takes them) with the
+    driver's own executemany: a writer inserts a batch per transaction, and SQLAlchemy's per-row parameter
+    processing cost more than the insert. Values a column type would convert must be given converted."""
+    quote = connection.dialect.identifier_preparer.quote
+    cols = ", ".join(quote(c.name) for c in table.columns)
+    style = connection.dialect.paramstyle
+    mark = "?" if style == "qmark" else "%s"
+    if style not in ("qmark", "format", "pyformat"):
+        connection.execute(table.insert(), [dict(zip(table.columns.keys(), r)) for r in rows])
+        return
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({', '.join([mark] * len(table.columns))})",
+                               rows)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

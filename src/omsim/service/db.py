@@ -27,7 +27,7 @@ import orjson
 import sqlalchemy as sa
 
 from omsim.errors import OmsimError
-from omsim.engine.journal import SqlJournal
+from omsim.engine.journal import SqlJournal, insert_rows
 
 __all__ = ["Database"]
 
@@ -125,9 +125,9 @@ class Database:
 
     def save_keys(self, conn, records: list[tuple[str, str, int, dict]]) -> None:
         if records:
-            now = _now()
-            conn.execute(self.idem.insert(), [{"key": k, "fingerprint": f, "status": s,
-                                               "body": _json(b), "created_at": now} for k, f, s, b in records])
+            bind = self.idem.c.created_at.type.bind_processor(conn.dialect)    # as SQLAlchemy would store it
+            now = _now() if bind is None else bind(_now())
+            insert_rows(conn, self.idem, [(k, f, s, _json(b), now) for k, f, s, b in records])
 
     def forget_keys(self, hours: float) -> None:
         with self.engine.begin() as c:

@@ -182,6 +182,7 @@ def test_orders_take_the_fast_path_or_the_route_with_the_same_outcome(server):
             assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
             dup = raw(c, body, f"fp{i}-new", first)
             assert dup.status_code == 409 and "exists already" in dup.json()["detail"]
+            assert dup.headers["content-type"] == PROBLEM and int(dup.headers["content-length"]) == len(dup.content)
         for ctype in ("application/json", "application/vnd.omsim+json"):      # errors are the route's, worded once
             bad = raw(c, order_body("FPX", sku="NOPE"), uuid.uuid4().hex, ctype)
             assert bad.status_code == 422 and bad.json()["field"] == "lines[0].sku"

@@ -25,8 +25,7 @@ from pydantic import ValidationError
 
 from omsim.service.auth import authorize
 from omsim.service.idempotency import check_key, fingerprint
-from omsim.service.problems import Problem, problem_body, problem_response
-from omsim.service.routes import reply
+from omsim.service.problems import MEDIA, Problem, problem_body, render
 from omsim.service.routes.orders import placing
 from omsim.service.schemas import OrderIn
 
@@ -35,6 +34,7 @@ __all__ = ["FastOrders"]
 log = logging.getLogger("omsim.service")
 
 _PATH = "/v1/orders"
+_JSON, _PROBLEM = b"application/json", MEDIA.encode()
 _MAX_BODY = 1 << 20          # larger bodies are the route's to handle (it refuses what it must)
 
 
@@ -57,13 +57,15 @@ class FastOrders:
         s.metrics.fast_orders.inc()
         try:
             status, out = await s.execute(key, fp, run)
-            response = reply(status, out)
         except Exception:                 # as the app's handler of the unexpected: logged, a problem, no traceback
             log.exception("POST %s failed", _PATH)
-            status = 500
-            response = problem_response(500, problem_body(500, "internal error (logged on the server)"))
-        try:
-            await response(scope, replay, send)
+            status, out = 500, problem_body(500, "internal error (logged on the server)")
+        try:                              # the bytes and headers of the route's reply(), without its object
+            data = render(out)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-length", str(len(data)).encode()),
+                                    (b"content-type", _PROBLEM if status >= 400 else _JSON)]})
+            await send({"type": "http.response.body", "body": data})
         finally:                          # counted as the route's requests are (the app's _Timing)
             s.metrics.request(_PATH, "POST", status, time.perf_counter() - t0)
 

@@ -17,11 +17,16 @@ MEDIA = "application/problem+json"
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+def render(content) -> bytes:
+    """A response body as every route renders it (orjson: several times faster than the standard library)."""
+    return orjson.dumps(content, option=_ORJSON)
+
+
 class JSON(JSONResponse):
-    """A JSON response rendered by orjson (several times faster than the standard library's encoder)."""
+    """A JSON response rendered by :func:`render`."""
 
     def render(self, content) -> bytes:
-        return orjson.dumps(content, option=_ORJSON)
+        return render(content)
 
 
 class Problem(Exception):

@@ -60,6 +60,7 @@ cdef struct Work:
     int64_t* ship           # (N,) units shipped per node in the last evaluation
     Py_ssize_t* cur         # (N,) current subset (DFS stack)
     Py_ssize_t* best        # (N,) incumbent subset
+    int64_t* rest           # (L,) out: units of each line the assignment leaves unfilled
     Py_ssize_t nbest
     double best_cost
     double lb_lines
@@ -120,7 +121,8 @@ cdef void _dfs(Work* w, Py_ssize_t start, Py_ssize_t depth, double psum) noexcep
 
 
 cdef double _solve(Work* w, int64_t* out) noexcept nogil:
-    """Solve the order in ``w``; write the assignment to ``out`` (L, N); return its cost."""
+    """Solve the order in ``w``; write the assignment to ``out`` (L, N) and what it leaves of each line to
+    ``w.rest`` (L,): dem[l] - sum(out[l, :]); return its cost."""
     cdef Py_ssize_t L = w.L, N = w.N
     cdef Py_ssize_t l, n, t, s, m
     cdef double c, all_lost = 0.0, cost
@@ -178,20 +180,20 @@ cdef double _solve(Work* w, int64_t* out) noexcept nogil:
         cost += w.pcost[w.best[t]]
     for l in range(L):
         r = w.dem[l]
-        if r <= 0:
-            continue
-        for t in range(w.llen[l]):
-            n = w.lord[l * N + t]
-            if w.ins[n]:
-                q = w.avail[l * N + n]
-                if q > r:
-                    q = r
-                out[l * N + n] = q
-                cost += q * w.ucost[l * N + n]
-                r -= q
-                if r == 0:
-                    break
-        cost += r * w.lost[l]
+        if r > 0:
+            for t in range(w.llen[l]):
+                n = w.lord[l * N + t]
+                if w.ins[n]:
+                    q = w.avail[l * N + n]
+                    if q > r:
+                        q = r
+                    out[l * N + n] = q
+                    cost += q * w.ucost[l * N + n]
+                    r -= q
+                    if r == 0:
+                        break
+            cost += r * w.lost[l]
+        w.rest[l] = r
     for t in range(w.nbest):
         w.ins[w.best[t]] = 0
     return cost
@@ -208,8 +210,9 @@ cdef int _alloc_work(Work* w, Py_ssize_t maxL, Py_ssize_t N) noexcept nogil:
     w.ship = <int64_t*> malloc(b * sizeof(int64_t))
     w.cur = <Py_ssize_t*> malloc(b * sizeof(Py_ssize_t))
     w.best = <Py_ssize_t*> malloc(b * sizeof(Py_ssize_t))
+    w.rest = <int64_t*> malloc(a * sizeof(int64_t))
     if (w.cand == NULL or w.lord == NULL or w.llen == NULL or w.ins == NULL
-            or w.ship == NULL or w.cur == NULL or w.best == NULL):
+            or w.ship == NULL or w.cur == NULL or w.best == NULL or w.rest == NULL):
         return -1
     return 0
 
@@ -222,6 +225,7 @@ cdef void _free_work(Work* w) noexcept nogil:
     free(w.ship)
     free(w.cur)
     free(w.best)
+    free(w.rest)
 
 
 def cheapest_one(const int64_t[::1] demand,          # IN  (L,) units wanted per line

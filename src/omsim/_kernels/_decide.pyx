@@ -546,23 +546,20 @@ cdef inline int64_t _write_package(Py_ssize_t n, Py_ssize_t L, const int64_t* sk
 
 
 
-cdef void _unfilled_reasons(Py_ssize_t L, Py_ssize_t N, Py_ssize_t K, const int64_t* sk, const int64_t* qt,
+cdef void _unfilled_reasons(Py_ssize_t L, Py_ssize_t N, Py_ssize_t K, const int64_t* sk, const int64_t* rest,
                             const int64_t* x, const int64_t* avail, const int64_t[:, ::1] on_hand,
                             const int64_t[:, ::1] reserved, const int64_t[:, ::1] safety, bint probe,
                             const int64_t* pr_line, int8_t* why, int8_t* rem_why) noexcept nogil:
     """Why units of each line are unfilled (_UNFILLED_*, 0: filled; omsim.engine.reasons.unfilled_reasons is
-    the Python path's same rule), before the commit: x (L, N) the assignment, avail (L, N) the stock of the
-    nodes that can ship. An order's reasons go to why[l] (rem_why[l] = 0); a remainder probe's (probe) to
-    rem_why[pr_line[l]], the order's line it remains of."""
+    the Python path's same rule), before the commit: x (L, N) the assignment, rest (L,) what it leaves of each
+    line (_solve's Work.rest), avail (L, N) the stock of the nodes that can ship. An order's reasons go to
+    why[l] (rem_why[l] = 0); a remainder probe's (probe) to rem_why[pr_line[l]], the order's line it remains of."""
     cdef Py_ssize_t l, n, m, npk = -1
-    cdef int64_t got, usable, left, a, c
+    cdef int64_t usable, left, a, c
     cdef bint anywhere, at_used
     for l in range(L):
-        got = 0
-        for n in range(N):
-            got += x[l * N + n]
         c = _UNFILLED_NONE
-        if got < qt[l]:                # the rest only for a line left short: most orders have none
+        if rest[l] > 0:                # the rest only for a line left short: most orders have none
             if npk < 0:                # packages of the decision (nodes used), once per order
                 npk = 0
                 for n in range(N):
@@ -809,7 +806,7 @@ cdef int _core(
                     else:
                         rc = _FALLBACK
                     break
-            _unfilled_reasons(L, N, w.K, sk, qt, z.x, z.avail, on_hand, reserved, safety, probing, z.pr_line,
+            _unfilled_reasons(L, N, w.K, sk, w.rest, z.x, z.avail, on_hand, reserved, safety, probing, z.pr_line,
                               &why[lu + lo], &rem_why[lu + lo])
             if probing:
                 # decide() of the remainder ships what the solve ships; nothing: the no-stock status
@@ -863,11 +860,8 @@ cdef int _core(
             ocnt[oo + i] = npk
             short = 0
             for l in range(L):
-                a = qt[l]
-                for n in range(N):
-                    a -= z.x[l * N + n]
-                unfilled[lu + lo + l] = a
-                short += a
+                unfilled[lu + lo + l] = w.rest[l]
+                short += w.rest[l]
             tot = 0.0
             tot += pk
             tot += wt

@@ -125,8 +125,7 @@ class Calendar:
         got = self._cache.get(day)
         if got is not None:
             return got
-        wd = (self.start_weekday + day) % 7
-        merged = merge_intervals((day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.shifts if wd in wds)
+        merged = merge_intervals(self._shifts_of(day))
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[day] = merged
@@ -139,16 +138,18 @@ class Calendar:
         :meth:`day_intervals` (the same union: a fresh calendar, as promise dates build, costs
         half as much)."""
         iv = []
-        sw = self.start_weekday
         # A shift starting up to two days before (end <= 48 h) may still run at t0.
         for d in range(math.floor(t0 / 24.0) - 2, math.floor(t1 / 24.0) + 1):
-            wd = (sw + d) % 7
-            for a, b, wds in self.shifts:
-                if wd in wds:
-                    lo, hi = max(d * 24.0 + a, t0), min(d * 24.0 + b, t1)
-                    if hi > lo:
-                        iv.append((lo, hi))
+            for a, b in self._shifts_of(d):
+                lo, hi = max(a, t0), min(b, t1)
+                if hi > lo:
+                    iv.append((lo, hi))
         return merge_intervals(iv)
+
+    def _shifts_of(self, day: int):
+        """The shifts starting on ``day`` as (start, end) in absolute hours, unmerged."""
+        wd = (self.start_weekday + day) % 7
+        return [(day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.shifts if wd in wds]
 
     def open_hours(self, t0: float, t1: float) -> float:
         """Open hours within ``[t0, t1)``."""

@@ -99,3 +99,14 @@ def test_digest_is_canonical_and_sensitive():
     assert digest(c) != digest(a)
     assert digest(dict(a, stock=a["stock"].astype(np.int32))) != digest(a)   # dtype counts
     assert digest(dict(a, stock=a["stock"].reshape(3, 2))) != digest(a)      # shape counts
+
+
+def test_event_data_with_numpy_values_is_stored_as_plain_json(tmp_path):
+    """Event text goes to the C encoder when the data is plain JSON, else through the NumPy-aware canonical
+    form: the same values read back either way."""
+    j = SqlJournal(f"sqlite:///{tmp_path / 'j.db'}")
+    j.append([Event("stock.received", {"node": "MEM", "sku": "SKU1", "qty": np.int64(4), "w": np.float64(0.5)}),
+              Event("stock.received", {"node": "MEM", "sku": "SKU1", "qty": 4, "w": 0.5})])
+    a, b = j.read()
+    assert a.data == b.data == {"node": "MEM", "sku": "SKU1", "qty": 4, "w": 0.5}
+    assert type(a.data["qty"]) is int

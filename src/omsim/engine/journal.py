@@ -206,14 +206,11 @@ class SqlJournal(Journal):
 def insert_rows(connection, table, rows: list[tuple]) -> None:
     """``INSERT`` ``rows`` (one value per column of ``table``, in order, as the driver takes them) with the
     driver's own executemany: a writer inserts a batch per transaction, and SQLAlchemy's per-row parameter
-    processing cost more than the insert. Values a column type would convert must be given converted."""
+    processing cost more than the insert. Values a column type would convert must be given converted. The
+    drivers the project supports take ``?`` (sqlite3) or ``%s`` (psycopg) placeholders."""
     quote = connection.dialect.identifier_preparer.quote
     cols = ", ".join(quote(c.name) for c in table.columns)
-    style = connection.dialect.paramstyle
-    mark = "?" if style == "qmark" else "%s"
-    if style not in ("qmark", "format", "pyformat"):
-        connection.execute(table.insert(), [dict(zip(table.columns.keys(), r)) for r in rows])
-        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({', '.join([mark] * len(table.columns))})",
                                rows)
 

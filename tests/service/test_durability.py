@@ -274,3 +274,39 @@ def test_the_writer_collects_cycles_when_idle(tmp_path):
         assert again.live.digest() == want
     finally:
         again.db.close()
+
+
+def test_group_commit_waits_only_under_load(tmp_path):
+    """``commit_delay_s``: a command arriving at an idle writer is committed at once, alone; once commands
+    arrive closely (the last commit less than ``commit_siblings_s`` ago) the writer waits up to the delay
+    for more, and they share one transaction. Every command is answered, and a restart is exact."""
+    from omsim.service.app import Service
+    from omsim.service.settings import Settings
+    from omsim.service.writer import Command
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"},
+                        commit_delay_s=0.5, commit_siblings_s=60.0)
+    svc = Service(settings)
+    svc.start()
+
+    def cmd(i):
+        return Command(f"c{i}", "fp", lambda lv, i=i: (201, {"seq": lv.place(f"C{i}", [(SKU, 1)], "dallas")[1].seq}))
+    try:
+        assert svc.writer.submit(cmd(0)).result(timeout=30)[0] == 201      # idle: no wait
+        assert (svc.writer.batches, svc.writer.delayed) == (1, 0)
+        first = svc.writer.submit(cmd(1))                                  # just after a commit: waits ...
+        time.sleep(0.05)
+        second = svc.writer.submit(cmd(2))                                 # ... and this one joins it
+        assert first.result(timeout=30)[0] == 201 and second.result(timeout=30)[0] == 201
+        assert (svc.writer.batches, svc.writer.delayed) == (2, 1)
+        sizes = {s.labels.get("le"): s.value for m in svc.metrics.registry.collect()
+                 if m.name == "omsim_writer_batch_commands" for s in m.samples if s.name.endswith("_bucket")}
+        assert sizes["1.0"] == 1 and sizes["2.0"] == 2                     # one batch of 1, one of 2
+        want = svc.live.digest()
+    finally:
+        svc.stop()
+    again = Service(settings)
+    try:
+        assert again.live.digest() == want and again.live.seq == 3
+    finally:
+        again.db.close()

@@ -20,6 +20,11 @@ class Metrics:
         self.decisions = Counter("omsim_decisions", "Orders decided, by status", ["status"], registry=self.registry)
         self.fast_orders = Counter("omsim_fast_orders", "POST /v1/orders served without the framework's layers "
                                    "(omsim.service.fastpath; the rest go through the route)", registry=self.registry)
+        self.batch = Histogram("omsim_writer_batch_commands", "Commands the writer committed per transaction "
+                               "(group commit: one fsync for all of them)", buckets=(1, 2, 3, 4, 6, 8, 16, 32, 64, 256),
+                               registry=self.registry)
+        self.commit = Histogram("omsim_writer_commit_seconds", "The writer's database transaction per batch "
+                                "(insert and commit)", buckets=_BUCKETS, registry=self.registry)
         self.seq = Gauge("omsim_journal_seq", "Last journal sequence applied", registry=self.registry)
         self._lat: dict[str, list[float]] = {}
 

@@ -57,6 +57,8 @@ class Settings:
     idempotency_hours: float = 48.0      # kept at least 24 h, as promised
     snapshot_every: int = 50_000         # events between snapshots: a restart replays at most these (~15,000/s)
     batch_max: int = 256                 # commands per transaction at most
+    commit_delay_s: float = 0.0005        # under load, wait this long for more commands to share a commit
+    commit_siblings_s: float = 0.005     # ... "under load": the previous commit ended less than this ago
     collect_when_idle: bool = False      # the writer runs the full cyclic collections, when idle (serve: on)
     tail_s: float = 0.2                  # how often a read-only server reads the journal
     price_refresh_s: float | None = None  # lookahead prices: seconds between refreshes (None: lookahead_refresh_h)

@@ -20,7 +20,8 @@ per request; its own lag (actual send time minus due time) is printed, and a
 generator that cannot keep its schedule is flagged. Each row also gives the
 server's CPU time per request (PostgreSQL's own processes included) and the
 1-minute load average when the run started: on a shared machine, read the
-CPU column, not only the latencies (it counts the server's snapshot child processes too). Beside the runs, the engine's in-process
+CPU column, not only the latencies (it counts the server's snapshot child processes too), and
+the steal time on the server's CPU (the hypervisor running someone else there). Beside the runs, the engine's in-process
 time for the same carts (the floor no server can beat).
 
     python benchmarks/service.py                      # SQLite, all runs, 10 s each
@@ -69,6 +70,21 @@ def _cpus() -> tuple[set[int] | None, set[int] | None]:
         return None, None
     cpus = sorted(os.sched_getaffinity(0))
     return ({cpus[0]}, {cpus[1]}) if len(cpus) >= 2 else (None, None)
+
+
+def _steal(cpus) -> tuple[int, int]:
+    """(steal, all) clock ticks of ``cpus`` so far (Linux /proc/stat; zeros elsewhere): the time the
+    hypervisor gave the server's core to someone else, which no server can answer in."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return 0, 0
+    steal = total = 0
+    for line in lines:
+        name, *v = line.split()
+        if name.startswith("cpu") and name != "cpu" and (cpus is None or int(name[3:]) in cpus):
+            steal, total = steal + int(v[7]), total + sum(int(x) for x in v[:8])
+    return steal, total
 
 
 def _pin(cpus):
@@ -483,8 +499,11 @@ def main() -> None:
                     reqs = plan(run, rate, args.seconds, cart_list, name)
                     load = os.getloadavg()[0]
                     c0 = _tree_cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0)   # + snapshot children
+                    st0 = _steal(server_cpus)
                     res = asyncio.run(run_load(port, reqs, rate))
                     cpu = _tree_cpu_s(proc.pid) + (_tree_cpu_s(pg_pid) if pg_pid else 0.0) - c0
+                    st1 = _steal(server_cpus)
+                    steal = 100.0 * (st1[0] - st0[0]) / max(st1[1] - st0[1], 1)
                     rows = summarise(name, run, rate, res, cpu, load)
                     for s in rows:
                         print_row(s)
@@ -492,10 +511,12 @@ def main() -> None:
                     busy = res["gen_cpu_s"] / (res["span_s"])
                     note = "  GENERATOR BEHIND: latencies overstated" if np.percentile(lag, 99) > 2.5 else ""
                     print(f"{'':10} {'':8} {'':7} {'':5} (generator: send lag p99 {np.percentile(lag, 99):.2f} ms, "
-                          f"cpu {100 * busy:.0f} %, {res['connections']} connections){note}")
+                          f"cpu {100 * busy:.0f} %, {res['connections']} connections; steal on the server's CPU "
+                          f"{steal:.1f} %){note}")
                     for k, e in res["first_error"].items():
                         print(f"{'':10} first {k} error: {e}")
                     results["runs"].append({"rows": rows, "gen_lag_p99_ms": float(np.percentile(lag, 99)),
+                                            "server_steal_pct": steal,
                                             "connections": res["connections"], "first_error": res["first_error"]})
             finally:
                 proc.terminate()

@@ -31,4 +31,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     gc.set_threshold(young, middle, 1 << 30)
     from omsim.service.fastpath import FastOrders
 
-    uvicorn.run(FastOrders(app), host=host, port=port, log_level="warning", access_log=False)
+    # No X-Forwarded-* rewriting (nothing here reads the client's address; ~6 % of the event loop's time per
+    # request at 1,000 orders/s) and no Server header (it names the framework to every client).
+    uvicorn.run(FastOrders(app), host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=False, server_header=False)

@@ -195,7 +195,40 @@ def test_orders_take_the_fast_path_or_the_route_with_the_same_outcome(server):
         assert 'omsim_requests_total{method="POST",route="/v1/orders",status="201"} 4.0' in text
         # fast: fp0 and its duplicate under a new key (application/json); fp1's retry and its refused reuse
         # (with a charset); the rest went through the route
-        assert "omsim_fast_orders_total 4.0" in text
+        assert 'omsim_fast_requests_total{route="/v1/orders"} 4.0' in text
+
+
+def test_promises_take_the_fast_path_or_the_route_with_the_same_answer(server):
+    """A plainly valid POST /v1/promise (no hold) is answered by omsim.service.fastpath with the bytes and headers
+    the route gives for it; errors, holds and other media types are the route's."""
+    import json
+
+    cart = {"lines": [{"sku": "SKU00003", "qty": 2}, {"sku": "SKU00002", "qty": 1}],
+            "ship_to": {"region": "new-york"}, "created_at": "2026-12-01T10:00:00Z"}
+
+    def raw(c, body, ctype, **headers):
+        return c.post("/v1/promise", content=json.dumps(body), headers={"Content-Type": ctype, **headers})
+
+    with server.client(READ) as c:
+        fast, route = raw(c, cart, "application/json"), raw(c, cart, "application/vnd.omsim+json")
+        assert fast.status_code == route.status_code == 200 and fast.content == route.content
+        assert fast.json()["shipments"] and fast.headers["x-omsim-seq"] == route.headers["x-omsim-seq"]
+        assert fast.headers["content-type"] == route.headers["content-type"] == "application/json"
+        assert int(fast.headers["content-length"]) == len(fast.content)
+        for ctype in ("application/json", "application/vnd.omsim+json"):       # the route words every error
+            bad = raw(c, {**cart, "lines": [{"sku": "NOPE", "qty": 1}]}, ctype)
+            assert bad.status_code == 422 and bad.json()["field"] == "lines[0].sku"
+            assert bad.headers["content-type"] == PROBLEM
+            far = raw(c, {**cart, "ship_to": {"region": "atlantis"}}, ctype)
+            assert far.status_code == 422 and far.headers["content-type"] == PROBLEM
+            held = raw(c, {**cart, "hold_s": 60}, ctype, **{"Idempotency-Key": uuid.uuid4().hex})
+            assert held.status_code == 403                                     # a hold is a write
+        noauth = httpx.post(server.url + "/v1/promise", content=json.dumps(cart),
+                            headers={"Content-Type": "application/json"})
+        assert noauth.status_code == 401 and noauth.headers["content-type"] == PROBLEM
+        text = c.get("/metrics").text
+        assert 'omsim_fast_requests_total{route="/v1/promise"} 1.0' in text
+        assert 'omsim_requests_total{method="POST",route="/v1/promise",status="200"} 2.0' in text
 
 
 def test_metrics_ops_page_and_openapi(server):

@@ -110,7 +110,6 @@ def test_second_writer_refused_and_read_only_follows(db_url, make_server, scarce
     second.port = 1
     import os
     import subprocess
-    import sys
 
     from service.server import KEYS, SRC
     res = subprocess.run(second.command(), env={**os.environ, "PYTHONPATH": SRC, "OMSIM_API_KEYS": KEYS},

@@ -29,9 +29,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     # the writer runs the full ones when it is idle.
     young, middle, _full = gc.get_threshold()
     gc.set_threshold(young, middle, 1 << 30)
-    from omsim.service.fastpath import FastOrders
+    from omsim.service.fastpath import FastPaths
 
     # No X-Forwarded-* rewriting (nothing here reads the client's address; ~6 % of the event loop's time per
     # request at 1,000 orders/s) and no Server header (it names the framework to every client).
-    uvicorn.run(FastOrders(app), host=host, port=port, log_level="warning", access_log=False,
+    uvicorn.run(FastPaths(app), host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=False, server_header=False)

@@ -18,8 +18,9 @@ class Metrics:
         self.latency = Histogram("omsim_request_seconds", "HTTP request latency", ["route", "method"],
                                  buckets=_BUCKETS, registry=self.registry)
         self.decisions = Counter("omsim_decisions", "Orders decided, by status", ["status"], registry=self.registry)
-        self.fast_orders = Counter("omsim_fast_orders", "POST /v1/orders served without the framework's layers "
-                                   "(omsim.service.fastpath; the rest go through the route)", registry=self.registry)
+        self.fast_requests = Counter("omsim_fast_requests", "POST /v1/orders and /v1/promise served without the "
+                                     "framework's layers (omsim.service.fastpath; the rest go through the route)",
+                                     ["route"], registry=self.registry)
         self.batch = Histogram("omsim_writer_batch_commands", "Commands the writer committed per transaction "
                                "(group commit: one fsync for all of them)", buckets=(1, 2, 3, 4, 6, 8, 16, 32, 64, 256),
                                registry=self.registry)

@@ -91,6 +91,33 @@ async def ship_package(request: Request, order_id: str, index: Annotated[int, Pa
     return await write(request, idempotency_key, body, run)
 
 
+def _promised(live, body: PromiseIn, hold: bool) -> dict:
+    """The promise of ``body`` (decided on the state as it is; held when ``hold``, through the writer)."""
+    lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
+    at = body.created_at or now()
+    if hold:
+        hold_id = f"h{live.seq + 1}"
+        d, ev = live.hold(hold_id, lines, region, body.service_level, at=at, hold_h=body.hold_s / 3600)
+        o_lines, extra = ev.data["lines"], {"hold_id": hold_id,
+                                            "hold_expires_at": live.clock.to_datetime(ev.data["expires_h"])
+                                            .isoformat()}
+    else:
+        o = live.order("promise", lines, region, body.service_level, at=at)
+        d = live.engine.decide(o, o.created_h)
+        o_lines, extra = [(live.sku_ids[int(j)], int(q)) for j, q in zip(o.skus, o.qty)], {}
+    dj = decision_to_json(d, live.sku_ids, live.node_ids)
+    return {**decision_view(dj, o_lines, live.clock), "seq": live.seq, **extra}
+
+
+def promising(s, body: PromiseIn):
+    """The read answering a promise without a hold: ``read()`` -> (body, seq it saw), run under the state lock
+    (:func:`~omsim.service.routes.locked`). POST /v1/promise runs it from the route below or, for a well-formed
+    request, from :mod:`omsim.service.fastpath`."""
+    def read():
+        return _promised(s.live, body, False), s.live.seq
+    return read
+
+
 @router.post("/v1/promise", response_model=PromiseOut)
 async def promise(request: Request, body: PromiseIn, role: ReadKey, idempotency_key: IdemKey = None):
     """Shipments, dates and cost for a cart, without reserving anything (served from memory).
@@ -100,26 +127,10 @@ async def promise(request: Request, body: PromiseIn, role: ReadKey, idempotency_
     released automatically; both are journaled.
     """
     s = svc(request)
-
-    def decide(live, hold: bool):
-        lines, region = cart_lines(live, body.lines), region_of(live, body.ship_to)
-        at = body.created_at or now()
-        if hold:
-            hold_id = f"h{live.seq + 1}"
-            d, ev = live.hold(hold_id, lines, region, body.service_level, at=at, hold_h=body.hold_s / 3600)
-            o_lines, extra = ev.data["lines"], {"hold_id": hold_id,
-                                                "hold_expires_at": live.clock.to_datetime(ev.data["expires_h"])
-                                                .isoformat()}
-        else:
-            o = live.order("promise", lines, region, body.service_level, at=at)
-            d = live.engine.decide(o, o.created_h)
-            o_lines, extra = [(live.sku_ids[int(j)], int(q)) for j, q in zip(o.skus, o.qty)], {}
-        dj = decision_to_json(d, live.sku_ids, live.node_ids)
-        return {**decision_view(dj, o_lines, live.clock), "seq": live.seq, **extra}
-
     if body.hold_s is None:
-        return await locked(s, lambda: reply(200, decide(s.live, False), s.live.seq))
+        out, seq = await locked(s, promising(s, body))
+        return reply(200, out, seq)
     if ROLES.index(role) < ROLES.index("write"):
         raise Problem(403, f"this key's role is {role}; a hold (hold_s) needs write", "Authorization")
     cart_lines(s.live, body.lines), region_of(s.live, body.ship_to)
-    return await write(request, idempotency_key, body, lambda live: (200, decide(live, True)))
+    return await write(request, idempotency_key, body, lambda live: (200, _promised(live, body, True)))

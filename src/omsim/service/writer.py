@@ -134,15 +134,7 @@ class Writer:
             if self._child is not None:
                 self._collect()
             batch = [first] if first else []
-            while len(batch) < self.svc.settings.batch_max:
-                try:
-                    nxt = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self.queue.put(None)
-                    break
-                batch.append(nxt)
+            self._take(batch)
             if batch:
                 self._gather(batch)
             internal = self.svc.due_commands()          # expired holds, released by the server
@@ -161,13 +153,20 @@ class Writer:
         if st.commit_delay_s <= 0 or time.perf_counter() - self._last_commit > st.commit_siblings_s:
             return
         self.delayed += 1
-        deadline = time.perf_counter() + st.commit_delay_s
-        while len(batch) < st.batch_max:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return
+        self._take(batch, time.perf_counter() + st.commit_delay_s)
+
+    def _take(self, batch: list, deadline: float | None = None) -> None:
+        """Append queued commands to ``batch``, up to ``batch_max``: those queued now or, with a ``deadline``
+        (``perf_counter()`` time), those arriving until then too. A stop request is put back for the loop."""
+        while len(batch) < self.svc.settings.batch_max:
             try:
-                nxt = self.queue.get(timeout=left)
+                if deadline is None:
+                    nxt = self.queue.get_nowait()
+                else:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        return
+                    nxt = self.queue.get(timeout=left)
             except queue.Empty:
                 return
             if nxt is None:

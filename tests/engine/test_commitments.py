@@ -234,6 +234,7 @@ def test_cancel_a_cut_releases_those_units_and_an_emptied_package_gives_capacity
     cut0 = np.where(s0.skus == 0, 1, 0)          # one unit of SKU 0 off node 0's package
     q0, q1 = s0.qty.copy(), s1.qty.copy()
     assert eng.cancel(7, 2.0, {i0: cut0}) == 1
+    assert d.shipments[i0].qty.tolist() == q0.tolist()             # the Decision handed out is not changed
     assert eng.inventory.reserved[0, 0] == reserved0[0, 0] - 1
     assert eng.node_backlog_units[0] == backlog0[0] - 1
     assert np.array_equal(eng.carriers.remaining_all(0), rem0)      # both packages still go
@@ -249,3 +250,48 @@ def test_cancel_a_cut_releases_those_units_and_an_emptied_package_gives_capacity
     assert eng.committed(7) is None
     led = eng.ledger_frame()
     assert -led.loc[led["reason"] == "ship", "delta"].sum() == 2
+
+
+def test_every_open_order_is_a_row_of_the_column_store_however_it_was_committed():
+    """One open-order type: orders committed one at a time (with and without an explanation), decided in
+    a run (the kernel and its Python fallback), registered as backorders, or restored from a snapshot are
+    all order rows of the engine's store, and the same order reads the same whichever way it came."""
+    from omsim.engine.live import LiveEngine
+    from omsim.engine.snapshot import load
+
+    sc = scenario_from_dict(small_scenario_dict(2, 1, 3, policies={"max_packages": 2, "split_penalty": 0.0,
+                                                                    "no_stock": "backorder"}))
+    stock = [[2, 0, 1], [0, 2, 1]]
+    orders = [Order(7, 1.0, 0, "standard", np.array([0, 1]), np.array([1, 1])),
+              Order(8, 2.0, 0, "express", np.array([2]), np.array([1])),
+              Order(9, 3.0, 0, "standard", np.array([0, 1]), np.array([9, 9]))]   # nothing left: a backorder
+    one, run, explained = engine_with(sc, stock), engine_with(sc, stock), engine_with(sc, stock)
+    for o in orders:
+        one.commit(one.decide(o, o.created_h), o.created_h)
+        explained.commit(explained.decide(o, o.created_h, explain=True), o.created_h)
+    _decide_both(engine_with(sc, stock), run, orders, [o.created_h for o in orders], False)
+    from omsim.engine.reasons import reason_code
+    empty, waiting = engine_with(sc, [[0, 0, 0], [0, 0, 0]]), engine_with(sc, [[0, 0, 0], [0, 0, 0]])
+    ref = empty.decide(orders[2], 3.0)
+    empty.commit(ref, 3.0)
+    assert ref.status == "backorder"
+    waiting.register_backorders([9], [3.0], [0], [0], [0, 2], [0, 1], [9, 9], [DECISION_STATUSES.index("backorder")],
+                                [reason_code(r) for r in ref.unfilled_reason])
+    for e in (one, run, explained, waiting, empty):
+        assert all(type(v) is int for v in e._open.values())
+        assert len(set(e._open.values())) == e.open_orders
+    for oid in (7, 8, 9):
+        a, b = one.open_order(oid), run.open_order(oid)
+        assert decision_key(a.decision) == decision_key(b.decision)
+        assert (a.unshipped, a.day, a.open_packages) == (b.unshipped, b.day, b.open_packages)
+        assert explained.committed(oid).alternatives                    # kept with the row
+    w = waiting.open_order(9)
+    assert decision_key(w.decision) == decision_key(empty.committed(9)) and w.open_packages == 0
+
+    live = LiveEngine(engine_with(sc, stock))
+    live.place("A", [(sc.sku_ids[0], 1), (sc.sku_ids[1], 1)], sc.demand.regions[0].id, at=1.0)
+    back = load(live.snapshot(), sc)
+    key = live.orders["A"].key
+    assert type(back.engine._open[key]) is int
+    assert decision_key(back.engine.committed(key)) == decision_key(live.engine.committed(key))
+    assert back.digest() == live.digest()

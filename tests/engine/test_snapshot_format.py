@@ -98,6 +98,6 @@ def test_state_made_outside_the_live_commands_is_refused_and_left_alone():
     one = np.array([0])
     live.engine.decide_commit_arrays(np.array([900]), np.array([1.5]), one, one, np.array([0, 1]), one, np.array([1]))
     before = live.digest()
-    with pytest.raises(OmsimError, match="order 900 was not committed through commit"):
+    with pytest.raises(OmsimError, match="order 900 was not committed through the live engine"):
         live.snapshot()
     assert live.digest() == before

@@ -1,61 +1,25 @@
 """Open orders: commit a decision, cancel it, ship its packages (the commitment book).
 
-An open order is held in ``engine._open`` under its id in one of three forms: the row of the column
-store (decided as columns: :class:`_ArrBooking` is its view), a :class:`_Booking` (committed through
-:meth:`Commitments.commit`) or a :class:`_WaitBooking` (a registered backorder or hold). All three answer
-one protocol (``npk``, ``is_open``, ``package``, ``close``, ``forget``), so there is one cancel path and
-one ship path. Every state change of an open order goes through one function per event: ``commit`` /
-``register_backorders`` (commit), ``cancel``, ``ship`` / ``ship_many`` (ship)."""
+An open order has one form: a row of the engine's column store (:class:`~omsim.engine.store._Store`),
+``engine._open[oid]`` being its row and :class:`OpenRow` its view, however it was decided (a run in the
+kernel or the Python path, :meth:`Commitments.commit` one at a time, a backorder or hold registered by
+:meth:`Commitments.register_backorders`). Every state change of an open order goes through one function
+per event: ``commit`` / ``register_backorders`` (commit), ``cancel``, ``ship`` / ``ship_many`` (ship)."""
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from omsim.errors import OmsimError
-from omsim.orders import COST_KEYS, DECISION_STATUSES, Decision, Shipment
+from omsim.orders import Decision, Shipment
 from omsim.ranges import spans
-from .constants import _CANCEL, _STATUS_CODE
+from .constants import _CANCEL, _POLICY_CODE, _STATUS_CODE
 from .reasons import UNFILLED_REASONS
 from .store import _Store
 
 
-@dataclass
-class _Booking:
-    """A committed decision and what it still holds."""
-
-    decision: Decision
-    day: int                                  # the day its node capacity was taken
-    service: list[int]                        # service index per shipment
-    pickup_day: list[int]                     # carrier capacity day per shipment
-    open: list[bool] = field(default_factory=list)   # shipment not yet shipped
-    open_count: int = 0
-
-    # The open-order protocol shared by _Booking, _ArrBooking and _WaitBooking (what cancel and ship read):
-    # npk, is_open(i), package(i) -> (node, skus, qty, service, pickup day), close(i) -> packages left, forget().
-    @property
-    def npk(self) -> int:
-        return len(self.decision.shipments)
-
-    def is_open(self, i: int) -> bool:
-        return self.open[i]
-
-    def package(self, i: int):
-        s = self.decision.shipments[i]
-        return s.node, s.skus, s.qty, self.service[i], self.pickup_day[i]
-
-    def close(self, i: int) -> int:
-        self.open[i] = False
-        self.open_count -= 1
-        return self.open_count
-
-    def forget(self) -> None:
-        pass
-
-
-class _ArrBooking:
-    """A view of an open order decided as columns: order row i of the engine's _Store (what
-    ``engine._open[oid]`` holds for such an order is the row itself; made by ``engine._booking``)."""
+class OpenRow:
+    """An open order: a view of its order row ``i`` in the engine's column store (made by
+    ``engine._booking``): its packages, which are still open, and its Decision."""
 
     __slots__ = ("run", "i", "oid")
 
@@ -72,6 +36,7 @@ class _ArrBooking:
 
     @property
     def day(self) -> int:
+        """The day its node capacity was taken."""
         return self.run.oday.item(self.i)
 
     @property
@@ -89,21 +54,25 @@ class _ArrBooking:
 
     @property
     def service(self) -> list[int]:
+        """Per shipment: its service index."""
         return self.run.pkg_service[self.p0:self.p0 + self.npk].tolist()
 
     @property
     def pickup_day(self) -> list[int]:
+        """Per shipment: the day its carrier capacity was booked."""
         return self.run.pkg_day[self.p0:self.p0 + self.npk].tolist()
 
     def is_open(self, i: int) -> bool:
         return bool(self.run.pkg_open[self.p0 + i])
 
     def package(self, i: int):
+        """Shipment i as (node, SKUs, units, service, pickup day); SKUs and units are views of the store."""
         run, p = self.run, self.p0 + i
         a, b = int(run.pkg_line_ptr[p]), int(run.pkg_line_ptr[p + 1])
         return int(run.pkg_node[p]), run.pkg_sku[a:b], run.pkg_qty[a:b], int(run.pkg_service[p]), int(run.pkg_day[p])
 
     def close(self, i: int) -> int:
+        """Shipment i is shipped or cancelled: the packages left open."""
         run = self.run
         run.pkg_open[self.p0 + i] = 0
         run.ocnt[self.i] -= 1
@@ -111,42 +80,6 @@ class _ArrBooking:
 
     def forget(self) -> None:
         self.run.forget(self.i)
-
-
-class _WaitBooking:
-    """A registered order that ships nothing (backorder or hold) from :meth:`DecisionEngine.register_backorders`:
-    its lines; the Decision (what ``commit`` of ``decide``'s decision would hold) is built when asked."""
-
-    __slots__ = ("engine", "oid", "status", "skus", "qty", "policy", "day", "reasons", "_d")
-    open: list = []            # no shipments (read-only: never appended to)
-    open_count = 0
-    service: list = []
-    pickup_day: list = []
-    npk = 0                    # ships nothing: is_open, package and close are never asked
-
-    def forget(self) -> None:
-        pass
-
-    def __init__(self, engine, oid, status: str, skus: np.ndarray, qty: np.ndarray, policy: str, day: int,
-                 reasons: list):
-        self.engine, self.oid, self.status, self.skus, self.qty = engine, oid, status, skus, qty
-        self.policy, self.day, self.reasons, self._d = policy, day, reasons, None
-
-    @property
-    def decision(self) -> Decision:
-        d = self._d
-        if d is None:
-            # _decision's arithmetic for an assignment that ships nothing
-            eng = self.engine
-            short = int(sum(self.qty.tolist()))
-            cost = {"shipping_package": 0.0, "shipping_weight": 0.0, "shipping_distance": 0.0, "handling": 0.0,
-                    "split_penalty": eng.split_penalty * 0, "lost_penalty": eng.lost_sale_penalty * short}
-            total = 0.0
-            for key in COST_KEYS:
-                total += cost[key]
-            d = self._d = Decision(self.oid, self.status, [], self.qty.copy(), None, cost, total, self.policy, [],
-                                   list(self.reasons))
-        return d
 
 
 class Commitments:
@@ -165,6 +98,14 @@ class Commitments:
         OmsimError
             The order is already committed, or the decision no longer fits.
         """
+        t_h = float(t_h)
+        day = self._take(decision, t_h)
+        if decision.shipments or decision.status != "cancel":   # a cancelled order is over
+            self._open[decision.order_id] = self._store.append(decision, day, _POLICY_CODE.get(decision.policy, 0))
+
+    def _take(self, decision: Decision, t_h: float) -> int:
+        """The state ``commit`` changes, all or nothing, but not the order's row (the caller writes it):
+        the day its node capacity is taken."""
         oid = decision.order_id
         if oid in self._open:
             raise OmsimError(f"order {oid}: already committed; cancel it before committing a new decision")
@@ -172,9 +113,7 @@ class Commitments:
         day = int(t_h // 24)
         ships = decision.shipments
         if not ships:
-            if decision.status != "cancel":     # a cancelled order is over; backorders and holds wait
-                self._open[oid] = _Booking(decision, day, [], [], [], 0)
-            return
+            return day                          # a backorder or hold only waits; a cancel leaves no trace
         st = self.services
         try:
             ks = [st.index[(s.carrier, s.service)] for s in ships]
@@ -230,7 +169,7 @@ class Commitments:
             if book.remaining(k, d) < self.max_packages:
                 self._full.add((d, k))
                 self._full_ver += 1
-        self._open[oid] = _Booking(decision, day, ks, pdays, [True] * len(ships), len(ships))
+        return day
 
     def _reserve_lines(self, nodes, skus, qty) -> bool:
         """Inventory.reserve_many for a decision's lines (one per (node, SKU)): True when done, False
@@ -316,24 +255,39 @@ class Commitments:
                                                   or why.max() >= len(UNFILLED_REASONS))):
             raise OmsimError(f"register_backorders: {sku.size} lines but reasons {why.tolist()[:8]} (one code "
                              f"1..{len(UNFILLED_REASONS) - 1} a line)")
-        why = [UNFILLED_REASONS[c] for c in why.tolist()]
-        pl = ptr.tolist()
-        days = (t // 24.0).astype(np.int64).tolist()
-        policy = self.policy
-        for i, (o, c) in enumerate(zip(keys, cl)):
-            if c != _CANCEL:        # a cancelled order is over; backorders and holds wait
-                a, b = pl[i], pl[i + 1]
-                opened[o] = _WaitBooking(self, o, DECISION_STATUSES[c], sku[a:b].copy(), qty[a:b].copy(), policy,
-                                         days[i], why[a:b])
+        keep = codes != _CANCEL             # a cancelled order is over; backorders and holds wait
+        if not keep.any():
+            return
+        if not keep.all():
+            ptr, lines = spans(ptr[:-1][keep], ptr[1:][keep])
+            qty, why = qty[lines], why[lines]
+            oids, codes, t, reg = oids[keep], codes[keep], t[keep], reg[keep]
+        short = np.add.reduceat(qty, ptr[:-1]) if qty.size else np.zeros(oids.size, dtype=np.int64)
+        # the cost arithmetic of a decision that ships nothing (_decision's; _Store.build gives its breakdown)
+        total = self.lost_sale_penalty * short.astype(np.float64)
+        r0 = self._store.append_waiting(codes, (t // 24.0).astype(np.int64), reg, _POLICY_CODE.get(self.policy, 0),
+                                        total, ptr - ptr[0], qty, why)
+        opened.update(zip(oids.tolist(), range(r0, r0 + oids.size)))
 
-    def _booking(self, order_id):
-        """The open order's booking: a _Booking, a _WaitBooking, or a view (_ArrBooking) of its store row."""
+    def _restore_open(self, decision: Decision, day: int, service: list, pickup_day: list, is_open: list,
+                      open_count: int) -> None:
+        """Open order ``decision`` as a snapshot recorded it (its capacity and stock are restored with the
+        rest of the state): its row, with the packages still open."""
+        store = self._store
+        row = store.append(decision, int(day), _POLICY_CODE.get(decision.policy, 0))
+        p0, p1 = store.pkg_ptr.item(row), store.pkg_ptr.item(row + 1)
+        if not len(service) == len(pickup_day) == len(is_open) == p1 - p0:
+            raise ValueError(f"order {decision.order_id}: {p1 - p0} packages but {len(is_open)} recorded")
+        store.pkg_service[p0:p1], store.pkg_day[p0:p1], store.pkg_open[p0:p1] = service, pickup_day, is_open
+        store.ocnt[row] = int(open_count)
+        self._open[decision.order_id] = row
+
+    def _booking(self, order_id) -> OpenRow:
+        """The open order's row, as an OpenRow; OmsimError when the order is not open."""
         b = self._open.get(order_id)
         if b is None:
             raise OmsimError(f"order {order_id}: not committed (or already shipped or cancelled)")
-        if type(b) is int:
-            return _ArrBooking(self._store, b, order_id)
-        return b
+        return OpenRow(self._store, b, order_id)
 
     def cancel(self, order_id, t_h: float, cut: dict | None = None) -> int:
         """Cancel an order, or some of its units: release what they still have reserved and give back the
@@ -394,7 +348,9 @@ class Commitments:
                     self._full_ver += 1
         if cut is None or not any(b.is_open(i) for i in range(b.npk)):
             del self._open[order_id]
-        b.forget()                    # a Decision built before the cut is stale
+            b.forget()
+        else:
+            self._store.recut(b.i)    # the order's Decision as it is now (the caller's object is not changed)
         return released
 
     def ship(self, order_id, shipment_index: int, t_h: float) -> Shipment:
@@ -450,96 +406,58 @@ class Commitments:
         opened = self._open
         vals = [opened.get(o) for o in oids]
         run = self._store
-        if all(type(v) is int for v in vals):
-            # Orders decided as columns (the common case; every run writes to the engine's one store):
-            # every step vectorised.
-            m = len(vals)
-            k = np.asarray(ks, dtype=np.int64)
+        m = len(vals)
+        k = np.asarray(ks, dtype=np.int64)
+        ok = None not in vals
+        if ok:
             orow = np.array(vals, dtype=np.int64)
             pp = run.pkg_ptr
-            p0 = pp[orow]
-            rows = p0 + k
+            rows = pp[orow] + k
             ok = bool(np.all((k >= 0) & (rows < pp[orow + 1])))
             if ok:
                 ok = bool(np.all(run.pkg_open[rows])) and np.unique(rows).size == m
-            if ok:
-                lp = run.pkg_line_ptr
-                a = lp[rows]
-                cnt = lp[rows + 1] - a
-                idx = spans(a, a + cnt)[1]
-                seq = np.repeat(np.arange(m), cnt)
-                node = np.repeat(run.pkg_node[rows], cnt)
-                sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]
-                # consume_many writes a package's rows by (node, sku): by SKU within the package.
-                order = np.lexsort((sku, seq))
-                seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
-                refs = np.empty(m, dtype=object)
-                refs[:] = oids
-                self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
-                np.subtract.at(self.node_backlog_units, node, qty)
-                run.pkg_open[rows] = 0
-                oc = run.ocnt
-                np.subtract.at(oc, orow, 1)
-                drop = run.decisions.pop
-                for j in np.flatnonzero(oc[orow] == 0).tolist():
-                    if opened.pop(oids[j], None) is not None:
-                        drop(vals[j], None)
-                return
-            # else: the general path below finds the first bad pair and says what is wrong
-        # The general case (packages decided as columns and committed one by one mixed): the lines of each
-        # package gathered pair by pair; one step for the inventory.
-        seq_l: list = []
-        nodes_l: list = []
-        skus_l: list = []
-        qty_l: list = []
-        closes = []
-        seen = set()
-        for j, (o, k) in enumerate(zip(oids, ks)):
-            b = opened.get(o)
-            if b is None:
-                raise OmsimError(f"order {o}: not committed (or already shipped or cancelled)")
-            if type(k) is not int:
-                k = int(k)
-            if type(b) is int:
-                b = _ArrBooking(run, b, o)
-            if not 0 <= k < b.npk:
-                raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
-            if not b.is_open(k) or (o, k) in seen:
-                raise OmsimError(f"order {o}: shipment {k} already shipped")
-            n, sk, q, _, _ = b.package(k)
-            sk, q = sk.tolist(), q.tolist()
-            closes.append((b, k))
-            seen.add((o, k))
-            m = len(sk)
-            seq_l += [j] * m
-            nodes_l += [int(n)] * m
-            skus_l += sk
-            qty_l += q
-        seq = np.array(seq_l, dtype=np.int64)
-        sku = np.array(skus_l, dtype=np.int64)
+        if not ok:
+            self._refuse_shipping(oids, ks)
+        lp = run.pkg_line_ptr
+        a = lp[rows]
+        cnt = lp[rows + 1] - a
+        idx = spans(a, a + cnt)[1]
+        seq = np.repeat(np.arange(m), cnt)
+        node = np.repeat(run.pkg_node[rows], cnt)
+        sku, qty = run.pkg_sku[idx], run.pkg_qty[idx]
         # consume_many writes a package's rows by (node, sku): by SKU within the package.
         order = np.lexsort((sku, seq))
-        seq, sku = seq[order], sku[order]
-        node = np.array(nodes_l, dtype=np.int64)[order]
-        qty = np.array(qty_l, dtype=np.int64)[order]
-        refs = np.empty(len(oids), dtype=object)
+        seq, node, sku, qty = seq[order], node[order], sku[order], qty[order]
+        refs = np.empty(m, dtype=object)
         refs[:] = oids
         self.inventory.consume_lines(node, sku, qty, refs[seq], t)     # all or nothing
         # From here nothing can fail.
         np.subtract.at(self.node_backlog_units, node, qty)
-        for o, (b, k) in zip(oids, closes):
-            if b.close(k) == 0:
-                del opened[o]
-                b.forget()
+        run.pkg_open[rows] = 0
+        oc = run.ocnt
+        np.subtract.at(oc, orow, 1)
+        drop = run.decisions.pop
+        for j in np.flatnonzero(oc[orow] == 0).tolist():
+            if opened.pop(oids[j], None) is not None:       # an order listed twice is closed once
+                drop(vals[j], None)
+
+    def _refuse_shipping(self, oids: list, ks: list) -> None:
+        """ship_many's error for the first pair it cannot ship (the loop of ``ship`` would stop there)."""
+        seen = set()
+        for o, k in zip(oids, ks):
+            b = self._booking(o)
+            k = int(k)
+            if not 0 <= k < b.npk:
+                raise OmsimError(f"order {o}: no shipment {k} (it has {b.npk})")
+            if not b.is_open(k) or (o, k) in seen:
+                raise OmsimError(f"order {o}: shipment {k} already shipped")
+            seen.add((o, k))
+        raise AssertionError("ship_many: refused pairs that can all be shipped")
 
     def committed(self, order_id) -> Decision | None:
         """The committed decision of an order still open (not fully shipped or cancelled), else None."""
         b = self._open.get(order_id)
-        if b is None:
-            return None
-        if type(b) is int:
-            return self._store.decision(b, order_id)
-        return b.decision
+        return None if b is None else self._store.decision(b, order_id)
 
     @property
     def open_orders(self) -> int:
@@ -550,9 +468,9 @@ class Commitments:
         """The store rows of the open orders decided as columns (ascending), or None: not the engine's store."""
         if store is not self._store:
             return None
-        rows = [v for v in self._open.values() if type(v) is int]
+        rows = np.fromiter(self._open.values(), dtype=np.int64, count=len(self._open))
         rows.sort()
-        return np.array(rows, dtype=np.int64)
+        return rows
 
     def _renumber(self, store: _Store, old: list) -> None:
         """After a compaction: old row ``old[j]`` is row j now."""
@@ -561,5 +479,4 @@ class Commitments:
         new = {r: j for j, r in enumerate(old)}
         opened = self._open
         for o, v in opened.items():
-            if type(v) is int:
-                opened[o] = new[v]
+            opened[o] = new[v]

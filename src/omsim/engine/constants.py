@@ -6,7 +6,7 @@ import numpy as np
 
 from omsim._kernels import _decide
 from omsim.orders import DECISION_STATUSES
-from omsim.scenario import SERVICE_LEVELS
+from omsim.scenario import ALLOCATION_POLICIES, SERVICE_LEVELS
 
 
 _I64 = np.dtype(np.int64)
@@ -62,7 +62,7 @@ _FORBIDDEN = 1e6
 _UNLIMITED = np.iinfo(np.int64).max // 4
 
 
-_POLICIES = ("nearest", "cheapest", "lookahead", "batch")
+_POLICIES = ALLOCATION_POLICIES          # the store's policy codes (opol) index these
 
 
 _POLICY_CODE = {p: i for i, p in enumerate(_POLICIES)}

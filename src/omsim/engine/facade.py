@@ -136,7 +136,7 @@ class DecisionEngine(Decisions, Runs, Commitments, Batch, Lookahead, Cheapest, N
         self.node_backlog_units = np.zeros(N, dtype=np.int64)
         self._orders_taken: dict[int, np.ndarray] = {}     # day -> (N,) orders taken
         self._units_taken: dict[int, np.ndarray] = {}      # day -> (N,) units taken
-        self._open: dict = {}                              # order id -> _Booking
+        self._open: dict = {}                              # order id -> its row in _store (OpenRow)
         self._returns: list[tuple] = []   # (t, nodes, skus, qtys, order_ids, disposition): lists, one per call
         self._reorder: dict = {}                           # node -> reorder table (built on first review)
         self._full: set[tuple[int, int]] = set()             # (day, service) with no capacity left

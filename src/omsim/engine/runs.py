@@ -262,7 +262,6 @@ class Runs:
         # The Python path (also where an id repeats or is open: commit then raises at the right order).
         for i in range(n):
             d = self._decide_one(run, i)
-            run.write(i, d)
             run.done = i + 1
             if probe and d.status == "partial":
                 self._probe_remainder(run, i)
@@ -290,7 +289,8 @@ class Runs:
         store.rem_why[lines] = [reason_code(r) for r in d.unfilled_reason]
 
     def _decide_one(self, run: _Run, i: int) -> Decision:
-        """decide + commit of row i through the Python path."""
+        """decide + commit of row i through the Python path: the decision taken, written as the run's row i
+        and, unless it is a cancel, opened."""
         o = self._order_of(run, i)
         t = float(run.t[i])
         if run.policy in ("cheapest", "batch"):
@@ -298,7 +298,10 @@ class Runs:
             d = self._decision(prep, self._cheapest(prep), run.policy, [], None)
         else:
             d = self.decide(o, t, run.policy)
-        self.commit(d, t)
+        self._take(d, t)
+        run.write(i, d)
+        if d.shipments or d.status != "cancel":
+            self._open[o.order_id] = run.o0 + i
         return d
 
     def _decide_run_compiled(self, run: _Run, stop_on_partial: bool, stop, probe: bool = False) -> None:
@@ -389,7 +392,6 @@ class Runs:
                 min_days = 4 * cw.D
             else:   # FALLBACK: this order through the Python path, against the state written back
                 d = self._decide_one(run, i)
-                run.write(i, d)
                 i = run.done = i + 1
                 if probe and d.status == "partial":
                     self._probe_remainder(run, i - 1)

@@ -61,9 +61,12 @@ def dump(live) -> bytes:
     sku_ids, node_ids = live.sku_ids, live.node_ids
     led = inv._ledger
     opened = []
-    for oid, b in e._open.items():
-        if not hasattr(b, "pickup_day") or not isinstance(b.open, list):
-            raise OmsimError(f"snapshot: order {oid} was not committed through commit(); not a live engine")
+    known = {s.key for s in live.orders.values()} | {k for k, _ in live.holds.values()}
+    for oid in e._open:
+        if oid not in known:
+            raise OmsimError(f"snapshot: order {oid} was not committed through the live engine's commands (place, "
+                             "hold), so its journal cannot rebuild it; not a live state")
+        b = e._booking(oid)
         d = b.decision
         dj = decision_to_json(dataclasses.replace(d, alternatives=[]), sku_ids, node_ids)
         dj["alternatives"] = d.alternatives              # plain data with NumPy numbers: json.dumps(default=_plain)
@@ -130,7 +133,6 @@ def load(data: bytes, scenario, journal=None, clock=None):
 
 def _restore(state: dict, arrays: dict, scenario, journal, clock):
     from omsim.engine import DecisionEngine
-    from omsim.engine.commitments import _Booking
     from omsim.engine.live import LiveEngine, OrderState, decision_from_json
     from omsim.fulfilment.inventory import Inventory
     from omsim.fulfilment.ledger import Ledger
@@ -158,7 +160,7 @@ def _restore(state: dict, arrays: dict, scenario, journal, clock):
     sku = {s: j for j, s in enumerate(sc.sku_ids)}
     node = {x: i for i, x in enumerate(sc.node_ids)}
     for oid, dj, day, service, pdays, is_open, count in state["open"]:
-        e._open[oid] = _Booking(decision_from_json(dj, oid, sku, node), day, service, pdays, is_open, count)
+        e._restore_open(decision_from_json(dj, oid, sku, node), day, service, pdays, is_open, count)
     live = LiveEngine(e, journal, clock)
     e.pin_shadow_prices(arrays.get("shadow"))
     live.price_version = int(state.get("price_version", 0))

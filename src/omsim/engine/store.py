@@ -2,6 +2,7 @@
 public view :class:`DecisionArrays`."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,11 +93,14 @@ class DecisionArrays:
 
 
 class _Store:
-    """The engine's record of the orders decided as columns: one set of columns shared by all runs.
+    """The engine's record of its decisions as columns, and its one open-order type: every open order
+    is an order row here (``engine._open[oid]`` is that row, :class:`~omsim.engine.commitments.OpenRow`
+    its view), whether a run decided it in the kernel or the Python path, :meth:`append` recorded a
+    decision committed one at a time, or :meth:`append_waiting` a registered backorder or hold.
 
     Order rows, line rows (``unfilled``), package rows and package-line rows
     are appended run after run. An order's rows are live while the order is
-    open (``engine._open[oid]`` is its order row); when the columns are full
+    open; when the columns are full
     they are compacted (live rows copied to the front of new arrays, the
     open orders' rows renumbered) or, when mostly live, doubled. Either way a
     column is replaced by a new array and never rewritten in place, so views
@@ -271,6 +275,54 @@ class _Store:
         self.pkg_ptr[row + 1] = P
         self.P, self.PL = P, PL
         self.decisions[row] = d
+
+    def append(self, d: Decision, day: int, policy_code: int) -> int:
+        """Record a decision committed one at a time (``commit``, a snapshot's restore) as a new order row.
+
+        The Decision itself is kept (``decisions[row]``) while the order is open, so its region is not
+        needed to build it again; the row's region column is 0.
+        """
+        if self.busy:
+            raise RuntimeError("_Store.append during a run: the run's rows are being written")
+        lines = len(d.unfilled)
+        pkg_lines = sum(len(s.skus) for s in d.shipments)
+        self.reserve(1, max(lines, pkg_lines), max(len(d.shipments), 1))
+        row, L = self.O, self.L
+        self.optr[row], self.optr[row + 1] = L, L + lines
+        self.oreg[row] = 0
+        self.opol[row] = policy_code
+        self.write(row, d, day)
+        self.O, self.L = row + 1, L + lines
+        return row
+
+    def append_waiting(self, status, day, region, policy_code: int, total, ptr, qty, why) -> int:
+        """Record orders that ship nothing (registered backorders and holds) as new order rows: order j
+        has status ``status[j]``, its lines ``qty[ptr[j]:ptr[j+1]]`` all unfilled with reason codes ``why``;
+        no packages. Returns the first row (the orders are rows first, first + 1, ...)."""
+        if self.busy:
+            raise RuntimeError("_Store.append_waiting during a run: the run's rows are being written")
+        n, M = len(status), int(ptr[-1])
+        self.reserve(n, M, 1)
+        o0, l0 = self.O, self.L
+        rows = slice(o0, o0 + n)
+        self.status[rows], self.rem[rows], self.oday[rows], self.ocnt[rows] = status, -1, day, 0
+        self.oreg[rows], self.opol[rows], self.promised[rows], self.total[rows] = region, policy_code, np.nan, total
+        self.optr[o0:o0 + n + 1] = l0 + ptr
+        self.pkg_ptr[o0:o0 + n + 1] = self.P
+        self.unfilled[l0:l0 + M], self.why[l0:l0 + M], self.rem_why[l0:l0 + M] = qty, why, 0
+        self.O, self.L = o0 + n, l0 + M
+        return o0
+
+    def recut(self, row: int) -> None:
+        """After units were cancelled off row ``row``'s packages: its kept Decision, if any, becomes a copy
+        with the packages' units as they are now (the caller's Decision object is not changed)."""
+        d = self.decisions.get(row)
+        if d is None:
+            return
+        p0, lp = self.pkg_ptr.item(row), self.pkg_line_ptr
+        ships = [dataclasses.replace(s, qty=self.pkg_qty[lp.item(p0 + i):lp.item(p0 + i + 1)].copy())
+                 for i, s in enumerate(d.shipments)]
+        self.decisions[row] = dataclasses.replace(d, shipments=ships)
 
     def build(self, row: int, oid, region: int, policy: str, u0: int, u1: int) -> Decision:
         """Order row ``row`` (its lines' rows u0:u1 in ``unfilled``) as a new Decision."""

@@ -53,6 +53,14 @@ def test_windows_and_open_hours_match_brute_force(cal, q0, span):
     assert all(t0 <= a < b <= t1 for a, b in w) and all(b1 < a2 for (_, b1), (a2, _) in zip(w, w[1:]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(calendars(), st.floats(-2000.0, 20000.0), st.floats(1e-6, 30.0))
+def test_open_hours_of_a_short_span_are_the_sum_of_its_windows_to_the_bit(cal, t0, span):
+    # open_hours answers spans inside one window or gap from the week's windows: the same float.
+    t1 = t0 + span
+    assert cal.open_hours(t0, t1) == sum(b - a for a, b in cal.windows(t0, t1))
+
+
 @settings(max_examples=150, deadline=None)
 @given(calendars(), st.integers(0, 4 * 24 * 20))
 def test_next_open_is_the_first_open_quarter(cal, q0):

@@ -16,6 +16,7 @@ the shifts (:meth:`~Calendar.work_done_at`, used by promise dates).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 from omsim.errors import OmsimError
 
@@ -86,13 +87,14 @@ class Calendar:
     [(0.0, 6.0), (22.0, 30.0), (46.0, 48.0)]
     """
 
-    __slots__ = ("shifts", "start_weekday", "_cache", "_open")
+    __slots__ = ("shifts", "start_weekday", "_cache", "_open", "_week")
 
     def __init__(self, shifts, start_weekday: int = 0):
         self.shifts = normalise_shifts(shifts)
         self.start_weekday = int(start_weekday)
         self._cache: dict[int, list[tuple[float, float]]] = {}
         self._open = (math.inf, -math.inf)   # the last window next_open found
+        self._week = None                     # (starts, ends) of the merged windows of weeks -1 .. 1
 
     @classmethod
     def always_open(cls) -> "Calendar":
@@ -117,7 +119,7 @@ class Calendar:
 
     def __setstate__(self, state):
         self.shifts, self.start_weekday = state
-        self._cache, self._open = {}, (math.inf, -math.inf)
+        self._cache, self._open, self._week = {}, (math.inf, -math.inf), None
 
     # ------------------------------------------------------------ windows
     def day_intervals(self, day: int) -> list[tuple[float, float]]:
@@ -152,8 +154,24 @@ class Calendar:
         return [(day * 24.0 + a, day * 24.0 + b) for a, b, wds in self.shifts if wd in wds]
 
     def open_hours(self, t0: float, t1: float) -> float:
-        """Open hours within ``[t0, t1)``."""
+        """Open hours within ``[t0, t1)``.
+
+        A span inside one open window (``t1 - t0``) or one closed gap (0) is answered from the
+        week's windows (the calendar repeats every 168 hours) without building the span's windows:
+        a picker's tour is that, and the simulator asks for every tour."""
         if t1 <= t0:
+            return 0.0
+        week = self._week
+        if week is None:
+            iv = self.windows(-168.0, 336.0)
+            week = self._week = ([a for a, _ in iv], [b for _, b in iv])
+        k = 168.0 * math.floor(t0 / 168.0)
+        r0, r1 = t0 - k, t1 - k          # exact: k is a whole number of hours below t0
+        starts, ends = week
+        i = bisect_right(starts, r0) - 1
+        if i >= 0 and r1 <= ends[i]:                        # inside window i
+            return t1 - t0
+        if (i < 0 or ends[i] <= r0) and i + 1 < len(starts) and r1 <= starts[i + 1]:   # inside the gap after it
             return 0.0
         return sum(b - a for a, b in self.windows(t0, t1))
 

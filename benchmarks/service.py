@@ -474,7 +474,7 @@ def main() -> None:
           f"CPU time per request (database processes included)")
     floor = in_process_floor(sc, cart_list, args.stock_scale)
     results = {"floor": floor, "runs": [], "args": vars(args)}
-    print(f"\nin-process floor (the engine alone, same carts; no HTTP, no database):")
+    print("\nin-process floor (the engine alone, same carts; no HTTP, no database):")
     for k, f in floor.items():
         print(f"  {k:8} p50 {f['p50_ms']:.3f} ms  p95 {f['p95_ms']:.3f} ms  p99 {f['p99_ms']:.3f} ms  "
               f"cpu {f['cpu_ms']:.3f} ms")

@@ -734,7 +734,6 @@ class Inventory:
 
     def on_hand_at(self, node, sku, t: float) -> int:
         """On hand of one node and SKU at time ``t`` (inclusive), from the ledger alone."""
-        i, j = self.node_index(node), self.sku_index(sku)
         return self._ledger.on_hand_at(self.node_index(node), self.sku_index(sku), t)
 
     def ledger_on_hand(self) -> np.ndarray:

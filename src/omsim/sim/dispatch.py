@@ -267,9 +267,12 @@ class Dispatch:
         if feed is not None and self.on_orders is not None:
             self.on_orders(done + i, done + i)
 
-    def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int, attrs=None) -> int:
-        """A new row of the order table derived from ``parent`` (exchange or remainder); ``attrs``: the parent's
-        region, level and channel when its row may be final (an exchange: see omsim.sim.retire)."""
+    def _add_row(self, parent: int, skus: np.ndarray, qty: np.ndarray, t: float, kind: int, attrs=None,
+                 origin: str | None = None) -> int:
+        """A new row of the order table derived from ``parent`` (exchange or remainder; -1: none, a live order
+        seeded from a snapshot), created and paid at ``t``; ``attrs``: the parent's region, level and channel
+        when its row may be final (an exchange: see omsim.sim.retire), or the new row's own; ``origin``: the
+        created event's code (default ``<kind>_of:<parent>``)."""
         ot = self.ot
         oid = ot.n
         ot.grow(oid + 1)
@@ -283,7 +286,7 @@ class Dispatch:
         ot.units[oid] = int(qty.sum())
         ot.lines[oid] = skus.size
         self.extra_lines[oid] = (skus, qty)
-        self.log.add(t, oid, EV["created"], -1, self.log.code(f"{KINDS[kind]}_of:{parent}"))
+        self.log.add(t, oid, EV["created"], -1, self.log.code(origin or f"{KINDS[kind]}_of:{parent}"))
         self.log.add(t, oid, EV["paid"])
         return oid
 

@@ -109,11 +109,10 @@ class Start:
         """Add the open orders to ``sim`` (before its clock runs): order rows, engine commitments, wave queues."""
         from omsim.engine import decision_arrays
         from omsim.sim.demand import LEVELS
-        from omsim.sim.events import EV
 
         if not self.orders:
             return
-        ot, log, eng, t0 = sim.ot, sim.log, sim.engine, self.t0_h
+        eng, t0 = sim.engine, self.t0_h
         rows, decisions = [], []
         for i, o in enumerate(self.orders):
             d = o.decision
@@ -122,14 +121,8 @@ class Start:
                 qty = np.concatenate([s.qty for s in d.shipments])
             else:                   # waiting for stock: backordered below (_accept), every unit unfilled
                 skus, qty = o.lines
-            oid = ot.n
-            ot.grow(oid + 1)
-            ot.n += 1
-            ot.created_h[oid] = ot.paid_h[oid] = o.created_h
-            ot.region[oid], ot.level[oid], ot.channel[oid] = o.region, LEVELS.index(o.level), 0
-            ot.parent[oid], ot.kind[oid] = -1, 0
-            ot.units[oid], ot.lines[oid] = int(qty.sum()), skus.size
-            sim.extra_lines[oid] = (skus, qty)
+            oid = sim._add_row(-1, skus, qty, o.created_h, 0, (o.region, LEVELS.index(o.level), 0),
+                               f"live:{o.order_id}")
             if d.shipments:         # the unshipped packages' lines, all filled (a partial's reasons dropped)
                 d = dataclasses.replace(d, order_id=oid, unfilled=np.zeros(skus.size, dtype=np.int64),
                                         unfilled_reason=[])
@@ -141,8 +134,6 @@ class Start:
                 raise OmsimError(f"{self.source}/open_orders.json: orders[{i}] ({o.order_id}): the open order "
                                  f"does not fit the snapshot's stock and the scenario: {exc.message}",
                                  file=f"{self.source}/open_orders.json") from None
-            log.add(o.created_h, oid, EV["created"], -1, log.code(f"live:{o.order_id}"))
-            log.add(o.created_h, oid, EV["paid"])
             rows.append(oid)
             decisions.append(d)
         oids = np.array(rows, dtype=np.int64)

@@ -66,29 +66,43 @@ cdef struct Work:
     double lb_lines
 
 
-cdef double _evaluate(Work* w, Py_ssize_t m, bint* unused) noexcept nogil:
-    """Line cost (no package costs) of the greedy fill from the m nodes in w.cur."""
+cdef double _fill(Work* w, int64_t* out, double cost) noexcept nogil:
+    """``cost`` plus the line cost (no package costs) of filling each line from the nodes in ``w.ins``,
+    cheapest first (summed in this order: the incumbent's cost keeps its bits).
+
+    Adds each node's units to ``w.ship`` (the caller zeroes it) and, unless ``out`` is NULL, writes
+    them to ``out`` (L, N); each line's unfilled units go to ``w.rest``."""
     cdef Py_ssize_t l, t, n, N = w.N
     cdef int64_t r, q
-    cdef double cost = 0.0
-    for t in range(m):
-        w.ship[w.cur[t]] = 0
     for l in range(w.L):
         r = w.dem[l]
-        if r <= 0:
-            continue
-        for t in range(w.llen[l]):
-            n = w.lord[l * N + t]
-            if w.ins[n]:
-                q = w.avail[l * N + n]
-                if q > r:
-                    q = r
-                cost += q * w.ucost[l * N + n]
-                w.ship[n] += q
-                r -= q
-                if r == 0:
-                    break
-        cost += r * w.lost[l]
+        if r > 0:
+            for t in range(w.llen[l]):
+                n = w.lord[l * N + t]
+                if w.ins[n]:
+                    q = w.avail[l * N + n]
+                    if q > r:
+                        q = r
+                    if out != NULL:
+                        out[l * N + n] = q
+                    cost += q * w.ucost[l * N + n]
+                    w.ship[n] += q
+                    r -= q
+                    if r == 0:
+                        break
+            cost += r * w.lost[l]
+        w.rest[l] = r
+    return cost
+
+
+cdef double _evaluate(Work* w, Py_ssize_t m, bint* unused) noexcept nogil:
+    """Line cost (no package costs) of the greedy fill from the m nodes in w.cur; ``unused``: one of them
+    ships nothing."""
+    cdef Py_ssize_t t
+    cdef double cost
+    for t in range(m):
+        w.ship[w.cur[t]] = 0
+    cost = _fill(w, NULL, 0.0)
     unused[0] = False
     for t in range(m):
         if w.ship[w.cur[t]] == 0:
@@ -178,22 +192,7 @@ cdef double _solve(Work* w, int64_t* out) noexcept nogil:
     for t in range(w.nbest):
         w.ins[w.best[t]] = 1
         cost += w.pcost[w.best[t]]
-    for l in range(L):
-        r = w.dem[l]
-        if r > 0:
-            for t in range(w.llen[l]):
-                n = w.lord[l * N + t]
-                if w.ins[n]:
-                    q = w.avail[l * N + n]
-                    if q > r:
-                        q = r
-                    out[l * N + n] = q
-                    cost += q * w.ucost[l * N + n]
-                    r -= q
-                    if r == 0:
-                        break
-            cost += r * w.lost[l]
-        w.rest[l] = r
+    cost = _fill(w, out, cost)
     for t in range(w.nbest):
         w.ins[w.best[t]] = 0
     return cost

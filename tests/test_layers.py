@@ -5,6 +5,7 @@
   on and import nothing above ``_kernels``).
 * Neither the simulator nor the planner imports a policy module: they ask the engine (issue 11).
 * No module longer than 800 lines, no Python function over 150 lines, no kernel function over 300.
+* Tests outside ``tests/engine/`` read no private attribute of the engine (issue 11: they use the facade).
 """
 from __future__ import annotations
 
@@ -114,6 +115,30 @@ def test_simulator_and_planner_import_no_policy_module():
                 if target.startswith(POLICY_MODULES):
                     wrong.append(f"{path.relative_to(SRC.parent)}:{line}: {target}")
     assert not wrong, "ask the engine (omsim.engine.floor / sourcing) instead:\n" + "\n".join(wrong)
+
+
+def test_tests_outside_tests_engine_touch_no_engine_private_attribute():
+    """The engine's private names (its instance's and its mixins' ``_x``), read as ``anything._x`` by a
+    test outside tests/engine/ (``self._x`` of a test's own class aside): they would pin the internals."""
+    import omsim
+    from omsim.engine import DecisionEngine
+
+    engine = DecisionEngine.from_scenario(omsim.load_scenario())
+    private = {k for k in vars(engine) if k.startswith("_") and not k.startswith("__")}
+    for cls in DecisionEngine.__mro__:
+        if cls.__module__.startswith("omsim.engine"):
+            private |= {k for k in vars(cls) if k.startswith("_") and not k.startswith("__")}
+    assert {"_open", "_store", "_booking"} <= private          # the scan knows what it looks for
+    tests = pathlib.Path(__file__).resolve().parent
+    wrong = []
+    for path in sorted(tests.rglob("*.py")):
+        if path.relative_to(tests).parts[0] == "engine":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Attribute) and node.attr in private
+                    and not (isinstance(node.value, ast.Name) and node.value.id == "self")):
+                wrong.append(f"{path.relative_to(tests)}:{node.lineno}: {ast.unparse(node)}")
+    assert not wrong, "read the engine through its facade (omsim.engine.views):\n" + "\n".join(wrong)
 
 
 def test_module_and_function_sizes():

@@ -227,6 +227,53 @@ def test_snapshots_dumped_by_a_child_process_restart_exactly(tmp_path):
         again.db.close()
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="snapshots go to a child process only where fork exists")
+def test_a_snapshot_child_that_fails_costs_nothing_but_the_shortcut(tmp_path, caplog):
+    """A child whose dump fails exits non-zero: the writer logs it, stores no snapshot for that sequence,
+    goes on serving, and the next start replays the journal to the same state."""
+    import logging
+
+    import sqlalchemy as sa
+
+    from omsim.service.app import Service
+    from omsim.service.settings import Settings
+    from omsim.service.writer import Command
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'live.db'}", keys={WRITE: "write"}, snapshot_every=2)
+    svc = Service(settings)
+    svc.start()
+    svc.writer._slow = True                 # the next snapshots go to a child
+
+    def fails():
+        raise RuntimeError("disk full")     # what the child meets; it only dumps, so it just exits 1
+
+    svc.live.snapshot = fails               # the forked child inherits it
+    try:
+        with caplog.at_level(logging.WARNING, logger="omsim.service"):
+            for i in range(6):
+                run = (lambda lv, i=i: (201, {"seq": lv.place(f"X{i}", [(SKU, 1)], "dallas")[1].seq}))
+                assert svc.writer.submit(Command(f"x{i}", "fp", run)).result(timeout=30)[0] == 201
+                time.sleep(0.05)
+            deadline = time.time() + 30
+            while svc.writer._child is not None and time.time() < deadline:
+                time.sleep(0.05)
+            # still serving after the failed children
+            run = lambda lv: (201, {"seq": lv.place("X6", [(SKU, 1)], "dallas")[1].seq})  # noqa: E731
+            assert svc.writer.submit(Command("x6", "fp", run)).result(timeout=30)[0] == 201
+        want = svc.live.digest()
+    finally:
+        svc.stop()
+    assert svc.writer.forked >= 1 and "the child process failed" in caplog.text
+    with sa.create_engine(settings.db).connect() as c:
+        seqs = [r[0] for r in c.execute(sa.text("SELECT seq FROM omsim_snapshot ORDER BY seq"))]
+    assert seqs == [0]                      # only the first start's; no child stored one
+    again = Service(settings)
+    try:
+        assert again.live.digest() == want and again.live.seq == 7
+    finally:
+        again.db.close()
+
+
 def test_the_writer_collects_cycles_when_idle(tmp_path):
     """``collect_when_idle`` (serve turns automatic full collections off): once the writer has been idle for
     a poll after writing, it runs a full collection, and reclaims a cycle that reached the oldest generation;

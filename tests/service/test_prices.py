@@ -74,7 +74,7 @@ def test_orders_are_decided_while_prices_refresh_and_replay_is_exact(tmp_path):
         first = db.snapshot_at(0)
         full = LiveEngine.replay(None, db.journal, snapshot=first, scenario=sc)
         assert full.digest() == want == journal_svc.live.digest()
-        assert full.price_version >= 3 and np.count_nonzero(full.engine._shadow) > 0     # the LP priced the stock
+        assert full.price_version >= 3 and np.count_nonzero(full.engine.shadow_prices(0.0)) > 0   # the LP priced the stock (pinned: any time)
         # each lookahead decision recorded the prices it used: the prices.updated events before it
         version, priced_after = 0, 0
         for ev in events:

@@ -76,6 +76,13 @@ def test_another_version_or_damage_is_refused():
         load(data[: len(data) // 2], SC)
     with pytest.raises(SnapshotError, match="damaged"):
         load(rewrite(data, open=[["x"]]), SC)
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        opened = json.loads(z["state_json"].tobytes())["open"]
+    oid, dj, day, service, pdays, is_open, count = opened[0]        # an open order, one package too few recorded
+    short = [[oid, dj, day, service, pdays, is_open[:-1], count]] + opened[1:]
+    with pytest.raises(SnapshotError, match=f"damaged .*order {oid}: {len(is_open)} packages but "
+                                            f"{len(is_open) - 1} recorded"):
+        load(rewrite(data, open=short), SC)
     other = SC.model_copy(update={"catalogue": SC.catalogue.model_copy(update={"skus": SC.catalogue.skus[:10]})})
     with pytest.raises(SnapshotError, match="nodes and SKUs"):
         load(data, other)

@@ -465,7 +465,7 @@ class Commitments:
         return len(self._open)
 
     def _live_rows(self, store: _Store):
-        """The store rows of the open orders decided as columns (ascending), or None: not the engine's store."""
+        """The store rows of the open orders (every open order is one; ascending), or None: not the engine's store."""
         if store is not self._store:
             return None
         rows = np.fromiter(self._open.values(), dtype=np.int64, count=len(self._open))
